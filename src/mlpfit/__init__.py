@@ -1,0 +1,8 @@
+"""mlpfit: neural-network curve fitting that works on raw data."""
+
+from ._gradcheck import gradient_check
+from .estimator import FitSummary, NeuralRegressor
+
+__version__ = "0.1.0"
+
+__all__ = ["FitSummary", "NeuralRegressor", "gradient_check", "__version__"]

@@ -1,0 +1,56 @@
+"""Finite-difference check of the analytic gradient any configuration trains with."""
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import validate_data
+
+from ._init import initialize
+from ._params import validate_params
+
+
+def gradient_check(estimator, X, y, *, eps=1e-6):
+    """Largest relative error between the analytic gradient and central finite differences.
+
+    The objective is the one ``estimator.fit`` minimises on ``(X, y)`` (same
+    standardisation, architecture, activation and penalty). Parameters are the
+    fitted ones when the estimator is fitted to data of the same shape, else a
+    fresh initialisation from ``estimator.random_state``.
+
+    Parameters
+    ----------
+    estimator : NeuralRegressor
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+    eps : float
+        Central-difference step.
+
+    Returns
+    -------
+    float
+        ``max_i |g_i - f_i| / max(|g_i|, |f_i|, floor)`` over parameters, with ``g`` the
+        analytic and ``f`` the finite-difference gradient; ``floor = 1e-3 * max(max|f|, 1e-8)``
+        keeps components that are zero up to round-off from dividing by zero.
+    """
+    probe = clone(estimator)
+    validate_params(probe.get_params(deep=False), probe._parameter_constraints)
+    X, Y = probe._validate_training_data(X, y)
+    problem = probe._training_problem(X, Y, check_random_state(probe.random_state))
+    theta = _parameters_to_check(estimator, problem)
+    analytic = problem.loss_and_grad(theta)[1]
+    numeric = np.empty_like(theta)
+    for i in range(theta.size):
+        step = np.zeros_like(theta)
+        step[i] = eps
+        numeric[i] = (problem.loss_and_grad(theta + step)[0] - problem.loss_and_grad(theta - step)[0]) / (2 * eps)
+    floor = 1e-3 * max(np.abs(numeric).max(), 1e-8)
+    denominator = np.maximum(np.maximum(np.abs(analytic), np.abs(numeric)), floor)
+    return float(np.max(np.abs(analytic - numeric) / denominator))
+
+
+def _parameters_to_check(estimator, problem):
+    fitted = getattr(estimator, "coefs_", None)
+    if fitted is not None and estimator.architecture_ == problem.arch:
+        return estimator.theta_
+    rng = np.random.default_rng(check_random_state(estimator.random_state).randint(2**31 - 1))
+    return initialize(problem.arch, problem.X, estimator.init, rng, estimator.init_scale)

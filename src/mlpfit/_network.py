@@ -1,0 +1,185 @@
+"""The network's mathematics as pure functions over one packed parameter vector.
+
+A network maps ``X`` of shape (n_samples, n_features) through hidden layers
+``a = activation(a_prev @ W + b)`` to a linear output layer. All parameters live
+in one float64 vector ``theta`` laid out layer by layer as ``[W_1, b_1, W_2, b_2, ...]``
+(each ``W`` in C order); :class:`Architecture` knows the layout. Every solver and
+every gradient check uses exactly these functions:
+
+- :func:`loss_and_grad` for the squared-error objective (L-BFGS, Adam, SGD),
+- :func:`residuals_and_jacobian` for least-squares solvers (Levenberg-Marquardt),
+- :func:`forward` and :func:`backward` for other losses built on the same network.
+"""
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from ._activations import ACTIVATIONS
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """Layer sizes ``(n_inputs, hidden..., n_outputs)`` and the hidden activation."""
+
+    layer_sizes: tuple
+    activation: str
+
+    @cached_property
+    def shapes(self):
+        """``[(fan_in, fan_out), ...]`` for each weight matrix."""
+        return list(zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
+
+    @cached_property
+    def slices(self):
+        """``[(weight_slice, bias_slice), ...]`` into ``theta`` for each layer."""
+        out, start = [], 0
+        for fan_in, fan_out in self.shapes:
+            w_end = start + fan_in * fan_out
+            out.append((slice(start, w_end), slice(w_end, w_end + fan_out)))
+            start = w_end + fan_out
+        return out
+
+    @cached_property
+    def n_params(self):
+        return self.slices[-1][1].stop
+
+    @cached_property
+    def weight_mask(self):
+        """Boolean mask of ``theta`` selecting weights (the L2 penalty skips biases)."""
+        mask = np.zeros(self.n_params, dtype=bool)
+        for w, _ in self.slices:
+            mask[w] = True
+        return mask
+
+    def unpack(self, theta):
+        """Views ``(coefs, intercepts)`` of ``theta``: lists of (fan_in, fan_out) and (fan_out,) arrays."""
+        coefs = [theta[w].reshape(shape) for (w, _), shape in zip(self.slices, self.shapes)]
+        intercepts = [theta[b] for _, b in self.slices]
+        return coefs, intercepts
+
+    def pack(self, coefs, intercepts):
+        """Inverse of :meth:`unpack`: one float64 vector of length ``n_params``."""
+        parts = []
+        for W, b in zip(coefs, intercepts):
+            parts += [np.ravel(W), np.ravel(b)]
+        return np.concatenate(parts).astype(np.float64)
+
+
+def forward(arch, theta, X):
+    """Run the network, keeping what backpropagation needs.
+
+    Returns
+    -------
+    activations : list of ndarray
+        ``[X, a_1, ..., output]``; the output has shape (n_samples, n_outputs).
+    pre_activations : list of ndarray
+        ``[z_1, ..., z_L]`` of the hidden layers.
+    """
+    act = ACTIVATIONS[arch.activation]
+    coefs, intercepts = arch.unpack(theta)
+    activations, pre_activations = [X], []
+    a = X
+    for W, b in zip(coefs[:-1], intercepts[:-1]):
+        z = a @ W + b
+        a = act.forward(z)
+        pre_activations.append(z)
+        activations.append(a)
+    activations.append(a @ coefs[-1] + intercepts[-1])
+    return activations, pre_activations
+
+
+def predict(arch, theta, X):
+    """Network output of shape (n_samples, n_outputs)."""
+    return forward(arch, theta, X)[0][-1]
+
+
+def backward(arch, theta, activations, pre_activations, output_grad):
+    """Gradient of a loss with respect to ``theta`` given ``dLoss/dOutput``.
+
+    ``output_grad`` has the output's shape (n_samples, n_outputs); the result is
+    the packed gradient, summed over samples.
+    """
+    act = ACTIVATIONS[arch.activation]
+    coefs, _ = arch.unpack(theta)
+    grad = np.empty(arch.n_params)
+    delta = output_grad
+    for layer in range(len(coefs) - 1, -1, -1):
+        w_slice, b_slice = arch.slices[layer]
+        grad[w_slice] = (activations[layer].T @ delta).ravel()
+        grad[b_slice] = delta.sum(axis=0)
+        if layer:
+            z = pre_activations[layer - 1]
+            delta = (delta @ coefs[layer].T) * act.derivative(z, activations[layer])
+    return grad
+
+
+def loss_and_grad(arch, theta, X, Y, alpha=0.0):
+    """Squared-error loss with L2 penalty and its gradient.
+
+    ``loss = (sum((output - Y)**2) + alpha * sum(W**2)) / (2 * n_samples)``,
+    i.e. half the mean over samples of the squared error summed over outputs,
+    with the weights (not biases) penalised as in scikit-learn's MLP.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_outputs)
+
+    Returns
+    -------
+    loss : float
+    grad : ndarray of shape (n_params,)
+    """
+    n = X.shape[0]
+    activations, pre_activations = forward(arch, theta, X)
+    error = activations[-1] - Y
+    weights = theta[arch.weight_mask]
+    loss = (np.einsum("ij,ij->", error, error) + alpha * (weights @ weights)) / (2 * n)
+    grad = backward(arch, theta, activations, pre_activations, error / n)
+    if alpha:
+        grad[arch.weight_mask] += (alpha / n) * weights
+    return loss, grad
+
+
+def output_jacobian(arch, theta, X):
+    """Per-sample derivative of every output with respect to every parameter.
+
+    Returns
+    -------
+    outputs : ndarray of shape (n_samples, n_outputs)
+    jacobian : ndarray of shape (n_samples, n_outputs, n_params)
+        ``jacobian[i, k, p] = d output[i, k] / d theta[p]``.
+    """
+    act = ACTIVATIONS[arch.activation]
+    coefs, _ = arch.unpack(theta)
+    activations, pre_activations = forward(arch, theta, X)
+    n, n_outputs = activations[-1].shape
+    jacobian = np.empty((n, n_outputs, arch.n_params))
+    # delta[i, k, j] = d output[i, k] / d z_layer[i, j], starting at the linear output.
+    delta = np.broadcast_to(np.eye(n_outputs), (n, n_outputs, n_outputs))
+    for layer in range(len(coefs) - 1, -1, -1):
+        w_slice, b_slice = arch.slices[layer]
+        a_prev = activations[layer]
+        jacobian[:, :, w_slice] = np.einsum("ni,nkj->nkij", a_prev, delta).reshape(n, n_outputs, -1)
+        jacobian[:, :, b_slice] = delta
+        if layer:
+            derivative = act.derivative(pre_activations[layer - 1], activations[layer])
+            delta = np.einsum("nkj,ij->nki", delta, coefs[layer]) * derivative[:, None, :]
+    return activations[-1], jacobian
+
+
+def residuals_and_jacobian(arch, theta, X, Y):
+    """Residuals ``output - Y`` flattened sample-major and their Jacobian.
+
+    The least-squares form of :func:`loss_and_grad` without the penalty:
+    ``loss = residuals @ residuals / (2 n)`` and ``grad = jacobian.T @ residuals / n``.
+
+    Returns
+    -------
+    residuals : ndarray of shape (n_samples * n_outputs,)
+    jacobian : ndarray of shape (n_samples * n_outputs, n_params)
+    """
+    outputs, jacobian = output_jacobian(arch, theta, X)
+    return (outputs - Y).ravel(), jacobian.reshape(-1, arch.n_params)

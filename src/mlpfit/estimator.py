@@ -1,0 +1,342 @@
+"""NeuralRegressor: a scikit-learn estimator that fits curves from raw data.
+
+The estimator is a thin shell: it validates parameters and data, standardises,
+builds the network's :class:`~mlpfit._network.Architecture`, initialises, calls a
+solver from :data:`mlpfit.solvers.SOLVERS` (once per restart, through joblib), and
+keeps the best run with a readable summary.
+"""
+
+import time
+import warnings
+from dataclasses import dataclass
+from numbers import Integral, Real
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from . import _network
+from ._activations import ACTIVATIONS
+from ._init import INIT_METHODS, initialize
+from ._params import Boolean, Constant, Interval, LayerSizes, Options, Seed, validate_params
+from ._scaling import Scaler
+from .solvers import SOLVERS, STOP_MESSAGES, SolverSettings, TrainingProblem
+
+FULL_BATCH_MAX_ROWS = 1024
+"""``batch_size="auto"``: full batch up to this many rows, minibatches of ``AUTO_BATCH_SIZE`` above."""
+AUTO_BATCH_SIZE = 200
+AUTO_LBFGS_MAX_ROWS = 20_000
+"""``solver="auto"``: L-BFGS up to this many rows, Adam above (full-batch passes grow costly)."""
+
+
+@dataclass
+class FitSummary:
+    """How a fit went, in words and numbers.
+
+    Attributes
+    ----------
+    success : bool
+        The solver met a convergence test (or early stopping) rather than running out of iterations or diverging.
+    message : str
+        The stop reason as a sentence.
+    stop_reason : str
+        One of the keys of :data:`mlpfit.solvers.STOP_MESSAGES`.
+    solver : str
+        The solver that ran (``"auto"`` resolved).
+    n_iter : int
+        Iterations (full-batch solvers) or epochs (minibatch solvers) of the kept run.
+    loss : float
+        Final training objective of the kept run, on standardised data.
+    restart_losses : list of float
+        The final objective of every restart; the kept run has the lowest
+        (the lowest validation loss under early stopping).
+    fit_time : float
+        Seconds spent in ``fit``.
+    """
+
+    success: bool
+    message: str
+    stop_reason: str
+    solver: str
+    n_iter: int
+    loss: float
+    restart_losses: list
+    fit_time: float
+
+    def __str__(self):
+        return (
+            f"{self.message} solver={self.solver}, iterations={self.n_iter}, loss={self.loss:.6g}, "
+            f"restarts={len(self.restart_losses)}, time={self.fit_time:.3g}s"
+        )
+
+
+def _run_score(run, validated):
+    """Lower is better: the best validation loss under early stopping, else the final objective; NaN loses."""
+    score = min(run.validation_curve, default=np.inf) if validated else run.loss
+    return score if np.isfinite(score) else np.inf
+
+
+def _train_once(problem, solver, settings, init, init_scale, seed):
+    """One initialisation and one solver run; picklable for joblib."""
+    rng = np.random.default_rng(seed)
+    theta0 = initialize(problem.arch, problem.X, init, rng, init_scale)
+    return SOLVERS[solver](problem, theta0, settings, rng)
+
+
+class NeuralRegressor(RegressorMixin, BaseEstimator):
+    """Multi-layer perceptron regressor that standardises and initialises for you.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : int or tuple of int, default=(10,)
+        Units in each hidden layer.
+    activation : {"relu", "leaky_relu", "tanh", "logistic", "softplus", "identity"}, default="relu"
+        Hidden-layer activation; the output layer is linear.
+    solver : {"auto", "lbfgs", "adam", "sgd"}, default="auto"
+        ``"auto"`` uses L-BFGS up to ``AUTO_LBFGS_MAX_ROWS`` training rows and Adam above.
+    alpha : float, default=1e-4
+        L2 penalty on the weights (not biases), applied on the standardised scale.
+    standardize : bool, default=True
+        Centre and scale each column of X and y before training; predictions are mapped back.
+    init : {"auto", "he", "glorot", "normal"}, default="auto"
+        ``"auto"`` places ReLU-family breakpoints inside the data (see ``mlpfit._init``).
+    init_scale : float or None, default=None
+        Standard deviation for ``init="normal"`` (None: 0.01); a multiplier of the standard scale otherwise.
+    max_iter : int, default=1000
+        Iterations (L-BFGS) or epochs (Adam, SGD).
+    tol : float, default=1e-7
+        Loss improvement below which training is considered converged.
+    n_iter_no_change : int, default=10
+        Epochs (or iterations under early stopping) without ``tol`` improvement before stopping.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows and keep the weights with the best validation loss.
+    validation_fraction : float, default=0.1
+    learning_rate_init : float, default=1e-3
+        Step size of Adam and SGD.
+    momentum : float, default=0.9
+        SGD momentum; 0 with a full batch is plain gradient descent.
+    batch_size : "auto" or int, default="auto"
+        Minibatch rows for Adam and SGD; ``"auto"`` is the full batch up to 1024 rows, else 200.
+    n_restarts : int, default=1
+        Independent initialisations; the best run is kept.
+    n_jobs : int or None, default=None
+        Parallel restarts through joblib (any joblib backend, Dask included).
+    random_state : None, int or RandomState, default=None
+    verbose : bool, default=False
+        Print the loss per iteration.
+
+    Attributes
+    ----------
+    coefs_ : list of ndarray
+        Weight matrices, ``coefs_[i]`` of shape (fan_in, fan_out), acting on standardised data.
+    intercepts_ : list of ndarray
+    x_scaler_, y_scaler_ : Scaler
+        The standardisation of inputs and targets (identity when ``standardize=False``).
+    loss_ : float
+        Final training objective on the standardised scale.
+    loss_curve_ : list of float
+        Training objective per iteration or epoch of the kept run.
+    validation_loss_curve_ : list of float or None
+        Validation loss per iteration under early stopping.
+    n_iter_ : int
+    n_features_in_ : int
+    n_outputs_ : int
+    summary_ : FitSummary
+    """
+
+    _parameter_constraints = {
+        "hidden_layer_sizes": [LayerSizes()],
+        "activation": [Options(*ACTIVATIONS)],
+        "solver": [Options("auto", *SOLVERS)],
+        "alpha": [Interval(Real, 0, None)],
+        "standardize": [Boolean()],
+        "init": [Options(*INIT_METHODS)],
+        "init_scale": [Interval(Real, 0, None, closed="neither"), Constant(None)],
+        "max_iter": [Interval(Integral, 1, None)],
+        "tol": [Interval(Real, 0, None)],
+        "n_iter_no_change": [Interval(Integral, 1, None)],
+        "early_stopping": [Boolean()],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "batch_size": [Options("auto"), Interval(Integral, 1, None)],
+        "n_restarts": [Interval(Integral, 1, None)],
+        "n_jobs": [Interval(Integral, None, None), Constant(None)],
+        "random_state": [Seed()],
+        "verbose": [Boolean(), Interval(Integral, 0, None)],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(10,),
+        activation="relu",
+        *,
+        solver="auto",
+        alpha=1e-4,
+        standardize=True,
+        init="auto",
+        init_scale=None,
+        max_iter=1000,
+        tol=1e-7,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        learning_rate_init=1e-3,
+        momentum=0.9,
+        batch_size="auto",
+        n_restarts=1,
+        n_jobs=None,
+        random_state=None,
+        verbose=False,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.standardize = standardize
+        self.init = init
+        self.init_scale = init_scale
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.learning_rate_init = learning_rate_init
+        self.momentum = momentum
+        self.batch_size = batch_size
+        self.n_restarts = n_restarts
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        return tags
+
+    # --- fitting -------------------------------------------------------------------
+
+    def fit(self, X, y):
+        """Fit the network to ``X`` (n_samples, n_features) and ``y`` (n_samples,) or (n_samples, n_outputs)."""
+        start = time.perf_counter()
+        validate_params(self.get_params(deep=False), self._parameter_constraints)
+        X, Y = self._validate_training_data(X, y)
+        rng = check_random_state(self.random_state)
+        problem = self._training_problem(X, Y, rng)
+        solver = self._resolve_solver(problem.n_samples)
+        settings = self._solver_settings(problem.n_samples)
+        seeds = rng.randint(np.iinfo(np.int32).max, size=self.n_restarts)
+        runs = self._run_restarts(problem, solver, settings, seeds)
+        best = min(runs, key=lambda run: _run_score(run, problem.has_validation))
+        self._store_result(problem.arch, best, runs, solver, time.perf_counter() - start)
+        return self
+
+    def _validate_training_data(self, X, y):
+        X, y = validate_data(
+            self, X, y, multi_output=True, y_numeric=True, dtype=np.float64, ensure_min_samples=2
+        )
+        self._y_ndim = y.ndim
+        Y = y.reshape(len(y), -1)
+        self.n_outputs_ = Y.shape[1]
+        return X, Y
+
+    def _training_problem(self, X, Y, rng):
+        """Standardise, split off validation rows when asked, and package the objective."""
+        if self.standardize:
+            self.x_scaler_, self.y_scaler_ = Scaler.fit(X), Scaler.fit(Y)
+        else:
+            self.x_scaler_, self.y_scaler_ = Scaler.identity(X.shape[1]), Scaler.identity(Y.shape[1])
+        Xs, Ys = self.x_scaler_.transform(X), self.y_scaler_.transform(Y)
+        sizes = (self.hidden_layer_sizes,) if isinstance(self.hidden_layer_sizes, Integral) else self.hidden_layer_sizes
+        arch = _network.Architecture((X.shape[1], *map(int, sizes), Y.shape[1]), self.activation)
+        if not self.early_stopping:
+            return TrainingProblem(arch, Xs, Ys, self.alpha)
+        n_val = int(np.ceil(self.validation_fraction * len(Xs)))
+        if n_val < 1 or len(Xs) - n_val < 2:
+            raise ValueError(
+                f"early_stopping needs at least 2 training rows and 1 validation row; "
+                f"validation_fraction={self.validation_fraction} of {len(Xs)} rows leaves too few."
+            )
+        X_train, X_val, Y_train, Y_val = train_test_split(Xs, Ys, test_size=n_val, random_state=rng)
+        return TrainingProblem(arch, X_train, Y_train, self.alpha, X_val, Y_val)
+
+    def _resolve_solver(self, n_samples):
+        if self.solver != "auto":
+            return self.solver
+        return "lbfgs" if n_samples <= AUTO_LBFGS_MAX_ROWS else "adam"
+
+    def _solver_settings(self, n_samples):
+        if self.batch_size == "auto":
+            batch_size = n_samples if n_samples <= FULL_BATCH_MAX_ROWS else AUTO_BATCH_SIZE
+        else:
+            batch_size = self.batch_size
+        return SolverSettings(
+            max_iter=self.max_iter,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            learning_rate_init=self.learning_rate_init,
+            momentum=self.momentum,
+            batch_size=batch_size,
+            verbose=bool(self.verbose),
+        )
+
+    def _run_restarts(self, problem, solver, settings, seeds):
+        args = (problem, solver, settings, self.init, self.init_scale)
+        if len(seeds) == 1:
+            return [_train_once(*args, seeds[0])]
+        return Parallel(n_jobs=self.n_jobs)(delayed(_train_once)(*args, seed) for seed in seeds)
+
+    def _store_result(self, arch, run, runs, solver, fit_time):
+        if not np.all(np.isfinite(run.theta)):
+            raise ValueError(
+                "Training produced non-finite weights; lower learning_rate_init or keep standardize=True."
+            )
+        self.coefs_, self.intercepts_ = (list(part) for part in arch.unpack(run.theta.copy()))
+        self.loss_ = run.loss
+        self.loss_curve_ = run.loss_curve
+        self.validation_loss_curve_ = run.validation_curve or None
+        self.n_iter_ = max(run.n_iter, 1)
+        self.summary_ = FitSummary(
+            success=run.converged,
+            message=STOP_MESSAGES[run.stop_reason],
+            stop_reason=run.stop_reason,
+            solver=solver,
+            n_iter=self.n_iter_,
+            loss=run.loss,
+            restart_losses=[r.loss for r in runs],
+            fit_time=fit_time,
+        )
+        if run.stop_reason == "max_iter":
+            warnings.warn(
+                f"NeuralRegressor stopped at max_iter={self.max_iter} before converging "
+                f"(solver={solver}); raise max_iter or loosen tol.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+
+    # --- using the fit ----------------------------------------------------------------
+
+    @property
+    def architecture_(self):
+        """The fitted network's :class:`~mlpfit._network.Architecture`."""
+        check_is_fitted(self)
+        sizes = (self.coefs_[0].shape[0], *(W.shape[1] for W in self.coefs_))
+        return _network.Architecture(sizes, self.activation)
+
+    @property
+    def theta_(self):
+        """The fitted parameters as one packed vector."""
+        return self.architecture_.pack(self.coefs_, self.intercepts_)
+
+    def predict(self, X):
+        """Predictions of shape (n_samples,) for 1-D ``y`` in ``fit``, else (n_samples, n_outputs)."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        Y = _network.predict(self.architecture_, self.theta_, self.x_scaler_.transform(X))
+        Y = self.y_scaler_.inverse_transform(Y)
+        return Y.ravel() if self._y_ndim == 1 else Y

@@ -1,0 +1,13 @@
+"""Training algorithms behind one interface: ``solve(problem, theta0, settings, rng) -> SolverResult``."""
+
+from . import adam, lbfgs, sgd
+from ._base import STOP_MESSAGES, Monitor, SolverResult, SolverSettings, TrainingProblem
+
+SOLVERS = {
+    "lbfgs": lbfgs.solve,
+    "adam": adam.solve,
+    "sgd": sgd.solve,
+}
+"""Solver name -> ``solve`` function."""
+
+__all__ = ["SOLVERS", "STOP_MESSAGES", "Monitor", "SolverResult", "SolverSettings", "TrainingProblem"]

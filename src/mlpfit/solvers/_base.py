@@ -1,0 +1,179 @@
+"""What every solver shares: the problem it minimises, its settings, its record of progress.
+
+A solver is a function ``solve(problem, theta0, settings, rng) -> theta``. It calls
+``problem.loss_and_grad`` (or ``problem.residuals_and_jacobian``) and reports each
+iteration or epoch to the :class:`Monitor` in ``settings``, which records the loss
+curves, runs early stopping, prints in verbose mode, and tells the solver when to stop.
+"""
+
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+
+from .. import _network
+
+
+@dataclass
+class TrainingProblem:
+    """The squared-error objective on (standardised) training rows, and validation rows if any.
+
+    Parameters
+    ----------
+    arch : Architecture
+    X : ndarray of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_outputs)
+    alpha : float
+        L2 penalty on the weights, as in :func:`mlpfit._network.loss_and_grad`.
+    X_val, Y_val : ndarray or None
+        Held-out rows for early stopping.
+    """
+
+    arch: object
+    X: np.ndarray
+    Y: np.ndarray
+    alpha: float = 0.0
+    X_val: Optional[np.ndarray] = None
+    Y_val: Optional[np.ndarray] = None
+
+    @property
+    def n_samples(self):
+        return self.X.shape[0]
+
+    @property
+    def has_validation(self):
+        return self.X_val is not None
+
+    def loss_and_grad(self, theta, rows=None):
+        """Objective and gradient on all training rows, or on the minibatch ``rows``.
+
+        On a minibatch the penalty is scaled by its share of the rows, so the
+        expected minibatch gradient equals the full-batch gradient.
+        """
+        if rows is None:
+            return _network.loss_and_grad(self.arch, theta, self.X, self.Y, self.alpha)
+        alpha = self.alpha * len(rows) / self.n_samples
+        return _network.loss_and_grad(self.arch, theta, self.X[rows], self.Y[rows], alpha)
+
+    def residuals_and_jacobian(self, theta, rows=slice(None)):
+        """Residuals and Jacobian on training rows (see :func:`mlpfit._network.residuals_and_jacobian`)."""
+        return _network.residuals_and_jacobian(self.arch, theta, self.X[rows], self.Y[rows])
+
+    def validation_loss(self, theta):
+        """Half the mean squared error on the validation rows (no penalty)."""
+        error = _network.predict(self.arch, theta, self.X_val) - self.Y_val
+        return np.einsum("ij,ij->", error, error) / (2 * self.X_val.shape[0])
+
+
+STOP_MESSAGES = {
+    "tol": "Converged: the loss improved by less than tol.",
+    "gradient": "Converged: the gradient norm fell below its floor.",
+    "max_iter": "Stopped at max_iter before converging; raise max_iter or loosen tol.",
+    "early_stopping": "Stopped early: the validation loss stopped improving; the best weights were restored.",
+    "diverged": "Diverged: the loss became NaN or infinite; lower learning_rate_init or standardize the data.",
+    "mu_max": "Stopped: Levenberg-Marquardt damping mu reached mu_max, no step lowers the loss.",
+    "line_search": "Stopped: the line search found no step that lowers the loss.",
+}
+"""Stop reason -> the sentence a user reads in ``summary_.message``."""
+CONVERGED_REASONS = frozenset({"tol", "gradient", "early_stopping", "mu_max", "line_search"})
+
+
+@dataclass
+class Monitor:
+    """Records progress and decides when an iterative solver should stop.
+
+    ``update`` is called once per iteration (full-batch solvers) or epoch
+    (minibatch solvers) with the current parameters and training loss.
+    With validation rows it runs early stopping: after ``n_iter_no_change``
+    updates without the validation loss improving by ``tol`` it stops, and
+    :attr:`best_theta` holds the best parameters seen. ``watch_training`` makes
+    the same rule apply to the training loss (for solvers with no stopping test
+    of their own).
+    """
+
+    problem: TrainingProblem
+    tol: float
+    n_iter_no_change: int
+    watch_training: bool = False
+    verbose: bool = False
+    on_iteration: Optional[Callable] = None
+    loss_curve: list = field(default_factory=list)
+    validation_curve: list = field(default_factory=list)
+    best_theta: Optional[np.ndarray] = None
+    stop_reason: Optional[str] = None
+    _best: float = np.inf
+    _stalled: int = 0
+
+    def update(self, theta, loss):
+        """Record one iteration; return True when the solver should stop."""
+        self.loss_curve.append(float(loss))
+        if not np.isfinite(loss):
+            self.stop_reason = "diverged"
+            return True
+        watched = loss
+        if self.problem.has_validation:
+            watched = self.problem.validation_loss(theta)
+            self.validation_curve.append(float(watched))
+        if self.verbose:
+            extra = f", validation loss = {watched:.6g}" if self.problem.has_validation else ""
+            print(f"Iteration {len(self.loss_curve)}, loss = {loss:.6g}{extra}")
+        if self.on_iteration is not None:
+            self.on_iteration(len(self.loss_curve), float(loss), self.validation_curve[-1] if self.validation_curve else None)
+        if not (self.problem.has_validation or self.watch_training):
+            return False
+        if watched < self._best - self.tol:
+            self._best, self._stalled = watched, 0
+            self.best_theta = theta.copy()
+            return False
+        self._stalled += 1
+        if self._stalled >= self.n_iter_no_change:
+            self.stop_reason = "early_stopping" if self.problem.has_validation else "tol"
+            return True
+        return False
+
+    def final_theta(self, theta):
+        """The parameters to keep: the best validated ones under early stopping, else the last."""
+        if self.problem.has_validation and self.best_theta is not None:
+            return self.best_theta
+        return theta
+
+
+@dataclass
+class SolverSettings:
+    """The estimator's options that solvers read."""
+
+    max_iter: int
+    tol: float
+    n_iter_no_change: int
+    learning_rate_init: float
+    momentum: float
+    batch_size: int
+    verbose: bool = False
+    on_iteration: Optional[Callable] = None
+
+    def monitor(self, problem, watch_training=False):
+        return Monitor(problem, self.tol, self.n_iter_no_change, watch_training, self.verbose, self.on_iteration)
+
+
+@dataclass
+class SolverResult:
+    """How one solver run ended."""
+
+    theta: np.ndarray
+    loss: float
+    n_iter: int
+    stop_reason: str
+    loss_curve: list
+    validation_curve: list
+
+    @property
+    def converged(self):
+        return self.stop_reason in CONVERGED_REASONS
+
+    @classmethod
+    def from_monitor(cls, problem, monitor, theta, stop_reason):
+        """Finish a run: keep the monitor's best parameters and evaluate their loss."""
+        theta = monitor.final_theta(theta)
+        stop_reason = monitor.stop_reason or stop_reason
+        loss = problem.loss_and_grad(theta)[0]
+        return cls(theta, float(loss), len(monitor.loss_curve), stop_reason, monitor.loss_curve, monitor.validation_curve)
