@@ -7,8 +7,8 @@ With zero biases every breakpoint sits at ``x = 0``; on data that lie wholly on 
 side of zero (raw ``x >= 0``, say) each unit is then either off or linear on all of
 it and the network can only draw a straight line. The breakpoint initialiser places
 every first-layer unit's kink inside the training data: on one input at stratified
-quantiles of ``x``, on several inputs as a hyperplane through a randomly chosen
-training row with a random direction. Later layers use He (ReLU family) or Glorot
+quantiles of ``x``, on several inputs as a hyperplane with a random direction
+through a random point between two training rows. Later layers use He (ReLU family) or Glorot
 scaling, and the linear output layer Glorot scaling.
 """
 
@@ -44,8 +44,10 @@ def _breakpoint_layer(X, fan_out, rng, scale):
         anchors = np.quantile(X[:, 0], rng.permutation(levels))[None, :]
         b = -(anchors[0] * W[0])
     else:
-        rows = X[rng.integers(n_samples, size=fan_out)]
-        b = -np.einsum("ij,ji->i", rows, W)
+        # A point between two random rows: inside the data's hull, yet on no sample's kink.
+        first, second = X[rng.integers(n_samples, size=(2, fan_out))]
+        anchors = first + rng.uniform(size=(fan_out, 1)) * (second - first)
+        b = -np.einsum("ij,ji->i", anchors, W)
     return W, b
 
 

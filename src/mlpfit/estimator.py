@@ -108,7 +108,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         Standard deviation for ``init="normal"`` (None: 0.01); a multiplier of the standard scale otherwise.
     max_iter : int, default=1000
         Iterations (L-BFGS) or epochs (Adam, SGD).
-    tol : float, default=1e-7
+    tol : float, default=1e-9
         Loss improvement below which training is considered converged.
     n_iter_no_change : int, default=10
         Epochs (or iterations under early stopping) without ``tol`` improvement before stopping.
@@ -181,7 +181,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         init="auto",
         init_scale=None,
         max_iter=1000,
-        tol=1e-7,
+        tol=1e-9,
         n_iter_no_change=10,
         early_stopping=False,
         validation_fraction=0.1,
@@ -237,6 +237,12 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         return self
 
     def _validate_training_data(self, X, y):
+        if y is None:
+            raise ValueError("NeuralRegressor requires y to be passed, but the target y is None.")
+        try:
+            y = np.asarray(y, dtype=np.float64)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"y must be numeric: {error}") from None
         X, y = validate_data(
             self, X, y, multi_output=True, y_numeric=True, dtype=np.float64, ensure_min_samples=2
         )
@@ -311,13 +317,8 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
             restart_losses=[r.loss for r in runs],
             fit_time=fit_time,
         )
-        if run.stop_reason == "max_iter":
-            warnings.warn(
-                f"NeuralRegressor stopped at max_iter={self.max_iter} before converging "
-                f"(solver={solver}); raise max_iter or loosen tol.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
+        if run.stop_reason in ("max_iter", "diverged"):
+            warnings.warn(f"NeuralRegressor (solver={solver}, max_iter={self.max_iter}): {self.summary_.message}", ConvergenceWarning, stacklevel=3)
 
     # --- using the fit ----------------------------------------------------------------
 

@@ -70,11 +70,14 @@ STOP_MESSAGES = {
     "gradient": "Converged: the gradient norm fell below its floor.",
     "max_iter": "Stopped at max_iter before converging; raise max_iter or loosen tol.",
     "early_stopping": "Stopped early: the validation loss stopped improving; the best weights were restored.",
-    "diverged": "Diverged: the loss became NaN or infinite; lower learning_rate_init or standardize the data.",
+    "diverged": "Diverged: the loss became NaN, infinite or far above its start; "
+    "lower learning_rate_init or standardize the data.",
     "mu_max": "Stopped: Levenberg-Marquardt damping mu reached mu_max, no step lowers the loss.",
     "line_search": "Stopped: the line search found no step that lowers the loss.",
 }
 """Stop reason -> the sentence a user reads in ``summary_.message``."""
+DIVERGENCE_FACTOR = 1e4
+"""A loss this many times its first recorded value counts as diverged."""
 CONVERGED_REASONS = frozenset({"tol", "gradient", "early_stopping", "mu_max", "line_search"})
 
 
@@ -107,7 +110,7 @@ class Monitor:
     def update(self, theta, loss):
         """Record one iteration; return True when the solver should stop."""
         self.loss_curve.append(float(loss))
-        if not np.isfinite(loss):
+        if not np.isfinite(loss) or loss > DIVERGENCE_FACTOR * self.loss_curve[0]:
             self.stop_reason = "diverged"
             return True
         watched = loss

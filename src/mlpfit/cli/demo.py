@@ -1,0 +1,55 @@
+"""``mlpfit demo``: the origin problem, fitted with defaults on raw data."""
+
+import argparse
+
+import numpy as np
+
+from .._activations import RELU_FAMILY
+from ..datasets import make_origin, origin_truth
+from ..estimator import NeuralRegressor
+
+EXAMPLE = "example:\n  mlpfit demo --seed 3"
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser(
+        "demo",
+        help="fit the origin problem (y = sqrt(x) on raw x) with defaults",
+        description="Generate 500 noisy points of y = sqrt(x), x = |N(0,1)| * 1000, fit them with "
+        "mlpfit's defaults on the raw data, and compare with a least-squares line.",
+        epilog=EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--seed", type=int, default=0, help="random seed of the data and the fit (default 0)")
+    parser.set_defaults(run=run)
+
+
+def _rmse_against_truth(predict, X):
+    return float(np.sqrt(np.mean((predict(X) - origin_truth(X)) ** 2)))
+
+
+def breakpoints_inside(model, X):
+    """How many first-layer ReLU-family breakpoints -b/w lie inside the range of X (raw units)."""
+    W, b = model.coefs_[0][0], model.intercepts_[0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        standardized = -b / W
+    raw = model.x_scaler_.inverse_transform(standardized[:, None])[:, 0]
+    return int(np.sum((raw > X.min()) & (raw < X.max()))), len(raw)
+
+
+def run(args):
+    X, y = make_origin(random_state=args.seed)
+    X_test, _ = make_origin(2000, random_state=args.seed + 10_000)
+    model = NeuralRegressor(random_state=args.seed).fit(X, y)
+    slope, intercept = np.polyfit(X[:, 0], y, 1)
+    model_error = _rmse_against_truth(model.predict, X_test)
+    line_error = _rmse_against_truth(lambda A: slope * A[:, 0] + intercept, X_test)
+    print("The origin problem: 500 points, x = |N(0,1)| * 1000, y = sqrt(x) + N(0, 0.5^2), raw data.")
+    print(f"  mlpfit defaults      RMSE against the true sqrt: {model_error:.3f}")
+    print(f"  least-squares line   RMSE against the true sqrt: {line_error:.3f}")
+    print(f"  fit: {model.summary_}")
+    if model.activation in RELU_FAMILY:
+        inside, total = breakpoints_inside(model, X)
+        print(f"  breakpoints: {inside} of {total} first-layer units bend inside the data "
+              f"[{X.min():.3g}, {X.max():.3g}]; the rest are off or linear on all of it.")
+    return 0

@@ -1,0 +1,21 @@
+"""mlpfit demo, called in-process and as a user would run it."""
+
+import subprocess
+import sys
+
+from mlpfit.cli import main
+
+
+def test_demo_reports_a_fit_far_better_than_a_line(capsys):
+    assert main(["demo", "--seed", "1"]) == 0
+    out = capsys.readouterr().out
+    fit_error = float(out.split("mlpfit defaults")[1].split(":")[1].split()[0])
+    line_error = float(out.split("least-squares line")[1].split(":")[1].split()[0])
+    assert fit_error < 0.4 < 2.0 < line_error
+    assert "breakpoints" in out and "inside the data" in out
+
+
+def test_demo_runs_as_a_subprocess():
+    result = subprocess.run([sys.executable, "-m", "mlpfit.cli", "demo"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "RMSE against the true sqrt" in result.stdout and "Traceback" not in result.stderr

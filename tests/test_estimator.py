@@ -1,0 +1,184 @@
+"""NeuralRegressor as a scikit-learn estimator and as a curve fitter on raw data."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import PolynomialFeatures
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from mlpfit import NeuralRegressor
+from mlpfit.datasets import make_origin, origin_truth
+
+
+@parametrize_with_checks([NeuralRegressor(random_state=0)])
+def test_scikit_learn_compatible(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        check(estimator)
+
+
+def _rmse_to_truth(predict, seed):
+    X_test, _ = make_origin(2000, random_state=1000 + seed)
+    return np.sqrt(np.mean((predict(X_test) - origin_truth(X_test)) ** 2))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_origin_problem_is_fitted_from_raw_data_with_defaults(seed):
+    X, y = make_origin(random_state=seed)
+    model = NeuralRegressor(random_state=seed).fit(X, y)
+    line = np.polyfit(X[:, 0], y, 1)
+    assert _rmse_to_truth(model.predict, seed) <= 0.40 < _rmse_to_truth(lambda A: np.polyval(line, A[:, 0]), seed)
+
+
+def test_failing_program_configuration_draws_a_straight_line():
+    """init="normal", init_scale=0.01, raw data, plain gradient descent: the trap mlpfit avoids."""
+    X, y = make_origin(random_state=0)
+    broken = NeuralRegressor(
+        init="normal", init_scale=0.01, standardize=False, solver="sgd", momentum=0.0,
+        learning_rate_init=1e-6, max_iter=2000, tol=0.0, random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        broken.fit(X, y)
+    # Zero biases put every breakpoint at x = 0, the edge of the data.
+    np.testing.assert_array_less(np.abs(broken.intercepts_[0]), 1e-4 * np.abs(broken.coefs_[0][0]) * 1000)
+    assert _rmse_to_truth(broken.predict, 0) > 2.0
+
+
+def test_same_random_state_gives_identical_fits():
+    X, y = make_origin(random_state=1)
+    first = NeuralRegressor(random_state=7, n_restarts=2).fit(X, y).predict(X)
+    second = NeuralRegressor(random_state=7, n_restarts=2).fit(X, y).predict(X)
+    np.testing.assert_array_equal(first, second)
+
+
+def test_restarts_keep_the_lowest_loss():
+    X, y = make_origin(random_state=2)
+    model = NeuralRegressor(n_restarts=4, random_state=0).fit(X, y)
+    assert len(model.summary_.restart_losses) == 4
+    assert model.loss_ == min(model.summary_.restart_losses)
+
+
+@pytest.mark.parametrize("solver, learning_rate", [("lbfgs", None), ("adam", 1e-2), ("sgd", 5e-2)])
+def test_every_solver_fits_a_sine(solver, learning_rate):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-3, 3, size=(300, 1))
+    y = np.sin(X[:, 0]) + 0.05 * rng.normal(size=300)
+    model = NeuralRegressor((20,), "tanh", solver=solver, max_iter=3000, random_state=0)
+    if learning_rate:
+        model.set_params(learning_rate_init=learning_rate)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    grid = np.linspace(-3, 3, 200)[:, None]
+    assert np.sqrt(np.mean((model.predict(grid) - np.sin(grid[:, 0])) ** 2)) < 0.1
+    assert model.loss_curve_[-1] < model.loss_curve_[0]
+
+
+def test_multi_output_and_multivariate_input():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-2, 2, size=(400, 3)) * [1, 100, 0.01]  # wildly different column scales
+    Z = X / [1, 100, 0.01]
+    Y = np.column_stack([Z[:, 0] * Z[:, 1], np.sin(Z[:, 2]) + Z[:, 0]])
+    model = NeuralRegressor((20,), random_state=0).fit(X, Y)
+    assert model.predict(X).shape == (400, 2)
+    assert model.score(X, Y) > 0.95
+
+
+def test_two_dimensional_y_with_one_column_keeps_its_shape():
+    X, y = make_origin(60, random_state=0)
+    model = NeuralRegressor(max_iter=20).fit(X, y[:, None])
+    assert model.predict(X).shape == (60, 1)
+    assert NeuralRegressor(max_iter=20).fit(X, y).predict(X).shape == (60,)
+
+
+def test_constant_column_does_not_produce_nan():
+    X, y = make_origin(100, random_state=0)
+    X = np.column_stack([X, np.full(100, 5.0)])
+    model = NeuralRegressor(random_state=0).fit(X, y)
+    assert np.all(np.isfinite(model.predict(X)))
+    constant_target = NeuralRegressor(random_state=0).fit(X, np.full(100, 3.0))
+    np.testing.assert_allclose(constant_target.predict(X), 3.0, atol=1e-3)
+
+
+def test_early_stopping_restores_the_best_validation_weights():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(60, 1))
+    y = rng.normal(size=60)  # pure noise: validation loss rises as the net overfits
+    model = NeuralRegressor((50,), solver="adam", early_stopping=True, learning_rate_init=1e-2,
+                            max_iter=2000, random_state=0).fit(X, y)
+    assert model.summary_.stop_reason == "early_stopping"
+    assert len(model.validation_loss_curve_) == len(model.loss_curve_)
+    best = int(np.argmin(model.validation_loss_curve_))
+    assert best < len(model.validation_loss_curve_) - 1
+
+
+def test_pipeline_and_grid_search():
+    X, y = make_origin(200, random_state=0)
+    search = GridSearchCV(NeuralRegressor(random_state=0), {"hidden_layer_sizes": [(3,), (10,)]}, cv=3)
+    search.fit(X, y)
+    assert search.best_params_["hidden_layer_sizes"] in [(3,), (10,)]
+    pipe = make_pipeline(PolynomialFeatures(1), clone(search.best_estimator_)).fit(X, y)
+    assert pipe.score(X, y) > 0.9
+
+
+def test_non_convergence_warns():
+    X, y = make_origin(random_state=0)
+    with pytest.warns(ConvergenceWarning, match="max_iter=3"):
+        model = NeuralRegressor(max_iter=3, random_state=0).fit(X, y)
+    assert not model.summary_.success and "max_iter" in model.summary_.message
+
+
+def test_divergence_warns_and_non_finite_weights_raise():
+    X, y = make_origin(random_state=0)
+    diverging = NeuralRegressor(solver="sgd", standardize=False, learning_rate_init=1e-3, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="Diverged"):
+        diverging.fit(X, y)
+    assert diverging.summary_.stop_reason == "diverged" and not diverging.summary_.success
+    with pytest.raises(ValueError, match="non-finite weights"):
+        diverging.set_params(learning_rate_init=1e300).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "X, y, message",
+    [
+        ([[1.0], [np.nan], [3.0]], [1.0, 2.0, 3.0], "NaN"),
+        ([[1.0], [np.inf], [3.0]], [1.0, 2.0, 3.0], "infinity"),
+        ([[1.0], [2.0], [3.0]], [1.0, np.nan, 3.0], "NaN"),
+        ([[1.0], [2.0], [3.0]], [1.0, 2.0], "inconsistent numbers of samples"),
+        ([[1.0]], [1.0], "1 sample"),
+        ([["a"], ["b"], ["c"]], [1.0, 2.0, 3.0], "could not convert|numeric"),
+        ([[1.0], [2.0], [3.0]], ["x", "y", "z"], "numeric|could not convert"),
+        ([1.0, 2.0, 3.0], [1.0, 2.0, 3.0], "2D array"),
+    ],
+)
+def test_bad_data_raises_a_clear_value_error(X, y, message):
+    with pytest.raises(ValueError, match=message):
+        NeuralRegressor().fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"hidden_layer_sizes": (10, 0)}, r"hidden_layer_sizes must be a positive int or a non-empty tuple"),
+        ({"activation": "sigmoid"}, r"activation must be one of 'relu'.*got 'sigmoid'"),
+        ({"solver": "newton"}, r"solver must be one of 'auto'.*got 'newton'"),
+        ({"alpha": -1.0}, r"alpha must be a float in \[0, inf\); got -1.0"),
+        ({"max_iter": 0}, r"max_iter must be an int in \[1, inf\); got 0"),
+        ({"validation_fraction": 1.0}, r"validation_fraction must be a float in \(0, 1\); got 1.0"),
+        ({"batch_size": 0}, r"batch_size must be one of 'auto' or an int"),
+        ({"init": "zeros"}, r"init must be one of 'auto', 'he', 'glorot', 'normal'; got 'zeros'"),
+        ({"learning_rate_init": 0.0}, r"learning_rate_init must be a float in \(0, inf\)"),
+        ({"standardize": "yes"}, r"standardize must be a bool; got 'yes'"),
+        ({"tol": float("nan")}, r"tol must be a float"),
+    ],
+)
+def test_bad_parameters_raise_a_value_error_naming_them(params, message):
+    X, y = make_origin(50, random_state=0)
+    with pytest.raises(ValueError, match=message):
+        NeuralRegressor(**params).fit(X, y)
