@@ -19,12 +19,12 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _network
+from . import _network, _nll
 from ._activations import ACTIVATIONS
 from ._init import INIT_METHODS, initialize
 from ._params import Boolean, Constant, Interval, LayerSizes, Options, Seed, validate_params
 from ._scaling import Scaler
-from .solvers import SOLVERS, STOP_MESSAGES, SolverSettings, TrainingProblem
+from .solvers import LOSSES, SOLVERS, STOP_MESSAGES, SolverSettings, TrainingProblem
 
 FULL_BATCH_MAX_ROWS = 1024
 """``batch_size="auto"``: full batch up to this many rows, minibatches of ``AUTO_BATCH_SIZE`` above."""
@@ -100,6 +100,11 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         ``"auto"`` uses L-BFGS up to ``AUTO_LBFGS_MAX_ROWS`` training rows and Adam above.
     alpha : float, default=1e-4
         L2 penalty on the weights (not biases), applied on the standardised scale.
+    loss : {"squared_error", "gaussian_nll"}, default="squared_error"
+        ``"gaussian_nll"`` doubles the output layer so the network predicts a mean and a
+        variance per target, trained on the Gaussian negative log-likelihood (see
+        ``mlpfit._nll``); ``predict(X, return_std=True)`` then returns the noise level.
+        It needs a gradient solver ("lbfgs", "adam", "sgd").
     standardize : bool, default=True
         Centre and scale each column of X and y before training; predictions are mapped back.
     init : {"auto", "he", "glorot", "normal"}, default="auto"
@@ -153,6 +158,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         "activation": [Options(*ACTIVATIONS)],
         "solver": [Options("auto", *SOLVERS)],
         "alpha": [Interval(Real, 0, None)],
+        "loss": [Options(*LOSSES)],
         "standardize": [Boolean()],
         "init": [Options(*INIT_METHODS)],
         "init_scale": [Interval(Real, 0, None, closed="neither"), Constant(None)],
@@ -177,6 +183,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         *,
         solver="auto",
         alpha=1e-4,
+        loss="squared_error",
         standardize=True,
         init="auto",
         init_scale=None,
@@ -197,6 +204,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         self.activation = activation
         self.solver = solver
         self.alpha = alpha
+        self.loss = loss
         self.standardize = standardize
         self.init = init
         self.init_scale = init_scale
@@ -259,9 +267,10 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
             self.x_scaler_, self.y_scaler_ = Scaler.identity(X.shape[1]), Scaler.identity(Y.shape[1])
         Xs, Ys = self.x_scaler_.transform(X), self.y_scaler_.transform(Y)
         sizes = (self.hidden_layer_sizes,) if isinstance(self.hidden_layer_sizes, Integral) else self.hidden_layer_sizes
-        arch = _network.Architecture((X.shape[1], *map(int, sizes), Y.shape[1]), self.activation)
+        n_outputs = Y.shape[1] * LOSSES[self.loss].outputs_per_target
+        arch = _network.Architecture((X.shape[1], *map(int, sizes), n_outputs), self.activation)
         if not self.early_stopping:
-            return TrainingProblem(arch, Xs, Ys, self.alpha)
+            return TrainingProblem(arch, Xs, Ys, self.alpha, loss=self.loss)
         n_val = int(np.ceil(self.validation_fraction * len(Xs)))
         if n_val < 1 or len(Xs) - n_val < 2:
             raise ValueError(
@@ -269,7 +278,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
                 f"validation_fraction={self.validation_fraction} of {len(Xs)} rows leaves too few."
             )
         X_train, X_val, Y_train, Y_val = train_test_split(Xs, Ys, test_size=n_val, random_state=rng)
-        return TrainingProblem(arch, X_train, Y_train, self.alpha, X_val, Y_val)
+        return TrainingProblem(arch, X_train, Y_train, self.alpha, X_val, Y_val, loss=self.loss)
 
     def _resolve_solver(self, n_samples):
         if self.solver != "auto":
@@ -334,10 +343,24 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         """The fitted parameters as one packed vector."""
         return self.architecture_.pack(self.coefs_, self.intercepts_)
 
-    def predict(self, X):
-        """Predictions of shape (n_samples,) for 1-D ``y`` in ``fit``, else (n_samples, n_outputs)."""
+    def predict(self, X, return_std=False):
+        """Predictions of shape (n_samples,) for 1-D ``y`` in ``fit``, else (n_samples, n_outputs).
+
+        With ``return_std=True`` (only for ``loss="gaussian_nll"``) also the predicted
+        noise standard deviation in the target's units, of the same shape.
+        """
         check_is_fitted(self)
+        if return_std and self.loss != "gaussian_nll":
+            raise ValueError(
+                f"predict(return_std=True) needs loss='gaussian_nll'; this model was fitted with loss={self.loss!r}."
+            )
         X = validate_data(self, X, reset=False, dtype=np.float64)
-        Y = _network.predict(self.architecture_, self.theta_, self.x_scaler_.transform(X))
-        Y = self.y_scaler_.inverse_transform(Y)
+        outputs = _network.predict(self.architecture_, self.theta_, self.x_scaler_.transform(X))
+        mean, variance = _nll.mean_and_variance(outputs) if self.loss == "gaussian_nll" else (outputs, None)
+        mean = self._target_shape(self.y_scaler_.inverse_transform(mean))
+        if not return_std:
+            return mean
+        return mean, self._target_shape(np.sqrt(variance) * self.y_scaler_.scale)
+
+    def _target_shape(self, Y):
         return Y.ravel() if self._y_ndim == 1 else Y
