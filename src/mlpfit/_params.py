@@ -101,3 +101,16 @@ def validate_params(params, constraints):
         if not any(kind.accepts(value) for kind in allowed):
             described = " or ".join(str(kind) for kind in allowed)
             raise ValueError(f"{name} must be {described}; got {value!r}.")
+
+
+class InstanceOf:
+    """An instance of ``cls``."""
+
+    def __init__(self, cls):
+        self.cls = cls
+
+    def accepts(self, value):
+        return isinstance(value, self.cls)
+
+    def __str__(self):
+        return f"a {self.cls.__name__}"

@@ -1,0 +1,193 @@
+"""EnsembleRegressor: deep ensembles of NeuralRegressors, for predictions with honest intervals.
+
+Each member is a clone of a :class:`~mlpfit.NeuralRegressor` template trained from
+its own initialisation; the members' predictive Gaussians are combined into one
+Gaussian. Members are fitted through joblib, so
+``with joblib.parallel_config(backend="dask"):`` under a ``dask.distributed.Client``
+trains them on the cluster's workers.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+from joblib import Parallel, delayed
+from scipy.stats import norm
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from ._params import Constant, InstanceOf, Interval, Options, Seed, validate_params
+from .estimator import NeuralRegressor
+
+MEMBER_LOSSES = {"heteroscedastic": "gaussian_nll", "homoscedastic": "squared_error"}
+"""``noise`` -> the loss each member is trained on."""
+
+
+def _fit_member(template, X, y, seed, noise, holdout_fraction):
+    """Train one member; for homoscedastic noise also its noise variance on rows it did not see.
+
+    Module-level and free of estimator state so joblib can ship it to any backend.
+    """
+    member = clone(template).set_params(random_state=seed, loss=MEMBER_LOSSES[noise])
+    if noise == "heteroscedastic":
+        return member.fit(X, y), None
+    X_fit, X_held, y_fit, y_held = train_test_split(X, y, test_size=holdout_fraction, random_state=seed)
+    member.fit(X_fit, y_fit)
+    return member, np.mean((y_held - member.predict(X_held)) ** 2, axis=0)
+
+
+class EnsembleRegressor(RegressorMixin, BaseEstimator):
+    """An ensemble of neural networks whose spread and predicted noise give prediction intervals.
+
+    Parameters
+    ----------
+    estimator : NeuralRegressor or None, default=None
+        The member template (None: ``NeuralRegressor()``). Its ``loss`` and
+        ``random_state`` are set per member; every other parameter is kept.
+    n_estimators : int, default=5
+        Number of members.
+    noise : {"heteroscedastic", "homoscedastic"}, default="heteroscedastic"
+        ``"heteroscedastic"``: each member predicts a mean and a variance, trained on the
+        Gaussian negative log-likelihood, on all rows. ``"homoscedastic"``: each member
+        is trained on squared error on a random ``1 - holdout_fraction`` of the rows, and
+        its noise variance is its mean squared error on the rows it held out.
+    holdout_fraction : float, default=0.2
+        Share of rows each member holds out to estimate the noise level (homoscedastic only).
+    n_jobs : int or None, default=None
+        Members trained in parallel through joblib; None defers to ``joblib.parallel_config``.
+    random_state : None, int or RandomState, default=None
+        Draws every member's seed before any training, so results do not depend on the
+        joblib backend or on the order members finish.
+
+    Attributes
+    ----------
+    estimators_ : list of NeuralRegressor
+        The fitted members.
+    noise_variances_ : ndarray of shape (n_estimators,) or (n_estimators, n_outputs), or None
+        Each member's noise variance in squared target units (homoscedastic; shaped like
+        one row of ``y``), or None when members predict their own (heteroscedastic).
+    n_features_in_ : int
+
+    Notes
+    -----
+    Member ``m`` predicts ``N(mean_m, var_m)``. The ensemble is the equal mixture of the
+    members, summarised by the Gaussian with its mean and variance
+    (Lakshminarayanan, Pritzel and Blundell 2017)::
+
+        mean = mean_m(mean_m)
+        var  = mean_m(var_m + mean_m**2) - mean**2 = mean_m(var_m) + mean_m((mean_m - mean)**2)
+
+    The first term is the noise (aleatoric) part, the second the disagreement of the
+    members (epistemic). For homoscedastic noise a member's held-out error includes its
+    own estimation error as well as the noise, so the intervals lean wide where data are
+    scarce.
+    """
+
+    _parameter_constraints = {
+        "estimator": [InstanceOf(NeuralRegressor), Constant(None)],
+        "n_estimators": [Interval(Integral, 1, None)],
+        "noise": [Options(*MEMBER_LOSSES)],
+        "holdout_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_jobs": [Interval(Integral, None, None), Constant(None)],
+        "random_state": [Seed()],
+    }
+
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        n_estimators=5,
+        noise="heteroscedastic",
+        holdout_fraction=0.2,
+        n_jobs=None,
+        random_state=None,
+    ):
+        self.estimator = estimator
+        self.n_estimators = n_estimators
+        self.noise = noise
+        self.holdout_fraction = holdout_fraction
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        return tags
+
+    def fit(self, X, y):
+        """Train the members on ``X`` (n_samples, n_features) and ``y`` (n_samples,) or (n_samples, n_outputs)."""
+        validate_params(self.get_params(deep=False), self._parameter_constraints)
+        if y is None:
+            raise ValueError("EnsembleRegressor requires y to be passed, but the target y is None.")
+        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=np.float64, ensure_min_samples=2)
+        template = NeuralRegressor() if self.estimator is None else self.estimator
+        seeds = check_random_state(self.random_state).randint(np.iinfo(np.int32).max, size=self.n_estimators)
+        fits = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fit_member)(template, X, y, seed, self.noise, self.holdout_fraction) for seed in seeds
+        )
+        self.estimators_ = [member for member, _ in fits]
+        self.noise_variances_ = None if self.noise == "heteroscedastic" else np.array([v for _, v in fits])
+        return self
+
+    def _member_moments(self, X):
+        """Every member's means and variances, stacked: shape (n_estimators, n_samples[, n_outputs])."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        if self.noise_variances_ is None:
+            means, stds = zip(*(member.predict(X, return_std=True) for member in self.estimators_))
+            return np.array(means), np.array(stds) ** 2
+        means = np.array([member.predict(X) for member in self.estimators_])
+        return means, np.broadcast_to(self.noise_variances_[:, None], means.shape)
+
+    def predict(self, X, return_std=False):
+        """The ensemble mean, and with ``return_std=True`` its predictive standard deviation.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        return_std : bool, default=False
+
+        Returns
+        -------
+        mean : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        std : ndarray of the same shape, in the target's units (only with ``return_std``)
+            Combines the predicted noise and the members' disagreement (see Notes).
+        """
+        means, variances = self._member_moments(X)
+        mean = means.mean(axis=0)
+        if not return_std:
+            return mean
+        return mean, np.sqrt(variances.mean(axis=0) + ((means - mean) ** 2).mean(axis=0))
+
+    def predict_interval(self, X, coverage=0.95):
+        """Central prediction interval that holds a new observation with probability ``coverage``.
+
+        Returns
+        -------
+        lower, upper : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        validate_params({"coverage": coverage}, {"coverage": [Interval(Real, 0, 1, closed="neither")]})
+        mean, std = self.predict(X, return_std=True)
+        half_width = norm.ppf(0.5 + coverage / 2) * std
+        return mean - half_width, mean + half_width
+
+    def log_likelihood(self, X, y):
+        """Mean over samples of the predictive Gaussian log-density of ``y`` (summed over outputs), in ``y``'s units.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs), as in ``fit``
+
+        Returns
+        -------
+        float
+            Higher is better; its negative is the test NLL per sample.
+        """
+        mean, std = self.predict(X, return_std=True)
+        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+        if y.shape != mean.shape:
+            raise ValueError(f"y must have shape {mean.shape} to match X and the fitted targets; got {y.shape}.")
+        return float(np.sum(norm.logpdf(y, mean, std)) / len(y))
