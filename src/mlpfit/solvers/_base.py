@@ -144,7 +144,7 @@ class Monitor:
     def update(self, theta, loss):
         """Record one iteration; return True when the solver should stop."""
         self.loss_curve.append(float(loss))
-        if not np.isfinite(loss) or loss > DIVERGENCE_FACTOR * self.loss_curve[0]:
+        if not np.isfinite(loss) or loss > DIVERGENCE_FACTOR * abs(self.loss_curve[0]):
             self.stop_reason = "diverged"
             return True
         watched = loss
