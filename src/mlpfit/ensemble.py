@@ -25,16 +25,34 @@ MEMBER_LOSSES = {"heteroscedastic": "gaussian_nll", "homoscedastic": "squared_er
 
 
 def _fit_member(template, X, y, seed, noise, holdout_fraction):
-    """Train one member; for homoscedastic noise also its noise variance on rows it did not see.
+    """Train one member; for homoscedastic noise on all rows but a held-out share, whose indices it returns.
 
     Module-level and free of estimator state so joblib can ship it to any backend.
     """
     member = clone(template).set_params(random_state=seed, loss=MEMBER_LOSSES[noise])
     if noise == "heteroscedastic":
         return member.fit(X, y), None
-    X_fit, X_held, y_fit, y_held = train_test_split(X, y, test_size=holdout_fraction, random_state=seed)
-    member.fit(X_fit, y_fit)
-    return member, np.mean((y_held - member.predict(X_held)) ** 2, axis=0)
+    fit_rows, held_rows = train_test_split(np.arange(len(X)), test_size=holdout_fraction, random_state=seed)
+    return member.fit(X[fit_rows], y[fit_rows]), held_rows
+
+
+def _noise_variances(members, held_rows, X, y):
+    """Each member's noise variance: its held-out mean squared error less twice the members' spread there.
+
+    With member errors of equal variance ``v`` and independent across members, a member's
+    held-out error is ``noise + bias**2 + v`` while the ensemble mean's is
+    ``noise + bias**2 + v / M``, and the spread of members about their mean is
+    ``v (1 - 1/M)``; subtracting it twice leaves the noise the predictive variance
+    ``noise + spread`` needs to match the ensemble's own error. Floored at a tenth of the
+    held-out error.
+    """
+    means = np.array([member.predict(X) for member in members])
+    spread = ((means - means.mean(axis=0)) ** 2).mean(axis=0)
+    variances = []
+    for mean, rows in zip(means, held_rows):
+        error = np.mean((y[rows] - mean[rows]) ** 2, axis=0)
+        variances.append(np.maximum(error - 2 * spread[rows].mean(axis=0), 0.1 * error))
+    return np.array(variances)
 
 
 class EnsembleRegressor(RegressorMixin, BaseEstimator):
@@ -51,7 +69,7 @@ class EnsembleRegressor(RegressorMixin, BaseEstimator):
         ``"heteroscedastic"``: each member predicts a mean and a variance, trained on the
         Gaussian negative log-likelihood, on all rows. ``"homoscedastic"``: each member
         is trained on squared error on a random ``1 - holdout_fraction`` of the rows, and
-        its noise variance is its mean squared error on the rows it held out.
+        its noise variance is measured on the rows it held out (see Notes).
     holdout_fraction : float, default=0.2
         Share of rows each member holds out to estimate the noise level (homoscedastic only).
     n_jobs : int or None, default=None
@@ -79,9 +97,9 @@ class EnsembleRegressor(RegressorMixin, BaseEstimator):
         var  = mean_m(var_m + mean_m**2) - mean**2 = mean_m(var_m) + mean_m((mean_m - mean)**2)
 
     The first term is the noise (aleatoric) part, the second the disagreement of the
-    members (epistemic). For homoscedastic noise a member's held-out error includes its
-    own estimation error as well as the noise, so the intervals lean wide where data are
-    scarce.
+    members (epistemic). For homoscedastic noise a member's held-out error contains its
+    own estimation error as well as the noise; twice the members' spread on those rows is
+    subtracted so the disagreement term is not counted twice (see ``_noise_variances``).
     """
 
     _parameter_constraints = {
@@ -128,7 +146,9 @@ class EnsembleRegressor(RegressorMixin, BaseEstimator):
             delayed(_fit_member)(template, X, y, seed, self.noise, self.holdout_fraction) for seed in seeds
         )
         self.estimators_ = [member for member, _ in fits]
-        self.noise_variances_ = None if self.noise == "heteroscedastic" else np.array([v for _, v in fits])
+        self.noise_variances_ = None
+        if self.noise == "homoscedastic":
+            self.noise_variances_ = _noise_variances(self.estimators_, [rows for _, rows in fits], X, y)
         return self
 
     def _member_moments(self, X):
