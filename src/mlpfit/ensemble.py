@@ -12,7 +12,7 @@ from numbers import Integral, Real
 import numpy as np
 from joblib import Parallel, delayed
 from scipy.stats import norm
-from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin, clone
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
@@ -55,7 +55,7 @@ def _noise_variances(members, held_rows, X, y):
     return np.array(variances)
 
 
-class EnsembleRegressor(RegressorMixin, BaseEstimator):
+class EnsembleRegressor(MultiOutputMixin, RegressorMixin, BaseEstimator):
     """An ensemble of neural networks whose spread and predicted noise give prediction intervals.
 
     Parameters
@@ -127,12 +127,6 @@ class EnsembleRegressor(RegressorMixin, BaseEstimator):
         self.holdout_fraction = holdout_fraction
         self.n_jobs = n_jobs
         self.random_state = random_state
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        tags.target_tags.single_output = True
-        return tags
 
     def fit(self, X, y):
         """Train the members on ``X`` (n_samples, n_features) and ``y`` (n_samples,) or (n_samples, n_outputs)."""
