@@ -124,10 +124,15 @@ def test_members_run_on_a_dask_cluster_and_match_the_serial_run():
     np.testing.assert_array_equal(serial, on_dask)
 
 
-@pytest.mark.parametrize("coverage", [0, 1, 1.5, -0.1, np.nan, "95%"])
-def test_coverage_outside_the_open_unit_interval_is_a_value_error(coverage):
+@pytest.fixture(scope="module")
+def fitted():
     X, y, _ = _sine(50, 8)
-    model = _small().fit(X, y)
+    return _small().fit(X, y), X, y
+
+
+@pytest.mark.parametrize("coverage", [0, 1, 1.5, -0.1, np.nan, "95%"])
+def test_coverage_outside_the_open_unit_interval_is_a_value_error(fitted, coverage):
+    model, X, _ = fitted
     with pytest.raises(ValueError, match=r"coverage must be a float in \(0, 1\); got"):
         model.predict_interval(X, coverage)
 
@@ -148,11 +153,10 @@ def test_bad_parameters_raise_a_value_error_naming_them(params, message):
         _small(**params).fit(X, y)
 
 
-def test_bad_data_raises_a_clear_value_error():
-    X, y, _ = _sine(50, 10)
+def test_bad_data_raises_a_clear_value_error(fitted):
+    model, X, y = fitted
     with pytest.raises(NotFittedError):
         _small().predict(X)
-    model = _small().fit(X, y)
     with pytest.raises(ValueError, match=r"y must have shape \(50,\) to match X and the fitted targets; got \(49,\)"):
         model.log_likelihood(X, y[:-1])
     with pytest.raises(ValueError, match="X has 2 features, but EnsembleRegressor is expecting 1"):
