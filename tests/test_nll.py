@@ -10,7 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 from mlpfit import NeuralRegressor, gradient_check
 from mlpfit import _nll
 from mlpfit._network import Architecture, loss_and_grad
-from mlpfit.solvers import TrainingProblem
+from mlpfit.solvers import Monitor, TrainingProblem
 
 ACTIVATIONS = ["relu", "leaky_relu", "tanh", "logistic", "softplus", "identity"]
 
@@ -118,3 +118,12 @@ def test_nll_predictions_keep_the_target_shape_and_units():
 def test_bad_loss_is_a_value_error():
     with pytest.raises(ValueError, match="loss must be one of 'squared_error', 'gaussian_nll'; got 'l1'"):
         NeuralRegressor(loss="l1").fit(*_data(1))
+
+
+def test_a_negative_first_loss_does_not_count_as_divergence():
+    """The NLL can be negative; the divergence test compares against the first loss's magnitude."""
+    X, Y = _data(1)
+    monitor = Monitor(TrainingProblem(Architecture((2, 3, 2), "relu"), X, Y, loss="gaussian_nll"), 0.0, 10)
+    theta = np.zeros(monitor.problem.arch.n_params)
+    assert not monitor.update(theta, -1.0) and not monitor.update(theta, -0.5)
+    assert monitor.update(theta, 2e4) and monitor.stop_reason == "diverged"
