@@ -2,7 +2,8 @@
 
 from ._gradcheck import gradient_check
 from .estimator import FitSummary, NeuralRegressor
+from .io import load, save
 
 __version__ = "0.1.0"
 
-__all__ = ["FitSummary", "NeuralRegressor", "gradient_check", "__version__"]
+__all__ = ["FitSummary", "NeuralRegressor", "gradient_check", "load", "save", "__version__"]
