@@ -23,6 +23,7 @@ from . import _network
 from ._activations import ACTIVATIONS
 from ._init import INIT_METHODS, initialize
 from ._params import Boolean, Constant, Interval, LayerSizes, Options, Seed, validate_params
+from ._progress import progress
 from ._scaling import Scaler
 from .solvers import SOLVERS, STOP_MESSAGES, SolverSettings, TrainingProblem
 
@@ -126,8 +127,9 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
     n_jobs : int or None, default=None
         Parallel restarts through joblib (any joblib backend, Dask included).
     random_state : None, int or RandomState, default=None
-    verbose : bool, default=False
-        Print the loss per iteration.
+    verbose : bool or int, default=False
+        0 (False): silent. 1 (True): a progress bar (tqdm, the ``progress`` extra) on stderr
+        when it is a terminal and the fit runs longer than 2 s. 2: print the loss every iteration.
 
     Attributes
     ----------
@@ -231,7 +233,8 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         solver = self._resolve_solver(problem.n_samples)
         settings = self._solver_settings(problem.n_samples)
         seeds = rng.randint(np.iinfo(np.int32).max, size=self.n_restarts)
-        runs = self._run_restarts(problem, solver, settings, seeds)
+        with progress(self.verbose, self.max_iter * self.n_restarts) as settings.on_iteration:
+            runs = self._run_restarts(problem, solver, settings, seeds)
         best = min(runs, key=lambda run: _run_score(run, problem.has_validation))
         self._store_result(problem.arch, best, runs, solver, time.perf_counter() - start)
         return self
@@ -288,7 +291,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
             learning_rate_init=self.learning_rate_init,
             momentum=self.momentum,
             batch_size=batch_size,
-            verbose=bool(self.verbose),
+            verbose=self.verbose >= 2,
         )
 
     def _run_restarts(self, problem, solver, settings, seeds):
