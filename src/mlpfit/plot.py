@@ -32,21 +32,29 @@ def require_matplotlib():
     _matplotlib_figure()
 
 
-def breakpoints(model):
-    """x positions of a 1-D model's kinks, in the data's units (empty when it has none).
+def first_layer_breakpoints(model):
+    """x positions ``-b / w`` of a 1-D ReLU-family network's first-layer units, in the data's units.
 
-    Uses ``model.breakpoints()`` when the model has it; otherwise, for ReLU-family
-    networks, the first layer's ``-b / w`` mapped back through the input scaling.
+    Units with ``w = 0`` (no kink) are left out.
     """
-    if hasattr(model, "breakpoints"):
-        return np.asarray(model.breakpoints(), dtype=float).ravel()
-    if getattr(model, "activation", None) not in RELU_FAMILY or model.n_features_in_ != 1:
-        return np.empty(0)
     W, b = model.coefs_[0][0], model.intercepts_[0]
     with np.errstate(divide="ignore", invalid="ignore"):
         standardized = -b / W
     raw = model.x_scaler_.inverse_transform(standardized[:, None])[:, 0]
     return raw[np.isfinite(raw)]
+
+
+def breakpoints(model):
+    """x positions of a 1-D model's kinks, in the data's units (empty when it has none).
+
+    Uses ``model.breakpoints()`` when the model has it (the exact kinks of the whole
+    network); otherwise, for ReLU-family networks, :func:`first_layer_breakpoints`.
+    """
+    if hasattr(model, "breakpoints"):
+        return np.asarray(model.breakpoints(), dtype=float).ravel()
+    if getattr(model, "activation", None) not in RELU_FAMILY or model.n_features_in_ != 1:
+        return np.empty(0)
+    return first_layer_breakpoints(model)
 
 
 def _as_columns(A):

@@ -1,27 +1,25 @@
 """``mlpfit demo``: the origin problem, fitted with defaults on raw data."""
 
-import argparse
-
 import numpy as np
 
+from .. import plot
 from .._activations import RELU_FAMILY
 from ..datasets import make_origin, origin_truth
 from ..estimator import NeuralRegressor
-
-EXAMPLE = "example:\n  mlpfit demo --seed 3"
+from ._common import add_command, check_writable
 
 
 def add_parser(subparsers):
-    parser = subparsers.add_parser(
-        "demo",
-        help="fit the origin problem (y = sqrt(x) on raw x) with defaults",
+    parser = add_command(
+        subparsers, "demo",
+        summary="fit the origin problem (y = sqrt(x) on raw x) with defaults",
         description="Generate 500 noisy points of y = sqrt(x), x = |N(0,1)| * 1000, fit them with "
         "mlpfit's defaults on the raw data, and compare with a least-squares line.",
-        epilog=EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        example="mlpfit demo --seed 3 --plot origin.png",
+        run=run,
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed of the data and the fit (default 0)")
-    parser.set_defaults(run=run)
+    parser.add_argument("--plot", metavar="PNG", help="also draw the fit to this PNG file")
 
 
 def _rmse_against_truth(predict, X):
@@ -30,14 +28,14 @@ def _rmse_against_truth(predict, X):
 
 def breakpoints_inside(model, X):
     """How many first-layer ReLU-family breakpoints -b/w lie inside the range of X (raw units)."""
-    W, b = model.coefs_[0][0], model.intercepts_[0]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        standardized = -b / W
-    raw = model.x_scaler_.inverse_transform(standardized[:, None])[:, 0]
-    return int(np.sum((raw > X.min()) & (raw < X.max()))), len(raw)
+    raw = plot.first_layer_breakpoints(model)
+    return int(np.sum((raw > X.min()) & (raw < X.max()))), model.coefs_[0].shape[1]
 
 
 def run(args):
+    check_writable(args.plot, "plot")
+    if args.plot:
+        plot.require_matplotlib()
     X, y = make_origin(random_state=args.seed)
     X_test, _ = make_origin(2000, random_state=args.seed + 10_000)
     model = NeuralRegressor(random_state=args.seed).fit(X, y)
@@ -52,4 +50,7 @@ def run(args):
         inside, total = breakpoints_inside(model, X)
         print(f"  breakpoints: {inside} of {total} first-layer units bend inside the data "
               f"[{X.min():.3g}, {X.max():.3g}]; the rest are off or linear on all of it.")
+    if args.plot:
+        plot.save_png(plot.fit(model, X, y, x_names=["x"], y_names=["y"]), args.plot)
+        print(f"  plot written to {args.plot}")
     return 0
