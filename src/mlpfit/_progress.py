@@ -39,7 +39,7 @@ class ProgressCallback:
 
 
 @contextmanager
-def progress(verbose, total, *, stream=None, delay=SHOW_AFTER_SECONDS):
+def progress(verbose, total, *, stream=None, delay=None):
     """Yield the ``on_iteration`` callback for a fit, or None when no bar is wanted.
 
     Parameters
@@ -50,10 +50,11 @@ def progress(verbose, total, *, stream=None, delay=SHOW_AFTER_SECONDS):
         Iterations the bar counts up to (``max_iter`` times the restarts); runs may stop earlier.
     stream : file-like or None
         Where the bar is drawn; None is ``sys.stderr``.
-    delay : float
-        Seconds before the bar first appears.
+    delay : float or None
+        Seconds before the bar first appears; None is :data:`SHOW_AFTER_SECONDS`.
     """
     stream = sys.stderr if stream is None else stream
+    delay = SHOW_AFTER_SECONDS if delay is None else delay
     if verbose != 1 or not bar_wanted(stream):
         yield None
         return
