@@ -21,9 +21,11 @@ class Terminal(io.StringIO):
         return True
 
 
-@pytest.fixture
-def terminal(monkeypatch):
-    """stderr as a terminal, outside CI, with the bar shown at once."""
+def as_terminal(monkeypatch):
+    """stderr as a terminal, outside CI, with the bar shown at once.
+
+    Called inside the test itself: pytest's output capture resets sys.stderr after fixtures run.
+    """
     monkeypatch.delenv("CI", raising=False)
     monkeypatch.setattr(_progress, "SHOW_AFTER_SECONDS", 0.0)
     stream = Terminal()
@@ -39,7 +41,8 @@ def test_bar_only_on_a_terminal_outside_ci(monkeypatch):
     assert not _progress.bar_wanted(Terminal())
 
 
-def test_verbose_fit_advances_the_bar_per_iteration_with_both_losses(terminal, monkeypatch):
+def test_verbose_fit_advances_the_bar_per_iteration_with_both_losses(monkeypatch):
+    terminal = as_terminal(monkeypatch)
     callbacks = []
 
     class Recorded(_progress.ProgressCallback):
@@ -57,14 +60,16 @@ def test_verbose_fit_advances_the_bar_per_iteration_with_both_losses(terminal, m
 
 
 @pytest.mark.parametrize("verbose", [False, 2])
-def test_no_bar_unless_verbose_is_1(terminal, verbose, capsys):
+def test_no_bar_unless_verbose_is_1(monkeypatch, verbose, capsys):
+    terminal = as_terminal(monkeypatch)
     NeuralRegressor(max_iter=5, random_state=0, verbose=verbose).fit(X, y)
     assert terminal.getvalue() == ""
     printed = capsys.readouterr().out
     assert ("Iteration 5, loss =" in printed) == (verbose == 2)
 
 
-def test_no_bar_in_ci(terminal, monkeypatch):
+def test_no_bar_in_ci(monkeypatch):
+    terminal = as_terminal(monkeypatch)
     monkeypatch.setenv("CI", "1")
     NeuralRegressor(max_iter=5, random_state=0, verbose=1).fit(X, y)
     assert terminal.getvalue() == ""
