@@ -3,6 +3,8 @@
 import argparse
 import os
 
+from ..io import load_with_metadata
+
 
 class UsageError(Exception):
     """A problem with the user's input that ends the command with exit code 2."""
@@ -43,8 +45,6 @@ def check_writable(path, what):
 
 def open_model(path):
     """``(model, metadata)`` from a model file; a missing file or a non-model is a one-line error."""
-    from ..io import load_with_metadata
-
     if not os.path.isfile(path):
         raise UsageError(f"model file {path} does not exist.")
     return load_with_metadata(path)
