@@ -227,3 +227,16 @@ def test_bad_input_as_a_subprocess_has_no_traceback(tmp_path):
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip() == "mlpfit fit: error: column 'dose' of d.csv has a non-numeric value 'a' in row 1 (line 2)."
     assert os.listdir(tmp_path) == ["d.csv"]
+
+
+def test_models_saved_from_python_need_the_columns_named(tmp_path, capsys):
+    model = mlpfit.NeuralRegressor(max_iter=10, random_state=0).fit(DOSE[:, None], RESPONSE)
+    mlpfit.save(model, tmp_path / "m.npz")
+    data = write_csv(tmp_path / "d.csv", ["dose", "response"], zip(DOSE, RESPONSE))
+    assert main(["predict", str(tmp_path / "m.npz"), data]) == 2
+    assert "saved without column names; name its input columns with --x" in capsys.readouterr().err
+    assert main(["plot", str(tmp_path / "m.npz"), data, "--x", "dose", "-o", str(tmp_path / "p.png")]) == 2
+    assert "name its target columns with --y" in capsys.readouterr().err
+    assert main(["predict", str(tmp_path / "m.npz"), data, "--x", "dose"]) == 0
+    assert capsys.readouterr().out.startswith("dose,y0_predicted\n")
+    assert main(["plot", str(tmp_path / "m.npz"), data, "--x", "dose", "--y", "response", "-o", str(tmp_path / "p.png")]) == 0

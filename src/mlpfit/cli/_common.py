@@ -51,14 +51,16 @@ def open_model(path):
 
 
 def model_columns(model, metadata, x=None, y=None):
-    """The input and target column names to read: ``--x``/``--y`` when given, else those saved in the model."""
+    """Input and target column names: ``--x``/``--y`` when given, else those saved in the model.
+
+    The targets are None when neither names them (a model saved from Python without ``columns=``).
+    """
     saved = metadata.get("columns") or {}
-    x = x or saved.get("x")
-    y = y or saved.get("y") or [f"y{k}" for k in range(getattr(model, "n_outputs_", 1))]
+    x, y = x or saved.get("x"), y or saved.get("y")
     if not x:
         raise UsageError("the model was saved without column names; name its input columns with --x.")
     if len(x) != model.n_features_in_:
         raise UsageError(f"the model takes {model.n_features_in_} input column(s); got {len(x)}: {', '.join(x)}.")
-    if len(y) != getattr(model, "n_outputs_", len(y)):
+    if y and len(y) != model.n_outputs_:
         raise UsageError(f"the model has {model.n_outputs_} output(s); got {len(y)} target column(s): {', '.join(y)}.")
-    return list(x), list(y)
+    return list(x), y and list(y)

@@ -1,7 +1,7 @@
 """``mlpfit plot``: draw a saved model's fit against data again."""
 
 from .. import plot
-from ._common import add_command, check_writable, model_columns, open_model
+from ._common import UsageError, add_command, check_writable, model_columns, open_model
 from ._data import read_table, select
 from .predict import add_model_data_arguments
 
@@ -26,6 +26,8 @@ def run(args):
     plot.require_matplotlib()
     model, metadata = open_model(args.model)
     x_names, y_names = model_columns(model, metadata, x=args.x, y=args.y)
+    if not y_names:
+        raise UsageError("the model was saved without column names; name its target columns with --y.")
     A, _ = select(read_table(args.data), x_names + y_names, dropna=args.dropna)
     X, Y = A[:, : len(x_names)], A[:, len(x_names):]
     plot.save_png(plot.fit(model, X, Y, x_names=x_names, y_names=y_names), args.output)

@@ -42,6 +42,7 @@ def run(args):
     check_writable(args.output, "predictions")
     model, metadata = open_model(args.model)
     x_names, y_names = model_columns(model, metadata, x=args.x)
+    y_names = y_names or [f"y{k}" for k in range(model.n_outputs_)]
     X, _ = select(read_table(args.data), x_names, dropna=args.dropna)
     P = np.asarray(model.predict(X)).reshape(len(X), -1)
     header = x_names + [f"{name}_predicted" for name in y_names]
