@@ -240,3 +240,12 @@ def test_models_saved_from_python_need_the_columns_named(tmp_path, capsys):
     assert main(["predict", str(tmp_path / "m.npz"), data, "--x", "dose"]) == 0
     assert capsys.readouterr().out.startswith("dose,y0_predicted\n")
     assert main(["plot", str(tmp_path / "m.npz"), data, "--x", "dose", "--y", "response", "-o", str(tmp_path / "p.png")]) == 0
+
+
+def test_missing_plot_extra_stops_before_fitting_with_exit_1(data, tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    argv = ["fit", data, "--x", "dose", "--y", "response", "-o", str(tmp_path / "m.npz"), "--plot", str(tmp_path / "f.png")]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "pip install 'mlpfit[plot]'" in err
+    assert sorted(os.listdir(tmp_path)) == ["data.csv"]
