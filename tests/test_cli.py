@@ -1,5 +1,6 @@
 """The mlpfit command line: fit, predict, plot and info as a user runs them, and every bad input refused cleanly."""
 
+import argparse
 import csv
 import os
 import subprocess
@@ -103,7 +104,7 @@ def test_predict_prints_csv_to_stdout_for_several_inputs_and_outputs(tmp_path, c
 
 
 def test_model_options_map_to_estimator_parameters():
-    parser = fit_command.argparse.ArgumentParser()
+    parser = argparse.ArgumentParser()
     fit_command.add_parser(parser.add_subparsers())
     args = parser.parse_args(["fit", "d.csv", "--x", "a", "--y", "b", "-o", "m.npz", "--hidden", "20,20",
                               "--activation", "tanh", "--no-standardize", "--early-stopping", "--seed", "3",

@@ -22,6 +22,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from ._atomic import atomic_write
+from ._params import validate_params
 from ._scaling import Scaler
 from .estimator import FitSummary, NeuralRegressor
 
@@ -98,8 +99,6 @@ def _build(node):
         raise ValueError(f"parameters of {name} do not match this mlpfit: {error}") from None
     constraints = getattr(model, "_parameter_constraints", None)
     if constraints is not None:
-        from ._params import validate_params
-
         validate_params(model.get_params(deep=False), constraints)
     return model
 
@@ -225,7 +224,7 @@ def save(model, path, *, columns=None):
         from, so the command line can match new data by name.
     """
     arrays, node = encode(model)
-    from . import __version__
+    from . import __version__  # here, not at the top: mlpfit/__init__ imports this module before defining it
 
     metadata = {
         "format": FORMAT_NAME,
