@@ -7,9 +7,11 @@ record: loss curves), never the options that were used, so it applies as well to
 weights from someone's own NumPy program. Three reference levels recur:
 
 - the *noise estimate*, the variance of the target around the true curve. On one
-  input it is the von Neumann / Rice difference estimator on x-sorted data,
-  ``sum(diff(y)**2) / (2 (n - 1))`` (von Neumann 1941; Rice 1984): neighbouring
-  points share almost the same true value, so their differences are noise. On
+  input it is a difference estimator on x-sorted data (von Neumann 1941; Rice 1984)
+  in the form of Gasser, Sroka and Jennen-Steinmetz (1986): each point's distance
+  from the line through its two neighbours is noise, because a smooth curve is
+  locally linear; unlike plain neighbour differences it is not inflated where the
+  curve is steep and the data sparse. On
   several inputs each row is paired with its nearest neighbour in standardised X,
   which counts some of the curve's own variation as noise: an upper estimate,
   so checks built on it err towards silence;
@@ -173,8 +175,7 @@ class _Evidence:
     def noise(self):
         """Noise variance estimate per output (see the module notes)."""
         if self.varying.shape[1] <= 1:
-            order = np.argsort(self.varying[:, 0] if self.varying.shape[1] else np.zeros(self.n_samples), kind="stable")
-            return np.sum(np.diff(self.Y[order], axis=0) ** 2, axis=0) / (2 * (self.n_samples - 1))
+            return _local_linear_noise(self.varying[:, 0] if self.varying.shape[1] else np.zeros(self.n_samples), self.Y)
         rows = np.arange(self.n_samples)
         if self.n_samples > NOISE_MAX_ROWS:
             rows = np.random.default_rng(0).choice(self.n_samples, NOISE_MAX_ROWS, replace=False)
@@ -190,7 +191,7 @@ class _Evidence:
     @property
     def noise_method(self):
         if self.varying.shape[1] <= 1:
-            return "von Neumann differences of y sorted by x"
+            return "differences from neighbours' lines on x-sorted data"
         return "nearest-neighbour differences, an upper estimate"
 
     def to_network_loss(self, mse):
@@ -200,6 +201,20 @@ class _Evidence:
     def hidden_layers(self):
         """Pre-activations of each hidden layer on the data, (n_samples, units) each."""
         return self.forward[0]
+
+
+def _local_linear_noise(x, Y):
+    """Noise variance per column of ``Y`` from pseudo-residuals on x-sorted data (Gasser et al. 1986).
+
+    ``e_i = a_i y_(i-1) + b_i y_(i+1) - y_i`` with ``a_i, b_i`` the linear-interpolation
+    weights from the neighbours' x, scaled by ``1 / (a_i**2 + b_i**2 + 1)`` to be unbiased.
+    """
+    order = np.argsort(x, kind="stable")
+    x, Y = x[order], Y[order]
+    span = x[2:] - x[:-2]
+    a = np.divide(x[2:] - x[1:-1], span, out=np.full_like(span, 0.5), where=span > 0)[:, None]
+    residual = a * Y[:-2] + (1 - a) * Y[2:] - Y[1:-1]
+    return np.mean(residual**2 / (a**2 + (1 - a) ** 2 + 1), axis=0)
 
 
 def _worst(ratio, n_outputs):
