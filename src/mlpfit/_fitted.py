@@ -34,7 +34,8 @@ class FittedNetwork:
     validation_curve : list of float or None
         Half mean squared validation error per iteration, summed over outputs (network units).
     y_ndim : int
-        1 when predictions are returned as a vector, 2 for a matrix.
+        1 when predictions are returned as a vector (an estimator fitted on 1-D y, or layer
+        pairs with one output), 2 for a matrix.
     """
 
     arch: object
@@ -89,7 +90,8 @@ def as_fitted_network(model, activation=None):
     sizes = (coefs[0].shape[0], *(W.shape[1] for W in coefs))
     arch = _network.Architecture(sizes, activation or "identity")
     return FittedNetwork(
-        arch, arch.pack(coefs, intercepts), Scaler.identity(sizes[0]), Scaler.identity(sizes[-1])
+        arch, arch.pack(coefs, intercepts), Scaler.identity(sizes[0]), Scaler.identity(sizes[-1]),
+        y_ndim=1 if sizes[-1] == 1 else 2,
     )
 
 
