@@ -69,6 +69,7 @@ def test_breakpoints_method_is_piecewise_linear():
     "activation, n_features, message",
     [("tanh", 1, "needs a piecewise-linear activation.*'tanh'"), ("relu", 2, "one input; this one has 2")],
 )
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_unsupported_networks_raise(activation, n_features, message):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(50, n_features))
