@@ -9,6 +9,7 @@ from sklearn.datasets import make_friedman1
 from sklearn.exceptions import ConvergenceWarning
 
 from mlpfit import Diagnosis, FitWarning, NeuralRegressor, diagnose
+from mlpfit.cli.demo import BROKEN_CONFIGURATION
 from mlpfit.datasets import make_origin, origin_truth
 from mlpfit.diagnose import CHECKS
 
@@ -63,10 +64,9 @@ def sine(seed, n=200, noise=0.1):
 
 def test_failing_configuration_warns_and_is_diagnosed():
     X, y = make_origin(random_state=0)
-    broken = NeuralRegressor(
-        init="normal", init_scale=0.01, standardize=False, solver="sgd", momentum=0.0,
-        learning_rate_init=1e-6, max_iter=2000, tol=0.0, random_state=0,
-    )
+    # 2,000 of the demo's 30,000 plain gradient-descent steps: the same straight line
+    broken = NeuralRegressor(**{**BROKEN_CONFIGURATION, "max_iter": 2000}, random_state=0)
+    assert broken.get_params()["init"] == "normal" and broken.standardize is False and broken.momentum == 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         with pytest.warns(FitWarning, match="effectively-linear"):
