@@ -372,8 +372,8 @@ def _effectively_linear(ev):
         f"{model[k]:.4g} is {model[k] / line[k]:.2f} times the {shape}'s {line[k]:.4g}, yet the data are not "
         f"linear: the {shape}'s error is {line[k] / noise[k]:.3g} times the noise estimate {noise[k]:.4g} "
         f"({ev.noise_method}).",
-        "The network has collapsed to a linear function: standardize the data (standardize=True) and start "
-        "its breakpoints inside the data (init='auto'); see the unit findings for which units stopped bending.",
+        "Standardize the data (standardize=True) and start the breakpoints inside the data (init='auto'); "
+        "if training stopped early, train longer. The unit findings say which units stopped bending.",
     )
 
 
