@@ -350,3 +350,11 @@ def test_activation_is_refused_for_an_estimator():
     model, X, y = origin_fit()
     with pytest.raises(ValueError, match="only for a network given as"):
         diagnose(model, X, y, activation="tanh")
+
+
+def test_too_few_rows_to_judge_the_noise_stay_silent():
+    X, y = make_origin(10, random_state=0)
+    layers = _interpolating_network(X, y)  # would be overfit, underfit or linear on enough rows
+    assert not {"overfit", "underfit", "effectively-linear"} & diagnose(layers, X, y, activation="relu").codes
+    X, y = _unit_interval(n=100, target=lambda x: 3 * np.abs(x))
+    assert "underfit" in diagnose(_hand_network([1, -1], [0, 0]), X, y, activation="relu").codes

@@ -75,6 +75,8 @@ SATURATED_DERIVATIVE = 0.05
 """A unit whose derivative is below 5% of its peak passes almost no gradient: it is saturated."""
 SATURATED_SAMPLES = 0.9
 """A unit saturated on more than 90% of the samples acts as a constant."""
+NOISE_MIN_SAMPLES = 20
+"""Below 20 rows the noise estimate is too uncertain to judge by: the checks that need it stay silent."""
 NOISE_MAX_ROWS = 2000
 """The nearest-neighbour noise estimate queries at most this many rows: ~3% relative scatter, fast on 10^5 rows."""
 NEIGHBOUR_EPS = 1.0
@@ -173,7 +175,9 @@ class _Evidence:
 
     @cached_property
     def noise(self):
-        """Noise variance estimate per output (see the module notes)."""
+        """Noise variance estimate per output (see the module notes); NaN (no judgement) on too few rows."""
+        if self.n_samples < NOISE_MIN_SAMPLES:
+            return np.full(self.Y.shape[1], np.nan)
         if self.varying.shape[1] <= 1:
             return _local_linear_noise(self.varying[:, 0] if self.varying.shape[1] else np.zeros(self.n_samples), self.Y)
         rows = np.arange(self.n_samples)
@@ -409,7 +413,7 @@ def _overfit(ev):
         evidence = (f"the best validation loss of the estimator's early-stopping split, {validation:.4g}, is "
                     f"{validation / training:.3g} times the training loss {training:.4g}")
         flagged = validation > OVERFIT_RATIO * training
-    elif ev.varying.shape[1] == 1:
+    elif ev.varying.shape[1] == 1 and ev.n_samples >= NOISE_MIN_SAMPLES:
         ratio = ev.model_mse / ev.noise
         k, which = _worst(-ratio, len(ratio))
         evidence = (f"the training error{which} {ev.model_mse[k]:.4g} is only {ratio[k]:.2f} times the noise "
