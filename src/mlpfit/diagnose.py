@@ -421,11 +421,13 @@ def _overfit(ev):
         flagged = ratio[k] < OVERFIT_NOISE_FRACTION and ev.noise[k] > NOISE_FLOOR * ev.target_variance[k]
     else:
         return None
-    return flagged and Finding(
+    if not flagged:
+        return None
+    return Finding(
         "overfit", "warning",
         f"The network learned the training rows' noise: {evidence}.",
         "Use fewer hidden units, a larger alpha, early_stopping=True, or more data.",
-    ) or None
+    )
 
 
 # --- training record ----------------------------------------------------------------------
