@@ -321,7 +321,8 @@ def _dead_units(ev):
         return None
     return _unit_finding(
         "dead-units", [np.all(z <= 0, axis=0) for z in ev.hidden_layers()],
-        f"are off on every one of the {ev.n_samples} samples: they add nothing to the fit and learn nothing",
+        f"are off (pre-activation <= 0) on every one of the {ev.n_samples} samples: they bend nothing there "
+        "(a ReLU unit also adds and learns nothing)",
         "Start breakpoints inside the data (init='auto' with standardize=True), lower a learning rate that "
         "knocks units off, or use activation='leaky_relu'.",
     )
