@@ -25,6 +25,8 @@ from ._init import INIT_METHODS, initialize
 from ._params import Boolean, Constant, Interval, LayerSizes, Options, Seed, validate_params
 from ._progress import progress
 from ._scaling import Scaler
+from .diagnose import warn_if_fit_failed
+from .piecewise import piecewise_linear
 from .solvers import SOLVERS, STOP_MESSAGES, SolverSettings, TrainingProblem
 
 FULL_BATCH_MAX_ROWS = 1024
@@ -237,6 +239,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
             runs = self._run_restarts(problem, solver, settings, seeds)
         best = min(runs, key=lambda run: _run_score(run, problem.has_validation))
         self._store_result(problem.arch, best, runs, solver, time.perf_counter() - start)
+        warn_if_fit_failed(self, X, Y)
         return self
 
     def _validate_training_data(self, X, y):
@@ -336,6 +339,15 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
     def theta_(self):
         """The fitted parameters as one packed vector."""
         return self.architecture_.pack(self.coefs_, self.intercepts_)
+
+    def breakpoints(self):
+        """The exact piecewise-linear form of a ReLU-family network with one input, in the user's units.
+
+        Returns a :class:`~mlpfit.piecewise.PiecewiseLinear`: ``.breakpoints`` (sorted x where the
+        slope changes), ``.slopes`` and ``.intercepts`` per segment; calling it equals ``predict``.
+        See :func:`mlpfit.piecewise_linear`; raises ValueError for other activations or several inputs.
+        """
+        return piecewise_linear(self)
 
     def predict(self, X):
         """Predictions of shape (n_samples,) for 1-D ``y`` in ``fit``, else (n_samples, n_outputs)."""

@@ -4,15 +4,15 @@ matplotlib is imported inside the functions (the ``plot`` extra). Figures are bu
 with :class:`matplotlib.figure.Figure` directly, not pyplot, so no display or
 backend is needed and nothing accumulates in pyplot's global state.
 
-Two optional model methods are used when present (duck typing):
-``breakpoints()`` -> array of the kinks' x positions (1-D input), and
-``predict_interval(X, coverage=0.95)`` -> ``(lower, upper)`` shaped like ``predict(X)``.
+A 1-D ReLU-family network's exact kinks are marked, and the interval band is drawn
+when the model has ``predict_interval(X, coverage=0.95)`` -> ``(lower, upper)``
+shaped like ``predict(X)`` (duck typing, as for ensembles).
 """
 
 import numpy as np
 
-from ._activations import RELU_FAMILY
 from ._atomic import atomic_write
+from .piecewise import PIECEWISE_ACTIVATIONS, piecewise_linear
 
 GRID_POINTS = 500
 """Points of the fine grid the fitted curve is drawn on."""
@@ -47,14 +47,12 @@ def first_layer_breakpoints(model):
 def breakpoints(model):
     """x positions of a 1-D model's kinks, in the data's units (empty when it has none).
 
-    Uses ``model.breakpoints()`` when the model has it (the exact kinks of the whole
-    network); otherwise, for ReLU-family networks, :func:`first_layer_breakpoints`.
+    The exact kinks of the whole network (:func:`mlpfit.piecewise_linear`) for a
+    ReLU-family network with one input; none for smooth activations or other models.
     """
-    if hasattr(model, "breakpoints"):
-        return np.asarray(model.breakpoints(), dtype=float).ravel()
-    if getattr(model, "activation", None) not in RELU_FAMILY or model.n_features_in_ != 1:
+    if getattr(model, "activation", None) not in PIECEWISE_ACTIVATIONS or model.n_features_in_ != 1:
         return np.empty(0)
-    return first_layer_breakpoints(model)
+    return piecewise_linear(model).breakpoints
 
 
 def _as_columns(A):
