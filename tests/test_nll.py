@@ -7,7 +7,7 @@ import pytest
 from scipy.stats import norm
 from sklearn.exceptions import ConvergenceWarning
 
-from mlpfit import NeuralRegressor, gradient_check
+from mlpfit import NeuralRegressor, diagnose, gradient_check
 from mlpfit import _nll
 from mlpfit._network import Architecture, loss_and_grad
 from mlpfit.solvers import Monitor, TrainingProblem
@@ -127,3 +127,16 @@ def test_a_negative_first_loss_does_not_count_as_divergence():
     theta = np.zeros(monitor.problem.arch.n_params)
     assert not monitor.update(theta, -1.0) and not monitor.update(theta, -0.5)
     assert monitor.update(theta, 2e4) and monitor.stop_reason == "diverged"
+
+
+def test_diagnose_and_breakpoints_read_the_mean_network_of_an_nll_model():
+    rng = np.random.default_rng(6)
+    x = rng.uniform(-3, 3, 300)
+    y = np.sin(x) + (0.1 + 0.2 * np.abs(x)) * rng.normal(size=x.size)
+    model = NeuralRegressor(loss="gaussian_nll", random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(x[:, None], y)
+    grid = np.linspace(-3, 3, 101)[:, None]
+    np.testing.assert_allclose(model.breakpoints()(grid[:, 0]), model.predict(grid), atol=1e-9)
+    assert not [f for f in diagnose(model, x[:, None], y).findings if f.severity == "error"]

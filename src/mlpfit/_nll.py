@@ -73,3 +73,18 @@ def loss_and_grad(arch, theta, X, Y, alpha=0.0):
     if alpha:
         grad[arch.weight_mask] += (alpha / n) * weights
     return loss, grad
+
+
+def mean_network(arch, theta):
+    """The network of the means alone: ``arch`` and ``theta`` without the raw-variance outputs.
+
+    Returns
+    -------
+    mean_arch : Architecture
+        ``arch`` with ``n_targets`` outputs.
+    mean_theta : ndarray of shape (mean_arch.n_params,)
+    """
+    coefs, intercepts = arch.unpack(theta)
+    k = arch.layer_sizes[-1] // 2
+    mean_arch = _network.Architecture((*arch.layer_sizes[:-1], k), arch.activation)
+    return mean_arch, mean_arch.pack([*coefs[:-1], coefs[-1][:, :k]], [*intercepts[:-1], intercepts[-1][:k]])

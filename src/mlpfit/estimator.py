@@ -23,7 +23,10 @@ from . import _network, _nll
 from ._activations import ACTIVATIONS
 from ._init import INIT_METHODS, initialize
 from ._params import Boolean, Constant, Interval, LayerSizes, Options, Seed, validate_params
+from ._progress import progress
 from ._scaling import Scaler
+from .diagnose import warn_if_fit_failed
+from .piecewise import piecewise_linear
 from .solvers import LOSSES, SOLVERS, STOP_MESSAGES, SolverSettings, TrainingProblem
 
 FULL_BATCH_MAX_ROWS = 1024
@@ -131,8 +134,9 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
     n_jobs : int or None, default=None
         Parallel restarts through joblib (any joblib backend, Dask included).
     random_state : None, int or RandomState, default=None
-    verbose : bool, default=False
-        Print the loss per iteration.
+    verbose : bool or int, default=False
+        0 (False): silent. 1 (True): a progress bar (tqdm, the ``progress`` extra) on stderr
+        when it is a terminal and the fit runs longer than 2 s. 2: print the loss every iteration.
 
     Attributes
     ----------
@@ -239,9 +243,11 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         solver = self._resolve_solver(problem.n_samples)
         settings = self._solver_settings(problem.n_samples)
         seeds = rng.randint(np.iinfo(np.int32).max, size=self.n_restarts)
-        runs = self._run_restarts(problem, solver, settings, seeds)
+        with progress(self.verbose, self.max_iter * self.n_restarts) as settings.on_iteration:
+            runs = self._run_restarts(problem, solver, settings, seeds)
         best = min(runs, key=lambda run: _run_score(run, problem.has_validation))
         self._store_result(problem.arch, best, runs, solver, time.perf_counter() - start)
+        warn_if_fit_failed(self, X, Y)
         return self
 
     def _validate_training_data(self, X, y):
@@ -297,7 +303,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
             learning_rate_init=self.learning_rate_init,
             momentum=self.momentum,
             batch_size=batch_size,
-            verbose=bool(self.verbose),
+            verbose=self.verbose >= 2,
         )
 
     def _run_restarts(self, problem, solver, settings, seeds):
@@ -342,6 +348,15 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
     def theta_(self):
         """The fitted parameters as one packed vector."""
         return self.architecture_.pack(self.coefs_, self.intercepts_)
+
+    def breakpoints(self):
+        """The exact piecewise-linear form of a ReLU-family network with one input, in the user's units.
+
+        Returns a :class:`~mlpfit.piecewise.PiecewiseLinear`: ``.breakpoints`` (sorted x where the
+        slope changes), ``.slopes`` and ``.intercepts`` per segment; calling it equals ``predict``.
+        See :func:`mlpfit.piecewise_linear`; raises ValueError for other activations or several inputs.
+        """
+        return piecewise_linear(self)
 
     def predict(self, X, return_std=False):
         """Predictions of shape (n_samples,) for 1-D ``y`` in ``fit``, else (n_samples, n_outputs).
