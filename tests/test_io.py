@@ -26,6 +26,7 @@ CONFIGURATIONS = {
     ),
     "softplus three layers, adam": (dict(hidden_layer_sizes=(3, 3, 3), activation="softplus", solver="adam"), X3, X3[:, 0]),
     "identity": (dict(activation="identity", hidden_layer_sizes=2), X1, 3 * X1[:, 0] + 1),
+    "gaussian_nll, two outputs": (dict(loss="gaussian_nll"), X3, np.c_[X3[:, 0] ** 2, X3[:, 1]]),
 }
 
 

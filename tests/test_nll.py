@@ -7,7 +7,7 @@ import pytest
 from scipy.stats import norm
 from sklearn.exceptions import ConvergenceWarning
 
-from mlpfit import NeuralRegressor, diagnose, gradient_check
+from mlpfit import NeuralRegressor, diagnose, gradient_check, load, save
 from mlpfit import _nll
 from mlpfit._network import Architecture, loss_and_grad
 from mlpfit.solvers import Monitor, TrainingProblem
@@ -140,3 +140,13 @@ def test_diagnose_and_breakpoints_read_the_mean_network_of_an_nll_model():
     grid = np.linspace(-3, 3, 101)[:, None]
     np.testing.assert_allclose(model.breakpoints()(grid[:, 0]), model.predict(grid), atol=1e-9)
     assert not [f for f in diagnose(model, x[:, None], y).findings if f.severity == "error"]
+
+
+def test_a_saved_nll_model_predicts_the_same_noise(tmp_path):
+    X, Y = _data(2)
+    model = NeuralRegressor(loss="gaussian_nll", max_iter=50, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, Y)
+    save(model, tmp_path / "nll.npz")
+    np.testing.assert_array_equal(load(tmp_path / "nll.npz").predict(X, return_std=True), model.predict(X, return_std=True))

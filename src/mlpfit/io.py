@@ -25,6 +25,7 @@ from ._atomic import atomic_write
 from ._params import validate_params
 from ._scaling import Scaler
 from .estimator import FitSummary, NeuralRegressor
+from .solvers import LOSSES
 
 FORMAT_NAME = "mlpfit-model"
 FORMAT_VERSION = 1
@@ -184,12 +185,16 @@ def _decode_neural(model, arrays, state):
         raise ValueError(f"layer_sizes must be at least two positive ints; got {sizes!r}.")
     model.coefs_ = [_array(arrays, f"coefs_/{i}", shape) for i, shape in enumerate(zip(sizes[:-1], sizes[1:]))]
     model.intercepts_ = [_array(arrays, f"intercepts_/{i}", (n,)) for i, n in enumerate(sizes[1:])]
-    model.n_features_in_, model.n_outputs_ = sizes[0], sizes[-1]
+    per_target = LOSSES[model.loss].outputs_per_target  # 2 when the network also predicts a variance
+    if sizes[-1] % per_target:
+        raise ValueError(f"loss={model.loss!r} needs a multiple of {per_target} outputs; got {sizes[-1]}.")
+    n_targets = sizes[-1] // per_target
+    model.n_features_in_, model.n_outputs_ = sizes[0], n_targets
     model.x_scaler_ = Scaler(_array(arrays, "x_scaler/mean", (sizes[0],)), _array(arrays, "x_scaler/scale", (sizes[0],)))
-    model.y_scaler_ = Scaler(_array(arrays, "y_scaler/mean", (sizes[-1],)), _array(arrays, "y_scaler/scale", (sizes[-1],)))
+    model.y_scaler_ = Scaler(_array(arrays, "y_scaler/mean", (n_targets,)), _array(arrays, "y_scaler/scale", (n_targets,)))
     model._y_ndim = _require(state, "y_ndim", int)
-    if model._y_ndim not in (1, 2) or (model._y_ndim == 1 and sizes[-1] != 1):
-        raise ValueError(f"y_ndim {model._y_ndim} does not fit {sizes[-1]} output(s).")
+    if model._y_ndim not in (1, 2) or (model._y_ndim == 1 and n_targets != 1):
+        raise ValueError(f"y_ndim {model._y_ndim} does not fit {n_targets} target(s).")
     model.loss_ = float(_require(state, "loss_", (int, float)))
     model.n_iter_ = _require(state, "n_iter_", int)
     model.loss_curve_ = _array(arrays, "loss_curve_", (None,)).tolist()
