@@ -6,11 +6,19 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from mlpfit import NeuralRegressor, diagnose, gradient_check, load, save
 from mlpfit import _nll
 from mlpfit._network import Architecture, loss_and_grad
 from mlpfit.solvers import Monitor, TrainingProblem
+
+@parametrize_with_checks([NeuralRegressor(loss="gaussian_nll", random_state=0)])
+def test_scikit_learn_compatible_with_the_nll(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        check(estimator)
+
 
 ACTIVATIONS = ["relu", "leaky_relu", "tanh", "logistic", "softplus", "identity"]
 
