@@ -12,6 +12,7 @@ import pytest
 import mlpfit
 from mlpfit.cli import fit as fit_command
 from mlpfit.cli import main
+from mlpfit.datasets import make_origin
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -144,7 +145,26 @@ def test_demo_writes_its_plot(tmp_path, capsys):
     assert "plot written to" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("command", ["fit", "predict", "plot", "info", "demo"])
+def test_fit_report_includes_the_diagnosis(fitted):
+    _, result = fitted
+    assert "Diagnosis: " in result.stdout
+
+
+def test_diagnose_passes_a_good_fit_and_exits_3_on_the_straight_line_trap(tmp_path, capsys):
+    X, y = make_origin(random_state=0)
+    data = write_csv(tmp_path / "origin.csv", ["x", "y"], zip(X[:, 0], y))
+    assert main(["fit", data, "--x", "x", "--y", "y", "--seed", "0", "-q", "-o", str(tmp_path / "good.npz")]) == 0
+    assert main(["diagnose", str(tmp_path / "good.npz"), data]) == 0
+    assert "error" not in capsys.readouterr().out.split("\n")[0]
+    broken = ["--no-standardize", "--init", "normal", "--solver", "sgd", "--momentum", "0",
+              "--learning-rate", "1e-6", "--max-iter", "200"]
+    assert main(["fit", data, "--x", "x", "--y", "y", "-q", *broken, "-o", str(tmp_path / "bad.npz")]) == 0
+    assert main(["diagnose", str(tmp_path / "bad.npz"), data]) == 3
+    out = capsys.readouterr().out
+    assert "[error] effectively-linear" in out and "[error] breakpoints-outside-data" in out
+
+
+@pytest.mark.parametrize("command", ["fit", "predict", "plot", "diagnose", "info", "demo"])
 def test_every_command_has_help_with_an_example(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([command, "--help"])
