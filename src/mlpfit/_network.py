@@ -162,11 +162,12 @@ def output_jacobian(arch, theta, X):
     for layer in range(len(coefs) - 1, -1, -1):
         w_slice, b_slice = arch.slices[layer]
         a_prev = activations[layer]
-        jacobian[:, :, w_slice] = np.einsum("ni,nkj->nkij", a_prev, delta).reshape(n, n_outputs, -1)
+        block = jacobian[:, :, w_slice].reshape(n, n_outputs, *arch.shapes[layer])
+        np.multiply(a_prev[:, None, :, None], delta[:, :, None, :], out=block)
         jacobian[:, :, b_slice] = delta
         if layer:
             derivative = act.derivative(pre_activations[layer - 1], activations[layer])
-            delta = np.einsum("nkj,ij->nki", delta, coefs[layer]) * derivative[:, None, :]
+            delta = (delta @ coefs[layer].T) * derivative[:, None, :]
     return activations[-1], jacobian
 
 

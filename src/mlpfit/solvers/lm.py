@@ -104,10 +104,10 @@ def _reestimate(jtj, sse, theta, mask, penalty, n_residuals):
 
 def _damped_step(hessian, gradient, mu):
     """``-(hessian + mu I)^-1 gradient`` by Cholesky, or None when the matrix is not positive definite."""
-    damped = hessian.copy()
-    damped[np.diag_indices_from(damped)] += mu
+    damped = hessian + mu * np.eye(len(gradient))
     try:
-        return -cho_solve(cho_factor(damped), gradient)
+        # A non-finite matrix gives a non-finite step, which the caller rejects like any other.
+        return -cho_solve(cho_factor(damped, check_finite=False), gradient, check_finite=False)
     except LinAlgError:
         return None
 
