@@ -116,7 +116,8 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
     max_iter : int, default=1000
         Iterations (L-BFGS) or epochs (Adam, SGD).
     tol : float, default=1e-9
-        Loss improvement below which training is considered converged.
+        Loss improvement below which training is considered converged (for LM: the relative
+        decrease of the objective in one accepted step).
     n_iter_no_change : int or "auto", default="auto"
         Epochs (or iterations under early stopping) without ``tol`` improvement before stopping.
         ``"auto"``: 6 validation failures for LM (MATLAB's max_fail, since an LM step moves
