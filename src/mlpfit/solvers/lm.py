@@ -46,6 +46,7 @@ from functools import cache
 
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
+from scipy.linalg.lapack import dpotrf, dpotrs
 from threadpoolctl import ThreadpoolController
 
 from .. import _network
@@ -115,13 +116,17 @@ def _reestimate(jtj, sse, theta, mask, penalty, n_residuals):
 
 
 def _damped_step(hessian, gradient, mu):
-    """``-(hessian + mu I)^-1 gradient`` by Cholesky, or None when the matrix is not positive definite."""
-    damped = hessian + mu * np.eye(len(gradient))
-    try:
-        # A non-finite matrix gives a non-finite step, which the caller rejects like any other.
-        return -cho_solve(cho_factor(damped, check_finite=False), gradient, check_finite=False)
-    except LinAlgError:
+    """``-(hessian + mu I)^-1 gradient`` by Cholesky, or None when the matrix is not positive definite.
+
+    LAPACK's potrf/potrs directly: scipy.linalg's checked wrappers cost more than the
+    factorisation itself at the sizes LM runs on. A non-finite matrix gives a non-finite
+    step, which the caller rejects like any other.
+    """
+    factor, info = dpotrf(hessian + mu * np.eye(len(gradient)), lower=False, clean=False)
+    if info != 0:
         return None
+    step, info = dpotrs(factor, gradient, lower=False)
+    return -step if info == 0 else None
 
 
 @cache
