@@ -11,7 +11,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
 
-from mlpfit import NeuralRegressor
+from mlpfit import NeuralRegressor, gradient_check
 from mlpfit._network import Architecture, loss_and_grad, normal_equations, residuals_and_jacobian
 from mlpfit.solvers import SOLVERS, SolverSettings, TrainingProblem
 from mlpfit.solvers._auto import AUTO_LBFGS_MAX_ROWS, AUTO_LM_MAX_PARAMS, choose_solver
@@ -123,6 +123,19 @@ def test_bayes_attributes_exist_only_after_a_bayes_fit():
     assert hasattr(model, "effective_params_")
     model.set_params(alpha=1e-3).fit(X, y)
     assert not hasattr(model, "effective_params_") and not hasattr(model, "alpha_")
+
+
+def test_bayes_reports_its_estimates_even_when_stopped_early():
+    X, y = _sine(60)
+    with pytest.warns(ConvergenceWarning, match="max_iter"):
+        model = NeuralRegressor((5,), "tanh", alpha="bayes", max_iter=2, random_state=0).fit(X, y)
+    assert 0 < model.effective_params_ <= model.architecture_.n_params
+    assert model.noise_precision_ > 0 and model.weight_precision_ > 0
+
+
+def test_gradient_check_accepts_bayes():
+    X, y = _sine(30)
+    assert gradient_check(NeuralRegressor((4,), "tanh", alpha="bayes", random_state=0), X, y) < 1e-6
 
 
 def test_bayes_with_a_first_order_solver_raises():

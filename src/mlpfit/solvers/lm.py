@@ -161,13 +161,14 @@ def solve(problem, theta0, settings, rng):
 
     reestimating = False
 
-    def switch():
-        """Bayesian regularisation starts once the fixed-penalty fit has converged."""
-        nonlocal reestimating
+    def finished(why):
+        """True to stop for ``why``; a Bayesian run instead starts re-estimating the penalty."""
+        nonlocal reason, reestimating
         if settings.bayesian and not reestimating:
             reestimating = True
-            return True
-        return False
+            return False
+        reason = why
+        return True
 
     with np.errstate(over="ignore", invalid="ignore"), _blas_threads(problem):
         for _ in range(settings.max_iter):
@@ -179,10 +180,9 @@ def solve(problem, theta0, settings, rng):
             current = sse + penalty * (weights @ weights)
             gradient = jtr + penalty * mask * theta
             if np.linalg.norm(gradient) / problem.n_samples < GRADIENT_FLOOR:
-                reason = "gradient"
-                if switch():
-                    continue
-                break
+                if finished("gradient"):
+                    break
+                continue
             hessian = jtj + np.diag(penalty * mask)
             while mu <= MU_MAX:
                 step = _damped_step(hessian, gradient, mu)
@@ -191,23 +191,23 @@ def solve(problem, theta0, settings, rng):
                     break
                 mu *= MU_INCREASE
             else:
-                reason = "mu_max"
+                if finished("mu_max"):
+                    break
                 mu = MU_INIT
-                if switch():
-                    continue
-                break
+                continue
             theta = theta + step
             mu = max(mu * MU_DECREASE, MU_MIN)
             if monitor.update(theta, trial / (2 * problem.n_samples)):
                 break
             if current - trial <= settings.tol * current:
-                reason = "tol"
-                if switch():
-                    continue
-                break
-            if current - trial <= BAYES_START_IMPROVEMENT * current:
-                switch()
+                if finished("tol"):
+                    break
+            elif current - trial <= BAYES_START_IMPROVEMENT * current:
+                reestimating = settings.bayesian
     theta = monitor.final_theta(theta)
+    if settings.bayesian and evidence is None:  # stopped before the fit settled: estimate once at the end
+        jtj, _, sse = _network.normal_equations(arch, theta, X, Y)
+        evidence = _reestimate(jtj, sse, theta, mask, penalty, n_residuals)
     loss = objective(theta, penalty) / (2 * problem.n_samples)
     return SolverResult(
         theta,
