@@ -150,5 +150,5 @@ def test_auto_chooses_by_problem_size_and_says_why(capsys):
     assert choose_solver(AUTO_LBFGS_MAX_ROWS + 1, 1, AUTO_LM_MAX_PARAMS + 1)[0] == "adam"
     assert choose_solver(10**7, 1, 200)[0] != "lm"  # too many rows for J^T J each iteration
     X, y = _sine(50)
-    NeuralRegressor((5,), max_iter=3, verbose=True, random_state=0).fit(X, y)
+    NeuralRegressor((5,), max_iter=3, verbose=2, random_state=0).fit(X, y)
     assert "solver='auto' chose 'lm'" in capsys.readouterr().out

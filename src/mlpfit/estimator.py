@@ -23,7 +23,10 @@ from . import _network
 from ._activations import ACTIVATIONS
 from ._init import INIT_METHODS, initialize
 from ._params import Boolean, Constant, Interval, LayerSizes, Options, Seed, validate_params
+from ._progress import progress
 from ._scaling import Scaler
+from .diagnose import warn_if_fit_failed
+from .piecewise import piecewise_linear
 from .solvers import SOLVERS, STOP_MESSAGES, SolverSettings, TrainingProblem
 from .solvers._auto import choose_solver
 from .solvers.lm import EARLY_STOPPING_FAILURES
@@ -101,7 +104,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
     solver : {"auto", "lm", "lbfgs", "adam", "sgd"}, default="auto"
         ``"lm"`` is Levenberg-Marquardt (see ``mlpfit.solvers.lm``). ``"auto"`` picks LM while
         the network and ``n * P**2`` are small enough, else L-BFGS, else Adam for large data
-        (measured thresholds in ``mlpfit.solvers._auto``; verbose mode prints the choice).
+        (measured thresholds in ``mlpfit.solvers._auto``; ``verbose=2`` prints the choice).
     alpha : float or "bayes", default=1e-4
         L2 penalty on the weights (not biases), applied on the standardised scale.
         ``"bayes"``: Bayesian regularisation (MacKay; Foresee & Hagan) learns the penalty
@@ -144,8 +147,9 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
     n_jobs : int or None, default=None
         Parallel restarts through joblib (any joblib backend, Dask included).
     random_state : None, int or RandomState, default=None
-    verbose : bool, default=False
-        Print the loss per iteration.
+    verbose : bool or int, default=False
+        0 (False): silent. 1 (True): a progress bar (tqdm, the ``progress`` extra) on stderr
+        when it is a terminal and the fit runs longer than 2 s. 2: print the loss every iteration.
 
     Attributes
     ----------
@@ -260,9 +264,11 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         solver = self._resolve_solver(problem)
         settings = self._solver_settings(problem.n_samples, solver)
         seeds = rng.randint(np.iinfo(np.int32).max, size=self.n_restarts)
-        runs = self._run_restarts(problem, solver, settings, seeds)
+        with progress(self.verbose, self.max_iter * self.n_restarts) as settings.on_iteration:
+            runs = self._run_restarts(problem, solver, settings, seeds)
         best = min(runs, key=lambda run: _run_score(run, problem.has_validation))
         self._store_result(problem.arch, best, runs, solver, time.perf_counter() - start)
+        warn_if_fit_failed(self, X, Y)
         return self
 
     def _validate_training_data(self, X, y):
@@ -307,7 +313,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
             return "lm"
         if self.solver == "auto":
             solver, reason = choose_solver(problem.n_samples, problem.Y.shape[1], problem.arch.n_params)
-            if self.verbose:
+            if self.verbose >= 2:
                 print(reason)
             return solver
         if bayes and self.solver != "lm":
@@ -329,7 +335,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
             learning_rate_init=self.learning_rate_init,
             momentum=self.momentum,
             batch_size=batch_size,
-            verbose=bool(self.verbose),
+            verbose=self.verbose >= 2,
             bayesian=self.alpha == "bayes",
         )
 
@@ -391,6 +397,15 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
     def theta_(self):
         """The fitted parameters as one packed vector."""
         return self.architecture_.pack(self.coefs_, self.intercepts_)
+
+    def breakpoints(self):
+        """The exact piecewise-linear form of a ReLU-family network with one input, in the user's units.
+
+        Returns a :class:`~mlpfit.piecewise.PiecewiseLinear`: ``.breakpoints`` (sorted x where the
+        slope changes), ``.slopes`` and ``.intercepts`` per segment; calling it equals ``predict``.
+        See :func:`mlpfit.piecewise_linear`; raises ValueError for other activations or several inputs.
+        """
+        return piecewise_linear(self)
 
     def predict(self, X):
         """Predictions of shape (n_samples,) for 1-D ``y`` in ``fit``, else (n_samples, n_outputs)."""

@@ -2,22 +2,20 @@
 
 Each command lives in its own module with ``add_parser(subparsers)`` and
 ``run(args) -> int``; :data:`COMMANDS` lists them. ``main`` turns a
-:class:`UsageError` or ``ValueError`` into exit code 2 with one line on stderr and
-no traceback.
+:class:`UsageError`, ``ValueError`` or ``OSError`` into exit code 2 with one line on
+stderr and no traceback, and a missing optional dependency into exit code 1.
 """
 
 import argparse
+import os
 import sys
 
 from .. import __version__
-from . import demo
+from . import demo, fit, info, plot, predict
+from ._common import UsageError
 
-COMMANDS = [demo]
+COMMANDS = [fit, predict, plot, info, demo]
 """Command modules, in the order ``--help`` lists them."""
-
-
-class UsageError(Exception):
-    """A problem with the user's input that ends the command with exit code 2."""
 
 
 def build_parser():
@@ -34,11 +32,15 @@ def build_parser():
 
 
 def main(argv=None):
-    """Run the command line; return the exit code (0 success, 2 bad input)."""
+    """Run the command line; return the exit code (0 success, 1 missing optional dependency, 2 bad input)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.run(args)
-    except (UsageError, ValueError, OSError) as error:
+    except BrokenPipeError:
+        # The reader of our output went away (``mlpfit predict ... | head``): stop quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except (UsageError, ValueError, OSError, ImportError) as error:
         print(f"mlpfit {args.command}: error: {error}", file=sys.stderr)
-        return 2
+        return 1 if isinstance(error, ImportError) else 2

@@ -1,0 +1,66 @@
+"""What every command shares: the user-error type, parser construction and output-path checks."""
+
+import argparse
+import os
+
+from ..io import load_with_metadata
+
+
+class UsageError(Exception):
+    """A problem with the user's input that ends the command with exit code 2."""
+
+
+def add_command(subparsers, name, *, summary, description, example, run):
+    """A sub-command parser whose ``--help`` ends with ``example`` (one or more command lines)."""
+    parser = subparsers.add_parser(
+        name,
+        help=summary,
+        description=description,
+        epilog="example:\n  " + "\n  ".join(example.splitlines()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.set_defaults(run=run)
+    return parser
+
+
+def add_verbosity(parser):
+    """``--quiet`` / ``--verbose``, stored as the estimator's ``verbose`` level (default 1: progress bar)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--quiet", "-q", dest="verbose", action="store_const", const=0, default=1,
+                       help="print nothing but errors; no progress bar")
+    group.add_argument("--verbose", "-v", dest="verbose", action="store_const", const=2,
+                       help="print the loss at every iteration")
+
+
+def check_writable(path, what):
+    """Fail before any work when ``path`` cannot be an output file (missing directory, or a directory)."""
+    if path is None:
+        return
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise UsageError(f"cannot write {what} {path}: directory {directory} does not exist.")
+    if os.path.isdir(path):
+        raise UsageError(f"cannot write {what} {path}: it is a directory.")
+
+
+def open_model(path):
+    """``(model, metadata)`` from a model file; a missing file or a non-model is a one-line error."""
+    if not os.path.isfile(path):
+        raise UsageError(f"model file {path} does not exist.")
+    return load_with_metadata(path)
+
+
+def model_columns(model, metadata, x=None, y=None):
+    """Input and target column names: ``--x``/``--y`` when given, else those saved in the model.
+
+    The targets are None when neither names them (a model saved from Python without ``columns=``).
+    """
+    saved = metadata.get("columns") or {}
+    x, y = x or saved.get("x"), y or saved.get("y")
+    if not x:
+        raise UsageError("the model was saved without column names; name its input columns with --x.")
+    if len(x) != model.n_features_in_:
+        raise UsageError(f"the model takes {model.n_features_in_} input column(s); got {len(x)}: {', '.join(x)}.")
+    if y and len(y) != model.n_outputs_:
+        raise UsageError(f"the model has {model.n_outputs_} output(s); got {len(y)} target column(s): {', '.join(y)}.")
+    return list(x), y and list(y)

@@ -1,0 +1,178 @@
+"""``mlpfit fit``: fit a table's columns, report how it went, save the model and draw the plot."""
+
+import argparse
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import r2_score
+
+from .. import io, plot
+from .._activations import ACTIVATIONS
+from .._init import INIT_METHODS
+from ..estimator import NeuralRegressor
+from ..solvers import SOLVERS
+from ._common import UsageError, add_command, add_verbosity, check_writable
+from ._data import read_table, select
+
+MIN_ROWS = 2
+"""Fewest usable rows ``fit`` accepts (the estimator's own minimum)."""
+
+
+def layer_sizes(text):
+    """``"10"`` -> ``(10,)``, ``"20,20"`` -> ``(20, 20)``."""
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected sizes such as 10 or 20,20; got {text!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"layer sizes must be positive; got {text!r}")
+    return sizes
+
+
+MODEL_OPTIONS = {
+    "--hidden": ("hidden_layer_sizes", {"type": layer_sizes,
+                                        "help": "units per hidden layer: 10, or 20,20 for two layers"}),
+    "--activation": ("activation", {"choices": list(ACTIVATIONS), "help": "hidden-layer activation"}),
+    "--solver": ("solver", {"choices": ["auto", *SOLVERS], "help": "training algorithm"}),
+    "--alpha": ("alpha", {"type": float, "help": "L2 penalty on the weights"}),
+    "--max-iter": ("max_iter", {"type": int, "help": "iterations (L-BFGS) or epochs (Adam, SGD)"}),
+    "--tol": ("tol", {"type": float, "help": "loss improvement counted as progress"}),
+    "--restarts": ("n_restarts", {"type": int, "help": "independent initialisations; the best is kept"}),
+    "--jobs": ("n_jobs", {"type": int, "help": "restarts run in parallel"}),
+    "--seed": ("random_state", {"type": int, "help": "random seed, for a reproducible fit"}),
+    "--init": ("init", {"choices": list(INIT_METHODS), "help": "weight initialisation"}),
+    "--early-stopping": ("early_stopping", {"action": "store_true",
+                                            "help": "hold out --validation-fraction of the rows; keep the best weights"}),
+    "--validation-fraction": ("validation_fraction", {"type": float, "help": "share of rows held out"}),
+    "--learning-rate": ("learning_rate_init", {"type": float, "help": "step size of Adam and SGD"}),
+    "--batch-size": ("batch_size", {"type": int, "help": "minibatch rows of Adam and SGD"}),
+    "--no-standardize": ("standardize", {"action": "store_false", "help": "train on the raw numbers"}),
+}
+"""Command-line flag -> (NeuralRegressor parameter, argparse keywords). Flags not given keep the estimator's defaults."""
+
+
+def add_parser(subparsers):
+    parser = add_command(
+        subparsers, "fit",
+        summary="fit a curve to columns of a CSV or Parquet file and save the model",
+        description="Fit a neural network to columns of DATA (CSV, or Parquet with the parquet extra), print "
+        "how the fit went, save the model (-o) and optionally draw the fit (--plot).",
+        example="mlpfit fit data.csv --x dose --y response -o model.npz --plot fit.png\n"
+        "mlpfit fit data.csv --x a --x b --y c --hidden 20,20 --early-stopping --seed 0 -o model.npz",
+        run=run,
+    )
+    parser.add_argument("data", metavar="DATA", help="CSV or Parquet file with a header of column names")
+    parser.add_argument("--x", action="append", required=True, metavar="COL", help="input column (repeat for several)")
+    parser.add_argument("--y", action="append", required=True, metavar="COL", help="target column (repeat for several)")
+    parser.add_argument("-o", "--output", required=True, metavar="MODEL", help="model file to write (.npz)")
+    parser.add_argument("--plot", metavar="PNG", help="also draw the fit to this PNG file")
+    parser.add_argument("--dropna", action="store_true", help="drop rows with empty or NaN cells instead of failing")
+    add_verbosity(parser)
+    defaults = NeuralRegressor().get_params()
+    options = parser.add_argument_group("model options (NeuralRegressor parameters)")
+    for flag, (param, keywords) in MODEL_OPTIONS.items():
+        if not keywords.get("action"):
+            keywords = {"help": f"{keywords['help']} (default {defaults[param]})",
+                        "metavar": None if "choices" in keywords else flag[2:].upper().replace("-", "_"),
+                        **{key: value for key, value in keywords.items() if key != "help"}}
+        options.add_argument(flag, dest=param, default=argparse.SUPPRESS, **keywords)
+
+
+def model_params(args):
+    """The NeuralRegressor parameters the user set on the command line."""
+    params = {param: getattr(args, param) for param, _ in MODEL_OPTIONS.values() if hasattr(args, param)}
+    return {**params, "verbose": args.verbose}
+
+
+@dataclass
+class FitReport:
+    """What the report sections read: the fitted model, its data and how the data were read."""
+
+    model: object
+    X: np.ndarray
+    Y: np.ndarray
+    x_names: list
+    y_names: list
+    rows_read: int
+    notes: list
+
+
+def _data_lines(report):
+    dropped = report.rows_read - len(report.X)
+    extra = f" ({dropped} dropped for empty or NaN cells)" if dropped else ""
+    yield f"rows used: {len(report.X)} of {report.rows_read}{extra}; inputs {', '.join(report.x_names)}; " \
+          f"target {', '.join(report.y_names)}"
+
+
+def _training_lines(report):
+    summary = report.model.summary_
+    yield f"solver: {summary.solver}, {summary.n_iter} iterations, {len(summary.restart_losses)} restart(s), " \
+          f"fit time {summary.fit_time:.3g} s"
+    yield f"stopped: {summary.message}"
+
+
+def _validation_rmse(model):
+    """RMSE on the held-out rows at the kept weights, in target units for one output."""
+    curve = model.validation_loss_curve_
+    if not curve:
+        return None
+    standardized = np.sqrt(2 * min(curve) / model.n_outputs_)
+    if model.n_outputs_ == 1:
+        return f"{standardized * model.y_scaler_.scale[0]:.4g}"
+    return f"{standardized:.4g} (standardised, all outputs)"
+
+
+def _error_lines(report):
+    P = report.model.predict(report.X).reshape(report.Y.shape)
+    rmse = np.sqrt(np.mean((report.Y - P) ** 2, axis=0))
+    r2 = r2_score(report.Y, P, multioutput="raw_values")
+    for name, error, score in zip(report.y_names, rmse, r2):
+        yield f"{name}: training RMSE {error:.4g} (in {name}'s units), R^2 {score:.4f}"
+    validation = _validation_rmse(report.model)
+    yield f"validation RMSE: {validation}" if validation else "validation: none held out (--early-stopping holds out rows)"
+
+
+def _note_lines(report):
+    yield from (f"note: {note}" for note in report.notes)
+
+
+REPORT_SECTIONS = [_data_lines, _training_lines, _error_lines, _note_lines]
+"""The fit report, section by section: each maps a :class:`FitReport` to lines.
+A diagnosis section (the diagnostics issue) goes here, after ``_error_lines``."""
+
+
+def read_training_data(args):
+    table = read_table(args.data)
+    A, _ = select(table, args.x + args.y, dropna=args.dropna)
+    if len(A) < MIN_ROWS:
+        raise UsageError(f"{args.data} has {len(A)} usable row(s); fitting needs at least {MIN_ROWS}.")
+    X, Y = A[:, : len(args.x)], A[:, len(args.x):]
+    for name, column in zip(args.y, Y.T):
+        if np.ptp(column) == 0:
+            raise UsageError(f"target column {name!r} is constant ({column[0]:g} in every row); there is nothing to fit.")
+    return X, Y, table.n_rows
+
+
+def run(args):
+    check_writable(args.output, "model")
+    check_writable(args.plot, "plot")
+    if args.plot:
+        plot.require_matplotlib()
+    X, Y, rows_read = read_training_data(args)
+    model = NeuralRegressor(**model_params(args))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X, Y[:, 0] if Y.shape[1] == 1 else Y)
+    # A ConvergenceWarning repeats the report's "stopped:" line; other warnings become notes.
+    notes = [str(w.message) for w in caught if not issubclass(w.category, ConvergenceWarning)]
+    report = FitReport(model, X, Y, args.x, args.y, rows_read, notes)
+    figure = plot.fit(model, X, Y, x_names=args.x, y_names=args.y) if args.plot else None
+    io.save(model, args.output, columns={"x": args.x, "y": args.y})
+    if figure is not None:
+        plot.save_png(figure, args.plot)
+    if args.verbose:
+        print("\n".join(line for section in REPORT_SECTIONS for line in section(report)))
+        print(f"model written to {args.output}" + (f", plot to {args.plot}" if args.plot else ""))
+    return 0

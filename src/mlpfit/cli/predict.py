@@ -1,0 +1,55 @@
+"""``mlpfit predict``: a saved model's predictions for new rows, columns matched by name."""
+
+import csv
+import sys
+
+import numpy as np
+
+from .._atomic import atomic_write
+from ._common import add_command, check_writable, model_columns, open_model
+from ._data import read_table, select
+
+
+def add_parser(subparsers):
+    parser = add_command(
+        subparsers, "predict",
+        summary="predict new rows with a saved model",
+        description="Read the model's input columns (by name) from DATA and write them with one prediction "
+        "column per target, named TARGET_predicted, as CSV to OUT or standard output.",
+        example="mlpfit predict model.npz new.csv -o predictions.csv\nmlpfit predict model.npz new.csv | head",
+        run=run,
+    )
+    add_model_data_arguments(parser)
+    parser.add_argument("-o", "--output", metavar="OUT", help="CSV file to write (default: standard output)")
+
+
+def add_model_data_arguments(parser):
+    """MODEL, DATA, --x and --dropna: what ``predict`` and ``plot`` share."""
+    parser.add_argument("model", metavar="MODEL", help="model file written by 'mlpfit fit' or mlpfit.save")
+    parser.add_argument("data", metavar="DATA", help="CSV or Parquet file with the model's input columns")
+    parser.add_argument("--x", action="append", metavar="COL",
+                        help="input column, when DATA names it differently from the training data (repeat)")
+    parser.add_argument("--dropna", action="store_true", help="skip rows with empty or NaN cells instead of failing")
+
+
+def _write_csv(file, header, rows):
+    writer = csv.writer(file, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([repr(float(v)) for v in row] for row in rows)
+
+
+def run(args):
+    check_writable(args.output, "predictions")
+    model, metadata = open_model(args.model)
+    x_names, y_names = model_columns(model, metadata, x=args.x)
+    y_names = y_names or [f"y{k}" for k in range(model.n_outputs_)]
+    X, _ = select(read_table(args.data), x_names, dropna=args.dropna)
+    P = np.asarray(model.predict(X)).reshape(len(X), -1)
+    header = x_names + [f"{name}_predicted" for name in y_names]
+    rows = np.hstack([X, P])
+    if args.output is None:
+        _write_csv(sys.stdout, header, rows)
+    else:
+        with atomic_write(args.output, "w") as file:
+            _write_csv(file, header, rows)
+    return 0

@@ -1,0 +1,580 @@
+"""Why is my fit bad? Findings that say what is wrong with a trained network, with numbers, and what to change.
+
+Notes
+-----
+Every check reads the data and the network (and, for an estimator, its training
+record: loss curves), never the options that were used, so it applies as well to
+weights from someone's own NumPy program. Three reference levels recur:
+
+- the *noise estimate*, the variance of the target around the true curve. On one
+  input it is a difference estimator on x-sorted data (von Neumann 1941; Rice 1984)
+  in the form of Gasser, Sroka and Jennen-Steinmetz (1986): each point's distance
+  from the line through its two neighbours is noise, because a smooth curve is
+  locally linear; unlike plain neighbour differences it is not inflated where the
+  curve is steep and the data sparse. On
+  several inputs each row is paired with its nearest neighbour in standardised X,
+  which counts some of the curve's own variation as noise: an upper estimate,
+  so checks built on it err towards silence;
+- the *least-squares line* (plane on several inputs), the best linear function;
+- the target's variance, which bounds how small a noise level is worth resolving.
+
+Checks live in :data:`CHECKS` (code -> function of the evidence); each returns a
+:class:`Finding` or None. :func:`diagnose` runs them and sorts the findings by severity.
+"""
+
+import warnings
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+from scipy.spatial import cKDTree
+from sklearn.utils import check_array
+
+from ._activations import ACTIVATIONS, RELU_FAMILY
+from ._fitted import as_fitted_network
+from ._init import HINGE_ACTIVATIONS
+
+SEVERITIES = ("error", "warning", "info")
+"""Most serious first; a Diagnosis is ``ok`` when it has no error or warning."""
+
+SCALE_LIMIT = 10.0
+"""A column the network sees with standard deviation beyond 10x or below 1/10 is off the unit scale initialisers assume."""
+OFFSET_LIMIT = 3.0
+"""A column mean beyond +-3 in the network's units puts zero-bias breakpoints (at 0) at the edge of the data or outside."""
+BREAKPOINTS_MIN_INSIDE = 0.5
+"""Fewer than half of the first-layer breakpoints inside the data is noted (an error when none is inside)."""
+UNIT_WARNING_FRACTION = 0.8
+"""Dead, always-active or saturated units are noted; a warning once they are 4 in 5 (good fits leave up to ~60% idle)."""
+LINEAR_MATCH = 0.9
+"""A network that removes less than 10% of the least-squares line's squared error is no better than the line."""
+NOISE_RATIO = 2.0
+"""An error twice the noise estimate is clearly more than noise (the estimate's own scatter is far smaller for n >= 50)."""
+NOISE_FLOOR = 1e-3
+"""Noise below 0.1% of the target's variance is treated as that floor: a near noise-free curve need not be followed closer."""
+OVERFIT_RATIO = 2.0
+"""Validation error twice the training error: the network learned the training rows' noise."""
+OVERFIT_NOISE_FRACTION = 0.5
+"""On one input, a training error under half the noise estimate means the network is following the noise."""
+CURVE_WINDOW = 0.1
+"""The end of a loss curve is its last 10% of iterations."""
+NOT_CONVERGED_DROP = 0.01
+"""A loss still falling by more than 1% over the end of its curve, while above the noise level, had not converged."""
+NOT_CONVERGED_SHARE = 0.01
+"""A curve whose last tenth still made over 1% of its whole decrease had not converged, whatever its level."""
+DIVERGED_RISE = 10.0
+"""A final loss ten times the lowest one reached means training blew up."""
+SLOW_MIN_ITERATIONS = 10
+"""Fewer iterations than this say nothing about the learning rate."""
+SLOW_STEPS_FACTOR = 10.0
+"""Reaching the noise level would take more than 10x the iterations already run at the final pace."""
+SLOW_PROGRESS = 0.5
+"""...while less than half of the way from the first loss to the noise level has been covered."""
+SLOW_MONOTONE = 0.95
+"""A too-small step makes the loss fall on (almost) every iteration; larger steps oscillate."""
+SATURATED_DERIVATIVE = 0.05
+"""A unit whose derivative is below 5% of its peak passes almost no gradient: it is saturated."""
+SATURATED_SAMPLES = 0.9
+"""A unit saturated on more than 90% of the samples acts as a constant."""
+NOISE_MIN_SAMPLES = 20
+"""Below 20 rows the noise estimate is too uncertain to judge by: the checks that need it stay silent."""
+NOISE_MAX_ROWS = 2000
+"""The nearest-neighbour noise estimate queries at most this many rows: ~3% relative scatter, fast on 10^5 rows."""
+NEIGHBOUR_EPS = 1.0
+"""Approximate neighbours (within 2x the nearest distance) cost a fraction of exact ones; the estimate is an upper one anyway."""
+SATURATING_ACTIVATIONS = frozenset({"tanh", "logistic"})
+
+
+class FitWarning(UserWarning):
+    """A fit ended in a state :func:`diagnose` calls an error (effectively linear, diverged)."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem: a stable ``code``, its ``severity``, a ``message`` with the numbers and a ``fix``."""
+
+    code: str
+    severity: str
+    message: str
+    fix: str
+
+    def __str__(self):
+        return f"[{self.severity}] {self.code}: {self.message}\n    fix: {self.fix}"
+
+
+@dataclass
+class Diagnosis:
+    """The findings about one network on one data set, most serious first."""
+
+    findings: list = field(default_factory=list)
+
+    @property
+    def codes(self):
+        return {finding.code for finding in self.findings}
+
+    @property
+    def ok(self):
+        """No error and no warning (notes are allowed)."""
+        return all(finding.severity == "info" for finding in self.findings)
+
+    def __str__(self):
+        if not self.findings:
+            return "Diagnosis: no problems found."
+        counts = ", ".join(
+            f"{count} {severity}{'s' if count > 1 and severity != 'info' else ''}"
+            for severity in SEVERITIES
+            if (count := sum(finding.severity == severity for finding in self.findings))
+        )
+        return "\n".join([f"Diagnosis: {counts}.", *map(str, self.findings)])
+
+
+class _Evidence:
+    """What the checks read, each piece computed once and only when a check asks for it."""
+
+    def __init__(self, network, X, Y, X_val, Y_val):
+        self.network, self.X, self.Y, self.X_val, self.Y_val = network, X, Y, X_val, Y_val
+        self.n_samples, self.n_features = X.shape
+        curve = network.loss_curve
+        self.curve = np.asarray(curve, dtype=np.float64) if curve else None
+
+    @cached_property
+    def forward(self):
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self.network.forward(self.X)
+
+    @cached_property
+    def prediction(self):
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self.network.y_scaler.inverse_transform(self.forward[1])
+
+    @cached_property
+    def finite(self):
+        return bool(np.all(np.isfinite(self.prediction)))
+
+    @cached_property
+    def model_mse(self):
+        """Mean squared training error per output, user's units."""
+        return np.mean((self.prediction - self.Y) ** 2, axis=0)
+
+    @cached_property
+    def varying(self):
+        """Standardised non-constant input columns."""
+        X = self.X[:, np.ptp(self.X, axis=0) > 0]
+        return (X - X.mean(axis=0)) / X.std(axis=0)
+
+    @cached_property
+    def linear_mse(self):
+        """Mean squared error of the least-squares line or plane, per output."""
+        design = np.column_stack([np.ones(self.n_samples), self.varying])
+        # Normal equations on standardised columns: well conditioned, and far cheaper than QR on 10^5 rows.
+        coef = np.linalg.lstsq(design.T @ design, design.T @ self.Y, rcond=None)[0]
+        return np.mean((design @ coef - self.Y) ** 2, axis=0)
+
+    @cached_property
+    def target_variance(self):
+        return self.Y.var(axis=0)
+
+    @cached_property
+    def noise(self):
+        """Noise variance estimate per output (see the module notes); NaN (no judgement) on too few rows."""
+        if self.n_samples < NOISE_MIN_SAMPLES:
+            return np.full(self.Y.shape[1], np.nan)
+        if self.varying.shape[1] <= 1:
+            return _local_linear_noise(self.varying[:, 0] if self.varying.shape[1] else np.zeros(self.n_samples), self.Y)
+        rows = np.arange(self.n_samples)
+        if self.n_samples > NOISE_MAX_ROWS:
+            rows = np.random.default_rng(0).choice(self.n_samples, NOISE_MAX_ROWS, replace=False)
+        _, neighbours = cKDTree(self.varying).query(self.varying[rows], k=2, eps=NEIGHBOUR_EPS)
+        other = np.where(neighbours[:, 0] == rows, neighbours[:, 1], neighbours[:, 0])
+        return np.mean((self.Y[rows] - self.Y[other]) ** 2, axis=0) / 2
+
+    @cached_property
+    def noise_level(self):
+        """The noise estimate, floored at ``NOISE_FLOOR`` of the target's variance."""
+        return np.maximum(self.noise, NOISE_FLOOR * self.target_variance)
+
+    @property
+    def noise_method(self):
+        if self.varying.shape[1] <= 1:
+            return "differences from neighbours' lines on x-sorted data"
+        return "nearest-neighbour differences, an upper estimate"
+
+    def to_network_loss(self, mse):
+        """Per-output mean squared errors in user's units -> the half-MSE loss the network's curves record."""
+        return float(np.sum(mse / self.network.y_scaler.scale**2) / 2)
+
+    def hidden_layers(self):
+        """Pre-activations of each hidden layer on the data, (n_samples, units) each."""
+        return self.forward[0]
+
+
+def _local_linear_noise(x, Y):
+    """Noise variance per column of ``Y`` from pseudo-residuals on x-sorted data (Gasser et al. 1986).
+
+    ``e_i = a_i y_(i-1) + b_i y_(i+1) - y_i`` with ``a_i, b_i`` the linear-interpolation
+    weights from the neighbours' x, scaled by ``1 / (a_i**2 + b_i**2 + 1)`` to be unbiased.
+    """
+    order = np.argsort(x, kind="stable")
+    x, Y = x[order], Y[order]
+    span = x[2:] - x[:-2]
+    a = np.divide(x[2:] - x[1:-1], span, out=np.full_like(span, 0.5), where=span > 0)[:, None]
+    residual = a * Y[:-2] + (1 - a) * Y[2:] - Y[1:-1]
+    return np.mean(residual**2 / (a**2 + (1 - a) ** 2 + 1), axis=0)
+
+
+def _worst(ratio, n_outputs):
+    """Index of the worst output and the text naming it (empty for one output)."""
+    k = int(np.nanargmax(ratio))
+    return k, (f" (output {k})" if n_outputs > 1 else "")
+
+
+# --- scale -------------------------------------------------------------------------------
+
+
+def _off_scale(A, what):
+    """Sentence about columns of ``A`` (network's units) whose mean or spread is far from unit, or None."""
+    mean, std = A.mean(axis=0), A.std(axis=0)
+    varying = std > 0
+    off = varying & ((np.abs(mean) > OFFSET_LIMIT) | (std > SCALE_LIMIT) | (std < 1 / SCALE_LIMIT))
+    if not off.any():
+        return None
+    j = int(np.argmax(np.where(off, np.abs(mean) + std + 1 / np.where(varying, std, 1), -np.inf)))
+    return (
+        f"{off.sum()} of {varying.sum()} {what} are far from unit scale as the network sees them: "
+        f"column {j} has mean {mean[j]:.4g} and standard deviation {std[j]:.4g} (expected: mean within "
+        f"+-{OFFSET_LIMIT:g}, standard deviation between {1 / SCALE_LIMIT:g} and {SCALE_LIMIT:g}). "
+        "Initial weights, zero-bias breakpoints and step sizes all assume unit scale, so training crawls or stalls."
+    )
+
+
+def _inputs_not_standardized(ev):
+    message = _off_scale(ev.network.x_scaler.transform(ev.X), "input columns")
+    return message and Finding(
+        "inputs-not-standardized", "warning", message,
+        "Use standardize=True (the default), or centre and scale each input column to mean 0 and "
+        "standard deviation 1 before training your own network.",
+    )
+
+
+def _target_not_standardized(ev):
+    message = _off_scale(ev.network.y_scaler.transform(ev.Y), "target columns")
+    return message and Finding(
+        "target-not-standardized", "warning", message,
+        "Use standardize=True (the default), or train on (y - mean) / std and map predictions back.",
+    )
+
+
+def _constant_feature(ev):
+    constant = np.flatnonzero(np.ptp(ev.X, axis=0) == 0)
+    if not len(constant):
+        return None
+    return Finding(
+        "constant-feature", "warning",
+        f"Input column(s) {', '.join(map(str, constant))} take a single value on all {ev.n_samples} rows "
+        f"(column {constant[0]} is always {ev.X[0, constant[0]]:.6g}): they carry no information.",
+        "Drop the constant column(s), or check that the right columns were selected.",
+    )
+
+
+# --- units --------------------------------------------------------------------------------
+
+
+def _breakpoints_outside_data(ev):
+    arch = ev.network.arch
+    if arch.activation not in RELU_FAMILY or ev.n_features != 1 or len(arch.layer_sizes) < 3:
+        return None
+    coefs, intercepts = arch.unpack(ev.network.theta)
+    w, b = coefs[0][0], intercepts[0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        breakpoints = ev.network.x_scaler.inverse_transform((-b / w)[:, None])[:, 0]
+    low, high = ev.X[:, 0].min(), ev.X[:, 0].max()
+    inside = int(np.sum((breakpoints > low) & (breakpoints < high)))
+    units = len(w)
+    if inside >= BREAKPOINTS_MIN_INSIDE * units:
+        return None
+    if len(arch.layer_sizes) == 3:
+        consequence = ("so the network is one straight line on the data" if inside == 0
+                       else f"so the fit can bend at only {inside} place(s) on the data")
+    else:
+        consequence = "so the first layer is (nearly) linear on the data and later layers have little to bend"
+    shown = ", ".join(f"{x:.3g}" for x in np.sort(breakpoints[np.isfinite(breakpoints)])[:5])
+    return Finding(
+        "breakpoints-outside-data", "error" if inside == 0 else "info",
+        f"{inside} of {units} first-layer breakpoints (-b/w) lie inside the data range [{low:.4g}, {high:.4g}], "
+        f"{consequence} (breakpoints at {shown or 'none'}{', ...' if units > 5 else ''}).",
+        "Start the breakpoints inside the data: init='auto' (the default) with standardize=True; in your own "
+        "network, set each bias to b = -w * x0 for points x0 spread over the data.",
+    )
+
+
+def _unit_finding(code, flags, description, fix):
+    """A finding about hidden units flagged per layer (list of boolean arrays), or None."""
+    count, total = sum(int(f.sum()) for f in flags), sum(len(f) for f in flags)
+    if not count:
+        return None
+    per_layer = "; ".join(f"layer {i + 1}: {int(f.sum())} of {len(f)}" for i, f in enumerate(flags))
+    severity = "warning" if count >= UNIT_WARNING_FRACTION * total else "info"
+    return Finding(code, severity, f"{count} of {total} hidden units {description} ({per_layer}).", fix)
+
+
+def _dead_units(ev):
+    if ev.network.arch.activation not in HINGE_ACTIVATIONS:
+        return None
+    return _unit_finding(
+        "dead-units", [np.all(z <= 0, axis=0) for z in ev.hidden_layers()],
+        f"are off (pre-activation <= 0) on every one of the {ev.n_samples} samples: they bend nothing there "
+        "(a ReLU unit also adds and learns nothing)",
+        "Start breakpoints inside the data (init='auto' with standardize=True), lower a learning rate that "
+        "knocks units off, or use activation='leaky_relu'.",
+    )
+
+
+def _always_active_units(ev):
+    if ev.network.arch.activation not in HINGE_ACTIVATIONS:
+        return None
+    return _unit_finding(
+        "always-active-units", [np.all(z > 0, axis=0) for z in ev.hidden_layers()],
+        f"are on for every one of the {ev.n_samples} samples, so each is linear on the data and none bends the fit",
+        "Start breakpoints inside the data (init='auto' with standardize=True); for your own network, "
+        "standardize the inputs and place each bias at b = -w * x0 for a data point x0.",
+    )
+
+
+def _saturated_units(ev):
+    name = ev.network.arch.activation
+    if name not in SATURATING_ACTIVATIONS:
+        return None
+    activation = ACTIVATIONS[name]
+    peak = activation.derivative(np.zeros(1), activation.forward(np.zeros(1)))[0]
+    flags = []
+    for z in ev.hidden_layers():
+        with np.errstate(over="ignore"):
+            flat = activation.derivative(z, activation.forward(z)) < SATURATED_DERIVATIVE * peak
+        flags.append(flat.mean(axis=0) > SATURATED_SAMPLES)
+    return _unit_finding(
+        "saturated-units", flags,
+        f"are saturated ({name} derivative below {SATURATED_DERIVATIVE:.0%} of its peak) on more than "
+        f"{SATURATED_SAMPLES:.0%} of the samples: they act as constants and pass almost no gradient",
+        "Standardize the inputs (standardize=True), start from smaller weights (init='auto' or a smaller "
+        "init_scale), or raise alpha.",
+    )
+
+
+# --- error levels -------------------------------------------------------------------------
+
+
+def _effectively_linear(ev):
+    if not ev.finite:
+        return None
+    model, line, noise = ev.model_mse, ev.linear_mse, ev.noise_level
+    flagged = (model >= LINEAR_MATCH * line) & (line > NOISE_RATIO * noise)
+    if not flagged.any():
+        return None
+    k, which = _worst(np.where(flagged, line / noise, -np.inf), len(line))
+    shape = "line" if ev.varying.shape[1] <= 1 else "plane"
+    return Finding(
+        "effectively-linear", "error",
+        f"The network fits no better than a least-squares {shape}{which}: its mean squared error "
+        f"{model[k]:.4g} is {model[k] / line[k]:.2f} times the {shape}'s {line[k]:.4g}, yet the data are not "
+        f"linear: the {shape}'s error is {line[k] / noise[k]:.3g} times the noise estimate {noise[k]:.4g} "
+        f"({ev.noise_method}).",
+        "Standardize the data (standardize=True) and start the breakpoints inside the data (init='auto'); "
+        "if training stopped early, train longer. The unit findings say which units stopped bending.",
+    )
+
+
+def _underfit(ev):
+    if not ev.finite:
+        return None
+    ratio = ev.model_mse / ev.noise_level
+    if not np.any(ratio > NOISE_RATIO):
+        return None
+    k, which = _worst(ratio, len(ratio))
+    return Finding(
+        "underfit", "warning",
+        f"The training error{which} {ev.model_mse[k]:.4g} is {ratio[k]:.3g} times the noise estimate "
+        f"{ev.noise_level[k]:.4g} ({ev.noise_method}): the network follows the data less closely than the "
+        "noise allows.",
+        "Train to convergence (solver='lbfgs', more max_iter), add hidden units, lower alpha, or use n_restarts.",
+    )
+
+
+def _overfit(ev):
+    if not ev.finite:
+        return None
+    if ev.X_val is not None:
+        with np.errstate(over="ignore", invalid="ignore"):
+            validation = np.mean((ev.network.predict(ev.X_val) - ev.Y_val) ** 2, axis=0)
+        ratio = validation / ev.model_mse
+        k, which = _worst(ratio, len(ratio))
+        evidence = (f"the validation error{which} {validation[k]:.4g} is {ratio[k]:.3g} times the training "
+                    f"error {ev.model_mse[k]:.4g}")
+        flagged = ratio[k] > OVERFIT_RATIO
+    elif ev.network.validation_curve:
+        validation, training = min(ev.network.validation_curve), ev.to_network_loss(ev.model_mse)
+        evidence = (f"the best validation loss of the estimator's early-stopping split, {validation:.4g}, is "
+                    f"{validation / training:.3g} times the training loss {training:.4g}")
+        flagged = validation > OVERFIT_RATIO * training
+    elif ev.varying.shape[1] == 1 and ev.n_samples >= NOISE_MIN_SAMPLES:
+        ratio = ev.model_mse / ev.noise
+        k, which = _worst(-ratio, len(ratio))
+        evidence = (f"the training error{which} {ev.model_mse[k]:.4g} is only {ratio[k]:.2f} times the noise "
+                    f"estimate {ev.noise[k]:.4g} ({ev.noise_method})")
+        flagged = ratio[k] < OVERFIT_NOISE_FRACTION and ev.noise[k] > NOISE_FLOOR * ev.target_variance[k]
+    else:
+        return None
+    if not flagged:
+        return None
+    return Finding(
+        "overfit", "warning",
+        f"The network learned the training rows' noise: {evidence}.",
+        "Use fewer hidden units, a larger alpha, early_stopping=True, or more data.",
+    )
+
+
+# --- training record ----------------------------------------------------------------------
+
+
+def _curve_end(curve):
+    """Index where the last ``CURVE_WINDOW`` of the curve starts (at least one step back)."""
+    return len(curve) - 1 - max(1, int(np.ceil(CURVE_WINDOW * len(curve))))
+
+
+def _diverged(ev):
+    curve = ev.curve
+    if curve is not None and not np.all(np.isfinite(curve)):
+        evidence = f"the training loss became {curve[~np.isfinite(curve)][0]} at iteration {np.argmin(np.isfinite(curve)) + 1}"
+    elif curve is not None and curve[-1] > DIVERGED_RISE * curve.min():
+        evidence = (f"the training loss ended at {curve[-1]:.4g}, {curve[-1] / curve.min():.3g} times the lowest "
+                    f"value it reached ({curve.min():.4g} at iteration {np.argmin(curve) + 1})")
+    elif not ev.finite:
+        evidence = "its predictions on the data are NaN or infinite"
+    else:
+        return None
+    return Finding(
+        "diverged", "error", f"Training diverged: {evidence}.",
+        "Lower learning_rate_init (by 10x at a time), keep standardize=True, or use solver='lbfgs'.",
+    )
+
+
+def _not_converged(ev):
+    curve = ev.curve
+    if curve is None or len(curve) < 2 or not np.all(np.isfinite(curve)):
+        return None
+    start = _curve_end(curve)
+    drop = (curve[start] - curve[-1]) / abs(curve[-1]) if curve[-1] else np.inf
+    share = (curve[start] - curve[-1]) / (curve[0] - curve[-1]) if curve[0] > curve[-1] else 0.0
+    above_noise = curve[-1] > NOISE_RATIO * ev.to_network_loss(ev.noise_level)
+    if not (share > NOT_CONVERGED_SHARE or (drop > NOT_CONVERGED_DROP and above_noise)):
+        return None
+    return Finding(
+        "not-converged", "warning",
+        f"The training loss was still falling when training stopped: down {drop:.2%} over the last "
+        f"{len(curve) - 1 - start} of {len(curve)} iterations, to {curve[-1]:.4g} ({share:.2%} of its whole decrease).",
+        "Raise max_iter, or use solver='lbfgs', which converges in far fewer iterations on small data.",
+    )
+
+
+def _learning_rate_too_small(ev):
+    curve = ev.curve
+    if curve is None or len(curve) < SLOW_MIN_ITERATIONS or not np.all(np.isfinite(curve)):
+        return None
+    start = _curve_end(curve)
+    pace = (curve[start] - curve[-1]) / (len(curve) - 1 - start)
+    floor = ev.to_network_loss(ev.noise_level)
+    gap, progress = curve[-1] - floor, (curve[0] - curve[-1]) / (curve[0] - floor)
+    if not (pace > 0 and gap > 0 and progress < SLOW_PROGRESS):
+        return None
+    steps = gap / pace
+    if steps <= SLOW_STEPS_FACTOR * len(curve) or np.mean(np.diff(curve) <= 0) < SLOW_MONOTONE:
+        return None
+    return Finding(
+        "learning-rate-too-small", "warning",
+        f"The loss falls steadily but far too slowly: after {len(curve)} iterations it has covered {progress:.1%} "
+        f"of the way from {curve[0]:.4g} to the noise level {floor:.4g}, and at its final pace of {pace:.3g} per "
+        f"iteration it would need about {steps:.3g} more.",
+        "Raise learning_rate_init (10x at a time), use solver='lbfgs' (no learning rate to choose), or "
+        "standardize the data so that one step size suits every weight.",
+    )
+
+
+CHECKS = {
+    "diverged": _diverged,
+    "effectively-linear": _effectively_linear,
+    "breakpoints-outside-data": _breakpoints_outside_data,
+    "inputs-not-standardized": _inputs_not_standardized,
+    "target-not-standardized": _target_not_standardized,
+    "constant-feature": _constant_feature,
+    "dead-units": _dead_units,
+    "always-active-units": _always_active_units,
+    "saturated-units": _saturated_units,
+    "underfit": _underfit,
+    "overfit": _overfit,
+    "learning-rate-too-small": _learning_rate_too_small,
+    "not-converged": _not_converged,
+}
+"""Code -> check; findings of equal severity keep this order."""
+
+FIT_WARNING_CODES = ("diverged", "effectively-linear")
+"""The findings NeuralRegressor.fit warns about (:class:`FitWarning`)."""
+
+
+def diagnose(model, X, y, *, activation=None, X_val=None, y_val=None, codes=None):
+    """Explain what is wrong with a trained network on data ``X``, ``y``.
+
+    Parameters
+    ----------
+    model : NeuralRegressor or sequence of (W, b)
+        A fitted estimator, or a raw network as layer pairs ``a @ W + b`` with ``W`` of
+        shape (fan_in, fan_out) (the last layer linear, no scaling): pass the arrays of
+        your own program straight in.
+    X : array-like of shape (n_samples, n_features)
+        Inputs in the user's units, normally the training data.
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+    activation : str or None
+        Hidden activation of layer pairs (``"relu"``, ``"tanh"``, ...); not used with an estimator.
+    X_val, y_val : array-like or None
+        Held-out rows for the ``overfit`` check. Without them ``overfit`` uses the
+        estimator's early-stopping validation curve when there is one, else (one input)
+        a training error far below the noise estimate.
+    codes : iterable of str or None
+        Run only these checks (keys of :data:`CHECKS`); all by default.
+
+    Returns
+    -------
+    Diagnosis
+        Findings sorted by severity (errors first).
+    """
+    network = as_fitted_network(model, activation)
+    X, Y = _validated(X, y, network, "X", "y")
+    if (X_val is None) != (y_val is None):
+        raise ValueError("Pass both X_val and y_val, or neither.")
+    if X_val is not None:
+        X_val, y_val = _validated(X_val, y_val, network, "X_val", "y_val")
+    codes = list(CHECKS) if codes is None else list(codes)
+    unknown = sorted(set(codes) - set(CHECKS))
+    if unknown:
+        raise ValueError(f"codes must be among {', '.join(CHECKS)}; got {', '.join(unknown)}.")
+    evidence = _Evidence(network, X, Y, X_val, y_val)
+    findings = [finding for code in CHECKS if code in codes for finding in [CHECKS[code](evidence)] if finding]
+    return Diagnosis(sorted(findings, key=lambda finding: SEVERITIES.index(finding.severity)))
+
+
+def _validated(X, y, network, x_name, y_name):
+    X = check_array(X, dtype=np.float64, ensure_min_samples=3, input_name=x_name)
+    Y = check_array(y, dtype=np.float64, ensure_2d=False, input_name=y_name)
+    Y = Y.reshape(len(Y), -1) if Y.ndim == 1 else Y
+    if len(X) != len(Y):
+        raise ValueError(f"{x_name} has {len(X)} rows but {y_name} has {len(Y)}.")
+    if X.shape[1] != network.n_features:
+        raise ValueError(f"{x_name} has {X.shape[1]} columns but the network takes {network.n_features} inputs.")
+    if Y.shape[1] != network.n_outputs:
+        raise ValueError(f"{y_name} has {Y.shape[1]} columns but the network has {network.n_outputs} outputs.")
+    return X, Y
+
+
+def warn_if_fit_failed(model, X, y):
+    """Warn (:class:`FitWarning`, with the top finding) when a fit ended effectively linear or diverged."""
+    diagnosis = diagnose(model, X, y, codes=FIT_WARNING_CODES)
+    if diagnosis.findings:
+        top = diagnosis.findings[0]
+        warnings.warn(f"{top.code}: {top.message} Fix: {top.fix}", FitWarning, stacklevel=3)

@@ -1,0 +1,148 @@
+"""The exact piecewise-linear form of a ReLU-family network on one input.
+
+Notes
+-----
+A network whose hidden activations are linear on each side of zero (ReLU, leaky
+ReLU, identity) is, along its single input, a continuous piecewise-linear function.
+:func:`piecewise_linear` finds it exactly, layer by layer: with the cuts found so
+far, every earlier unit keeps one activation pattern on each segment, so the
+current layer's pre-activations are affine there, ``z = p s + q``, and its new
+kinks are the zeros ``s = -q / p`` that fall inside their segment. Propagating the
+affine maps through the pattern at each segment's midpoint gives the next layer's
+maps; after the last hidden layer the output map is each segment's line. Scalers
+are undone at the end, so the table is in the user's units.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._activations import ACTIVATIONS, RELU_FAMILY
+from ._fitted import as_fitted_network
+
+PIECEWISE_ACTIVATIONS = RELU_FAMILY | {"identity"}
+"""Activations with ``f(z) = f'(z) z``: linear on each side of zero, so the network is piecewise linear."""
+
+
+@dataclass(frozen=True)
+class PiecewiseLinear:
+    """A continuous piecewise-linear function of one variable, ``y = slopes[k] * x + intercepts[k]``.
+
+    Attributes
+    ----------
+    breakpoints : ndarray of shape (n_segments - 1,)
+        Sorted positions (user's x units) where the slope changes; segment ``k``
+        runs from ``breakpoints[k - 1]`` to ``breakpoints[k]`` (unbounded at both ends).
+    slopes, intercepts : ndarray of shape (n_segments,) or (n_segments, n_outputs)
+        Each segment's line in the user's units; 2-D when the model has a 2-D target.
+    """
+
+    breakpoints: np.ndarray
+    slopes: np.ndarray
+    intercepts: np.ndarray
+
+    def __call__(self, x):
+        """The function at ``x`` of shape (n_samples,) or (n_samples, 1), shaped like ``predict``'s output."""
+        x = np.asarray(x, dtype=np.float64)
+        if x.ndim > 2 or (x.ndim == 2 and x.shape[1] != 1):
+            raise ValueError(f"x must have shape (n_samples,) or (n_samples, 1); got {x.shape}.")
+        x = x.reshape(-1)
+        segment = np.searchsorted(self.breakpoints, x, side="right")
+        if self.slopes.ndim == 2:
+            x = x[:, None]
+        return self.slopes[segment] * x + self.intercepts[segment]
+
+    evaluate = __call__
+
+    def __str__(self):
+        edges = [-np.inf, *self.breakpoints, np.inf]
+        lines = [f"Piecewise-linear function, {len(self.slopes)} segments:"]
+        for k, (slope, intercept) in enumerate(zip(self.slopes, self.intercepts)):
+            span = f"{edges[k]:>12.6g} <= x < {edges[k + 1]:<12.6g}"
+            lines.append(f"  {span}  y = {np.round(slope, 6)} * x + {np.round(intercept, 6)}")
+        return "\n".join(lines)
+
+
+def piecewise_linear(model, *, activation=None):
+    """The exact piecewise-linear function computed by a ReLU-family network with one input.
+
+    Parameters
+    ----------
+    model : NeuralRegressor or sequence of (W, b)
+        A fitted estimator, or layer pairs ``a @ W + b`` (last layer linear, no scaling).
+    activation : str or None
+        The hidden activation of layer pairs; not used with an estimator.
+
+    Returns
+    -------
+    PiecewiseLinear
+        Sorted breakpoints and each segment's slope and intercept in the user's units;
+        evaluating it equals ``model.predict`` up to rounding.
+
+    Raises
+    ------
+    ValueError
+        If the network has more than one input or a hidden activation that is not
+        piecewise linear (tanh, logistic, softplus).
+    """
+    network = as_fitted_network(model, activation)
+    if network.arch.activation not in PIECEWISE_ACTIVATIONS and len(network.arch.layer_sizes) > 2:
+        raise ValueError(
+            f"piecewise_linear needs a piecewise-linear activation ({', '.join(sorted(PIECEWISE_ACTIVATIONS))}); "
+            f"the network uses {network.arch.activation!r}."
+        )
+    if network.n_features != 1:
+        raise ValueError(f"piecewise_linear needs a network with one input; this one has {network.n_features}.")
+    cuts = np.empty(0)
+    for layer in range(len(network.arch.shapes) - 1):
+        p, q = _segment_maps(network, cuts)[layer]
+        low, high = _segment_bounds(cuts)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            zeros = -q / p
+        inside = (p != 0) & (zeros > low[:, None]) & (zeros < high[:, None])
+        cuts = np.unique(np.concatenate([cuts, zeros[inside]]))
+    p, q = _segment_maps(network, cuts)[-1]
+    return _in_user_units(network, cuts, p, q)
+
+
+def _segment_bounds(cuts):
+    return np.concatenate([[-np.inf], cuts]), np.concatenate([cuts, [np.inf]])
+
+
+def _segment_maps(network, cuts):
+    """Per layer, the affine pre-activation ``p * s + q`` on each segment, arrays (n_segments, units).
+
+    ``s`` is the input as the network sees it; each earlier layer's pattern is read at the segment's midpoint.
+    """
+    low, high = _segment_bounds(cuts)
+    if len(cuts):
+        midpoints = np.where(np.isfinite(low), np.where(np.isfinite(high), (low + high) / 2, low + 1), high - 1)
+    else:
+        midpoints = np.zeros(1)
+    activation = ACTIVATIONS[network.arch.activation]
+    coefs, intercepts = network.arch.unpack(network.theta)
+    p, q = np.ones((len(midpoints), 1)), np.zeros((len(midpoints), 1))
+    maps = []
+    for layer, (W, b) in enumerate(zip(coefs, intercepts)):
+        if layer:
+            z = p * midpoints[:, None] + q
+            slope = activation.derivative(z, activation.forward(z))
+            p, q = p * slope, q * slope
+        p, q = p @ W, q @ W + b
+        maps.append((p, q))
+    return maps
+
+
+def _in_user_units(network, cuts, p, q):
+    """Undo the scalers: ``x = s * x_scale + x_mean`` and ``y = out * y_scale + y_mean``; merge equal neighbours."""
+    x_mean, x_scale = network.x_scaler.mean[0], network.x_scaler.scale[0]
+    y_mean, y_scale = network.y_scaler.mean, network.y_scaler.scale
+    slopes = p * y_scale / x_scale
+    intercepts = (q - p * x_mean / x_scale) * y_scale + y_mean
+    changes = np.any((slopes[1:] != slopes[:-1]) | (intercepts[1:] != intercepts[:-1]), axis=1)
+    keep = np.concatenate([[True], changes])
+    breakpoints = cuts[changes] * x_scale + x_mean
+    slopes, intercepts = slopes[keep], intercepts[keep]
+    if network.y_ndim == 1:
+        slopes, intercepts = slopes[:, 0], intercepts[:, 0]
+    return PiecewiseLinear(breakpoints, slopes, intercepts)

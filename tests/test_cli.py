@@ -1,0 +1,252 @@
+"""The mlpfit command line: fit, predict, plot and info as a user runs them, and every bad input refused cleanly."""
+
+import argparse
+import csv
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import mlpfit
+from mlpfit.cli import fit as fit_command
+from mlpfit.cli import main
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+RNG = np.random.default_rng(0)
+DOSE = RNG.uniform(0, 10, 40)
+RESPONSE = np.sqrt(DOSE) + 0.05 * RNG.normal(size=40)
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def write_csv(path, header, rows):
+    with open(path, "w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return str(path)
+
+
+def mlpfit_command(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "mlpfit.cli", *args], capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, "MPLBACKEND": "Agg"})
+
+
+@pytest.fixture
+def data(tmp_path):
+    return write_csv(tmp_path / "data.csv", ["dose", "response", "batch"],
+                     [[d, r, f"b{i % 3}"] for i, (d, r) in enumerate(zip(DOSE, RESPONSE))])
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    """``mlpfit fit`` run as a subprocess, once: its directory, result and model file."""
+    folder = tmp_path_factory.mktemp("cli")
+    write_csv(folder / "data.csv", ["dose", "response"], zip(DOSE, RESPONSE))
+    result = mlpfit_command("fit", "data.csv", "--x", "dose", "--y", "response", "--seed", "0", "--max-iter", "50",
+                            "--early-stopping", "-o", "model.npz", "--plot", "fit.png", cwd=folder)
+    return folder, result
+
+
+def test_fit_reports_and_writes_the_model_and_a_png(fitted):
+    folder, result = fitted
+    assert result.returncode == 0, result.stderr
+    for expected in ("rows used: 40 of 40", "solver: lm", "iterations", "response: training RMSE", "R^2",
+                     "validation RMSE: ", "fit time", "model written to model.npz"):
+        assert expected in result.stdout
+    png = (folder / "fit.png").read_bytes()
+    assert png.startswith(PNG_SIGNATURE)
+    import matplotlib.image
+
+    assert matplotlib.image.imread(folder / "fit.png").ndim == 3
+    model = mlpfit.load(folder / "model.npz")
+    assert model.n_iter_ <= 50 and model.early_stopping and model.random_state == 0
+
+
+def test_predict_subprocess_equals_the_python_api(fitted):
+    folder, _ = fitted
+    new = write_csv(folder / "new.csv", ["id", "dose"], [[i, x] for i, x in enumerate([0.5, 2.0, 7.25])])
+    result = mlpfit_command("predict", "model.npz", new, "-o", "predictions.csv", cwd=folder)
+    assert result.returncode == 0, result.stderr
+    with open(folder / "predictions.csv", newline="") as file:
+        rows = list(csv.reader(file))
+    assert rows[0] == ["dose", "response_predicted"]
+    expected = mlpfit.load(folder / "model.npz").predict(np.array([[0.5], [2.0], [7.25]]))
+    assert np.array_equal(np.array(rows[1:], dtype=float)[:, 1], expected)
+
+
+def test_plot_and_info_subprocesses(fitted):
+    folder, _ = fitted
+    result = mlpfit_command("plot", "model.npz", "data.csv", "-o", "again.png", cwd=folder)
+    assert result.returncode == 0, result.stderr
+    assert (folder / "again.png").read_bytes().startswith(PNG_SIGNATURE)
+    result = mlpfit_command("info", "model.npz", cwd=folder)
+    assert result.returncode == 0, result.stderr
+    for expected in ("version 1", "NeuralRegressor", "inputs (1): dose", "outputs (1): response",
+                     "layers: 1 -> 10 -> 1, activation relu", "training: "):
+        assert expected in result.stdout
+
+
+def test_predict_prints_csv_to_stdout_for_several_inputs_and_outputs(tmp_path, capsys):
+    X = RNG.normal(size=(30, 2))
+    Y = np.c_[X[:, 0] + X[:, 1], X[:, 0] * X[:, 1]]
+    data = write_csv(tmp_path / "d.csv", ["a", "b", "u", "v"], np.c_[X, Y])
+    model_path = str(tmp_path / "m.npz")
+    assert main(["fit", data, "--x", "a", "--x", "b", "--y", "u", "--y", "v", "--hidden", "6,6",
+                 "--max-iter", "20", "--seed", "1", "-q", "-o", model_path]) == 0
+    assert capsys.readouterr().out == ""
+    assert main(["predict", model_path, data]) == 0
+    rows = list(csv.reader(capsys.readouterr().out.splitlines()))
+    assert rows[0] == ["a", "b", "u_predicted", "v_predicted"]
+    assert np.array_equal(np.array(rows[1:], dtype=float)[:, 2:], mlpfit.load(model_path).predict(X))
+
+
+def test_model_options_map_to_estimator_parameters():
+    parser = argparse.ArgumentParser()
+    fit_command.add_parser(parser.add_subparsers())
+    args = parser.parse_args(["fit", "d.csv", "--x", "a", "--y", "b", "-o", "m.npz", "--hidden", "20,20",
+                              "--activation", "tanh", "--no-standardize", "--early-stopping", "--seed", "3",
+                              "--restarts", "2", "--alpha", "0.5", "--quiet"])
+    assert fit_command.model_params(args) == {
+        "hidden_layer_sizes": (20, 20), "activation": "tanh", "standardize": False, "early_stopping": True,
+        "random_state": 3, "n_restarts": 2, "alpha": 0.5, "verbose": 0,
+    }
+    parameters = mlpfit.NeuralRegressor().get_params()
+    assert all(param in parameters for param, _ in fit_command.MODEL_OPTIONS.values())
+
+
+def test_dropna_drops_rows_with_empty_cells(tmp_path, capsys):
+    rows = [[d, r] for d, r in zip(DOSE, RESPONSE)]
+    rows[3][1], rows[7][0] = "", "NaN"
+    data = write_csv(tmp_path / "d.csv", ["dose", "response"], rows)
+    assert main(["fit", data, "--x", "dose", "--y", "response", "--max-iter", "5", "--dropna",
+                 "-o", str(tmp_path / "m.npz")]) == 0
+    assert "rows used: 38 of 40 (2 dropped for empty or NaN cells)" in capsys.readouterr().out
+
+
+def test_semicolon_csv_and_parquet_are_read(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("dose;response\n" + "".join(f"{d};{r}\n" for d, r in zip(DOSE, RESPONSE)))
+    assert main(["fit", str(path), "--x", "dose", "--y", "response", "--max-iter", "5", "-q",
+                 "-o", str(tmp_path / "m.npz")]) == 0
+    pandas = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    pandas.DataFrame({"dose": DOSE, "response": RESPONSE}).to_parquet(tmp_path / "d.parquet")
+    assert main(["predict", str(tmp_path / "m.npz"), str(tmp_path / "d.parquet"), "-o", str(tmp_path / "p.csv")]) == 0
+    assert len((tmp_path / "p.csv").read_text().splitlines()) == 41
+
+
+def test_demo_writes_its_plot(tmp_path, capsys):
+    assert main(["demo", "--plot", str(tmp_path / "origin.png")]) == 0
+    assert (tmp_path / "origin.png").read_bytes().startswith(PNG_SIGNATURE)
+    assert "plot written to" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["fit", "predict", "plot", "info", "demo"])
+def test_every_command_has_help_with_an_example(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    assert f"example:\n  mlpfit {command}" in capsys.readouterr().out
+
+
+# --- bad input: exit code 2, one line naming the problem, no traceback, no file written -----
+
+
+def bad_files(folder):
+    """File name -> contents of the broken inputs the error cases below use."""
+    good = [[d, r] for d, r in zip(DOSE, RESPONSE)]
+    with_text = [row[:] for row in good]
+    with_text[4][0] = "12,5 mg"
+    with_gaps = [row[:] for row in good]
+    with_gaps[2][1] = with_gaps[9][1] = ""
+    with_inf = [row[:] for row in good]
+    with_inf[5][0] = "inf"
+    write_csv(folder / "text.csv", ["dose", "response"], with_text)
+    write_csv(folder / "gaps.csv", ["dose", "response"], with_gaps)
+    write_csv(folder / "inf.csv", ["dose", "response"], with_inf)
+    write_csv(folder / "one.csv", ["dose", "response"], good[:1])
+    write_csv(folder / "flat.csv", ["dose", "response"], [[d, 3.0] for d in DOSE])
+    write_csv(folder / "good.csv", ["dose", "response"], good)
+    (folder / "binary.csv").write_bytes(bytes(range(256)) * 4)
+    (folder / "empty.csv").write_text("")
+    (folder / "ragged.csv").write_text("dose,response\n1,2\n3\n")
+    (folder / "notmodel.npz").write_text("dose,response\n1,2\n")
+
+
+FIT = ["fit", "--x", "dose", "--y", "response", "-o", "out.npz"]
+BAD_INPUTS = {
+    "missing data file": (FIT + ["nofile.csv"], "data file nofile.csv does not exist"),
+    "unreadable csv": (FIT + ["binary.csv"], "binary.csv is not a readable CSV file"),
+    "empty csv": (FIT + ["empty.csv"], "empty.csv is empty"),
+    "ragged csv": (FIT + ["ragged.csv"], "ragged.csv line 3 has 1 fields; the header has 2"),
+    "missing column": (["fit", "good.csv", "--x", "dose", "--y", "weight", "-o", "out.npz"],
+                       "good.csv has no column 'weight'; available columns: dose, response"),
+    "non-numeric value": (FIT + ["text.csv"], "column 'dose' of text.csv has a non-numeric value '12,5 mg' in row 5 (line 6)"),
+    "empty cells": (FIT + ["gaps.csv"], "gaps.csv has 2 empty or NaN cells in 2 rows (first: column 'response', "
+                                        "row 3 (line 4)); pass --dropna"),
+    "infinite value": (FIT + ["inf.csv"], "column 'dose' of inf.csv has an infinite value in row 6 (line 7)"),
+    "too few rows": (FIT + ["one.csv"], "one.csv has 1 usable row(s); fitting needs at least 2"),
+    "constant target": (FIT + ["flat.csv"], "target column 'response' is constant (3 in every row)"),
+    "bad parameter": (FIT + ["good.csv", "--alpha", "-1"], "alpha must be a float in [0, inf) or one of 'bayes'; got -1.0"),
+    "missing output directory": (["fit", "good.csv", "--x", "dose", "--y", "response", "-o", "no/dir/m.npz"],
+                                 "cannot write model no/dir/m.npz: directory"),
+    "plot into missing directory": (FIT + ["good.csv", "--plot", "nodir/fit.png"], "cannot write plot nodir/fit.png"),
+    "not a model": (["predict", "notmodel.npz", "good.csv", "-o", "out.csv"], "notmodel.npz is not an mlpfit model file"),
+    "missing model": (["info", "nomodel.npz"], "model file nomodel.npz does not exist"),
+    "not a model for plot": (["plot", "good.csv", "good.csv", "-o", "out.png"], "good.csv is not an mlpfit model file"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS)
+def test_bad_input_exits_2_with_one_line_and_no_file(case, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    bad_files(tmp_path)
+    before = set(os.listdir(tmp_path))
+    argv, message = BAD_INPUTS[case]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
+    assert message in captured.err
+    assert set(os.listdir(tmp_path)) == before
+
+
+def test_predict_data_without_the_model_columns_lists_the_available_ones(fitted, tmp_path, capsys):
+    folder, _ = fitted
+    data = write_csv(tmp_path / "other.csv", ["x", "y"], [[1, 2]])
+    assert main(["predict", str(folder / "model.npz"), data, "-o", str(tmp_path / "p.csv")]) == 2
+    assert "has no column 'dose'; available columns: x, y" in capsys.readouterr().err
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_bad_input_as_a_subprocess_has_no_traceback(tmp_path):
+    write_csv(tmp_path / "d.csv", ["dose", "response"], [["a", 1], ["b", 2]])
+    result = mlpfit_command("fit", "d.csv", "--x", "dose", "--y", "response", "-o", "m.npz", cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == "mlpfit fit: error: column 'dose' of d.csv has a non-numeric value 'a' in row 1 (line 2)."
+    assert os.listdir(tmp_path) == ["d.csv"]
+
+
+def test_models_saved_from_python_need_the_columns_named(tmp_path, capsys):
+    model = mlpfit.NeuralRegressor(max_iter=10, random_state=0).fit(DOSE[:, None], RESPONSE)
+    mlpfit.save(model, tmp_path / "m.npz")
+    data = write_csv(tmp_path / "d.csv", ["dose", "response"], zip(DOSE, RESPONSE))
+    assert main(["predict", str(tmp_path / "m.npz"), data]) == 2
+    assert "saved without column names; name its input columns with --x" in capsys.readouterr().err
+    assert main(["plot", str(tmp_path / "m.npz"), data, "--x", "dose", "-o", str(tmp_path / "p.png")]) == 2
+    assert "name its target columns with --y" in capsys.readouterr().err
+    assert main(["predict", str(tmp_path / "m.npz"), data, "--x", "dose"]) == 0
+    assert capsys.readouterr().out.startswith("dose,y0_predicted\n")
+    assert main(["plot", str(tmp_path / "m.npz"), data, "--x", "dose", "--y", "response", "-o", str(tmp_path / "p.png")]) == 0
+
+
+def test_missing_plot_extra_stops_before_fitting_with_exit_1(data, tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    argv = ["fit", data, "--x", "dose", "--y", "response", "-o", str(tmp_path / "m.npz"), "--plot", str(tmp_path / "f.png")]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "pip install 'mlpfit[plot]'" in err
+    assert sorted(os.listdir(tmp_path)) == ["data.csv"]

@@ -1,0 +1,362 @@
+"""diagnose(): the origin problem's trap is explained, healthy fits raise no alarm, every code can fire and stay quiet."""
+
+import warnings
+from functools import lru_cache
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_friedman1
+from sklearn.exceptions import ConvergenceWarning
+
+from mlpfit import Diagnosis, FitWarning, NeuralRegressor, diagnose
+from mlpfit.cli.demo import BROKEN_CONFIGURATION
+from mlpfit.datasets import make_origin, origin_truth
+from mlpfit.diagnose import CHECKS
+
+TRAP = {"breakpoints-outside-data", "effectively-linear", "inputs-not-standardized"}
+
+
+def failing_program(X, y, n_iter, seed=0):
+    """The classic NumPy program: 10 ReLUs, weights N(0, 0.01^2), zero biases, plain full-batch gradient descent.
+
+    The original ran 300,000 steps of 1e-6; 2,000 end the same way (checked below): a straight line.
+    """
+    rng = np.random.default_rng(seed)
+    W1, b1 = rng.normal(0, 0.01, (1, 10)), np.zeros(10)
+    W2, b2 = rng.normal(0, 0.01, (10, 1)), np.zeros(1)
+    Y, n = y[:, None], len(X)
+    for _ in range(n_iter):
+        z = X @ W1 + b1
+        h = np.maximum(z, 0)
+        g = 2 * (h @ W2 + b2 - Y) / n
+        d = (g @ W2.T) * (z > 0)
+        W1, b1, W2, b2 = W1 - 1e-6 * X.T @ d, b1 - 1e-6 * d.sum(0), W2 - 1e-6 * h.T @ g, b2 - 1e-6 * g.sum(0)
+    return [(W1, b1), (W2, b2)]
+
+
+def _quiet_fit(model, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", FitWarning)
+        return model.fit(X, y)
+
+
+@lru_cache(maxsize=None)
+def origin_fit():
+    X, y = make_origin(random_state=0)
+    return NeuralRegressor(random_state=0).fit(X, y), X, y
+
+
+@lru_cache(maxsize=None)
+def failing_weights():
+    X, y = make_origin(random_state=0)
+    return failing_program(X, y, 2000), X, y
+
+
+def sine(seed, n=200, noise=0.1):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-3, 3, size=(n, 1))
+    return X, np.sin(X[:, 0]) + noise * rng.normal(size=n)
+
+
+# --- the trap -----------------------------------------------------------------------------
+
+
+def test_failing_configuration_warns_and_is_diagnosed():
+    X, y = make_origin(random_state=0)
+    # 2,000 of the demo's 30,000 plain gradient-descent steps: the same straight line
+    broken = NeuralRegressor(**{**BROKEN_CONFIGURATION, "max_iter": 2000}, random_state=0)
+    assert broken.get_params()["init"] == "normal" and broken.standardize is False and broken.momentum == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with pytest.warns(FitWarning, match="effectively-linear"):
+            broken.fit(X, y)
+    diagnosis = diagnose(broken, X, y)
+    assert TRAP <= diagnosis.codes and not diagnosis.ok
+    assert diagnosis.findings[0].severity == "error"
+
+
+def test_failing_programs_own_weights_are_diagnosed():
+    layers, X, y = failing_weights()
+    X_test = np.linspace(X.min(), X.max(), 2000)[:, None]
+    (W1, b1), (W2, b2) = layers
+    fitted = (np.maximum(X_test @ W1 + b1, 0) @ W2 + b2)[:, 0]
+    line = np.polyval(np.polyfit(X[:, 0], y, 1), X_test[:, 0])
+    # Same outcome as the 300,000-step original: worse than a least-squares line.
+    assert np.sqrt(np.mean((fitted - origin_truth(X_test)) ** 2)) > np.sqrt(np.mean((line - origin_truth(X_test)) ** 2))
+    diagnosis = diagnose(layers, X, y, activation="relu")
+    assert TRAP <= diagnosis.codes
+    outside = next(f for f in diagnosis.findings if f.code == "breakpoints-outside-data")
+    assert outside.message.startswith("0 of 10") and "straight line" in outside.message
+
+
+# --- no false alarms ------------------------------------------------------------------------
+
+PROBLEMS = {
+    "origin": lambda seed: make_origin(random_state=seed),
+    "sine": sine,
+    "friedman1": lambda seed: make_friedman1(200, noise=1.0, random_state=seed),
+}
+
+
+@pytest.mark.parametrize("problem", PROBLEMS)
+def test_default_fits_raise_no_alarm(problem):
+    for seed in range(10):
+        X, y = PROBLEMS[problem](seed)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model = NeuralRegressor(random_state=seed).fit(X, y)
+        assert not [w for w in caught if issubclass(w.category, FitWarning)], (problem, seed)
+        diagnosis = diagnose(model, X, y)
+        assert diagnosis.ok, (problem, seed, str(diagnosis))
+
+
+# --- each code: provoked and absent -----------------------------------------------------------
+
+
+def _hand_network(w, b, v=None):
+    """One hidden ReLU layer ``relu(x w + b) @ v`` on one input, as layer pairs."""
+    w, b = np.asarray(w, float), np.asarray(b, float)
+    v = np.ones(len(w)) if v is None else np.asarray(v, float)
+    return [(w[None, :], b), (v[:, None], np.zeros(1))]
+
+
+def _unit_interval(n=200, seed=0, target=np.abs):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, size=(n, 1))
+    return X, target(X[:, 0]) + 0.05 * rng.normal(size=n)
+
+
+def _interpolating_network(X, y):
+    """A ReLU network through every training point: the ultimate overfit."""
+    order = np.argsort(X[:, 0])
+    x, t = X[order, 0], y[order]
+    slopes = np.diff(t) / np.diff(x)
+    w = np.ones(len(x))
+    b = np.concatenate([[-(x[0] - 1.0)], -x[1:-1], [-x[-1]]])  # first unit active everywhere: the linear part
+    v = np.concatenate([[slopes[0]], np.diff(slopes), [0.0]])
+    layers = _hand_network(w, b, v)
+    layers[1] = (layers[1][0], np.array([t[0] - slopes[0]]))
+    return layers
+
+
+def case_failing_weights():
+    layers, X, y = failing_weights()
+    return (layers, X, y), {"activation": "relu"}
+
+
+def case_default_origin_fit():
+    return origin_fit(), {}
+
+
+def case_dead_units():
+    X, y = _unit_interval()
+    return (_hand_network([1, 1, -1, 1], [-2, 0, 0, -3]), X, y), {"activation": "relu"}
+
+
+def case_always_active_units():
+    X, y = _unit_interval()
+    return (_hand_network([1, -1, 1], [0, 0, 5]), X, y), {"activation": "relu"}
+
+
+def case_units_bend_inside():
+    X, y = _unit_interval()
+    return (_hand_network([1, -1, 1], [-0.5, 0, 0.5]), X, y), {"activation": "relu"}
+
+
+def case_saturated_units():
+    X, y = _unit_interval()
+    layers = [(np.array([[50.0, -50.0, 0.1]]), np.array([0.0, 0.0, 0.0])), (np.ones((3, 1)), np.zeros(1))]
+    return (layers, X + 2.0, y), {"activation": "tanh"}
+
+
+@lru_cache(maxsize=None)
+def case_default_tanh_fit():
+    X, y = sine(0)
+    # L-BFGS: LM (solver="auto" here) fits this noisy sine tighter and leaves one unit saturated,
+    # a weight of 14 making a step at the data's edge (an info finding, rightly raised).
+    return (NeuralRegressor((10,), "tanh", solver="lbfgs", random_state=0).fit(X, y), X, y), {}
+
+
+def case_constant_feature():
+    X, y = make_origin(100, random_state=0)
+    X = np.column_stack([X, np.full(100, 5.0)])
+    return (NeuralRegressor(random_state=0).fit(X, y), X, y), {}
+
+
+def case_linear_data_linear_network():
+    X, y = _unit_interval(target=lambda x: 2 * x)
+    return (_hand_network([1, -1], [2, 2], [1, -1]), X, y), {"activation": "relu"}  # = 2x on [-1, 1]
+
+
+def case_underfit():
+    X, y = _unit_interval(target=lambda x: 1.5 * np.abs(x))
+    return (_hand_network([1, -1], [0, 0]), X, y), {"activation": "relu"}  # |x|: right shape, wrong size
+
+
+def case_overfit_on_noise():
+    X, y = sine(0, n=100, noise=0.3)
+    return (_interpolating_network(X, y), X, y), {"activation": "relu"}
+
+
+def case_overfit_on_validation_rows():
+    X, y = sine(0, n=100, noise=0.3)
+    X_val, y_val = sine(1, n=100, noise=0.3)
+    return (_interpolating_network(X, y), X, y), {"activation": "relu", "X_val": X_val, "y_val": y_val}
+
+
+def case_validated_default_fit():
+    (model, X, y), _ = case_default_origin_fit()
+    X_val, y_val = make_origin(random_state=1)
+    return (model, X, y), {"X_val": X_val, "y_val": y_val}
+
+
+def case_early_stopping_fit():
+    X, y = sine(0, n=200)
+    return (NeuralRegressor(early_stopping=True, random_state=0).fit(X, y), X, y), {}
+
+
+def case_cut_short():
+    X, y = make_origin(random_state=0)
+    return (_quiet_fit(NeuralRegressor(max_iter=5, random_state=0), X, y), X, y), {}
+
+
+def case_diverged():
+    X, y = make_origin(random_state=0)
+    model = NeuralRegressor(solver="sgd", standardize=False, learning_rate_init=1e-3, random_state=0)
+    return (_quiet_fit(model, X, y), X, y), {}
+
+
+def case_small_learning_rate():
+    X, y = sine(0)
+    model = NeuralRegressor(solver="sgd", momentum=0.0, learning_rate_init=1e-5, max_iter=200, tol=0.0, random_state=0)
+    return (_quiet_fit(model, X, y), X, y), {}
+
+
+PROVOKED = {
+    "inputs-not-standardized": case_failing_weights,
+    "target-not-standardized": case_failing_weights,
+    "breakpoints-outside-data": case_failing_weights,
+    "dead-units": case_dead_units,
+    "always-active-units": case_always_active_units,
+    "effectively-linear": case_failing_weights,
+    "underfit": case_underfit,
+    "overfit": case_overfit_on_noise,
+    "not-converged": case_cut_short,
+    "diverged": case_diverged,
+    "learning-rate-too-small": case_small_learning_rate,
+    "saturated-units": case_saturated_units,
+    "constant-feature": case_constant_feature,
+}
+ABSENT = {
+    "inputs-not-standardized": [case_default_origin_fit, case_units_bend_inside],
+    "target-not-standardized": [case_default_origin_fit, case_units_bend_inside],
+    "breakpoints-outside-data": [case_units_bend_inside],
+    "dead-units": [case_units_bend_inside],
+    "always-active-units": [case_units_bend_inside],
+    "effectively-linear": [case_default_origin_fit, case_linear_data_linear_network],
+    "underfit": [case_default_origin_fit, case_linear_data_linear_network],
+    "overfit": [case_default_origin_fit, case_validated_default_fit, case_early_stopping_fit],
+    "not-converged": [case_default_origin_fit],
+    "diverged": [case_default_origin_fit, case_failing_weights],
+    "learning-rate-too-small": [case_default_origin_fit, case_cut_short],
+    "saturated-units": [case_default_tanh_fit],
+    "constant-feature": [case_default_origin_fit],
+}
+
+
+def test_every_code_has_a_provoking_and_an_absence_case():
+    assert set(PROVOKED) == set(ABSENT) == set(CHECKS)
+
+
+@pytest.mark.parametrize("code", sorted(PROVOKED))
+def test_code_is_provoked(code):
+    (model, X, y), options = PROVOKED[code]()
+    diagnosis = diagnose(model, X, y, **options)
+    assert code in diagnosis.codes, str(diagnosis)
+    finding = next(f for f in diagnosis.findings if f.code == code)
+    assert any(ch.isdigit() for ch in finding.message) and finding.fix
+
+
+@pytest.mark.parametrize("code, case", [(code, case) for code, cases in ABSENT.items() for case in cases])
+def test_code_is_absent(code, case):
+    (model, X, y), options = case()
+    assert code not in diagnose(model, X, y, **options).codes
+
+
+def test_overfit_found_from_held_out_rows():
+    (model, X, y), options = case_overfit_on_validation_rows()
+    finding = next(f for f in diagnose(model, X, y, **options).findings if f.code == "overfit")
+    assert "validation error" in finding.message
+
+
+def test_divergence_warns_from_fit():
+    X, y = make_origin(random_state=0)
+    model = NeuralRegressor(solver="sgd", standardize=False, learning_rate_init=1e-3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with pytest.warns(FitWarning, match="diverged"):
+            model.fit(X, y)
+
+
+def test_severity_grows_with_the_share_of_idle_units():
+    X, y = _unit_interval()
+    few = diagnose(_hand_network([1, 1, 1, 1, 1], [-2, 0, 0.3, -0.3, 0.5]), X, y, activation="relu")
+    all_dead = diagnose(_hand_network([1, 1], [-2, -3]), X, y, activation="relu")
+    assert {f.code: f.severity for f in few.findings}["dead-units"] == "info"
+    assert {f.code: f.severity for f in all_dead.findings}["dead-units"] == "warning"
+
+
+# --- the result object and bad input ----------------------------------------------------------
+
+
+def test_diagnosis_reads_well():
+    layers, X, y = failing_weights()
+    diagnosis = diagnose(layers, X, y, activation="relu")
+    text = str(diagnosis)
+    assert text.startswith("Diagnosis: 2 errors")
+    assert "[error] effectively-linear:" in text and "fix:" in text
+    assert [f.severity for f in diagnosis.findings] == sorted(
+        (f.severity for f in diagnosis.findings), key=["error", "warning", "info"].index
+    )
+    assert str(Diagnosis()) == "Diagnosis: no problems found." and Diagnosis().ok
+
+
+def test_codes_select_the_checks():
+    layers, X, y = failing_weights()
+    assert diagnose(layers, X, y, activation="relu", codes=["dead-units"]).codes == {"dead-units"}
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"activation": None}, "activation must be one of"),
+        ({"X": np.zeros((500, 2))}, "X has 2 columns but the network takes 1"),
+        ({"y": np.zeros(499)}, "X has 500 rows but y has 499"),
+        ({"y": np.zeros((500, 2))}, "y has 2 columns but the network has 1 outputs"),
+        ({"X_val": np.zeros((5, 1))}, "both X_val and y_val"),
+        ({"codes": ["bad-code"]}, "codes must be among .*got bad-code"),
+        ({"model": [(np.zeros((1, 3)), np.zeros(2))]}, r"layer 0: W must have shape"),
+        ({"model": [(np.full((1, 1), np.nan), np.zeros(1))]}, "NaN or infinity"),
+        ({"model": NeuralRegressor()}, "not fitted"),
+    ],
+)
+def test_bad_input_raises_a_value_error(change, message):
+    layers, X, y = failing_weights()
+    arguments = {"model": layers, "X": X, "y": y, "activation": "relu", **change}
+    with pytest.raises(ValueError, match=message):
+        diagnose(arguments.pop("model"), arguments.pop("X"), arguments.pop("y"), **arguments)
+
+
+def test_activation_is_refused_for_an_estimator():
+    model, X, y = origin_fit()
+    with pytest.raises(ValueError, match="only for a network given as"):
+        diagnose(model, X, y, activation="tanh")
+
+
+def test_too_few_rows_to_judge_the_noise_stay_silent():
+    X, y = make_origin(10, random_state=0)
+    layers = _interpolating_network(X, y)  # would be overfit, underfit or linear on enough rows
+    assert not {"overfit", "underfit", "effectively-linear"} & diagnose(layers, X, y, activation="relu").codes
+    X, y = _unit_interval(n=100, target=lambda x: 3 * np.abs(x))
+    assert "underfit" in diagnose(_hand_network([1, -1], [0, 0]), X, y, activation="relu").codes
