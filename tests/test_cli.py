@@ -115,6 +115,8 @@ def test_model_options_map_to_estimator_parameters():
     }
     parameters = mlpfit.NeuralRegressor().get_params()
     assert all(param in parameters for param, _ in fit_command.MODEL_OPTIONS.values())
+    bayes = parser.parse_args(["fit", "d.csv", "--x", "a", "--y", "b", "-o", "m.npz", "--alpha", "bayes"])
+    assert fit_command.model_params(bayes)["alpha"] == "bayes"
 
 
 def test_dropna_drops_rows_with_empty_cells(tmp_path, capsys):
