@@ -54,7 +54,7 @@ def fitted(tmp_path_factory):
 def test_fit_reports_and_writes_the_model_and_a_png(fitted):
     folder, result = fitted
     assert result.returncode == 0, result.stderr
-    for expected in ("rows used: 40 of 40", "solver: lbfgs", "iterations", "response: training RMSE", "R^2",
+    for expected in ("rows used: 40 of 40", "solver: lm", "iterations", "response: training RMSE", "R^2",
                      "validation RMSE: ", "fit time", "model written to model.npz"):
         assert expected in result.stdout
     png = (folder / "fit.png").read_bytes()
@@ -116,6 +116,8 @@ def test_model_options_map_to_estimator_parameters():
     }
     parameters = mlpfit.NeuralRegressor().get_params()
     assert all(param in parameters for param, _ in fit_command.MODEL_OPTIONS.values())
+    bayes = parser.parse_args(["fit", "d.csv", "--x", "a", "--y", "b", "-o", "m.npz", "--alpha", "bayes"])
+    assert fit_command.model_params(bayes)["alpha"] == "bayes"
 
 
 def test_dropna_drops_rows_with_empty_cells(tmp_path, capsys):
@@ -210,7 +212,7 @@ BAD_INPUTS = {
     "infinite value": (FIT + ["inf.csv"], "column 'dose' of inf.csv has an infinite value in row 6 (line 7)"),
     "too few rows": (FIT + ["one.csv"], "one.csv has 1 usable row(s); fitting needs at least 2"),
     "constant target": (FIT + ["flat.csv"], "target column 'response' is constant (3 in every row)"),
-    "bad parameter": (FIT + ["good.csv", "--alpha", "-1"], "alpha must be a float in [0, inf); got -1.0"),
+    "bad parameter": (FIT + ["good.csv", "--alpha", "-1"], "alpha must be a float in [0, inf) or one of 'bayes'; got -1.0"),
     "missing output directory": (["fit", "good.csv", "--x", "dose", "--y", "response", "-o", "no/dir/m.npz"],
                                  "cannot write model no/dir/m.npz: directory"),
     "plot into missing directory": (FIT + ["good.csv", "--plot", "nodir/fit.png"], "cannot write plot nodir/fit.png"),

@@ -32,12 +32,22 @@ def layer_sizes(text):
     return sizes
 
 
+def penalty(text):
+    """``"1e-4"`` -> 0.0001; ``"bayes"`` stays (Bayesian regularisation)."""
+    if text == "bayes":
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or 'bayes'; got {text!r}") from None
+
+
 MODEL_OPTIONS = {
     "--hidden": ("hidden_layer_sizes", {"type": layer_sizes,
                                         "help": "units per hidden layer: 10, or 20,20 for two layers"}),
     "--activation": ("activation", {"choices": list(ACTIVATIONS), "help": "hidden-layer activation"}),
     "--solver": ("solver", {"choices": ["auto", *SOLVERS], "help": "training algorithm"}),
-    "--alpha": ("alpha", {"type": float, "help": "L2 penalty on the weights"}),
+    "--alpha": ("alpha", {"type": penalty, "help": "L2 penalty on the weights, or 'bayes' to learn it"}),
     "--max-iter": ("max_iter", {"type": int, "help": "iterations (L-BFGS) or epochs (Adam, SGD)"}),
     "--tol": ("tol", {"type": float, "help": "loss improvement counted as progress"}),
     "--restarts": ("n_restarts", {"type": int, "help": "independent initialisations; the best is kept"}),
