@@ -12,6 +12,7 @@ import pytest
 import mlpfit
 from mlpfit.cli import fit as fit_command
 from mlpfit.cli import main
+from mlpfit.datasets import make_origin
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -53,7 +54,7 @@ def fitted(tmp_path_factory):
 def test_fit_reports_and_writes_the_model_and_a_png(fitted):
     folder, result = fitted
     assert result.returncode == 0, result.stderr
-    for expected in ("rows used: 40 of 40", "solver: lbfgs", "iterations", "response: training RMSE", "R^2",
+    for expected in ("rows used: 40 of 40", "solver: lm", "iterations", "response: training RMSE", "R^2",
                      "validation RMSE: ", "fit time", "model written to model.npz"):
         assert expected in result.stdout
     png = (folder / "fit.png").read_bytes()
@@ -115,6 +116,8 @@ def test_model_options_map_to_estimator_parameters():
     }
     parameters = mlpfit.NeuralRegressor().get_params()
     assert all(param in parameters for param, _ in fit_command.MODEL_OPTIONS.values())
+    bayes = parser.parse_args(["fit", "d.csv", "--x", "a", "--y", "b", "-o", "m.npz", "--alpha", "bayes"])
+    assert fit_command.model_params(bayes)["alpha"] == "bayes"
 
 
 def test_dropna_drops_rows_with_empty_cells(tmp_path, capsys):
@@ -144,7 +147,26 @@ def test_demo_writes_its_plot(tmp_path, capsys):
     assert "plot written to" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("command", ["fit", "predict", "plot", "info", "demo"])
+def test_fit_report_includes_the_diagnosis(fitted):
+    _, result = fitted
+    assert "Diagnosis: " in result.stdout
+
+
+def test_diagnose_passes_a_good_fit_and_exits_3_on_the_straight_line_trap(tmp_path, capsys):
+    X, y = make_origin(random_state=0)
+    data = write_csv(tmp_path / "origin.csv", ["x", "y"], zip(X[:, 0], y))
+    assert main(["fit", data, "--x", "x", "--y", "y", "--seed", "0", "-q", "-o", str(tmp_path / "good.npz")]) == 0
+    assert main(["diagnose", str(tmp_path / "good.npz"), data]) == 0
+    assert "error" not in capsys.readouterr().out.split("\n")[0]
+    broken = ["--no-standardize", "--init", "normal", "--solver", "sgd", "--momentum", "0",
+              "--learning-rate", "1e-6", "--max-iter", "200"]
+    assert main(["fit", data, "--x", "x", "--y", "y", "-q", *broken, "-o", str(tmp_path / "bad.npz")]) == 0
+    assert main(["diagnose", str(tmp_path / "bad.npz"), data]) == 3
+    out = capsys.readouterr().out
+    assert "[error] effectively-linear" in out and "[error] breakpoints-outside-data" in out
+
+
+@pytest.mark.parametrize("command", ["fit", "predict", "plot", "diagnose", "info", "demo"])
 def test_every_command_has_help_with_an_example(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([command, "--help"])
@@ -190,7 +212,7 @@ BAD_INPUTS = {
     "infinite value": (FIT + ["inf.csv"], "column 'dose' of inf.csv has an infinite value in row 6 (line 7)"),
     "too few rows": (FIT + ["one.csv"], "one.csv has 1 usable row(s); fitting needs at least 2"),
     "constant target": (FIT + ["flat.csv"], "target column 'response' is constant (3 in every row)"),
-    "bad parameter": (FIT + ["good.csv", "--alpha", "-1"], "alpha must be a float in [0, inf); got -1.0"),
+    "bad parameter": (FIT + ["good.csv", "--alpha", "-1"], "alpha must be a float in [0, inf) or one of 'bayes'; got -1.0"),
     "missing output directory": (["fit", "good.csv", "--x", "dose", "--y", "response", "-o", "no/dir/m.npz"],
                                  "cannot write model no/dir/m.npz: directory"),
     "plot into missing directory": (FIT + ["good.csv", "--plot", "nodir/fit.png"], "cannot write plot nodir/fit.png"),

@@ -158,3 +158,16 @@ def test_a_saved_nll_model_predicts_the_same_noise(tmp_path):
         model.fit(X, Y)
     save(model, tmp_path / "nll.npz")
     np.testing.assert_array_equal(load(tmp_path / "nll.npz").predict(X, return_std=True), model.predict(X, return_std=True))
+
+
+@pytest.mark.parametrize("params", [{"solver": "lm"}, {"alpha": "bayes"}])
+def test_levenberg_marquardt_refuses_the_nll(params):
+    with pytest.raises(ValueError, match="loss='gaussian_nll' is not a sum of squares, so Levenberg-Marquardt cannot"):
+        NeuralRegressor(loss="gaussian_nll", **params).fit(*_data(1))
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_auto_picks_a_gradient_solver_for_the_nll():
+    X, Y = _data(1)
+    assert NeuralRegressor(max_iter=20).fit(X, Y).summary_.solver == "lm"
+    assert NeuralRegressor(loss="gaussian_nll", max_iter=20).fit(X, Y).summary_.solver == "lbfgs"

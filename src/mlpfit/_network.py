@@ -162,11 +162,12 @@ def output_jacobian(arch, theta, X):
     for layer in range(len(coefs) - 1, -1, -1):
         w_slice, b_slice = arch.slices[layer]
         a_prev = activations[layer]
-        jacobian[:, :, w_slice] = np.einsum("ni,nkj->nkij", a_prev, delta).reshape(n, n_outputs, -1)
+        block = jacobian[:, :, w_slice].reshape(n, n_outputs, *arch.shapes[layer])
+        np.multiply(a_prev[:, None, :, None], delta[:, :, None, :], out=block)
         jacobian[:, :, b_slice] = delta
         if layer:
             derivative = act.derivative(pre_activations[layer - 1], activations[layer])
-            delta = np.einsum("nkj,ij->nki", delta, coefs[layer]) * derivative[:, None, :]
+            delta = (delta @ coefs[layer].T) * derivative[:, None, :]
     return activations[-1], jacobian
 
 
@@ -183,3 +184,59 @@ def residuals_and_jacobian(arch, theta, X, Y):
     """
     outputs, jacobian = output_jacobian(arch, theta, X)
     return (outputs - Y).ravel(), jacobian.reshape(-1, arch.n_params)
+
+
+JACOBIAN_CHUNK_ENTRIES = 2**20
+"""Default Jacobian entries per row chunk in :func:`normal_equations` (8 MiB of float64)."""
+
+
+def _row_chunks(n_rows, chunk_rows):
+    for start in range(0, n_rows, chunk_rows):
+        yield slice(start, min(start + chunk_rows, n_rows))
+
+
+def default_chunk_rows(arch, n_outputs):
+    """Rows per chunk so one chunk's Jacobian holds about ``JACOBIAN_CHUNK_ENTRIES`` numbers."""
+    return max(1, JACOBIAN_CHUNK_ENTRIES // (n_outputs * arch.n_params))
+
+
+def normal_equations(arch, theta, X, Y, chunk_rows=None):
+    """``J^T J``, ``J^T r`` and ``r^T r`` of :func:`residuals_and_jacobian`, built over row chunks.
+
+    Only one chunk's Jacobian exists at a time, so memory is
+    O(n_params**2 + chunk_rows * n_outputs * n_params) however many rows there are.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_outputs)
+    chunk_rows : int or None
+        Rows per chunk; None uses :func:`default_chunk_rows`.
+
+    Returns
+    -------
+    jtj : ndarray of shape (n_params, n_params)
+    jtr : ndarray of shape (n_params,)
+    sse : float
+        Sum of squared residuals.
+    """
+    chunk_rows = chunk_rows or default_chunk_rows(arch, Y.shape[1])
+    jtj = np.zeros((arch.n_params, arch.n_params))
+    jtr = np.zeros(arch.n_params)
+    sse = 0.0
+    for rows in _row_chunks(X.shape[0], chunk_rows):
+        residuals, jacobian = residuals_and_jacobian(arch, theta, X[rows], Y[rows])
+        jtj += jacobian.T @ jacobian
+        jtr += jacobian.T @ residuals
+        sse += residuals @ residuals
+    return jtj, jtr, float(sse)
+
+
+def sum_squared_error(arch, theta, X, Y, chunk_rows=None):
+    """``sum((output - Y)**2)`` over row chunks (memory bounded like :func:`normal_equations`)."""
+    chunk_rows = chunk_rows or default_chunk_rows(arch, Y.shape[1])
+    sse = 0.0
+    for rows in _row_chunks(X.shape[0], chunk_rows):
+        error = predict(arch, theta, X[rows]) - Y[rows]
+        sse += np.einsum("ij,ij->", error, error)
+    return float(sse)

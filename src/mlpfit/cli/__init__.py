@@ -11,10 +11,10 @@ import os
 import sys
 
 from .. import __version__
-from . import demo, fit, info, plot, predict
+from . import demo, diagnose, fit, info, plot, predict
 from ._common import UsageError
 
-COMMANDS = [fit, predict, plot, info, demo]
+COMMANDS = [fit, predict, plot, diagnose, info, demo]
 """Command modules, in the order ``--help`` lists them."""
 
 

@@ -11,6 +11,7 @@ from sklearn.metrics import r2_score
 from .. import io, plot
 from .._activations import ACTIVATIONS
 from .._init import INIT_METHODS
+from ..diagnose import FitWarning, diagnose
 from ..estimator import NeuralRegressor
 from ..solvers import SOLVERS
 from ._common import UsageError, add_command, add_verbosity, check_writable
@@ -31,12 +32,22 @@ def layer_sizes(text):
     return sizes
 
 
+def penalty(text):
+    """``"1e-4"`` -> 0.0001; ``"bayes"`` stays (Bayesian regularisation)."""
+    if text == "bayes":
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or 'bayes'; got {text!r}") from None
+
+
 MODEL_OPTIONS = {
     "--hidden": ("hidden_layer_sizes", {"type": layer_sizes,
                                         "help": "units per hidden layer: 10, or 20,20 for two layers"}),
     "--activation": ("activation", {"choices": list(ACTIVATIONS), "help": "hidden-layer activation"}),
     "--solver": ("solver", {"choices": ["auto", *SOLVERS], "help": "training algorithm"}),
-    "--alpha": ("alpha", {"type": float, "help": "L2 penalty on the weights"}),
+    "--alpha": ("alpha", {"type": penalty, "help": "L2 penalty on the weights, or 'bayes' to learn it"}),
     "--max-iter": ("max_iter", {"type": int, "help": "iterations (L-BFGS) or epochs (Adam, SGD)"}),
     "--tol": ("tol", {"type": float, "help": "loss improvement counted as progress"}),
     "--restarts": ("n_restarts", {"type": int, "help": "independent initialisations; the best is kept"}),
@@ -47,6 +58,7 @@ MODEL_OPTIONS = {
                                             "help": "hold out --validation-fraction of the rows; keep the best weights"}),
     "--validation-fraction": ("validation_fraction", {"type": float, "help": "share of rows held out"}),
     "--learning-rate": ("learning_rate_init", {"type": float, "help": "step size of Adam and SGD"}),
+    "--momentum": ("momentum", {"type": float, "help": "SGD momentum; 0 with a full batch is plain gradient descent"}),
     "--batch-size": ("batch_size", {"type": int, "help": "minibatch rows of Adam and SGD"}),
     "--no-standardize": ("standardize", {"action": "store_false", "help": "train on the raw numbers"}),
 }
@@ -134,13 +146,17 @@ def _error_lines(report):
     yield f"validation RMSE: {validation}" if validation else "validation: none held out (--early-stopping holds out rows)"
 
 
+def _diagnosis_lines(report):
+    diagnosis = diagnose(report.model, report.X, report.Y[:, 0] if report.Y.shape[1] == 1 else report.Y)
+    yield from str(diagnosis).splitlines()
+
+
 def _note_lines(report):
     yield from (f"note: {note}" for note in report.notes)
 
 
-REPORT_SECTIONS = [_data_lines, _training_lines, _error_lines, _note_lines]
-"""The fit report, section by section: each maps a :class:`FitReport` to lines.
-A diagnosis section (the diagnostics issue) goes here, after ``_error_lines``."""
+REPORT_SECTIONS = [_data_lines, _training_lines, _error_lines, _diagnosis_lines, _note_lines]
+"""The fit report, section by section: each maps a :class:`FitReport` to lines."""
 
 
 def read_training_data(args):
@@ -165,8 +181,9 @@ def run(args):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model.fit(X, Y[:, 0] if Y.shape[1] == 1 else Y)
-    # A ConvergenceWarning repeats the report's "stopped:" line; other warnings become notes.
-    notes = [str(w.message) for w in caught if not issubclass(w.category, ConvergenceWarning)]
+    # A ConvergenceWarning repeats the report's "stopped:" line and a FitWarning its diagnosis;
+    # other warnings become notes.
+    notes = [str(w.message) for w in caught if not issubclass(w.category, (ConvergenceWarning, FitWarning))]
     report = FitReport(model, X, Y, args.x, args.y, rows_read, notes)
     figure = plot.fit(model, X, Y, x_names=args.x, y_names=args.y) if args.plot else None
     io.save(model, args.output, columns={"x": args.x, "y": args.y})

@@ -1,9 +1,10 @@
 """Training algorithms behind one interface: ``solve(problem, theta0, settings, rng) -> SolverResult``."""
 
-from . import adam, lbfgs, sgd
+from . import adam, lbfgs, lm, sgd
 from ._base import LOSSES, STOP_MESSAGES, Monitor, SolverResult, SolverSettings, TrainingProblem
 
 SOLVERS = {
+    "lm": lm.solve,
     "lbfgs": lbfgs.solve,
     "adam": adam.solve,
     "sgd": sgd.solve,

@@ -187,6 +187,8 @@ class SolverSettings:
     batch_size: int
     verbose: bool = False
     on_iteration: Optional[Callable] = None
+    bayesian: bool = False
+    """Re-estimate the penalty by Bayesian regularisation (``alpha="bayes"``; LM only)."""
 
     def monitor(self, problem, watch_training=False):
         return Monitor(problem, self.tol, self.n_iter_no_change, watch_training, self.verbose, self.on_iteration)
@@ -202,6 +204,8 @@ class SolverResult:
     stop_reason: str
     loss_curve: list
     validation_curve: list
+    evidence: Optional[object] = None
+    """The :class:`~mlpfit.solvers.lm.Evidence` of a Bayesian-regularised run, else None."""
 
     @property
     def converged(self):

@@ -1,0 +1,29 @@
+"""``mlpfit diagnose``: why a saved model fits its data badly, and what to change."""
+
+from ..diagnose import diagnose
+from ._common import add_command
+from .plot import add_model_labelled_data_arguments, read_model_and_labelled_data
+
+EXIT_PROBLEMS = 3
+"""Exit code when the diagnosis has a warning or an error, so scripts can test a fit (2 stays bad input)."""
+
+
+def add_parser(subparsers):
+    parser = add_command(
+        subparsers, "diagnose",
+        summary="explain what is wrong with a saved model's fit to data, and what to change",
+        description="Check a saved model against DATA (its input and target columns, matched by name): "
+        "scaling, breakpoints, dead or saturated units, a fit no better than a straight line, under- and "
+        "overfitting, convergence. Prints each finding with its numbers and a fix; exits with "
+        f"{EXIT_PROBLEMS} when there is a warning or an error, 0 when the fit looks healthy.",
+        example="mlpfit diagnose model.npz data.csv\nmlpfit diagnose model.npz other.csv --x dose --y response",
+        run=run,
+    )
+    add_model_labelled_data_arguments(parser)
+
+
+def run(args):
+    model, X, Y, _, _ = read_model_and_labelled_data(args)
+    diagnosis = diagnose(model, X, Y[:, 0] if Y.shape[1] == 1 else Y)
+    print(diagnosis)
+    return 0 if diagnosis.ok else EXIT_PROBLEMS

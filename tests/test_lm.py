@@ -1,0 +1,154 @@
+"""Levenberg-Marquardt, Bayesian regularisation and solver="auto".
+
+The Jacobian itself is checked against finite differences for every activation,
+depth and output count in test_network.py; here the normal equations built from it.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import r2_score
+
+from mlpfit import NeuralRegressor, gradient_check
+from mlpfit._network import Architecture, loss_and_grad, normal_equations, residuals_and_jacobian
+from mlpfit.solvers import SOLVERS, SolverSettings, TrainingProblem
+from mlpfit.solvers._auto import AUTO_LBFGS_MAX_ROWS, AUTO_LM_MAX_PARAMS, choose_solver
+
+
+def _sine(n=200, noise=0.1, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-3, 3, size=(n, 1))
+    return X, np.sin(2 * X[:, 0]) + noise * rng.normal(size=n)
+
+
+def _settings(**changes):
+    values = dict(max_iter=200, tol=1e-9, n_iter_no_change=6, learning_rate_init=1e-3, momentum=0.9, batch_size=1)
+    return SolverSettings(**{**values, **changes})
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 7, 50, 1000])
+def test_chunked_normal_equations_match_the_full_jacobian(chunk_rows):
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(103, 3)), rng.normal(size=(103, 2))
+    arch = Architecture((3, 6, 4, 2), "tanh")
+    theta = rng.normal(size=arch.n_params)
+    residuals, jacobian = residuals_and_jacobian(arch, theta, X, Y)
+    jtj, jtr, sse = normal_equations(arch, theta, X, Y, chunk_rows=chunk_rows)
+    np.testing.assert_allclose(jtj, jacobian.T @ jacobian, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(jtr, jacobian.T @ residuals, rtol=1e-10, atol=1e-10)
+    assert sse == pytest.approx(residuals @ residuals, rel=1e-10)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.5])
+def test_lm_reports_the_objective_loss_and_grad_computes(alpha):
+    X, y = _sine(60)
+    arch = Architecture((1, 5, 1), "tanh")
+    problem = TrainingProblem(arch, X, y[:, None], alpha)
+    theta0 = np.random.default_rng(1).normal(size=arch.n_params)
+    result = SOLVERS["lm"](problem, theta0, _settings(max_iter=20), None)
+    assert result.loss == pytest.approx(loss_and_grad(arch, result.theta, X, y[:, None], alpha)[0], rel=1e-12)
+    assert result.loss_curve[-1] == pytest.approx(result.loss, rel=1e-12)
+    assert np.all(np.diff(result.loss_curve) < 0)  # LM accepts only steps that lower the objective
+    assert result.loss < loss_and_grad(arch, theta0, X, y[:, None], alpha)[0]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 4])
+def test_lm_reaches_a_lower_training_loss_than_lbfgs_at_convergence(seed):
+    X, y = _sine()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        lm = NeuralRegressor((8,), "tanh", solver="lm", random_state=seed).fit(X, y)
+        lbfgs = NeuralRegressor((8,), "tanh", solver="lbfgs", max_iter=5000, random_state=seed).fit(X, y)
+    assert lm.summary_.success and lm.summary_.solver == "lm"
+    assert lm.loss_ < lbfgs.loss_
+
+
+def test_lm_stops_at_the_gradient_floor_on_an_exactly_solvable_problem():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 2))
+    y = X @ [2.0, -1.0] + 0.5  # a linear network fits this exactly
+    model = NeuralRegressor((3,), "identity", solver="lm", alpha=0.0, random_state=0).fit(X, y)
+    assert model.summary_.stop_reason in ("gradient", "mu_max")
+    np.testing.assert_allclose(model.predict(X), y, atol=1e-6)
+
+
+def test_lm_early_stopping_allows_six_validation_failures_and_restores_the_best():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(80, 1))
+    y = rng.normal(size=80)  # pure noise: the validation loss rises as the net overfits
+    model = NeuralRegressor((30,), "tanh", solver="lm", early_stopping=True, random_state=0).fit(X, y)
+    assert model.summary_.stop_reason == "early_stopping"
+    curve = model.validation_loss_curve_
+    best = int(np.argmin(curve))
+    assert len(curve) - 1 - best == 6  # MATLAB's max_fail
+    assert model.loss_ == pytest.approx(model.summary_.loss)
+    best_loss = NeuralRegressor((30,), "tanh", solver="lm", early_stopping=True, n_iter_no_change=2,
+                                random_state=0).fit(X, y)
+    assert len(best_loss.validation_loss_curve_) < len(curve)
+
+
+def test_bayes_does_not_fit_pure_noise():
+    rng = np.random.default_rng(0)
+    X, y = rng.uniform(-2, 2, size=(100, 1)), rng.normal(size=100)
+    X_new, y_new = rng.uniform(-2, 2, size=(2000, 1)), rng.normal(size=2000)
+    model = NeuralRegressor((20,), "tanh", alpha="bayes", random_state=0).fit(X, y)
+    assert r2_score(y_new, model.predict(X_new)) <= 0.05
+    assert model.effective_params_ < 0.5 * model.architecture_.n_params
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        unpenalised = NeuralRegressor((20,), "tanh", alpha=0.0, solver="lm", random_state=0).fit(X, y)
+    # without the learned penalty the same net chases the noise far worse than the mean would
+    assert r2_score(y_new, unpenalised.predict(X_new)) < -1 < r2_score(y_new, model.predict(X_new))
+
+
+def test_bayes_uses_few_effective_parameters_of_an_oversized_net():
+    X, y = _sine(100)
+    model = NeuralRegressor((40,), "tanh", alpha="bayes", random_state=0).fit(X, y)
+    n_params = model.architecture_.n_params
+    assert model.summary_.solver == "lm"
+    assert model.effective_params_ < 0.3 * n_params
+    grid = np.linspace(-3, 3, 200)[:, None]
+    assert np.sqrt(np.mean((model.predict(grid) - np.sin(2 * grid[:, 0])) ** 2)) < 0.1
+    assert model.alpha_ == pytest.approx(model.weight_precision_ / model.noise_precision_)
+    # the learned noise precision matches the true noise sd of 0.1 (on y's scale) within a factor of 2
+    noise_sd = model.y_scaler_.scale[0] / np.sqrt(model.noise_precision_)
+    assert 0.05 < noise_sd < 0.2
+
+
+def test_bayes_attributes_exist_only_after_a_bayes_fit():
+    X, y = _sine(60)
+    model = NeuralRegressor((5,), "tanh", alpha="bayes", random_state=0).fit(X, y)
+    assert hasattr(model, "effective_params_")
+    model.set_params(alpha=1e-3).fit(X, y)
+    assert not hasattr(model, "effective_params_") and not hasattr(model, "alpha_")
+
+
+def test_bayes_reports_its_estimates_even_when_stopped_early():
+    X, y = _sine(60)
+    with pytest.warns(ConvergenceWarning, match="max_iter"):
+        model = NeuralRegressor((5,), "tanh", alpha="bayes", max_iter=2, random_state=0).fit(X, y)
+    assert 0 < model.effective_params_ <= model.architecture_.n_params
+    assert model.noise_precision_ > 0 and model.weight_precision_ > 0
+
+
+def test_gradient_check_accepts_bayes():
+    X, y = _sine(30)
+    assert gradient_check(NeuralRegressor((4,), "tanh", alpha="bayes", random_state=0), X, y) < 1e-6
+
+
+def test_bayes_with_a_first_order_solver_raises():
+    X, y = _sine(30)
+    with pytest.raises(ValueError, match="alpha='bayes' needs solver='lm' or 'auto'.*got solver='adam'"):
+        NeuralRegressor(alpha="bayes", solver="adam").fit(X, y)
+
+
+def test_auto_chooses_by_problem_size_and_says_why(capsys):
+    assert choose_solver(500, 1, 31)[0] == "lm"
+    assert choose_solver(500, 1, AUTO_LM_MAX_PARAMS + 1)[0] == "lbfgs"
+    assert choose_solver(AUTO_LBFGS_MAX_ROWS + 1, 1, AUTO_LM_MAX_PARAMS + 1)[0] == "adam"
+    assert choose_solver(10**7, 1, 200)[0] != "lm"  # too many rows for J^T J each iteration
+    X, y = _sine(50)
+    NeuralRegressor((5,), max_iter=3, verbose=2, random_state=0).fit(X, y)
+    assert "solver='auto' chose 'lm'" in capsys.readouterr().out
