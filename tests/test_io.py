@@ -26,6 +26,7 @@ CONFIGURATIONS = {
     ),
     "softplus three layers, adam": (dict(hidden_layer_sizes=(3, 3, 3), activation="softplus", solver="adam"), X3, X3[:, 0]),
     "identity": (dict(activation="identity", hidden_layer_sizes=2), X1, 3 * X1[:, 0] + 1),
+    "lm with Bayesian regularisation": (dict(solver="lm", alpha="bayes"), X1, np.sin(X1[:, 0])),
     "gaussian_nll, two outputs": (dict(loss="gaussian_nll"), X3, np.c_[X3[:, 0] ** 2, X3[:, 1]]),
 }
 
@@ -57,6 +58,8 @@ def test_round_trip_predicts_bit_identically(tmp_path, name):
     assert loaded.loss_curve_ == model.loss_curve_
     assert loaded.validation_loss_curve_ == model.validation_loss_curve_
     assert loaded.n_iter_ == model.n_iter_ and loaded.loss_ == model.loss_
+    for name in io.EVIDENCE_ATTRIBUTES:
+        assert getattr(loaded, name, None) == getattr(model, name, None)
 
 
 def test_metadata_holds_version_columns_and_summary(saved):

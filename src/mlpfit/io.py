@@ -156,6 +156,10 @@ def _array(arrays, key, shape):
 
 # --- NeuralRegressor ----------------------------------------------------------------------
 
+EVIDENCE_ATTRIBUTES = ("alpha_", "weight_precision_", "noise_precision_", "effective_params_")
+"""Fitted only with ``alpha="bayes"``: stored in the state when present."""
+
+
 
 def _encode_neural(model):
     arrays = {
@@ -175,6 +179,7 @@ def _encode_neural(model):
         "loss_": model.loss_,
         "n_iter_": model.n_iter_,
         "summary_": asdict(model.summary_),
+        **{name: getattr(model, name) for name in EVIDENCE_ATTRIBUTES if hasattr(model, name)},
     }
     return arrays, state
 
@@ -200,6 +205,9 @@ def _decode_neural(model, arrays, state):
     model.loss_curve_ = _array(arrays, "loss_curve_", (None,)).tolist()
     curve = arrays.get("validation_loss_curve_")
     model.validation_loss_curve_ = None if curve is None else _array(arrays, "validation_loss_curve_", (None,)).tolist()
+    for name in EVIDENCE_ATTRIBUTES:
+        if name in state:
+            setattr(model, name, float(_require(state, name, (int, float))))
     try:
         model.summary_ = FitSummary(**_require(state, "summary_", dict))
     except TypeError as error:
