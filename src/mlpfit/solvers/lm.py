@@ -57,6 +57,11 @@ MU_MIN = 1e-20
 """Floor on ``mu`` so that a long run of accepted steps never rounds it to zero."""
 GRADIENT_FLOOR = 1e-7
 """Stop when the gradient norm of the mean objective falls below this (MATLAB's min_grad)."""
+AUTO_TOL = 1e-5
+"""``tol="auto"`` for LM: stop once an accepted step lowers the objective by less than this fraction.
+Measured (``benchmarks/defaults_sweep.py``, 14 data sets, 10-50 units): against 1e-9 the median
+errors were the same within 1% on most sets (geometric mean over sets 1.00-1.03 per network
+size) for 0.4 of the fit time; 1e-6 gave the same errors for 0.55 of it."""
 EARLY_STOPPING_FAILURES = 6
 """``n_iter_no_change="auto"`` for LM: MATLAB's max_fail."""
 SINGLE_THREAD_MAX_WORK = 1e9
