@@ -41,14 +41,16 @@ DEFAULT_TOL = 1e-9
 """``tol="auto"`` for every solver but LM (which uses ``mlpfit.solvers.lm.AUTO_TOL``)."""
 AUTO_UNITS_ONE_INPUT = 30
 """``hidden_layer_sizes="auto"`` with one input: one layer of 30 units (91 weights).
-Measured (``benchmarks/defaults_sweep.py``, results/defaults_sweep.txt): on ten univariate
-curves 30 units had a lower median error than 10 on seven of them (HeaviSine 0.22 against 0.44,
-Blocks 0.99 against 1.34, sums of sines 0.057 against 0.20) and a higher one by at most 1.18x
-(exp, step); 50 units gained a little more on the wiggliest curves for 2-4 times the fit time."""
+Measured (``benchmarks/defaults_sweep.py``, 5 seeds, LM; results/defaults_sweep.txt): on ten
+univariate curves 30 units had a lower median error than 10 on eight (0.25 of it on HeaviSine,
+0.31 on a sum of sines, 0.59 on sinc, 0.70 on the origin problem) and 1.14 times it on the other
+two (a step, an exponential); 50 units gained a little more on the wiggliest curves (HeaviSine
+0.19, Blocks 0.74) for about twice the fit time."""
 AUTO_UNITS = 10
 """``hidden_layer_sizes="auto"`` with several inputs: one layer of 10 units. Each unit costs
 ``n_features + 2`` weights there, and in the same sweep (Friedman #1-#3, diabetes; 400-1000
-rows) 20 or 30 units had a higher error than 10 on every set but one (Friedman #3, within 2%)."""
+rows) 20 and 30 units had a higher median error than 10 (1.14-1.58 times it) on every set but
+Friedman #3, where 30 tied."""
 
 
 @dataclass
@@ -115,9 +117,9 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         for several. Chosen by measurement on 14 data sets (``benchmarks/defaults_sweep.py``):
         a curve of one variable needs many breakpoints, and 30 units cost only 91 weights, while
         with several inputs larger layers overfit a few hundred rows (every unit adds a weight per
-        input). No single size did as well: with LM, 30 units everywhere had a geometric-mean error
-        7% higher than this rule and 10 everywhere 24% higher (ratios to scikit-learn's
-        100-unit L-BFGS pipeline 0.85, 0.91 and 1.06).
+        input). No single size did as well: the geometric mean over the 14 sets of the median error
+        relative to scikit-learn's 100-unit L-BFGS pipeline was 0.86 for this rule (at 0.27 of
+        that pipeline's fit time), 0.93 for 30 units everywhere and 1.12 for 10 everywhere (LM).
     activation : {"relu", "leaky_relu", "tanh", "logistic", "softplus", "identity"}, default="relu"
         Hidden-layer activation; the output layer is linear.
     solver : {"auto", "lm", "lbfgs", "adam", "sgd"}, default="auto"
@@ -145,7 +147,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
     tol : float or "auto", default="auto"
         Loss improvement below which training is considered converged (for LM: the relative
         decrease of the objective in one accepted step). ``"auto"``: 1e-5 for LM (see
-        ``mlpfit.solvers.lm.AUTO_TOL``: the same errors as 1e-9 for a third of the time),
+        ``mlpfit.solvers.lm.AUTO_TOL``: the errors of 1e-9 for under half of the time),
         1e-9 for the other solvers.
     n_iter_no_change : int or "auto", default="auto"
         Epochs (or iterations under early stopping) without ``tol`` improvement before stopping.
