@@ -133,9 +133,11 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         (``"auto"`` then always picks LM) because it re-estimates from LM's ``J^T J``.
         The fixed default is measured (``benchmarks/accuracy.py``, 20 seeds, 9 small data
         sets): with the default network ``"bayes"`` changed the median error by a factor
-        0.93-1.06 (geometric mean 0.99) for 1.0-3.8 times the fit time, so it is not the
+        0.91-1.05 (geometric mean 0.98) for 0.9-2.6 times the fit time, so it is not the
         default; it pays on noisy multivariate data (Friedman #1 0.96, diabetes 0.93) and
-        when the network is larger than the data can support.
+        when the network is larger than the data can support. ``benchmarks/defaults_sweep.py``
+        (14 data sets, LM with 10-50 units) agrees: 0.97-0.99 times the fixed penalty's
+        geometric-mean error for 1.4-1.6 times its fit time.
     standardize : bool, default=True
         Centre and scale each column of X and y before training; predictions are mapped back.
     init : {"auto", "he", "glorot", "normal"}, default="auto"
@@ -164,7 +166,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         Minibatch rows for Adam and SGD; ``"auto"`` is the full batch up to 1024 rows, else 200.
     n_restarts : int, default=1
         Independent initialisations; the best run is kept. Measured (``benchmarks/accuracy.py``):
-        3 restarts multiplied the median error by 0.86-1.03 (median 0.92) for 2.6-5.5 times the
+        3 restarts multiplied the median error by 0.87-1.03 (median 0.96) for 2.5-4.1 times the
         fit time; the default stays 1 so the default fit stays fast (the origin problem is
         fitted within 0.40 in 100 of 100 seeds without restarts).
     n_jobs : int or None, default=None
