@@ -86,7 +86,7 @@ def test_plot_and_info_subprocesses(fitted):
     result = mlpfit_command("info", "model.npz", cwd=folder)
     assert result.returncode == 0, result.stderr
     for expected in ("version 1", "NeuralRegressor", "inputs (1): dose", "outputs (1): response",
-                     "layers: 1 -> 10 -> 1, activation relu", "training: "):
+                     "layers: 1 -> 30 -> 1, activation relu", "training: "):
         assert expected in result.stdout
 
 
@@ -118,6 +118,9 @@ def test_model_options_map_to_estimator_parameters():
     assert all(param in parameters for param, _ in fit_command.MODEL_OPTIONS.values())
     bayes = parser.parse_args(["fit", "d.csv", "--x", "a", "--y", "b", "-o", "m.npz", "--alpha", "bayes"])
     assert fit_command.model_params(bayes)["alpha"] == "bayes"
+    auto = parser.parse_args(["fit", "d.csv", "--x", "a", "--y", "b", "-o", "m.npz", "--hidden", "auto", "--tol", "auto"])
+    assert {k: fit_command.model_params(auto)[k] for k in ("hidden_layer_sizes", "tol")} == {
+        "hidden_layer_sizes": "auto", "tol": "auto"}
 
 
 def test_dropna_drops_rows_with_empty_cells(tmp_path, capsys):

@@ -218,7 +218,7 @@ def case_early_stopping_fit():
 
 def case_cut_short():
     X, y = make_origin(random_state=0)
-    return (_quiet_fit(NeuralRegressor(max_iter=5, random_state=0), X, y), X, y), {}
+    return (_quiet_fit(NeuralRegressor((10,), max_iter=5, random_state=0), X, y), X, y), {}
 
 
 def case_diverged():
@@ -229,7 +229,9 @@ def case_diverged():
 
 def case_small_learning_rate():
     X, y = sine(0)
-    model = NeuralRegressor(solver="sgd", momentum=0.0, learning_rate_init=1e-5, max_iter=200, tol=0.0, random_state=0)
+    model = NeuralRegressor(
+        (10,), solver="sgd", momentum=0.0, learning_rate_init=1e-5, max_iter=200, tol=0.0, random_state=0
+    )
     return (_quiet_fit(model, X, y), X, y), {}
 
 

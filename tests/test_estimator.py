@@ -39,7 +39,7 @@ def test_failing_program_configuration_draws_a_straight_line():
     """init="normal", init_scale=0.01, raw data, plain gradient descent: the trap mlpfit avoids."""
     X, y = make_origin(random_state=0)
     broken = NeuralRegressor(
-        init="normal", init_scale=0.01, standardize=False, solver="sgd", momentum=0.0,
+        (10,), init="normal", init_scale=0.01, standardize=False, solver="sgd", momentum=0.0,
         learning_rate_init=1e-6, max_iter=2000, tol=0.0, random_state=0,
     )
     with warnings.catch_warnings():
@@ -165,7 +165,7 @@ def test_bad_data_raises_a_clear_value_error(X, y, message):
 @pytest.mark.parametrize(
     "params, message",
     [
-        ({"hidden_layer_sizes": (10, 0)}, r"hidden_layer_sizes must be a positive int or a non-empty tuple"),
+        ({"hidden_layer_sizes": (10, 0)}, r"hidden_layer_sizes must be one of 'auto' or a positive int or a non-empty tuple"),
         ({"activation": "sigmoid"}, r"activation must be one of 'relu'.*got 'sigmoid'"),
         ({"solver": "newton"}, r"solver must be one of 'auto'.*got 'newton'"),
         ({"alpha": -1.0}, r"alpha must be a float in \[0, inf\) or one of 'bayes'; got -1.0"),
@@ -175,10 +175,29 @@ def test_bad_data_raises_a_clear_value_error(X, y, message):
         ({"init": "zeros"}, r"init must be one of 'auto', 'he', 'glorot', 'normal'; got 'zeros'"),
         ({"learning_rate_init": 0.0}, r"learning_rate_init must be a float in \(0, inf\)"),
         ({"standardize": "yes"}, r"standardize must be a bool; got 'yes'"),
-        ({"tol": float("nan")}, r"tol must be a float"),
+        ({"tol": float("nan")}, r"tol must be one of 'auto' or a float"),
     ],
 )
 def test_bad_parameters_raise_a_value_error_naming_them(params, message):
     X, y = make_origin(50, random_state=0)
     with pytest.raises(ValueError, match=message):
         NeuralRegressor(**params).fit(X, y)
+
+
+@pytest.mark.filterwarnings("ignore")  # three iterations: ConvergenceWarning and FitWarning are expected
+def test_auto_hidden_layer_is_wider_for_one_input():
+    rng = np.random.default_rng(0)
+    X1, X3 = rng.uniform(size=(40, 1)), rng.uniform(size=(40, 3))
+    assert NeuralRegressor(max_iter=3).fit(X1, X1[:, 0]).architecture_.layer_sizes == (1, 30, 1)
+    assert NeuralRegressor(max_iter=3).fit(X3, X3.sum(axis=1)).architecture_.layer_sizes == (3, 10, 1)
+    assert NeuralRegressor(7, max_iter=3).fit(X1, X1[:, 0]).architecture_.layer_sizes == (1, 7, 1)
+
+
+@pytest.mark.parametrize("solver, tol", [("lm", 1e-5), ("lbfgs", 1e-9)])
+def test_auto_tol_is_chosen_per_solver(solver, tol):
+    X, y = make_origin(random_state=0)
+    auto = NeuralRegressor(solver=solver, random_state=0).fit(X, y)
+    explicit = NeuralRegressor(solver=solver, tol=tol, random_state=0).fit(X, y)
+    other = NeuralRegressor(solver=solver, tol=tol * 1e3, random_state=0).fit(X, y)
+    assert auto.n_iter_ == explicit.n_iter_ > other.n_iter_
+    np.testing.assert_array_equal(auto.predict(X), explicit.predict(X))

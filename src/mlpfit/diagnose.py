@@ -554,7 +554,10 @@ def diagnose(model, X, y, *, activation=None, X_val=None, y_val=None, codes=None
     unknown = sorted(set(codes) - set(CHECKS))
     if unknown:
         raise ValueError(f"codes must be among {', '.join(CHECKS)}; got {', '.join(unknown)}.")
-    evidence = _Evidence(network, X, Y, X_val, y_val)
+    return _run_checks(_Evidence(network, X, Y, X_val, y_val), codes)
+
+
+def _run_checks(evidence, codes):
     findings = [finding for code in CHECKS if code in codes for finding in [CHECKS[code](evidence)] if finding]
     return Diagnosis(sorted(findings, key=lambda finding: SEVERITIES.index(finding.severity)))
 
@@ -572,9 +575,13 @@ def _validated(X, y, network, x_name, y_name):
     return X, Y
 
 
-def warn_if_fit_failed(model, X, y):
-    """Warn (:class:`FitWarning`, with the top finding) when a fit ended effectively linear or diverged."""
-    diagnosis = diagnose(model, X, y, codes=FIT_WARNING_CODES)
+def warn_if_fit_failed(model, X, Y):
+    """Warn (:class:`FitWarning`, with the top finding) when a fit ended effectively linear or diverged.
+
+    ``X`` and ``Y`` (2-D) are the training data as ``fit`` validated them: skipping
+    :func:`diagnose`'s own validation halves the cost of this check on small fits.
+    """
+    diagnosis = _run_checks(_Evidence(as_fitted_network(model), X, Y, None, None), FIT_WARNING_CODES)
     if diagnosis.findings:
         top = diagnosis.findings[0]
         warnings.warn(f"{top.code}: {top.message} Fix: {top.fix}", FitWarning, stacklevel=3)

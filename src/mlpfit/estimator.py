@@ -29,6 +29,7 @@ from .diagnose import warn_if_fit_failed
 from .piecewise import piecewise_linear
 from .solvers import LOSSES, SOLVERS, STOP_MESSAGES, SolverSettings, TrainingProblem
 from .solvers._auto import choose_solver
+from .solvers.lm import AUTO_TOL as LM_AUTO_TOL
 from .solvers.lm import EARLY_STOPPING_FAILURES
 
 FULL_BATCH_MAX_ROWS = 1024
@@ -36,6 +37,20 @@ FULL_BATCH_MAX_ROWS = 1024
 AUTO_BATCH_SIZE = 200
 DEFAULT_N_ITER_NO_CHANGE = 10
 """``n_iter_no_change="auto"`` for every solver but LM (which uses MATLAB's max_fail, 6)."""
+DEFAULT_TOL = 1e-9
+"""``tol="auto"`` for every solver but LM (which uses ``mlpfit.solvers.lm.AUTO_TOL``)."""
+AUTO_UNITS_ONE_INPUT = 30
+"""``hidden_layer_sizes="auto"`` with one input: one layer of 30 units (91 weights).
+Measured (``benchmarks/defaults_sweep.py``, 5 seeds, LM; results/defaults_sweep.txt): on ten
+univariate curves 30 units had a lower median error than 10 on eight (0.25 of it on HeaviSine,
+0.31 on a sum of sines, 0.59 on sinc, 0.70 on the origin problem) and 1.14 times it on the other
+two (a step, an exponential); 50 units gained a little more on the wiggliest curves (HeaviSine
+0.19, Blocks 0.74) for about twice the fit time."""
+AUTO_UNITS = 10
+"""``hidden_layer_sizes="auto"`` with several inputs: one layer of 10 units. Each unit costs
+``n_features + 2`` weights there, and in the same sweep (Friedman #1-#3, diabetes; 400-1000
+rows) 20 and 30 units had a higher median error than 10 (1.14-1.58 times it) on every set but
+Friedman #3, where 30 tied."""
 
 
 @dataclass
@@ -97,8 +112,14 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    hidden_layer_sizes : int or tuple of int, default=(10,)
-        Units in each hidden layer.
+    hidden_layer_sizes : "auto", int or tuple of int, default="auto"
+        Units in each hidden layer. ``"auto"``: one layer of 30 units for one input, of 10 units
+        for several. Chosen by measurement on 14 data sets (``benchmarks/defaults_sweep.py``):
+        a curve of one variable needs many breakpoints, and 30 units cost only 91 weights, while
+        with several inputs larger layers overfit a few hundred rows (every unit adds a weight per
+        input). No single size did as well: the geometric mean over the 14 sets of the median error
+        relative to scikit-learn's 100-unit L-BFGS pipeline was 0.86 for this rule (at 0.27 of
+        that pipeline's fit time), 0.93 for 30 units everywhere and 1.12 for 10 everywhere (LM).
     activation : {"relu", "leaky_relu", "tanh", "logistic", "softplus", "identity"}, default="relu"
         Hidden-layer activation; the output layer is linear.
     solver : {"auto", "lm", "lbfgs", "adam", "sgd"}, default="auto"
@@ -112,9 +133,11 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         (``"auto"`` then always picks LM) because it re-estimates from LM's ``J^T J``.
         The fixed default is measured (``benchmarks/accuracy.py``, 20 seeds, 9 small data
         sets): with the default network ``"bayes"`` changed the median error by a factor
-        0.93-1.06 (geometric mean 0.99) for 1.0-3.8 times the fit time, so it is not the
+        0.91-1.05 (geometric mean 0.98) for 0.9-2.6 times the fit time, so it is not the
         default; it pays on noisy multivariate data (Friedman #1 0.96, diabetes 0.93) and
-        when the network is larger than the data can support.
+        when the network is larger than the data can support. ``benchmarks/defaults_sweep.py``
+        (14 data sets, LM with 10-50 units) agrees: 0.97-0.99 times the fixed penalty's
+        geometric-mean error for 1.4-1.6 times its fit time.
     loss : {"squared_error", "gaussian_nll"}, default="squared_error"
         ``"gaussian_nll"`` doubles the output layer so the network predicts a mean and a
         variance per target, trained on the Gaussian negative log-likelihood (see
@@ -129,9 +152,11 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         Standard deviation for ``init="normal"`` (None: 0.01); a multiplier of the standard scale otherwise.
     max_iter : int, default=1000
         Iterations (L-BFGS) or epochs (Adam, SGD).
-    tol : float, default=1e-9
+    tol : float or "auto", default="auto"
         Loss improvement below which training is considered converged (for LM: the relative
-        decrease of the objective in one accepted step).
+        decrease of the objective in one accepted step). ``"auto"``: 1e-5 for LM (see
+        ``mlpfit.solvers.lm.AUTO_TOL``: the errors of 1e-9 for under half of the time),
+        1e-9 for the other solvers.
     n_iter_no_change : int or "auto", default="auto"
         Epochs (or iterations under early stopping) without ``tol`` improvement before stopping.
         ``"auto"``: 6 validation failures for LM (MATLAB's max_fail, since an LM step moves
@@ -147,7 +172,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         Minibatch rows for Adam and SGD; ``"auto"`` is the full batch up to 1024 rows, else 200.
     n_restarts : int, default=1
         Independent initialisations; the best run is kept. Measured (``benchmarks/accuracy.py``):
-        3 restarts multiplied the median error by 0.86-1.03 (median 0.92) for 2.6-5.5 times the
+        3 restarts multiplied the median error by 0.87-1.03 (median 0.96) for 2.5-4.1 times the
         fit time; the default stays 1 so the default fit stays fast (the origin problem is
         fitted within 0.40 in 100 of 100 seeds without restarts).
     n_jobs : int or None, default=None
@@ -188,7 +213,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "hidden_layer_sizes": [LayerSizes()],
+        "hidden_layer_sizes": [Options("auto"), LayerSizes()],
         "activation": [Options(*ACTIVATIONS)],
         "solver": [Options("auto", *SOLVERS)],
         "alpha": [Interval(Real, 0, None), Options("bayes")],
@@ -197,7 +222,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         "init": [Options(*INIT_METHODS)],
         "init_scale": [Interval(Real, 0, None, closed="neither"), Constant(None)],
         "max_iter": [Interval(Integral, 1, None)],
-        "tol": [Interval(Real, 0, None)],
+        "tol": [Options("auto"), Interval(Real, 0, None)],
         "n_iter_no_change": [Options("auto"), Interval(Integral, 1, None)],
         "early_stopping": [Boolean()],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
@@ -212,7 +237,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
 
     def __init__(
         self,
-        hidden_layer_sizes=(10,),
+        hidden_layer_sizes="auto",
         activation="relu",
         *,
         solver="auto",
@@ -222,7 +247,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         init="auto",
         init_scale=None,
         max_iter=1000,
-        tol=1e-9,
+        tol="auto",
         n_iter_no_change="auto",
         early_stopping=False,
         validation_fraction=0.1,
@@ -302,9 +327,8 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         else:
             self.x_scaler_, self.y_scaler_ = Scaler.identity(X.shape[1]), Scaler.identity(Y.shape[1])
         Xs, Ys = self.x_scaler_.transform(X), self.y_scaler_.transform(Y)
-        sizes = (self.hidden_layer_sizes,) if isinstance(self.hidden_layer_sizes, Integral) else self.hidden_layer_sizes
         n_outputs = Y.shape[1] * LOSSES[self.loss].outputs_per_target
-        arch = _network.Architecture((X.shape[1], *map(int, sizes), n_outputs), self.activation)
+        arch = _network.Architecture((X.shape[1], *self._hidden_sizes(X.shape[1]), n_outputs), self.activation)
         alpha = 0.0 if self.alpha == "bayes" else self.alpha  # Bayesian regularisation starts unpenalised
         if not self.early_stopping:
             return TrainingProblem(arch, Xs, Ys, alpha, loss=self.loss)
@@ -316,6 +340,13 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
             )
         X_train, X_val, Y_train, Y_val = train_test_split(Xs, Ys, test_size=n_val, random_state=rng)
         return TrainingProblem(arch, X_train, Y_train, alpha, X_val, Y_val, loss=self.loss)
+
+    def _hidden_sizes(self, n_features):
+        if self.hidden_layer_sizes == "auto":
+            return (AUTO_UNITS_ONE_INPUT if n_features == 1 else AUTO_UNITS,)
+        if isinstance(self.hidden_layer_sizes, Integral):
+            return (int(self.hidden_layer_sizes),)
+        return tuple(map(int, self.hidden_layer_sizes))
 
     def _resolve_solver(self, problem):
         bayes = self.alpha == "bayes"
@@ -348,7 +379,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
             batch_size = self.batch_size
         return SolverSettings(
             max_iter=self.max_iter,
-            tol=self.tol,
+            tol=self._tol(solver),
             n_iter_no_change=self._n_iter_no_change(solver),
             learning_rate_init=self.learning_rate_init,
             momentum=self.momentum,
@@ -356,6 +387,11 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
             verbose=self.verbose >= 2,
             bayesian=self.alpha == "bayes",
         )
+
+    def _tol(self, solver):
+        if self.tol != "auto":
+            return self.tol
+        return LM_AUTO_TOL if solver == "lm" else DEFAULT_TOL
 
     def _n_iter_no_change(self, solver):
         if self.n_iter_no_change != "auto":

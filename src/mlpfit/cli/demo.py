@@ -15,10 +15,10 @@ from ._common import add_command, check_writable
 BROKEN_MAX_ITER = 30_000
 """Gradient-descent steps of ``--broken``: a tenth of the original 300,000, about 3 s, and the same straight line."""
 BROKEN_CONFIGURATION = dict(
-    init="normal", init_scale=0.01, standardize=False, solver="sgd", momentum=0.0,
+    hidden_layer_sizes=(10,), init="normal", init_scale=0.01, standardize=False, solver="sgd", momentum=0.0,
     learning_rate_init=1e-6, max_iter=BROKEN_MAX_ITER, tol=0.0,
 )
-"""The failing NumPy program's set-up: tiny normal weights, zero biases, raw data, plain gradient descent
+"""The failing NumPy program's set-up: 10 ReLUs, tiny normal weights, zero biases, raw data, plain gradient descent
 (full batch: ``batch_size="auto"`` takes all 500 rows)."""
 
 

@@ -22,7 +22,9 @@ MIN_ROWS = 2
 
 
 def layer_sizes(text):
-    """``"10"`` -> ``(10,)``, ``"20,20"`` -> ``(20, 20)``."""
+    """``"10"`` -> ``(10,)``, ``"20,20"`` -> ``(20, 20)``; ``"auto"`` stays (the estimator's choice)."""
+    if text == "auto":
+        return text
     try:
         sizes = tuple(int(part) for part in text.split(","))
     except ValueError:
@@ -42,14 +44,19 @@ def penalty(text):
         raise argparse.ArgumentTypeError(f"expected a number or 'bayes'; got {text!r}") from None
 
 
+def tolerance(text):
+    """``"1e-6"`` -> 1e-06; ``"auto"`` stays (chosen per solver)."""
+    return text if text == "auto" else float(text)
+
+
 MODEL_OPTIONS = {
     "--hidden": ("hidden_layer_sizes", {"type": layer_sizes,
-                                        "help": "units per hidden layer: 10, or 20,20 for two layers"}),
+                                        "help": "units per hidden layer: 10, or 20,20 for two layers, or auto"}),
     "--activation": ("activation", {"choices": list(ACTIVATIONS), "help": "hidden-layer activation"}),
     "--solver": ("solver", {"choices": ["auto", *SOLVERS], "help": "training algorithm"}),
     "--alpha": ("alpha", {"type": penalty, "help": "L2 penalty on the weights, or 'bayes' to learn it"}),
     "--max-iter": ("max_iter", {"type": int, "help": "iterations (L-BFGS) or epochs (Adam, SGD)"}),
-    "--tol": ("tol", {"type": float, "help": "loss improvement counted as progress"}),
+    "--tol": ("tol", {"type": tolerance, "help": "loss improvement counted as progress, or 'auto'"}),
     "--restarts": ("n_restarts", {"type": int, "help": "independent initialisations; the best is kept"}),
     "--jobs": ("n_jobs", {"type": int, "help": "restarts run in parallel"}),
     "--seed": ("random_state", {"type": int, "help": "random seed, for a reproducible fit"}),
