@@ -150,6 +150,29 @@ def test_demo_writes_its_plot(tmp_path, capsys):
     assert "plot written to" in capsys.readouterr().out
 
 
+def test_ensemble_fit_predicts_interval_columns_equal_to_the_python_api(tmp_path, capsys):
+    data = write_csv(tmp_path / "data.csv", ["dose", "response"], zip(DOSE, RESPONSE))
+    model_path = str(tmp_path / "ensemble.npz")
+    assert main(["fit", data, "--x", "dose", "--y", "response", "--ensemble", "3", "--noise", "homoscedastic",
+                 "--hidden", "5", "--seed", "0", "-o", model_path]) == 0
+    report = capsys.readouterr().out
+    assert "ensemble: 3 networks, noise homoscedastic" in report and "member 2: solver" in report
+    assert main(["predict", model_path, data, "--coverage", "0.9", "-o", str(tmp_path / "p.csv")]) == 0
+    with open(tmp_path / "p.csv", newline="") as file:
+        rows = list(csv.reader(file))
+    assert rows[0] == ["dose", "response_predicted", "response_lower", "response_upper"]
+    model = mlpfit.load(model_path)
+    assert isinstance(model, mlpfit.EnsembleRegressor) and len(model.estimators_) == 3
+    lower, upper = model.predict_interval(DOSE[:, None], 0.9)
+    table = np.array(rows[1:], dtype=float)
+    assert np.array_equal(table[:, 2], lower) and np.array_equal(table[:, 3], upper)
+    assert np.all(table[:, 2] < table[:, 1]) and np.all(table[:, 1] < table[:, 3])
+    assert main(["diagnose", model_path, data]) in (0, 3)
+    assert capsys.readouterr().out.splitlines()[0].startswith("member 0: Diagnosis:")
+    assert main(["info", model_path]) == 0
+    assert "ensemble: 3 networks" in capsys.readouterr().out
+
+
 def test_fit_report_includes_the_diagnosis(fitted):
     _, result = fitted
     assert "Diagnosis: " in result.stdout

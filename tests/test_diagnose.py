@@ -8,7 +8,7 @@ import pytest
 from sklearn.datasets import make_friedman1
 from sklearn.exceptions import ConvergenceWarning
 
-from mlpfit import Diagnosis, FitWarning, NeuralRegressor, diagnose
+from mlpfit import Diagnosis, EnsembleRegressor, FitWarning, NeuralRegressor, diagnose
 from mlpfit.cli.demo import BROKEN_CONFIGURATION
 from mlpfit.datasets import make_origin, origin_truth
 from mlpfit.diagnose import CHECKS
@@ -341,6 +341,7 @@ def test_codes_select_the_checks():
         ({"model": [(np.zeros((1, 3)), np.zeros(2))]}, r"layer 0: W must have shape"),
         ({"model": [(np.full((1, 1), np.nan), np.zeros(1))]}, "NaN or infinity"),
         ({"model": NeuralRegressor()}, "not fitted"),
+        ({"model": EnsembleRegressor()}, "expected a NeuralRegressor or .* pairs; got EnsembleRegressor"),
     ],
 )
 def test_bad_input_raises_a_value_error(change, message):

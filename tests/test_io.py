@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import mlpfit
-from mlpfit import NeuralRegressor, io
+from mlpfit import EnsembleRegressor, NeuralRegressor, io
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -60,6 +60,31 @@ def test_round_trip_predicts_bit_identically(tmp_path, name):
     assert loaded.n_iter_ == model.n_iter_ and loaded.loss_ == model.loss_
     for name in io.EVIDENCE_ATTRIBUTES:
         assert getattr(loaded, name, None) == getattr(model, name, None)
+
+
+@pytest.mark.parametrize("noise, X, y", [
+    ("heteroscedastic", X1, np.sin(X1[:, 0])),
+    ("homoscedastic", X3, np.c_[X3[:, 0], X3[:, 1] * X3[:, 2]]),
+])
+def test_ensembles_round_trip_with_their_intervals(tmp_path, noise, X, y):
+    template = NeuralRegressor((4,), max_iter=30)
+    model = EnsembleRegressor(template, n_estimators=3, noise=noise, random_state=0).fit(X, y)
+    mlpfit.save(model, tmp_path / "ensemble.npz")
+    loaded = mlpfit.load(tmp_path / "ensemble.npz")
+    X_new = np.random.default_rng(2).normal(size=(20, X.shape[1]))
+    for got, want in zip(loaded.predict_interval(X_new, 0.9), model.predict_interval(X_new, 0.9)):
+        assert np.array_equal(got, want)
+    assert loaded.get_params(deep=False)["n_estimators"] == 3 and loaded.n_outputs_ == model.n_outputs_
+
+
+def test_an_ensemble_file_missing_a_member_is_refused(tmp_path):
+    model = EnsembleRegressor(NeuralRegressor((3,), max_iter=10), n_estimators=2, random_state=0).fit(X1, X1[:, 0])
+    mlpfit.save(model, tmp_path / "ensemble.npz")
+    with np.load(tmp_path / "ensemble.npz") as archive:
+        entries = {key: archive[key] for key in archive.files if not key.startswith("estimators_/1/")}
+    np.savez(tmp_path / "broken.npz", **entries)
+    with pytest.raises(ValueError, match="estimators_/1/|no array"):
+        mlpfit.load(tmp_path / "broken.npz")
 
 
 def test_metadata_holds_version_columns_and_summary(saved):

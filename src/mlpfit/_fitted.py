@@ -71,6 +71,11 @@ def as_fitted_network(model, activation=None):
     shape (fan_out,); every layer but the last applies ``activation``; there is no scaling.
     """
     if isinstance(model, BaseEstimator):
+        if not hasattr(type(model), "architecture_"):
+            raise ValueError(
+                f"expected a NeuralRegressor or (W, b) layer pairs; got {type(model).__name__} "
+                "(for an ensemble, pass each of its estimators_)."
+            )
         check_is_fitted(model)
         if activation is not None:
             raise ValueError(

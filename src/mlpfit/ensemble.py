@@ -86,6 +86,7 @@ class EnsembleRegressor(MultiOutputMixin, RegressorMixin, BaseEstimator):
         Each member's noise variance in squared target units (homoscedastic; shaped like
         one row of ``y``), or None when members predict their own (heteroscedastic).
     n_features_in_ : int
+    n_outputs_ : int
 
     Notes
     -----
@@ -140,6 +141,7 @@ class EnsembleRegressor(MultiOutputMixin, RegressorMixin, BaseEstimator):
             delayed(_fit_member)(template, X, y, seed, self.noise, self.holdout_fraction) for seed in seeds
         )
         self.estimators_ = [member for member, _ in fits]
+        self.n_outputs_ = self.estimators_[0].n_outputs_
         self.noise_variances_ = None
         if self.noise == "homoscedastic":
             self.noise_variances_ = _noise_variances(self.estimators_, [rows for _, rows in fits], X, y)

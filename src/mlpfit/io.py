@@ -24,6 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._atomic import atomic_write
 from ._params import validate_params
 from ._scaling import Scaler
+from .ensemble import EnsembleRegressor
 from .estimator import FitSummary, NeuralRegressor
 from .solvers import LOSSES
 
@@ -214,8 +215,38 @@ def _decode_neural(model, arrays, state):
         raise ValueError(f"summary_ does not match this mlpfit's FitSummary: {error}") from None
 
 
+# --- EnsembleRegressor ---------------------------------------------------------------------
+
+
+def _encode_ensemble(model):
+    arrays, members = {}, []
+    for i, member in enumerate(model.estimators_):
+        member_arrays, node = encode(member)
+        arrays.update(nest(f"estimators_/{i}", member_arrays))
+        members.append(node)
+    if model.noise_variances_ is not None:
+        arrays["noise_variances_"] = np.asarray(model.noise_variances_, dtype=np.float64)
+    return arrays, {"estimators_": members}
+
+
+def _decode_ensemble(model, arrays, state):
+    nodes = _require(state, "estimators_", list)
+    if len(nodes) != model.n_estimators:
+        raise ValueError(f"the ensemble has {len(nodes)} saved members; its n_estimators is {model.n_estimators}.")
+    members = [decode(members_arrays(arrays, f"estimators_/{i}"), node) for i, node in enumerate(nodes)]
+    if any(type(member) is not NeuralRegressor for member in members):
+        raise ValueError("every ensemble member must be a NeuralRegressor.")
+    model.estimators_ = members
+    model.n_features_in_, model.n_outputs_ = members[0].n_features_in_, members[0].n_outputs_
+    model.noise_variances_ = None
+    if model.noise == "homoscedastic":
+        shape = (len(members),) if members[0]._y_ndim == 1 else (len(members), model.n_outputs_)
+        model.noise_variances_ = _array(arrays, "noise_variances_", shape)
+
+
 CODECS = {
     "NeuralRegressor": Codec(NeuralRegressor, _encode_neural, _decode_neural),
+    "EnsembleRegressor": Codec(EnsembleRegressor, _encode_ensemble, _decode_ensemble),
 }
 """Class name -> :class:`Codec`: the classes :func:`save` can write and :func:`load` can rebuild."""
 
@@ -228,7 +259,7 @@ def save(model, path, *, columns=None):
 
     Parameters
     ----------
-    model : NeuralRegressor
+    model : NeuralRegressor or EnsembleRegressor
         A fitted model of a class in :data:`CODECS`.
     path : str or os.PathLike
         The file to write (used as given; no suffix is added).

@@ -22,8 +22,28 @@ def add_parser(subparsers):
     add_model_labelled_data_arguments(parser)
 
 
+def diagnoses(model, X, Y):
+    """``[(label, Diagnosis), ...]``: the model's, or each member's for an ensemble (label "member i")."""
+    y = Y[:, 0] if Y.shape[1] == 1 else Y
+    members = getattr(model, "estimators_", None)
+    if members is None:
+        return [("", diagnose(model, X, y))]
+    return [(f"member {i}", diagnose(member, X, y)) for i, member in enumerate(members)]
+
+
+def diagnosis_lines(results):
+    """:func:`diagnoses` as printed lines; for an ensemble, a member's findings only when it is not ok."""
+    if len(results) == 1:
+        return str(results[0][1]).splitlines()
+    lines = []
+    for label, diagnosis in results:
+        text = str(diagnosis).splitlines()
+        lines += [f"{label}: {text[0]}", *([] if diagnosis.ok else text[1:])]
+    return lines
+
+
 def run(args):
     model, X, Y, _, _ = read_model_and_labelled_data(args)
-    diagnosis = diagnose(model, X, Y[:, 0] if Y.shape[1] == 1 else Y)
-    print(diagnosis)
-    return 0 if diagnosis.ok else EXIT_PROBLEMS
+    results = diagnoses(model, X, Y)
+    print("\n".join(diagnosis_lines(results)))
+    return 0 if all(diagnosis.ok for _, diagnosis in results) else EXIT_PROBLEMS

@@ -11,11 +11,13 @@ from sklearn.metrics import r2_score
 from .. import io, plot
 from .._activations import ACTIVATIONS
 from .._init import INIT_METHODS
-from ..diagnose import FitWarning, diagnose
+from ..diagnose import FitWarning
+from ..ensemble import EnsembleRegressor
 from ..estimator import NeuralRegressor
 from ..solvers import SOLVERS
 from ._common import UsageError, add_command, add_verbosity, check_writable
 from ._data import read_table, select
+from .diagnose import diagnoses, diagnosis_lines
 
 MIN_ROWS = 2
 """Fewest usable rows ``fit`` accepts (the estimator's own minimum)."""
@@ -88,6 +90,10 @@ def add_parser(subparsers):
     parser.add_argument("-o", "--output", required=True, metavar="MODEL", help="model file to write (.npz)")
     parser.add_argument("--plot", metavar="PNG", help="also draw the fit to this PNG file")
     parser.add_argument("--dropna", action="store_true", help="drop rows with empty or NaN cells instead of failing")
+    parser.add_argument("--ensemble", type=int, metavar="N",
+                        help="fit a deep ensemble of N networks (EnsembleRegressor), for prediction intervals")
+    parser.add_argument("--noise", choices=["heteroscedastic", "homoscedastic"], default="heteroscedastic",
+                        help="with --ensemble: noise level varying with x, or one level (default heteroscedastic)")
     add_verbosity(parser)
     defaults = NeuralRegressor().get_params()
     options = parser.add_argument_group("model options (NeuralRegressor parameters)")
@@ -125,17 +131,27 @@ def _data_lines(report):
           f"target {', '.join(report.y_names)}"
 
 
+def _members(model):
+    """The networks of a model: the ensemble's members, or the model itself."""
+    return getattr(model, "estimators_", None) or [model]
+
+
 def _training_lines(report):
-    summary = report.model.summary_
-    yield f"solver: {summary.solver}, {summary.n_iter} iterations, {len(summary.restart_losses)} restart(s), " \
-          f"fit time {summary.fit_time:.3g} s"
-    yield f"stopped: {summary.message}"
+    members = _members(report.model)
+    if len(members) > 1:
+        yield f"ensemble: {len(members)} networks, noise {report.model.noise}"
+    for i, member in enumerate(members):
+        summary = member.summary_
+        prefix = f"member {i}: " if len(members) > 1 else ""
+        yield f"{prefix}solver: {summary.solver}, {summary.n_iter} iterations, " \
+              f"{len(summary.restart_losses)} restart(s), fit time {summary.fit_time:.3g} s"
+        yield f"{prefix}stopped: {summary.message}"
 
 
 def _validation_rmse(model):
     """RMSE on the held-out rows at the kept weights, in target units for one output."""
-    curve = model.validation_loss_curve_
-    if not curve:
+    curve = getattr(model, "validation_loss_curve_", None)
+    if not curve or model.loss != "squared_error":
         return None
     standardized = np.sqrt(2 * min(curve) / model.n_outputs_)
     if model.n_outputs_ == 1:
@@ -154,8 +170,7 @@ def _error_lines(report):
 
 
 def _diagnosis_lines(report):
-    diagnosis = diagnose(report.model, report.X, report.Y[:, 0] if report.Y.shape[1] == 1 else report.Y)
-    yield from str(diagnosis).splitlines()
+    yield from diagnosis_lines(diagnoses(report.model, report.X, report.Y))
 
 
 def _note_lines(report):
@@ -185,6 +200,9 @@ def run(args):
         plot.require_matplotlib()
     X, Y, rows_read = read_training_data(args)
     model = NeuralRegressor(**model_params(args))
+    if args.ensemble is not None:
+        model = EnsembleRegressor(model, n_estimators=args.ensemble, noise=args.noise,
+                                  n_jobs=model.n_jobs, random_state=model.random_state)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model.fit(X, Y[:, 0] if Y.shape[1] == 1 else Y)

@@ -25,14 +25,18 @@ def describe(model, metadata):
         f"inputs ({model.n_features_in_}): {', '.join(columns.get('x', [])) or 'unnamed'}",
         f"outputs ({getattr(model, 'n_outputs_', '?')}): {', '.join(columns.get('y', [])) or 'unnamed'}",
     ]
-    if hasattr(model, "architecture_"):
-        arch = model.architecture_
+    members = getattr(model, "estimators_", None) or [model]
+    if len(members) > 1:
+        lines.append(f"ensemble: {len(members)} networks, noise {model.noise}")
+    if hasattr(members[0], "architecture_"):
+        arch = members[0].architecture_
         lines.append(f"layers: {' -> '.join(map(str, arch.layer_sizes))}, activation {arch.activation}, "
                      f"{arch.n_params} weights and biases")
     params = ", ".join(f"{key}={value}" for key, value in sorted(node["params"].items()))
     lines.append(f"parameters: {params}")
-    if hasattr(model, "summary_"):
-        lines.append(f"training: {model.summary_}")
+    for i, member in enumerate(members):
+        prefix = f"training (member {i})" if len(members) > 1 else "training"
+        lines.append(f"{prefix}: {member.summary_}")
     return lines
 
 

@@ -15,12 +15,16 @@ def add_parser(subparsers):
         subparsers, "predict",
         summary="predict new rows with a saved model",
         description="Read the model's input columns (by name) from DATA and write them with one prediction "
-        "column per target, named TARGET_predicted, as CSV to OUT or standard output.",
+        "column per target, named TARGET_predicted (and, for an ensemble, the interval's TARGET_lower and "
+        "TARGET_upper), as CSV to OUT or standard output.",
         example="mlpfit predict model.npz new.csv -o predictions.csv\nmlpfit predict model.npz new.csv | head",
         run=run,
     )
     add_model_data_arguments(parser)
     parser.add_argument("-o", "--output", metavar="OUT", help="CSV file to write (default: standard output)")
+    parser.add_argument("--coverage", type=float, default=0.95,
+                        help="for an ensemble model: the prediction interval's coverage, written as "
+                        "TARGET_lower and TARGET_upper columns (default 0.95)")
 
 
 def add_model_data_arguments(parser):
@@ -44,9 +48,12 @@ def run(args):
     x_names, y_names = model_columns(model, metadata, x=args.x)
     y_names = y_names or [f"y{k}" for k in range(model.n_outputs_)]
     X, _ = select(read_table(args.data), x_names, dropna=args.dropna)
-    P = np.asarray(model.predict(X)).reshape(len(X), -1)
+    columns = [np.asarray(model.predict(X)).reshape(len(X), -1)]
     header = x_names + [f"{name}_predicted" for name in y_names]
-    rows = np.hstack([X, P])
+    if hasattr(model, "predict_interval"):
+        columns += [np.asarray(bound).reshape(len(X), -1) for bound in model.predict_interval(X, args.coverage)]
+        header += [f"{name}_{bound}" for bound in ("lower", "upper") for name in y_names]
+    rows = np.hstack([X, *columns])
     if args.output is None:
         _write_csv(sys.stdout, header, rows)
     else:
