@@ -120,6 +120,10 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         input). No single size did as well: the geometric mean over the 14 sets of the median error
         relative to scikit-learn's 100-unit L-BFGS pipeline was 0.86 for this rule (at 0.27 of
         that pipeline's fit time), 0.93 for 30 units everywhere and 1.12 for 10 everywhere (LM).
+        With ``loss="gaussian_nll"`` it is 10 units for one input too: the likelihood also fits
+        the noise level, and 30 units shrink it on small data (sin(x) with noise, 5-member
+        ensembles, 3 seeds: 90% coverage 0.834 against 0.870 at n=200, test NLL 0.399 against
+        0.396 at n=2000, in three times the fit time).
     activation : {"relu", "leaky_relu", "tanh", "logistic", "softplus", "identity"}, default="relu"
         Hidden-layer activation; the output layer is linear.
     solver : {"auto", "lm", "lbfgs", "adam", "sgd"}, default="auto"
@@ -343,7 +347,8 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
 
     def _hidden_sizes(self, n_features):
         if self.hidden_layer_sizes == "auto":
-            return (AUTO_UNITS_ONE_INPUT if n_features == 1 else AUTO_UNITS,)
+            one_input_units = AUTO_UNITS_ONE_INPUT if self.loss == "squared_error" else AUTO_UNITS
+            return (one_input_units if n_features == 1 else AUTO_UNITS,)
         if isinstance(self.hidden_layer_sizes, Integral):
             return (int(self.hidden_layer_sizes),)
         return tuple(map(int, self.hidden_layer_sizes))
