@@ -238,7 +238,7 @@ BAD_INPUTS = {
     "infinite value": (FIT + ["inf.csv"], "column 'dose' of inf.csv has an infinite value in row 6 (line 7)"),
     "too few rows": (FIT + ["one.csv"], "one.csv has 1 usable row(s); fitting needs at least 2"),
     "constant target": (FIT + ["flat.csv"], "target column 'response' is constant (3 in every row)"),
-    "bad parameter": (FIT + ["good.csv", "--alpha", "-1"], "alpha must be a float in [0, inf) or one of 'bayes'; got -1.0"),
+    "bad parameter": (FIT + ["good.csv", "--alpha", "-1"], "alpha must be a float in [0, inf) or one of 'auto', 'bayes'; got -1.0"),
     "missing output directory": (["fit", "good.csv", "--x", "dose", "--y", "response", "-o", "no/dir/m.npz"],
                                  "cannot write model no/dir/m.npz: directory"),
     "plot into missing directory": (FIT + ["good.csv", "--plot", "nodir/fit.png"], "cannot write plot nodir/fit.png"),

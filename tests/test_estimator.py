@@ -168,7 +168,7 @@ def test_bad_data_raises_a_clear_value_error(X, y, message):
         ({"hidden_layer_sizes": (10, 0)}, r"hidden_layer_sizes must be one of 'auto' or a positive int or a non-empty tuple"),
         ({"activation": "sigmoid"}, r"activation must be one of 'relu'.*got 'sigmoid'"),
         ({"solver": "newton"}, r"solver must be one of 'auto'.*got 'newton'"),
-        ({"alpha": -1.0}, r"alpha must be a float in \[0, inf\) or one of 'bayes'; got -1.0"),
+        ({"alpha": -1.0}, r"alpha must be a float in \[0, inf\) or one of 'auto', 'bayes'; got -1.0"),
         ({"max_iter": 0}, r"max_iter must be an int in \[1, inf\); got 0"),
         ({"validation_fraction": 1.0}, r"validation_fraction must be a float in \(0, 1\); got 1.0"),
         ({"batch_size": 0}, r"batch_size must be one of 'auto' or an int"),

@@ -13,6 +13,7 @@ from sklearn.metrics import r2_score
 
 from mlpfit import NeuralRegressor, gradient_check
 from mlpfit._network import Architecture, loss_and_grad, normal_equations, residuals_and_jacobian
+from mlpfit.estimator import AUTO_ALPHA
 from mlpfit.solvers import SOLVERS, SolverSettings, TrainingProblem
 from mlpfit.solvers._auto import AUTO_LBFGS_MAX_ROWS, AUTO_LM_MAX_PARAMS, choose_solver
 
@@ -120,9 +121,23 @@ def test_bayes_uses_few_effective_parameters_of_an_oversized_net():
 def test_bayes_attributes_exist_only_after_a_bayes_fit():
     X, y = _sine(60)
     model = NeuralRegressor((5,), "tanh", alpha="bayes", random_state=0).fit(X, y)
-    assert hasattr(model, "effective_params_")
+    assert hasattr(model, "effective_params_") and model.alpha_ != 1e-3
     model.set_params(alpha=1e-3).fit(X, y)
-    assert not hasattr(model, "effective_params_") and not hasattr(model, "alpha_")
+    assert not hasattr(model, "effective_params_") and not hasattr(model, "noise_precision_")
+    assert model.alpha_ == 1e-3
+
+
+def test_auto_alpha_is_bayes_for_several_inputs_on_small_data_and_fixed_otherwise():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (200, 3))
+    y = X[:, 0] - X[:, 1] ** 2 + 0.1 * rng.normal(size=200)
+    several = NeuralRegressor((5,), random_state=0).fit(X, y)
+    assert several.summary_.solver == "lm" and hasattr(several, "effective_params_")
+    assert several.effective_params_ < several.architecture_.n_params
+    one = NeuralRegressor((5,), random_state=0).fit(X[:, :1], y)
+    assert one.alpha_ == AUTO_ALPHA and not hasattr(one, "effective_params_")
+    beyond_lm = NeuralRegressor((5,), solver="lbfgs", random_state=0).fit(X, y)
+    assert beyond_lm.alpha_ == AUTO_ALPHA and not hasattr(beyond_lm, "effective_params_")
 
 
 def test_bayes_reports_its_estimates_even_when_stopped_early():

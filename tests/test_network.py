@@ -27,7 +27,7 @@ def test_gradient_check_is_small_for_every_configuration(activation, hidden, n_o
 
 def test_gradient_check_uses_fitted_parameters():
     X, Y = _data()
-    estimator = NeuralRegressor((6,), "tanh", random_state=0, max_iter=50).fit(X, Y[:, 0])
+    estimator = NeuralRegressor((6,), "tanh", alpha=1e-4, random_state=0, max_iter=50).fit(X, Y[:, 0])
     assert gradient_check(estimator, X, Y[:, 0]) < 1e-6
 
 

@@ -8,7 +8,7 @@ keeps the best run with a readable summary.
 
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from numbers import Integral, Real
 
 import numpy as np
@@ -37,6 +37,8 @@ FULL_BATCH_MAX_ROWS = 1024
 AUTO_BATCH_SIZE = 200
 DEFAULT_N_ITER_NO_CHANGE = 10
 """``n_iter_no_change="auto"`` for every solver but LM (which uses MATLAB's max_fail, 6)."""
+AUTO_ALPHA = 1e-4
+"""``alpha="auto"`` wherever it does not choose Bayesian regularisation."""
 DEFAULT_TOL = 1e-9
 """``tol="auto"`` for every solver but LM (which uses ``mlpfit.solvers.lm.AUTO_TOL``)."""
 AUTO_UNITS_ONE_INPUT = 30
@@ -130,18 +132,19 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         ``"lm"`` is Levenberg-Marquardt (see ``mlpfit.solvers.lm``). ``"auto"`` picks LM while
         the network and ``n * P**2`` are small enough, else L-BFGS, else Adam for large data
         (measured thresholds in ``mlpfit.solvers._auto``; ``verbose=2`` prints the choice).
-    alpha : float or "bayes", default=1e-4
+    alpha : "auto", float or "bayes", default="auto"
         L2 penalty on the weights (not biases), applied on the standardised scale.
         ``"bayes"``: Bayesian regularisation (MacKay; Foresee & Hagan) learns the penalty
         from the training data, with no validation split; it needs ``solver="lm"``
         (``"auto"`` then always picks LM) because it re-estimates from LM's ``J^T J``.
-        The fixed default is measured (``benchmarks/accuracy.py``, 20 seeds, 9 small data
-        sets): with the default network ``"bayes"`` changed the median error by a factor
-        0.91-1.05 (geometric mean 0.98) for 0.9-2.6 times the fit time, so it is not the
-        default; it pays on noisy multivariate data (Friedman #1 0.96, diabetes 0.93) and
-        when the network is larger than the data can support. ``benchmarks/defaults_sweep.py``
-        (14 data sets, LM with 10-50 units) agrees: 0.97-0.99 times the fixed penalty's
-        geometric-mean error for 1.4-1.6 times its fit time.
+        ``"auto"``: ``"bayes"`` with several inputs where ``solver="auto"`` picks LM (small
+        data), else ``AUTO_ALPHA`` (1e-4, scikit-learn's). Measured (5 seeds, default network,
+        median error against the truth; ``benchmarks/defaults_sweep.py`` sets): on the five
+        multivariate sets Bayesian regularisation multiplied the fixed penalty's error by
+        0.72-0.98 (diabetes 0.85, Friedman #1-#3 0.98, 0.72, 0.88); on ten curves of one
+        variable it gained on three (0.95 at most), lost on five (up to 1.14 on a sum of sines,
+        1.11 on the origin problem) and tied on two. It costs 1.1-1.6 times the fit time. ``alpha_`` holds the
+        penalty the fit used.
     loss : {"squared_error", "gaussian_nll"}, default="squared_error"
         ``"gaussian_nll"`` doubles the output layer so the network predicts a mean and a
         variance per target, trained on the Gaussian negative log-likelihood (see
@@ -204,23 +207,24 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
     n_outputs_ : int
     summary_ : FitSummary
     alpha_ : float
-        Only with ``alpha="bayes"``: the learned penalty, ``weight_precision_ / noise_precision_``,
-        in the units of ``alpha`` (refitting with ``alpha=alpha_`` gives the same objective).
+        The penalty the fit used: ``alpha`` itself, ``AUTO_ALPHA``, or with Bayesian
+        regularisation the learned ``weight_precision_ / noise_precision_`` (refitting with
+        ``alpha=alpha_`` gives the same objective).
     weight_precision_ : float
-        Only with ``alpha="bayes"``: MacKay's ``alpha``, the prior precision of the weights.
+        Only with Bayesian regularisation: MacKay's ``alpha``, the prior precision of the weights.
     noise_precision_ : float
-        Only with ``alpha="bayes"``: MacKay's ``beta``, the inverse noise variance of the
+        Only with Bayesian regularisation: MacKay's ``beta``, the inverse noise variance of the
         standardised targets (noise sd in y's units: ``y_scaler_.scale / sqrt(noise_precision_)``).
         Named in words because scikit-learn's BayesianRidge calls the noise precision ``alpha_``.
     effective_params_ : float
-        Only with ``alpha="bayes"``: ``gamma``, the number of parameters the data determine.
+        Only with Bayesian regularisation: ``gamma``, the number of parameters the data determine.
     """
 
     _parameter_constraints = {
         "hidden_layer_sizes": [Options("auto"), LayerSizes()],
         "activation": [Options(*ACTIVATIONS)],
         "solver": [Options("auto", *SOLVERS)],
-        "alpha": [Interval(Real, 0, None), Options("bayes")],
+        "alpha": [Interval(Real, 0, None), Options("auto", "bayes")],
         "loss": [Options(*LOSSES)],
         "standardize": [Boolean()],
         "init": [Options(*INIT_METHODS)],
@@ -245,7 +249,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         activation="relu",
         *,
         solver="auto",
-        alpha=1e-4,
+        alpha="auto",
         loss="squared_error",
         standardize=True,
         init="auto",
@@ -298,14 +302,14 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         validate_params(self.get_params(deep=False), self._parameter_constraints)
         X, Y = self._validate_training_data(X, y)
         rng = check_random_state(self.random_state)
-        problem = self._training_problem(X, Y, rng)
-        solver = self._resolve_solver(problem)
-        settings = self._solver_settings(problem.n_samples, solver)
+        problem, solver, penalty = self._training_setup(X, Y, rng)
+        settings = self._solver_settings(problem.n_samples, solver, bayesian=penalty == "bayes")
         seeds = rng.randint(np.iinfo(np.int32).max, size=self.n_restarts)
         with progress(self.verbose, self.max_iter * self.n_restarts) as settings.on_iteration:
             runs = self._run_restarts(problem, solver, settings, seeds)
         best = min(runs, key=lambda run: _run_score(run, problem.has_validation))
         self._store_result(problem.arch, best, runs, solver, time.perf_counter() - start)
+        self._store_evidence(best.evidence, penalty)
         warn_if_fit_failed(self, X, Y)
         return self
 
@@ -324,6 +328,14 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         self.n_outputs_ = Y.shape[1]
         return X, Y
 
+    def _training_setup(self, X, Y, rng):
+        """The training problem with its penalty, the solver, and ``alpha`` resolved (a float or "bayes")."""
+        problem = self._training_problem(X, Y, rng)
+        solver = self._resolve_solver(problem)
+        penalty = self._penalty(solver, X.shape[1])
+        problem = replace(problem, alpha=0.0 if penalty == "bayes" else penalty)  # Bayes starts unpenalised
+        return problem, solver, penalty
+
     def _training_problem(self, X, Y, rng):
         """Standardise, split off validation rows when asked, and package the objective."""
         if self.standardize:
@@ -333,9 +345,8 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         Xs, Ys = self.x_scaler_.transform(X), self.y_scaler_.transform(Y)
         n_outputs = Y.shape[1] * LOSSES[self.loss].outputs_per_target
         arch = _network.Architecture((X.shape[1], *self._hidden_sizes(X.shape[1]), n_outputs), self.activation)
-        alpha = 0.0 if self.alpha == "bayes" else self.alpha  # Bayesian regularisation starts unpenalised
         if not self.early_stopping:
-            return TrainingProblem(arch, Xs, Ys, alpha, loss=self.loss)
+            return TrainingProblem(arch, Xs, Ys, loss=self.loss)
         n_val = int(np.ceil(self.validation_fraction * len(Xs)))
         if n_val < 1 or len(Xs) - n_val < 2:
             raise ValueError(
@@ -343,7 +354,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
                 f"validation_fraction={self.validation_fraction} of {len(Xs)} rows leaves too few."
             )
         X_train, X_val, Y_train, Y_val = train_test_split(Xs, Ys, test_size=n_val, random_state=rng)
-        return TrainingProblem(arch, X_train, Y_train, alpha, X_val, Y_val, loss=self.loss)
+        return TrainingProblem(arch, X_train, Y_train, X_val=X_val, Y_val=Y_val, loss=self.loss)
 
     def _hidden_sizes(self, n_features):
         if self.hidden_layer_sizes == "auto":
@@ -377,7 +388,15 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
             )
         return self.solver
 
-    def _solver_settings(self, n_samples, solver):
+    def _penalty(self, solver, n_features):
+        """``alpha`` with ``"auto"`` resolved: a float, or ``"bayes"``."""
+        if self.alpha != "auto":
+            return self.alpha
+        if solver == "lm" and n_features > 1 and LOSSES[self.loss].least_squares:
+            return "bayes"
+        return AUTO_ALPHA
+
+    def _solver_settings(self, n_samples, solver, bayesian):
         if self.batch_size == "auto":
             batch_size = n_samples if n_samples <= FULL_BATCH_MAX_ROWS else AUTO_BATCH_SIZE
         else:
@@ -390,7 +409,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
             momentum=self.momentum,
             batch_size=batch_size,
             verbose=self.verbose >= 2,
-            bayesian=self.alpha == "bayes",
+            bayesian=bayesian,
         )
 
     def _tol(self, solver):
@@ -419,7 +438,6 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         self.loss_curve_ = run.loss_curve
         self.validation_loss_curve_ = run.validation_curve or None
         self.n_iter_ = max(run.n_iter, 1)
-        self._store_evidence(run.evidence)
         self.summary_ = FitSummary(
             success=run.converged,
             message=STOP_MESSAGES[run.stop_reason],
@@ -433,14 +451,16 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         if run.stop_reason in ("max_iter", "diverged"):
             warnings.warn(f"NeuralRegressor (solver={solver}, max_iter={self.max_iter}): {self.summary_.message}", ConvergenceWarning, stacklevel=3)
 
-    def _store_evidence(self, evidence):
-        names = ("alpha_", "weight_precision_", "noise_precision_", "effective_params_")
+    def _store_evidence(self, evidence, penalty):
+        """``alpha_``, and with Bayesian regularisation the precisions and ``effective_params_``."""
+        names = ("weight_precision_", "noise_precision_", "effective_params_")
         if evidence is None:
+            self.alpha_ = float(penalty)
             for name in names:
                 self.__dict__.pop(name, None)  # a refit with a fixed alpha learns none of them
             return
-        values = (evidence.penalty, evidence.weight_precision, evidence.noise_precision, evidence.effective_params)
-        for name, value in zip(names, values):
+        self.alpha_ = float(evidence.penalty)
+        for name, value in zip(names, (evidence.weight_precision, evidence.noise_precision, evidence.effective_params)):
             setattr(self, name, float(value))
 
     # --- using the fit ----------------------------------------------------------------

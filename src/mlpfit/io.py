@@ -158,7 +158,8 @@ def _array(arrays, key, shape):
 # --- NeuralRegressor ----------------------------------------------------------------------
 
 EVIDENCE_ATTRIBUTES = ("alpha_", "weight_precision_", "noise_precision_", "effective_params_")
-"""Fitted only with ``alpha="bayes"``: stored in the state when present."""
+"""The penalty's fitted attributes, stored when present: ``alpha_`` (the penalty the fit used; absent
+from files written before it was set on every fit), the other three only after Bayesian regularisation."""
 
 
 

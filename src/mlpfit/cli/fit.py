@@ -37,13 +37,13 @@ def layer_sizes(text):
 
 
 def penalty(text):
-    """``"1e-4"`` -> 0.0001; ``"bayes"`` stays (Bayesian regularisation)."""
-    if text == "bayes":
+    """``"1e-4"`` -> 0.0001; ``"auto"`` and ``"bayes"`` (Bayesian regularisation) stay."""
+    if text in ("auto", "bayes"):
         return text
     try:
         return float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number or 'bayes'; got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a number, 'auto' or 'bayes'; got {text!r}") from None
 
 
 def tolerance(text):
@@ -56,7 +56,7 @@ MODEL_OPTIONS = {
                                         "help": "units per hidden layer: 10, or 20,20 for two layers, or auto"}),
     "--activation": ("activation", {"choices": list(ACTIVATIONS), "help": "hidden-layer activation"}),
     "--solver": ("solver", {"choices": ["auto", *SOLVERS], "help": "training algorithm"}),
-    "--alpha": ("alpha", {"type": penalty, "help": "L2 penalty on the weights, or 'bayes' to learn it"}),
+    "--alpha": ("alpha", {"type": penalty, "help": "L2 penalty on the weights, 'bayes' to learn it, or 'auto' (default)"}),
     "--max-iter": ("max_iter", {"type": int, "help": "iterations (L-BFGS) or epochs (Adam, SGD)"}),
     "--tol": ("tol", {"type": tolerance, "help": "loss improvement counted as progress, or 'auto'"}),
     "--restarts": ("n_restarts", {"type": int, "help": "independent initialisations; the best is kept"}),
