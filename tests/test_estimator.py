@@ -192,7 +192,7 @@ def test_auto_hidden_layer_is_wider_for_one_input():
     assert NeuralRegressor(max_iter=3).fit(X3, X3.sum(axis=1)).architecture_.layer_sizes == (3, 10, 1)
     assert NeuralRegressor(7, max_iter=3).fit(X1, X1[:, 0]).architecture_.layer_sizes == (1, 7, 1)
     nll = NeuralRegressor(loss="gaussian_nll", max_iter=3).fit(X1, X1[:, 0])
-    assert nll.architecture_.layer_sizes == (1, 10, 2)  # a mean and a variance; 10 units (see the docstring)
+    assert nll.architecture_.layer_sizes == (1, 30, 2)  # a mean and a variance on the same 30 units
 
 
 @pytest.mark.parametrize("solver, tol", [("lm", 1e-5), ("lbfgs", 1e-9)])

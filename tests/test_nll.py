@@ -1,4 +1,4 @@
-"""The Gaussian negative log-likelihood: its gradient, its value, and the solvers that train on it."""
+"""The heteroscedastic model: the variance head's likelihood and gradient, and fits through every solver."""
 
 import warnings
 
@@ -10,8 +10,6 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from mlpfit import NeuralRegressor, diagnose, gradient_check, load, save
 from mlpfit import _nll
-from mlpfit._network import Architecture, loss_and_grad
-from mlpfit.solvers import Monitor, TrainingProblem
 
 @parametrize_with_checks([NeuralRegressor(loss="gaussian_nll", random_state=0)])
 def test_scikit_learn_compatible_with_the_nll(estimator, check):
@@ -30,69 +28,76 @@ def _data(n_outputs, seed=0):
     return X, Y
 
 
-@pytest.mark.parametrize("activation", ACTIVATIONS)
-@pytest.mark.parametrize("hidden", [(6,), (4, 3, 5)])
-@pytest.mark.parametrize("n_outputs", [1, 3])
-def test_gradient_check_is_small_for_the_nll(activation, hidden, n_outputs):
-    X, Y = _data(n_outputs)
-    estimator = NeuralRegressor(hidden, activation, loss="gaussian_nll", alpha=0.5, random_state=1)
-    assert gradient_check(estimator, X, Y) < 1e-6
+def _head_problem(n_outputs, raw_shift=0.0, seed=2):
+    rng = np.random.default_rng(seed)
+    features = np.maximum(rng.normal(size=(40, 5)), 0.0)
+    squared_residuals = rng.chisquare(1, size=(40, n_outputs)) * 0.3
+    params = rng.normal(size=5 * n_outputs + n_outputs)
+    params[-n_outputs:] += raw_shift  # the raw-variance biases
+    return params, features, squared_residuals
 
 
 @pytest.mark.parametrize("raw_shift", [-12.0, 0.0, 6.0])
-def test_nll_gradient_matches_finite_differences_from_tiny_to_large_variances(raw_shift):
-    X, Y = _data(2)
-    arch = Architecture((2, 5, 4), "tanh")
-    theta = np.random.default_rng(2).normal(size=arch.n_params)
-    theta[arch.slices[-1][1]][2:] += raw_shift  # the raw-variance biases
-    analytic = _nll.loss_and_grad(arch, theta, X, Y, alpha=0.1)[1]
+@pytest.mark.parametrize("n_outputs", [1, 3])
+def test_variance_head_gradient_matches_finite_differences_from_tiny_to_large_variances(raw_shift, n_outputs):
+    params, features, squared_residuals = _head_problem(n_outputs, raw_shift)
+    analytic = _nll.variance_loss_and_grad(params, features, squared_residuals, alpha=0.7)[1]
     eps = 1e-6
     numeric = np.array([
-        (_nll.loss_and_grad(arch, theta + eps * e, X, Y, 0.1)[0] - _nll.loss_and_grad(arch, theta - eps * e, X, Y, 0.1)[0]) / (2 * eps)
-        for e in np.eye(arch.n_params)
+        (_nll.variance_loss_and_grad(params + eps * e, features, squared_residuals, 0.7)[0]
+         - _nll.variance_loss_and_grad(params - eps * e, features, squared_residuals, 0.7)[0]) / (2 * eps)
+        for e in np.eye(params.size)
     ])
     np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-7 * np.abs(numeric).max())
 
 
-def test_nll_with_unit_variance_is_squared_error_plus_a_constant():
-    X, Y = _data(3)
-    arch, mean_arch = Architecture((2, 4, 6), "relu"), Architecture((2, 4, 3), "relu")
-    mean_theta = np.random.default_rng(3).normal(size=mean_arch.n_params)
-    (W1, W2), (b1, b2) = mean_arch.unpack(mean_theta)
-    raw_bias = np.full(3, np.log(np.expm1(1.0 - _nll.VARIANCE_FLOOR)))  # softplus(raw) + floor == 1
-    theta = arch.pack([W1, np.hstack([W2, np.zeros((4, 3))])], [b1, np.r_[b2, raw_bias]])
-    nll = _nll.loss_and_grad(arch, theta, X, Y, alpha=0.3)[0]
-    squared = loss_and_grad(mean_arch, mean_theta, X, Y, alpha=0.3)[0]
-    assert nll == pytest.approx(squared + 3 * np.log(2 * np.pi) / 2, rel=1e-12)
+def test_variance_head_loss_is_the_mean_negative_log_likelihood_plus_the_penalty():
+    params, features, squared_residuals = _head_problem(2)
+    weights, biases = params[:10].reshape(5, 2), params[10:]
+    variance = np.logaddexp(0.0, features @ weights + biases) + _nll.VARIANCE_FLOOR
+    nll = -np.sum(norm.logpdf(np.sqrt(squared_residuals), 0.0, np.sqrt(variance))) / len(features)
+    loss = _nll.variance_loss_and_grad(params, features, squared_residuals, alpha=0.4)[0]
+    assert loss == pytest.approx(nll + 0.4 * np.sum(weights**2) / (2 * len(features)), rel=1e-12)
 
 
-def test_validation_loss_is_the_mean_negative_log_likelihood():
-    X, Y = _data(1)
-    arch = Architecture((2, 5, 2), "tanh")
-    theta = np.random.default_rng(4).normal(size=arch.n_params)
-    problem = TrainingProblem(arch, X[:20], Y[:20], 1.0, X[20:], Y[20:], loss="gaussian_nll")
-    mean, variance = _nll.mean_and_variance(np.tanh(X[20:] @ arch.unpack(theta)[0][0] + arch.unpack(theta)[1][0])
-                                            @ arch.unpack(theta)[0][1] + arch.unpack(theta)[1][1])
-    expected = -np.mean(norm.logpdf(Y[20:], mean, np.sqrt(variance)))
-    assert problem.validation_loss(theta) == pytest.approx(expected, rel=1e-12)
+def test_fitted_variance_head_recovers_the_variance_it_was_drawn_from():
+    rng = np.random.default_rng(7)
+    feature = rng.uniform(0, 3, 20_000)
+    variance = np.logaddexp(0.0, 1.5 * feature - 1.0)  # a variance the head can represent exactly
+    squared_residuals = (np.sqrt(variance) * rng.normal(size=feature.size))[:, None] ** 2
+    weights, biases = _nll.fit_variance_head(feature[:, None], squared_residuals, alpha=1e-3)
+    np.testing.assert_allclose([weights[0, 0], biases[0]], [1.5, -1.0], atol=0.1)
 
 
-def test_least_squares_solvers_refuse_the_nll():
-    X, Y = _data(1)
-    problem = TrainingProblem(Architecture((2, 3, 2), "relu"), X, Y, loss="gaussian_nll")
-    with pytest.raises(ValueError, match="loss='gaussian_nll' is not a sum of squares"):
-        problem.residuals_and_jacobian(np.zeros(problem.arch.n_params))
+def test_the_nll_model_keeps_the_squared_error_means_and_appends_the_head():
+    X, Y = _data(2)
+    means = NeuralRegressor(6, "tanh", random_state=0).fit(X, Y)
+    model = NeuralRegressor(6, "tanh", loss="gaussian_nll", random_state=0).fit(X, Y)
+    np.testing.assert_array_equal(model.predict(X), means.predict(X))
+    assert model.coefs_[-1].shape == (6, 4) and model.intercepts_[-1].shape == (4,)
+    assert gradient_check(model, X, Y) < 1e-6  # the means' objective, at the fitted weights
 
 
-@pytest.mark.parametrize("solver", ["lbfgs", "adam", "sgd"])
-def test_every_gradient_solver_learns_the_noise_level(solver):
+def test_variance_is_inflated_by_the_effective_number_of_parameters():
+    """In-sample residuals are smaller than fresh ones by (N - gamma) / N; the head undoes it."""
+    rng = np.random.default_rng(8)
+    x = rng.uniform(-3, 3, (60, 1))
+    y = np.sin(x[:, 0]) + 0.3 * rng.normal(size=60)
+    model = NeuralRegressor(20, loss="gaussian_nll", random_state=0).fit(x, y)
+    in_sample = np.mean((y - model.predict(x)) ** 2)
+    predicted = np.mean(model.predict(rng.uniform(-3, 3, (5000, 1)), return_std=True)[1] ** 2)
+    assert in_sample < 0.7 * 0.3**2  # the residuals the head is fitted to run small ...
+    assert in_sample * 1.15 < predicted < 0.3**2 * 1.1  # ... and the inflation moves the noise towards the truth
+
+
+@pytest.mark.parametrize("solver", ["lm", "lbfgs", "adam", "sgd"])
+def test_every_solver_learns_the_noise_level(solver):
     rng = np.random.default_rng(5)
     x = rng.uniform(-3, 3, 600)
     true_std = 0.1 + 0.2 * np.abs(x)
     y = np.sin(x) + true_std * rng.normal(size=x.size)
-    # The NLL plateaus early while the variance head explains everything as noise: give Adam/SGD patience.
     model = NeuralRegressor(
-        20, loss="gaussian_nll", solver=solver, learning_rate_init=0.01, max_iter=1500,
+        loss="gaussian_nll", solver=solver, learning_rate_init=0.01, max_iter=1500,
         n_iter_no_change=100, random_state=0,
     )
     with warnings.catch_warnings():
@@ -128,15 +133,6 @@ def test_bad_loss_is_a_value_error():
         NeuralRegressor(loss="l1").fit(*_data(1))
 
 
-def test_a_negative_first_loss_does_not_count_as_divergence():
-    """The NLL can be negative; the divergence test compares against the first loss's magnitude."""
-    X, Y = _data(1)
-    monitor = Monitor(TrainingProblem(Architecture((2, 3, 2), "relu"), X, Y, loss="gaussian_nll"), 0.0, 10)
-    theta = np.zeros(monitor.problem.arch.n_params)
-    assert not monitor.update(theta, -1.0) and not monitor.update(theta, -0.5)
-    assert monitor.update(theta, 2e4) and monitor.stop_reason == "diverged"
-
-
 def test_diagnose_and_breakpoints_read_the_mean_network_of_an_nll_model():
     rng = np.random.default_rng(6)
     x = rng.uniform(-3, 3, 300)
@@ -160,14 +156,8 @@ def test_a_saved_nll_model_predicts_the_same_noise(tmp_path):
     np.testing.assert_array_equal(load(tmp_path / "nll.npz").predict(X, return_std=True), model.predict(X, return_std=True))
 
 
-@pytest.mark.parametrize("params", [{"solver": "lm"}, {"alpha": "bayes"}])
-def test_levenberg_marquardt_refuses_the_nll(params):
-    with pytest.raises(ValueError, match="loss='gaussian_nll' is not a sum of squares, so Levenberg-Marquardt cannot"):
-        NeuralRegressor(loss="gaussian_nll", **params).fit(*_data(1))
-
-
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_auto_picks_a_gradient_solver_for_the_nll():
+def test_bayesian_regularisation_fits_the_means_of_an_nll_model():
     X, Y = _data(1)
-    assert NeuralRegressor(max_iter=20).fit(X, Y).summary_.solver == "lm"
-    assert NeuralRegressor(loss="gaussian_nll", max_iter=20).fit(X, Y).summary_.solver == "lbfgs"
+    model = NeuralRegressor(loss="gaussian_nll", alpha="bayes", random_state=0).fit(X, Y)
+    assert model.summary_.solver == "lm" and 0 < model.effective_params_ < model.architecture_.n_params
+    assert np.all(model.predict(X, return_std=True)[1] > 0)

@@ -82,14 +82,11 @@ def as_fitted_network(model, activation=None):
                 f"activation={activation!r} is only for a network given as (W, b) pairs; "
                 f"the estimator's own activation={model.activation!r} is used."
             )
-        if model.loss == "gaussian_nll":
-            # The mean outputs alone; the training record is of the likelihood, not squared error, so it is left out.
-            return FittedNetwork(
-                *_nll.mean_network(model.architecture_, model.theta_), model.x_scaler_, model.y_scaler_,
-                y_ndim=model._y_ndim,
-            )
+        arch, theta = model.architecture_, model.theta_
+        if model.loss == "gaussian_nll":  # the mean outputs alone, whose squared error the curves record
+            arch, theta = _nll.mean_network(arch, theta)
         return FittedNetwork(
-            model.architecture_, model.theta_, model.x_scaler_, model.y_scaler_,
+            arch, theta, model.x_scaler_, model.y_scaler_,
             list(model.loss_curve_), model.validation_loss_curve_, model._y_ndim,
         )
     coefs, intercepts = _layer_arrays(model)

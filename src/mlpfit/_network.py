@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
 from ._activations import ACTIVATIONS
 
@@ -240,3 +241,31 @@ def sum_squared_error(arch, theta, X, Y, chunk_rows=None):
         error = predict(arch, theta, X[rows]) - Y[rows]
         sse += np.einsum("ij,ij->", error, error)
     return float(sse)
+
+
+_JITTER = 1e-10
+"""Relative ridge that keeps the Gauss-Newton Hessian invertible when a dead unit leaves a free bias undetermined."""
+
+
+def penalized_hessian_inverse(jtj, alpha, mask):
+    """``(J^T J + alpha M)^-1``, the inverse Gauss-Newton Hessian of the penalised sum of squares.
+
+    ``M`` is the diagonal weight mask (biases unpenalised); a tiny relative ridge keeps it
+    invertible, with a pseudo-inverse as the fallback.
+    """
+    n_params = len(jtj)
+    hessian = jtj + np.diag(alpha * mask)
+    hessian[np.diag_indices(n_params)] += _JITTER * max(np.trace(jtj) / n_params, 1.0)
+    try:
+        return cho_solve(cho_factor(hessian), np.eye(n_params))
+    except LinAlgError:
+        return np.linalg.pinv(hessian, hermitian=True)
+
+
+def effective_parameters(jtj, inverse):
+    """``trace(J^T J (J^T J + alpha M)^-1)``: how many parameters the data determine (MacKay's gamma).
+
+    It is the trace of the hat matrix of the linearised fit, so the in-sample residuals'
+    expected sum of squares is ``(n_residuals - gamma)`` times the noise variance.
+    """
+    return float(np.einsum("ij,ji->", jtj, inverse))

@@ -66,8 +66,9 @@ class EnsembleRegressor(MultiOutputMixin, RegressorMixin, BaseEstimator):
     n_estimators : int, default=5
         Number of members.
     noise : {"heteroscedastic", "homoscedastic"}, default="heteroscedastic"
-        ``"heteroscedastic"``: each member predicts a mean and a variance, trained on the
-        Gaussian negative log-likelihood, on all rows. ``"homoscedastic"``: each member
+        ``"heteroscedastic"``: each member predicts a mean and a variance (``loss="gaussian_nll"``:
+        the means by squared error, then a variance head by the Gaussian negative log-likelihood
+        of their residuals; see ``mlpfit._nll``), on all rows. ``"homoscedastic"``: each member
         is trained on squared error on a random ``1 - holdout_fraction`` of the rows, and
         its noise variance is measured on the rows it held out (see Notes).
     holdout_fraction : float, default=0.2

@@ -27,8 +27,8 @@ from ._progress import progress
 from ._scaling import Scaler
 from .diagnose import warn_if_fit_failed
 from .piecewise import piecewise_linear
-from .solvers import LOSSES, SOLVERS, STOP_MESSAGES, SolverSettings, TrainingProblem
-from .solvers._auto import choose_solver
+from .solvers import SOLVERS, STOP_MESSAGES, SolverSettings, TrainingProblem
+from .solvers._auto import AUTO_LM_MAX_WORK, choose_solver
 from .solvers.lm import AUTO_TOL as LM_AUTO_TOL
 from .solvers.lm import EARLY_STOPPING_FAILURES
 
@@ -122,10 +122,6 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         input). No single size did as well: the geometric mean over the 14 sets of the median error
         relative to scikit-learn's 100-unit L-BFGS pipeline was 0.86 for this rule (at 0.27 of
         that pipeline's fit time), 0.93 for 30 units everywhere and 1.12 for 10 everywhere (LM).
-        With ``loss="gaussian_nll"`` it is 10 units for one input too: the likelihood also fits
-        the noise level, and 30 units shrink it on small data (sin(x) with noise, 5-member
-        ensembles, 3 seeds: 90% coverage 0.834 against 0.870 at n=200, test NLL 0.399 against
-        0.396 at n=2000, in three times the fit time).
     activation : {"relu", "leaky_relu", "tanh", "logistic", "softplus", "identity"}, default="relu"
         Hidden-layer activation; the output layer is linear.
     solver : {"auto", "lm", "lbfgs", "adam", "sgd"}, default="auto"
@@ -147,10 +143,10 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         penalty the fit used.
     loss : {"squared_error", "gaussian_nll"}, default="squared_error"
         ``"gaussian_nll"`` doubles the output layer so the network predicts a mean and a
-        variance per target, trained on the Gaussian negative log-likelihood (see
-        ``mlpfit._nll``); ``predict(X, return_std=True)`` then returns the noise level.
-        It needs a gradient solver ("lbfgs", "adam", "sgd"; ``"auto"`` picks L-BFGS where it would pick LM)
-        and a numeric ``alpha``.
+        variance per target: the means are fitted as for squared error (every solver and
+        ``alpha`` apply), then a variance head on the last hidden layer by the Gaussian
+        negative log-likelihood of the residuals (see ``mlpfit._nll``).
+        ``predict(X, return_std=True)`` then returns the noise level.
     standardize : bool, default=True
         Centre and scale each column of X and y before training; predictions are mapped back.
     init : {"auto", "he", "glorot", "normal"}, default="auto"
@@ -225,7 +221,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         "activation": [Options(*ACTIVATIONS)],
         "solver": [Options("auto", *SOLVERS)],
         "alpha": [Interval(Real, 0, None), Options("auto", "bayes")],
-        "loss": [Options(*LOSSES)],
+        "loss": [Options(*_nll.OUTPUTS_PER_TARGET)],
         "standardize": [Boolean()],
         "init": [Options(*INIT_METHODS)],
         "init_scale": [Interval(Real, 0, None, closed="neither"), Constant(None)],
@@ -308,7 +304,10 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         with progress(self.verbose, self.max_iter * self.n_restarts) as settings.on_iteration:
             runs = self._run_restarts(problem, solver, settings, seeds)
         best = min(runs, key=lambda run: _run_score(run, problem.has_validation))
-        self._store_result(problem.arch, best, runs, solver, time.perf_counter() - start)
+        arch, theta = problem.arch, best.theta
+        if self.loss == "gaussian_nll":
+            arch, theta = self._with_variance_head(problem, best, penalty)
+        self._store_result(arch, theta, best, runs, solver, time.perf_counter() - start)
         self._store_evidence(best.evidence, penalty)
         warn_if_fit_failed(self, X, Y)
         return self
@@ -343,10 +342,9 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         else:
             self.x_scaler_, self.y_scaler_ = Scaler.identity(X.shape[1]), Scaler.identity(Y.shape[1])
         Xs, Ys = self.x_scaler_.transform(X), self.y_scaler_.transform(Y)
-        n_outputs = Y.shape[1] * LOSSES[self.loss].outputs_per_target
-        arch = _network.Architecture((X.shape[1], *self._hidden_sizes(X.shape[1]), n_outputs), self.activation)
+        arch = _network.Architecture((X.shape[1], *self._hidden_sizes(X.shape[1]), Y.shape[1]), self.activation)
         if not self.early_stopping:
-            return TrainingProblem(arch, Xs, Ys, loss=self.loss)
+            return TrainingProblem(arch, Xs, Ys)
         n_val = int(np.ceil(self.validation_fraction * len(Xs)))
         if n_val < 1 or len(Xs) - n_val < 2:
             raise ValueError(
@@ -354,30 +352,21 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
                 f"validation_fraction={self.validation_fraction} of {len(Xs)} rows leaves too few."
             )
         X_train, X_val, Y_train, Y_val = train_test_split(Xs, Ys, test_size=n_val, random_state=rng)
-        return TrainingProblem(arch, X_train, Y_train, X_val=X_val, Y_val=Y_val, loss=self.loss)
+        return TrainingProblem(arch, X_train, Y_train, X_val=X_val, Y_val=Y_val)
 
     def _hidden_sizes(self, n_features):
         if self.hidden_layer_sizes == "auto":
-            one_input_units = AUTO_UNITS_ONE_INPUT if self.loss == "squared_error" else AUTO_UNITS
-            return (one_input_units if n_features == 1 else AUTO_UNITS,)
+            return (AUTO_UNITS_ONE_INPUT if n_features == 1 else AUTO_UNITS,)
         if isinstance(self.hidden_layer_sizes, Integral):
             return (int(self.hidden_layer_sizes),)
         return tuple(map(int, self.hidden_layer_sizes))
 
     def _resolve_solver(self, problem):
         bayes = self.alpha == "bayes"
-        if not LOSSES[self.loss].least_squares and (bayes or self.solver == "lm"):
-            raise ValueError(
-                f"loss={self.loss!r} is not a sum of squares, so Levenberg-Marquardt cannot train it: use "
-                f"solver='lbfgs', 'adam', 'sgd' or 'auto' and a numeric alpha; got solver={self.solver!r}, "
-                f"alpha={self.alpha!r}."
-            )
         if self.solver == "auto" and bayes:
             return "lm"
         if self.solver == "auto":
             solver, reason = choose_solver(problem.n_samples, problem.Y.shape[1], problem.arch.n_params)
-            if solver == "lm" and not LOSSES[self.loss].least_squares:
-                solver, reason = "lbfgs", f"solver='auto' chose 'lbfgs': loss={self.loss!r} is not a sum of squares."
             if self.verbose >= 2:
                 print(reason)
             return solver
@@ -392,7 +381,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         """``alpha`` with ``"auto"`` resolved: a float, or ``"bayes"``."""
         if self.alpha != "auto":
             return self.alpha
-        if solver == "lm" and n_features > 1 and LOSSES[self.loss].least_squares:
+        if solver == "lm" and n_features > 1:
             return "bayes"
         return AUTO_ALPHA
 
@@ -428,12 +417,36 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
             return [_train_once(*args, seeds[0])]
         return Parallel(n_jobs=self.n_jobs)(delayed(_train_once)(*args, seed) for seed in seeds)
 
-    def _store_result(self, arch, run, runs, solver, fit_time):
-        if not np.all(np.isfinite(run.theta)):
+    def _with_variance_head(self, problem, run, penalty):
+        """The fitted means' network with a variance head fitted to their training residuals (see ``mlpfit._nll``)."""
+        activations, _ = _network.forward(problem.arch, run.theta, problem.X)
+        squared_residuals = (problem.Y - activations[-1]) ** 2
+        n_residuals = problem.Y.size
+        effective = self._effective_parameters(problem, run, penalty)
+        squared_residuals *= n_residuals / max(n_residuals - effective, 1.0)
+        head = _nll.fit_variance_head(activations[-2], squared_residuals)
+        return _nll.with_variance_head(problem.arch, run.theta, *head)
+
+    @staticmethod
+    def _effective_parameters(problem, run, penalty):
+        """The means' effective number of parameters: learned by Bayesian regularisation, else the
+        hat-matrix trace at the fit while ``J^T J`` is affordable (``AUTO_LM_MAX_WORK``), else 0,
+        which on data that large against the network changes little."""
+        if run.evidence is not None:
+            return run.evidence.effective_params
+        arch = problem.arch
+        if problem.Y.size * arch.n_params**2 > AUTO_LM_MAX_WORK or not np.all(np.isfinite(run.theta)):
+            return 0.0
+        jtj, _, _ = _network.normal_equations(arch, run.theta, problem.X, problem.Y)
+        alpha = 0.0 if penalty == "bayes" else penalty
+        return _network.effective_parameters(jtj, _network.penalized_hessian_inverse(jtj, alpha, arch.weight_mask))
+
+    def _store_result(self, arch, theta, run, runs, solver, fit_time):
+        if not np.all(np.isfinite(theta)):
             raise ValueError(
                 "Training produced non-finite weights; lower learning_rate_init or keep standardize=True."
             )
-        self.coefs_, self.intercepts_ = (list(part) for part in arch.unpack(run.theta.copy()))
+        self.coefs_, self.intercepts_ = (list(part) for part in arch.unpack(theta.copy()))
         self.loss_ = run.loss
         self.loss_curve_ = run.loss_curve
         self.validation_loss_curve_ = run.validation_curve or None

@@ -22,11 +22,11 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from ._atomic import atomic_write
+from ._nll import OUTPUTS_PER_TARGET
 from ._params import validate_params
 from ._scaling import Scaler
 from .ensemble import EnsembleRegressor
 from .estimator import FitSummary, NeuralRegressor
-from .solvers import LOSSES
 
 FORMAT_NAME = "mlpfit-model"
 FORMAT_VERSION = 1
@@ -192,7 +192,7 @@ def _decode_neural(model, arrays, state):
         raise ValueError(f"layer_sizes must be at least two positive ints; got {sizes!r}.")
     model.coefs_ = [_array(arrays, f"coefs_/{i}", shape) for i, shape in enumerate(zip(sizes[:-1], sizes[1:]))]
     model.intercepts_ = [_array(arrays, f"intercepts_/{i}", (n,)) for i, n in enumerate(sizes[1:])]
-    per_target = LOSSES[model.loss].outputs_per_target  # 2 when the network also predicts a variance
+    per_target = OUTPUTS_PER_TARGET[model.loss]  # 2 when the network also predicts a variance
     if sizes[-1] % per_target:
         raise ValueError(f"loss={model.loss!r} needs a multiple of {per_target} outputs; got {sizes[-1]}.")
     n_targets = sizes[-1] // per_target

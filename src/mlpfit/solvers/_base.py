@@ -11,33 +11,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from .. import _network, _nll
-
-
-@dataclass(frozen=True)
-class Loss:
-    """A training objective over the packed parameters.
-
-    Attributes
-    ----------
-    loss_and_grad : callable
-        ``(arch, theta, X, Y, alpha) -> (loss, grad)``.
-    outputs_per_target : int
-        Network outputs per target column (2 when the network also predicts a variance).
-    least_squares : bool
-        The objective is a sum of squared residuals, so least-squares solvers can train it.
-    """
-
-    loss_and_grad: Callable
-    outputs_per_target: int
-    least_squares: bool
-
-
-LOSSES = {
-    "squared_error": Loss(_network.loss_and_grad, 1, True),
-    "gaussian_nll": Loss(_nll.loss_and_grad, 2, False),
-}
-"""Loss name -> :class:`Loss` (see :mod:`mlpfit._nll` for the Gaussian negative log-likelihood)."""
+from .. import _network
 
 
 @dataclass
@@ -53,8 +27,6 @@ class TrainingProblem:
         L2 penalty on the weights, as in :func:`mlpfit._network.loss_and_grad`.
     X_val, Y_val : ndarray or None
         Held-out rows for early stopping.
-    loss : str
-        A key of :data:`LOSSES`.
     """
 
     arch: object
@@ -63,7 +35,6 @@ class TrainingProblem:
     alpha: float = 0.0
     X_val: Optional[np.ndarray] = None
     Y_val: Optional[np.ndarray] = None
-    loss: str = "squared_error"
 
     @property
     def n_samples(self):
@@ -79,24 +50,18 @@ class TrainingProblem:
         On a minibatch the penalty is scaled by its share of the rows, so the
         expected minibatch gradient equals the full-batch gradient.
         """
-        objective = LOSSES[self.loss].loss_and_grad
         if rows is None:
-            return objective(self.arch, theta, self.X, self.Y, self.alpha)
+            return _network.loss_and_grad(self.arch, theta, self.X, self.Y, self.alpha)
         alpha = self.alpha * len(rows) / self.n_samples
-        return objective(self.arch, theta, self.X[rows], self.Y[rows], alpha)
+        return _network.loss_and_grad(self.arch, theta, self.X[rows], self.Y[rows], alpha)
 
     def residuals_and_jacobian(self, theta, rows=slice(None)):
         """Residuals and Jacobian on training rows (see :func:`mlpfit._network.residuals_and_jacobian`)."""
-        if not LOSSES[self.loss].least_squares:
-            raise ValueError(
-                f"loss={self.loss!r} is not a sum of squares, so a least-squares solver cannot train it; "
-                f"use solver='lbfgs', 'adam' or 'sgd'."
-            )
         return _network.residuals_and_jacobian(self.arch, theta, self.X[rows], self.Y[rows])
 
     def validation_loss(self, theta):
         """The training loss on the validation rows, without the penalty (half the MSE for squared error)."""
-        return LOSSES[self.loss].loss_and_grad(self.arch, theta, self.X_val, self.Y_val)[0]
+        return _network.loss_and_grad(self.arch, theta, self.X_val, self.Y_val)[0]
 
 
 STOP_MESSAGES = {
