@@ -36,6 +36,8 @@ class FittedNetwork:
     y_ndim : int
         1 when predictions are returned as a vector (an estimator fitted on 1-D y, or layer
         pairs with one output), 2 for a matrix.
+    solver : str or None
+        The solver that trained an estimator; None for raw weights.
     """
 
     arch: object
@@ -45,6 +47,7 @@ class FittedNetwork:
     loss_curve: Optional[list] = None
     validation_curve: Optional[list] = None
     y_ndim: int = 2
+    solver: Optional[str] = None
 
     @property
     def n_features(self):
@@ -87,7 +90,7 @@ def as_fitted_network(model, activation=None):
             arch, theta = _nll.mean_network(arch, theta)
         return FittedNetwork(
             arch, theta, model.x_scaler_, model.y_scaler_,
-            list(model.loss_curve_), model.validation_loss_curve_, model._y_ndim,
+            list(model.loss_curve_), model.validation_loss_curve_, model._y_ndim, model.summary_.solver,
         )
     coefs, intercepts = _layer_arrays(model)
     if len(coefs) > 1 and activation not in ACTIVATIONS:

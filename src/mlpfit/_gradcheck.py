@@ -53,4 +53,4 @@ def _parameters_to_check(estimator, problem):
     if fitted is not None and estimator.architecture_ == problem.arch:
         return estimator.theta_
     rng = np.random.default_rng(check_random_state(estimator.random_state).randint(2**31 - 1))
-    return initialize(problem.arch, problem.X, estimator.init, rng, estimator.init_scale)
+    return initialize(problem.arch, problem.X, problem.Y, estimator.init, rng, estimator.init_scale)

@@ -65,6 +65,8 @@ DIVERGED_RISE = 10.0
 """A final loss ten times the lowest one reached means training blew up."""
 SLOW_MIN_ITERATIONS = 10
 """Fewer iterations than this say nothing about the learning rate."""
+NO_LEARNING_RATE_SOLVERS = ("lm", "lbfgs")
+"""Solvers without a step size to blame: learning-rate-too-small is not checked for their fits."""
 SLOW_STEPS_FACTOR = 10.0
 """Reaching the noise level would take more than 10x the iterations already run at the final pace."""
 SLOW_PROGRESS = 0.5
@@ -478,6 +480,8 @@ def _learning_rate_too_small(ev):
     curve = ev.curve
     if curve is None or len(curve) < SLOW_MIN_ITERATIONS or not np.all(np.isfinite(curve)):
         return None
+    if ev.network.solver in NO_LEARNING_RATE_SOLVERS:
+        return None  # a slow, steady curve there means a good start, not a small step
     start = _curve_end(curve)
     pace = (curve[start] - curve[-1]) / (len(curve) - 1 - start)
     floor = ev.to_network_loss(ev.noise_level)

@@ -105,7 +105,7 @@ def _run_score(run, validated):
 def _train_once(problem, solver, settings, init, init_scale, seed):
     """One initialisation and one solver run; picklable for joblib."""
     rng = np.random.default_rng(seed)
-    theta0 = initialize(problem.arch, problem.X, init, rng, init_scale)
+    theta0 = initialize(problem.arch, problem.X, problem.Y, init, rng, init_scale)
     return SOLVERS[solver](problem, theta0, settings, rng)
 
 
