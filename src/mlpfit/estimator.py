@@ -150,7 +150,8 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
     standardize : bool, default=True
         Centre and scale each column of X and y before training; predictions are mapped back.
     init : {"auto", "he", "glorot", "normal"}, default="auto"
-        ``"auto"`` places ReLU-family breakpoints inside the data (see ``mlpfit._init``).
+        ``"auto"`` places ReLU-family breakpoints inside the data; for one input and one hidden
+        layer it chooses them by forward selection of hinges, as MARS does (see ``mlpfit._init``).
     init_scale : float or None, default=None
         Standard deviation for ``init="normal"`` (None: 0.01); a multiplier of the standard scale otherwise.
     max_iter : int, default=1000
