@@ -38,6 +38,8 @@ class FittedNetwork:
         pairs with one output), 2 for a matrix.
     solver : str or None
         The solver that trained an estimator; None for raw weights.
+    stop_reason : str or None
+        Why that solver stopped (a key of ``mlpfit.solvers.STOP_MESSAGES``); None for raw weights.
     """
 
     arch: object
@@ -48,6 +50,7 @@ class FittedNetwork:
     validation_curve: Optional[list] = None
     y_ndim: int = 2
     solver: Optional[str] = None
+    stop_reason: Optional[str] = None
 
     @property
     def n_features(self):
@@ -90,7 +93,8 @@ def as_fitted_network(model, activation=None):
             arch, theta = _nll.mean_network(arch, theta)
         return FittedNetwork(
             arch, theta, model.x_scaler_, model.y_scaler_,
-            list(model.loss_curve_), model.validation_loss_curve_, model._y_ndim, model.summary_.solver,
+            list(model.loss_curve_), model.validation_loss_curve_, model._y_ndim,
+            model.summary_.solver, model.summary_.stop_reason,
         )
     coefs, intercepts = _layer_arrays(model)
     if len(coefs) > 1 and activation not in ACTIVATIONS:

@@ -19,15 +19,16 @@ a small smooth problem for L-BFGS::
 
 with ``V`` the head's weights and ``s`` the squared residuals scaled by
 ``N / (N - gamma)`` (``N`` residuals, ``gamma`` the means' effective number of
-parameters, :func:`mlpfit._network.effective_parameters`): in-sample residuals are
-smaller than fresh ones by that factor, and the variance is wanted for fresh data.
+parameters, MacKay's, from Bayesian regularisation or :func:`mlpfit.solvers.lm.evidence_at`):
+in-sample residuals are smaller than fresh ones by about that factor, and the variance
+is wanted for fresh data.
 
 Training means and variances jointly on the likelihood (Lakshminarayanan, Pritzel and
 Blundell 2017) lets the network trade the mean's fit for a smaller variance where it
 fits well, which degrades the mean and under-covers on small data (Seitzer et al. 2022,
 "On the pitfalls of heteroscedastic uncertainty estimation with probabilistic neural
 networks"); fitting the mean first follows Nix and Weigend (1994). Measured against the
-joint fit (``benchmarks/uncertainty.py``, 5-member ensembles, 3 seeds): on sin(x) with
+joint fit (``benchmarks/uncertainty.py``, 5-member ensembles, 3 seeds, evenly spread initial kinks): on sin(x) with
 noise growing in ``|x|`` test NLL 0.399 against 0.401 at n = 2000 and 0.437 against
 0.463 at n = 200, where the 90% interval covered 0.900 against 0.871, in a third of the
 fit time.

@@ -33,6 +33,7 @@ from sklearn.utils import check_array
 from ._activations import ACTIVATIONS, RELU_FAMILY
 from ._fitted import as_fitted_network
 from ._init import HINGE_ACTIVATIONS
+from .solvers._base import CONVERGED_REASONS
 
 SEVERITIES = ("error", "warning", "info")
 """Most serious first; a Diagnosis is ``ok`` when it has no error or warning."""
@@ -462,6 +463,8 @@ def _not_converged(ev):
     curve = ev.curve
     if curve is None or len(curve) < 2 or not np.all(np.isfinite(curve)):
         return None
+    if ev.network.stop_reason in CONVERGED_REASONS:
+        return None  # the solver's own test passed; a curve that starts near its end only looks unfinished
     start = _curve_end(curve)
     drop = (curve[start] - curve[-1]) / abs(curve[-1]) if curve[-1] else np.inf
     share = (curve[start] - curve[-1]) / (curve[0] - curve[-1]) if curve[0] > curve[-1] else 0.0

@@ -30,7 +30,7 @@ from .piecewise import piecewise_linear
 from .solvers import SOLVERS, STOP_MESSAGES, SolverSettings, TrainingProblem
 from .solvers._auto import AUTO_LM_MAX_WORK, choose_solver
 from .solvers.lm import AUTO_TOL as LM_AUTO_TOL
-from .solvers.lm import EARLY_STOPPING_FAILURES
+from .solvers.lm import EARLY_STOPPING_FAILURES, evidence_at
 
 FULL_BATCH_MAX_ROWS = 1024
 """``batch_size="auto"``: full batch up to this many rows, minibatches of ``AUTO_BATCH_SIZE`` above."""
@@ -431,16 +431,22 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
     @staticmethod
     def _effective_parameters(problem, run, penalty):
         """The means' effective number of parameters: learned by Bayesian regularisation, else the
-        hat-matrix trace at the fit while ``J^T J`` is affordable (``AUTO_LM_MAX_WORK``), else 0,
-        which on data that large against the network changes little."""
+        evidence's at the fitted weights (``mlpfit.solvers.lm.evidence_at``) while ``J^T J`` is
+        affordable (``AUTO_LM_MAX_WORK``), else 0, which on data that large changes little.
+
+        Measured (sin(x) + 0.3 noise, 5 seeds; mean predicted noise variance over the true one):
+        the hat-matrix trace at the fixed penalty counted loosely determined weights in full and
+        overshot with many weights per row (1.37 with 61 weights on 60 rows, 1.14 with 91 on 200);
+        the evidence's gamma gave 1.11 and 1.08, and 0.97-1.02 where rows far outnumber weights.
+        """
         if run.evidence is not None:
             return run.evidence.effective_params
         arch = problem.arch
         if problem.Y.size * arch.n_params**2 > AUTO_LM_MAX_WORK or not np.all(np.isfinite(run.theta)):
             return 0.0
-        jtj, _, _ = _network.normal_equations(arch, run.theta, problem.X, problem.Y)
+        jtj, _, sse = _network.normal_equations(arch, run.theta, problem.X, problem.Y)
         alpha = 0.0 if penalty == "bayes" else penalty
-        return _network.effective_parameters(jtj, _network.penalized_hessian_inverse(jtj, alpha, arch.weight_mask))
+        return evidence_at(jtj, sse, run.theta, arch.weight_mask, alpha, problem.Y.size).effective_params
 
     def _store_result(self, arch, theta, run, runs, solver, fit_time):
         if not np.all(np.isfinite(theta)):
