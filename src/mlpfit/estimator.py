@@ -137,9 +137,9 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         data), else ``AUTO_ALPHA`` (1e-4, scikit-learn's). Measured (5 seeds, default network,
         median error against the truth; ``benchmarks/defaults_sweep.py`` sets): on the five
         multivariate sets Bayesian regularisation multiplied the fixed penalty's error by
-        0.72-0.98 (diabetes 0.85, Friedman #1-#3 0.98, 0.72, 0.88); on ten curves of one
-        variable it gained on three (0.95 at most), lost on five (up to 1.14 on a sum of sines,
-        1.11 on the origin problem) and tied on two. It costs 1.1-1.6 times the fit time. ``alpha_`` holds the
+        0.72-0.98 (diabetes 0.85, Friedman #1-#3 0.98, 0.72, 0.88), for 1.1-1.6 times the fit time.
+        With one input it does not pay: on the seven curves of ``benchmarks/accuracy.py`` (20 seeds)
+        it changed the median error by a factor 1.00-1.01 for 0.95-1.5 times the fit time. ``alpha_`` holds the
         penalty the fit used.
     loss : {"squared_error", "gaussian_nll"}, default="squared_error"
         ``"gaussian_nll"`` doubles the output layer so the network predicts a mean and a
@@ -175,10 +175,10 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
     batch_size : "auto" or int, default="auto"
         Minibatch rows for Adam and SGD; ``"auto"`` is the full batch up to 1024 rows, else 200.
     n_restarts : int, default=1
-        Independent initialisations; the best run is kept. Measured (``benchmarks/accuracy.py``):
-        3 restarts multiplied the median error by 0.87-1.03 (median 0.96) for 2.5-4.1 times the
-        fit time; the default stays 1 so the default fit stays fast (the origin problem is
-        fitted within 0.40 in 100 of 100 seeds without restarts).
+        Independent initialisations; the best run is kept. Measured (``benchmarks/accuracy.py``,
+        9 data sets, 20 seeds): 3 restarts multiplied the median error by 0.93-1.04 (median 1.00)
+        for 2.5-3.7 times the fit time, so the default stays 1 (the origin problem is fitted within
+        0.40 in 100 of 100 seeds without restarts).
     n_jobs : int or None, default=None
         Parallel restarts through joblib (any joblib backend, Dask included).
     random_state : None, int or RandomState, default=None
