@@ -43,16 +43,17 @@ DEFAULT_TOL = 1e-9
 """``tol="auto"`` for every solver but LM (which uses ``mlpfit.solvers.lm.AUTO_TOL``)."""
 AUTO_UNITS_ONE_INPUT = 30
 """``hidden_layer_sizes="auto"`` with one input: one layer of 30 units (91 weights).
-Measured (``benchmarks/defaults_sweep.py``, 5 seeds, LM; results/defaults_sweep.txt): on ten
-univariate curves 30 units had a lower median error than 10 on eight (0.25 of it on HeaviSine,
-0.31 on a sum of sines, 0.59 on sinc, 0.70 on the origin problem) and 1.14 times it on the other
-two (a step, an exponential); 50 units gained a little more on the wiggliest curves (HeaviSine
-0.19, Blocks 0.74) for about twice the fit time."""
+Measured (``benchmarks/defaults_sweep.py``, 5 seeds, LM from selected hinges; results/defaults_sweep.txt):
+on ten univariate curves 30 units had a lower median error than 10 on seven (0.32 of it on Doppler,
+0.39 on Blocks, 0.55 on Bumps, 0.56 on HeaviSine) and 1.06-1.21 times it on three (a sawtooth, an
+exponential, a step); 50 units gained more on the curves with the most local detail (Doppler 0.74,
+Bumps 0.70, Blocks 0.85 of 30's error) for 2-3 times the fit time."""
 AUTO_UNITS = 10
 """``hidden_layer_sizes="auto"`` with several inputs: one layer of 10 units. Each unit costs
-``n_features + 2`` weights there, and in the same sweep (Friedman #1-#3, diabetes; 400-1000
-rows) 20 and 30 units had a higher median error than 10 (1.14-1.58 times it) on every set but
-Friedman #3, where 30 tied."""
+``n_features + 2`` weights there. In the same sweep (Friedman #1-#3, diabetes; 400-1000 rows), with
+Bayesian regularisation (``alpha="auto"``), 20 units had 0.84 of 10's error on Friedman #1 and
+1.00-1.02 times it on the other three, for 2.2-3.8 times the fit time; 30 units did no better.
+Without it (the fixed penalty) 20 and 30 units overfit: 1.14-1.58 times 10's error."""
 
 
 @dataclass
@@ -118,10 +119,11 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         Units in each hidden layer. ``"auto"``: one layer of 30 units for one input, of 10 units
         for several. Chosen by measurement on 14 data sets (``benchmarks/defaults_sweep.py``):
         a curve of one variable needs many breakpoints, and 30 units cost only 91 weights, while
-        with several inputs larger layers overfit a few hundred rows (every unit adds a weight per
-        input). No single size did as well: the geometric mean over the 14 sets of the median error
-        relative to scikit-learn's 100-unit L-BFGS pipeline was 0.86 for this rule (at 0.27 of
-        that pipeline's fit time), 0.93 for 30 units everywhere and 1.12 for 10 everywhere (LM).
+        with several inputs every unit adds a weight per input and larger layers cost far more
+        time for little gain (see ``AUTO_UNITS``). The geometric mean over the 14 sets of the
+        median error relative to scikit-learn's 100-unit L-BFGS pipeline is 0.65 for this rule
+        (at 0.20 of that pipeline's fit time), 0.64 for 30 units everywhere (at 0.32) and 0.82
+        for 10 everywhere (LM).
     activation : {"relu", "leaky_relu", "tanh", "logistic", "softplus", "identity"}, default="relu"
         Hidden-layer activation; the output layer is linear.
     solver : {"auto", "lm", "lbfgs", "adam", "sgd"}, default="auto"

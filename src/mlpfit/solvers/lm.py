@@ -59,10 +59,8 @@ GRADIENT_FLOOR = 1e-7
 """Stop when the gradient norm of the mean objective falls below this (MATLAB's min_grad)."""
 AUTO_TOL = 1e-5
 """``tol="auto"`` for LM: stop once an accepted step lowers the objective by less than this fraction.
-Measured (``benchmarks/defaults_sweep.py``, 14 data sets, 5 seeds): against 1e-9, with 10-30 hidden
-units, the median errors changed by a factor 1.00-1.005 (geometric mean over sets; at most 1.03 on
-one set) for 0.42-0.59 of the fit time; 1e-6 kept them within 1.001 for 0.57-0.72 of it. With 50 units
-1e-5 cost 2% (13% on Bumps), the reason not to loosen further."""
+Measured (``benchmarks/defaults_sweep.py``, 14 data sets, 5 seeds): against 1e-9, with 10-50 hidden
+units, the geometric-mean error over the sets changed by at most 0.2% for 0.50-0.56 of the fit time."""
 EARLY_STOPPING_FAILURES = 6
 """``n_iter_no_change="auto"`` for LM: MATLAB's max_fail."""
 SINGLE_THREAD_MAX_WORK = 1e9
