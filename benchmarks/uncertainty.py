@@ -6,9 +6,12 @@ Data sets (training rows n, fresh test rows 5,000 from the same distribution):
 - homoscedastic sine: the same with noise sd 0.3;
 - Friedman #1: sklearn's make_friedman1, 10 inputs (5 irrelevant), noise sd 1, n = 1,000;
 - origin problem: x = |N(0,1)| * 1000, y = sqrt(x) + N(0, 0.5^2), n = 500, raw (unscaled) x;
-- heteroscedastic sine, small: as the first with n = 200.
+- heteroscedastic sine, small: as the first with n = 200;
+- homoscedastic sine, tested on [3, 5]: trained on [-3, 3] as the second, tested beyond it, where only
+  the members' disagreement can tell that the curve is unknown.
 
-The last two are not targets of the issue; they check that the defaults were not tuned to the first three.
+The last three are not targets of the issue; they check that the defaults were not tuned to the first three,
+and how the intervals behave away from the data.
 
 Systems, fitted on the same rows in this one run:
 
@@ -43,24 +46,25 @@ from mlpfit.datasets import make_origin, origin_truth
 
 LEVELS = (0.5, 0.9, 0.95)
 N_TEST = 5000
-UNIVARIATE = ("heteroscedastic sine", "homoscedastic sine", "origin problem", "heteroscedastic sine, n=200")
+UNIVARIATE = ("heteroscedastic sine", "homoscedastic sine", "origin problem", "heteroscedastic sine, n=200",
+              "homoscedastic sine, tested on [3, 5]")
 
 
-def _sine(noise_sd):
-    def make(n, rng):
-        x = rng.uniform(-3, 3, n)
+def _sine(noise_sd, test_domain=(-3, 3)):
+    def make(n, rng, test=False):
+        x = rng.uniform(*(test_domain if test else (-3, 3)), n)
         return x[:, None], np.sin(x) + noise_sd(x) * rng.normal(size=n), np.sin(x)
 
     return make
 
 
-def _friedman(n, rng):
+def _friedman(n, rng, test=False):
     X, y = make_friedman1(n, noise=1.0, random_state=rng.integers(2**31))
     truth = 10 * np.sin(np.pi * X[:, 0] * X[:, 1]) + 20 * (X[:, 2] - 0.5) ** 2 + 10 * X[:, 3] + 5 * X[:, 4]
     return X, y, truth
 
 
-def _origin(n, rng):
+def _origin(n, rng, test=False):
     X, y = make_origin(n, random_state=rng.integers(2**31))
     return X, y, origin_truth(X)
 
@@ -71,8 +75,10 @@ DATASETS = {
     "Friedman #1": (1000, _friedman),
     "origin problem": (500, _origin),
     "heteroscedastic sine, n=200": (200, _sine(lambda x: 0.1 + 0.2 * np.abs(x))),
+    "homoscedastic sine, tested on [3, 5]": (2000, _sine(lambda x: np.full_like(x, 0.3), test_domain=(3, 5))),
 }
-"""Name -> (training rows, ``make(n, rng) -> (X, y, noise-free truth)``)."""
+"""Name -> (training rows, ``make(n, rng, test=False) -> (X, y, noise-free truth)``); ``test=True`` draws
+the test rows, from outside the training range for the last set."""
 
 
 def _gaussian_process(n_features, seed):
@@ -105,7 +111,7 @@ def run(n_seeds):
         for seed in range(n_seeds):
             rng = np.random.default_rng([seed, len(name)])
             X, y, _ = make(n_train, rng)
-            X_test, y_test, truth = make(N_TEST, rng)
+            X_test, y_test, truth = make(N_TEST, rng, test=True)
             for system, factory in SYSTEMS.items():
                 model = factory(X.shape[1], seed)
                 start = time.perf_counter()

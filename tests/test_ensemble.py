@@ -182,3 +182,16 @@ def test_template_parameters_reach_the_members_and_clone_keeps_them():
     assert [m.coefs_[0].shape for m in model.estimators_] == [(1, 7), (1, 7)]
     assert len({m.random_state for m in model.estimators_}) == 2
     assert template.loss == "squared_error" and template.random_state is None
+
+
+def test_members_start_apart_so_intervals_widen_away_from_the_data():
+    rng = np.random.default_rng(11)
+    x = rng.uniform(-3, 3, 800)
+    y = np.sin(x) + 0.3 * rng.normal(size=x.size)
+    model = EnsembleRegressor(random_state=0).fit(x[:, None], y)
+    assert {member.init for member in model.estimators_} == {"breakpoints"}
+    inside = model.predict(np.linspace(-3, 3, 200)[:, None], return_std=True)[1].mean()
+    beyond = model.predict(np.linspace(4, 5, 200)[:, None], return_std=True)[1].mean()
+    assert beyond > 1.3 * inside
+    explicit = EnsembleRegressor(NeuralRegressor(init="he"), n_estimators=2, random_state=0).fit(x[:, None], y)
+    assert {member.init for member in explicit.estimators_} == {"he"}

@@ -172,7 +172,7 @@ def test_bad_data_raises_a_clear_value_error(X, y, message):
         ({"max_iter": 0}, r"max_iter must be an int in \[1, inf\); got 0"),
         ({"validation_fraction": 1.0}, r"validation_fraction must be a float in \(0, 1\); got 1.0"),
         ({"batch_size": 0}, r"batch_size must be one of 'auto' or an int"),
-        ({"init": "zeros"}, r"init must be one of 'auto', 'he', 'glorot', 'normal'; got 'zeros'"),
+        ({"init": "zeros"}, r"init must be one of 'auto', 'breakpoints', 'he', 'glorot', 'normal'; got 'zeros'"),
         ({"learning_rate_init": 0.0}, r"learning_rate_init must be a float in \(0, inf\)"),
         ({"standardize": "yes"}, r"standardize must be a bool; got 'yes'"),
         ({"tol": float("nan")}, r"tol must be one of 'auto' or a float"),

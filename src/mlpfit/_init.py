@@ -163,7 +163,9 @@ def _breakpoint_layer(X, fan_out, rng, scale):
 
 
 _WEIGHT_INITIALIZERS = {"he": _he, "glorot": _glorot, "normal": _normal}
-INIT_METHODS = ("auto", "he", "glorot", "normal")
+DATA_AWARE = ("auto", "breakpoints")
+"""Methods that place hinge units' breakpoints inside the data (``"auto"`` also selects them for one input)."""
+INIT_METHODS = (*DATA_AWARE, "he", "glorot", "normal")
 
 
 def initialize(arch, X, Y, method, rng, init_scale=None):
@@ -173,13 +175,15 @@ def initialize(arch, X, Y, method, rng, init_scale=None):
     ----------
     arch : Architecture
     X : ndarray of shape (n_samples, n_features)
-        Inputs as the network sees them; used only by ``method="auto"``.
+        Inputs as the network sees them; used only by ``"auto"`` and ``"breakpoints"``.
     Y : ndarray of shape (n_samples, n_outputs)
         Targets as the network sees them; used only by ``method="auto"`` for one input and one
         hidden layer of hinge units, whose knots it selects (see module notes).
-    method : {"auto", "he", "glorot", "normal"}
-        ``"auto"`` places hinge units' breakpoints in the data (see module notes),
-        and uses Glorot scaling for tanh, logistic and identity units.
+    method : {"auto", "breakpoints", "he", "glorot", "normal"}
+        ``"breakpoints"`` places hinge units' breakpoints at random points inside the data
+        (see module notes) and uses Glorot scaling for tanh, logistic and identity units;
+        ``"auto"`` does the same but selects the breakpoints from the data for one input and
+        one hidden layer of hinge units.
     rng : numpy.random.Generator
     init_scale : float or None
         For ``"normal"``, the weights' standard deviation (default 0.01); for the
@@ -199,9 +203,9 @@ def initialize(arch, X, Y, method, rng, init_scale=None):
     for layer, (fan_in, fan_out) in enumerate(arch.shapes):
         is_output = layer == n_layers - 1
         b = np.zeros(fan_out)
-        if method == "auto" and layer == 0 and hinge and not is_output:
+        if method in DATA_AWARE and layer == 0 and hinge and not is_output:
             W, b = _breakpoint_layer(X, fan_out, rng, scale)
-        elif method == "auto":
+        elif method in DATA_AWARE:
             name = "he" if hinge and not is_output else "glorot"
             W = _WEIGHT_INITIALIZERS[name](fan_in, fan_out, rng, scale)
         else:

@@ -151,9 +151,10 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         ``predict(X, return_std=True)`` then returns the noise level.
     standardize : bool, default=True
         Centre and scale each column of X and y before training; predictions are mapped back.
-    init : {"auto", "he", "glorot", "normal"}, default="auto"
-        ``"auto"`` places ReLU-family breakpoints inside the data; for one input and one hidden
-        layer it chooses them by forward selection of hinges, as MARS does (see ``mlpfit._init``).
+    init : {"auto", "breakpoints", "he", "glorot", "normal"}, default="auto"
+        ``"breakpoints"`` places ReLU-family breakpoints at random points inside the data;
+        ``"auto"`` does too, except that for one input and one hidden layer it chooses them by
+        forward selection of hinges, as MARS does (see ``mlpfit._init``).
     init_scale : float or None, default=None
         Standard deviation for ``init="normal"`` (None: 0.01); a multiplier of the standard scale otherwise.
     max_iter : int, default=1000
