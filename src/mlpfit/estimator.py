@@ -148,7 +148,8 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         variance per target: the means are fitted as for squared error (every solver and
         ``alpha`` apply), then a variance head on the last hidden layer by the Gaussian
         negative log-likelihood of the residuals (see ``mlpfit._nll``).
-        ``predict(X, return_std=True)`` then returns the noise level.
+        ``predict(X, return_std=True)`` then returns the noise level; ``loss_``, ``loss_curve_``
+        and ``summary_`` describe the means' fit.
     standardize : bool, default=True
         Centre and scale each column of X and y before training; predictions are mapped back.
     init : {"auto", "breakpoints", "he", "glorot", "normal"}, default="auto"
