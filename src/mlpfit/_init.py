@@ -58,7 +58,8 @@ GREEDY_END_SPAN = 8
 a hinge there is fitted to a handful of points and swings the extrapolation (seen on the origin problem:
 a knot 60 units below the largest x bent the fit 9 units below the truth beyond it)."""
 GREEDY_MAX_ROWS = 4096
-"""Rows :func:`greedy_hinges` selects on (a random subset of larger data): its cost grows with rows x candidates."""
+"""Rows :func:`greedy_hinges` selects on (a random subset of larger data): its cost grows with
+rows times candidates."""
 
 
 def greedy_hinges(x, Y, n_units, activation, rng):
@@ -85,7 +86,8 @@ def greedy_hinges(x, Y, n_units, activation, rng):
     """
     n = len(x)
     end, n_candidates = min(GREEDY_END_SPAN / n, 0.25), min(n, GREEDY_CANDIDATES_PER_UNIT * n_units)
-    levels = (np.arange(n_candidates) + rng.uniform(size=n_candidates)) / n_candidates  # stratified: no wide gaps
+    # Stratified levels leave no wide gap between candidates.
+    levels = (np.arange(n_candidates) + rng.uniform(size=n_candidates)) / n_candidates
     knots = np.quantile(x, end + (1 - 2 * end) * levels)
     shifts = x[:, None] - knots
     dictionary = np.hstack([activation.forward(shifts), activation.forward(-shifts)])

@@ -140,9 +140,9 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         median error against the truth; ``benchmarks/defaults_sweep.py`` sets): on the five
         multivariate sets Bayesian regularisation multiplied the fixed penalty's error by
         0.72-0.98 (diabetes 0.85, Friedman #1-#3 0.98, 0.72, 0.88), for 1.1-1.6 times the fit time.
-        With one input it does not pay: on the seven curves of ``benchmarks/accuracy.py`` (20 seeds)
-        it changed the median error by a factor 1.00-1.01 for 0.85-1.6 times the fit time. ``alpha_`` holds the
-        penalty the fit used.
+        With one input it does not pay: on the seven curves of ``benchmarks/accuracy.py`` (20
+        seeds) it changed the median error by a factor 1.00-1.01 for 0.85-1.6 times the fit time.
+        ``alpha_`` holds the penalty the fit used.
     loss : {"squared_error", "gaussian_nll"}, default="squared_error"
         ``"gaussian_nll"`` doubles the output layer so the network predicts a mean and a
         variance per target: the means are fitted as for squared error (every solver and

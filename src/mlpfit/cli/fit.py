@@ -56,7 +56,7 @@ MODEL_OPTIONS = {
                                         "help": "units per hidden layer: 10, or 20,20 for two layers, or auto"}),
     "--activation": ("activation", {"choices": list(ACTIVATIONS), "help": "hidden-layer activation"}),
     "--solver": ("solver", {"choices": ["auto", *SOLVERS], "help": "training algorithm"}),
-    "--alpha": ("alpha", {"type": penalty, "help": "L2 penalty on the weights, 'bayes' to learn it, or 'auto' (default)"}),
+    "--alpha": ("alpha", {"type": penalty, "help": "L2 penalty on the weights, 'bayes' (learn it) or 'auto'"}),
     "--max-iter": ("max_iter", {"type": int, "help": "iterations (L-BFGS) or epochs (Adam, SGD)"}),
     "--tol": ("tol", {"type": tolerance, "help": "loss improvement counted as progress, or 'auto'"}),
     "--restarts": ("n_restarts", {"type": int, "help": "independent initialisations; the best is kept"}),
