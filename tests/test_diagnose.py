@@ -1,5 +1,6 @@
 """diagnose(): the origin problem's trap is explained, healthy fits raise no alarm, every code can fire and stay quiet."""
 
+import importlib
 import warnings
 from functools import lru_cache
 
@@ -74,6 +75,20 @@ def test_failing_configuration_warns_and_is_diagnosed():
     diagnosis = diagnose(broken, X, y)
     assert TRAP <= diagnosis.codes and not diagnosis.ok
     assert diagnosis.findings[0].severity == "error"
+
+
+def test_fit_checks_a_sample_of_large_data_and_still_warns(monkeypatch):
+    diagnose_module = importlib.import_module("mlpfit.diagnose")  # the package's `diagnose` is the function
+    monkeypatch.setattr(diagnose_module, "FIT_CHECK_MAX_ROWS", 100)  # the origin data's 500 rows count as large
+    X, y = make_origin(random_state=0)
+    broken = NeuralRegressor(**{**BROKEN_CONFIGURATION, "max_iter": 2000}, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with pytest.warns(FitWarning, match="effectively-linear"):
+            broken.fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FitWarning)
+        NeuralRegressor(random_state=0).fit(X, y)  # a good fit stays quiet on the sample too
 
 
 def test_failing_programs_own_weights_are_diagnosed():
