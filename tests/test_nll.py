@@ -116,7 +116,7 @@ def test_every_solver_learns_the_noise_level(solver):
 def test_return_std_needs_the_nll_loss():
     X, Y = _data(1)
     model = NeuralRegressor(max_iter=20).fit(X, Y[:, 0])
-    with pytest.raises(ValueError, match="return_std=True.*needs loss='gaussian_nll'"):
+    with pytest.raises(ValueError, match="return_std=True.*needs a model fitted with loss='gaussian_nll'"):
         model.predict(X, return_std=True)
 
 
@@ -164,3 +164,12 @@ def test_bayesian_regularisation_fits_the_means_of_an_nll_model():
     model = NeuralRegressor(loss="gaussian_nll", alpha="bayes", random_state=0).fit(X, Y)
     assert model.summary_.solver == "lm" and 0 < model.effective_params_ < model.architecture_.n_params
     assert np.all(model.predict(X, return_std=True)[1] > 0)
+
+
+def test_predictions_follow_the_fitted_network_not_a_later_loss_parameter():
+    X, Y = _data(2)
+    model = NeuralRegressor(6, "tanh", loss="gaussian_nll", random_state=0).fit(X, Y)
+    mean, std = model.predict(X, return_std=True)
+    model.set_params(loss="squared_error")
+    np.testing.assert_array_equal(model.predict(X), mean)
+    np.testing.assert_array_equal(model.predict(X, return_std=True)[1], std)

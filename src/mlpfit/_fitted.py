@@ -89,7 +89,7 @@ def as_fitted_network(model, activation=None):
                 f"the estimator's own activation={model.activation!r} is used."
             )
         arch, theta = model.architecture_, model.theta_
-        if model.loss == "gaussian_nll":  # the mean outputs alone, whose squared error the curves record
+        if model._predicts_noise():  # the mean outputs alone, whose squared error the curves record
             arch, theta = _nll.mean_network(arch, theta)
         return FittedNetwork(
             arch, theta, model.x_scaler_, model.y_scaler_,

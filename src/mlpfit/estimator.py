@@ -517,17 +517,23 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         noise standard deviation in the target's units, of the same shape.
         """
         check_is_fitted(self)
-        if return_std and self.loss != "gaussian_nll":
+        if return_std and not self._predicts_noise():
             raise ValueError(
-                f"predict(return_std=True) needs loss='gaussian_nll'; this model was fitted with loss={self.loss!r}."
+                "predict(return_std=True) needs a model fitted with loss='gaussian_nll'; this one was fitted "
+                "with loss='squared_error'."
             )
         X = validate_data(self, X, reset=False, dtype=np.float64)
         outputs = _network.predict(self.architecture_, self.theta_, self.x_scaler_.transform(X))
-        mean, variance = _nll.mean_and_variance(outputs) if self.loss == "gaussian_nll" else (outputs, None)
+        mean, variance = _nll.mean_and_variance(outputs) if self._predicts_noise() else (outputs, None)
         mean = self._target_shape(self.y_scaler_.inverse_transform(mean))
         if not return_std:
             return mean
         return mean, self._target_shape(np.sqrt(variance) * self.y_scaler_.scale)
+
+    def _predicts_noise(self):
+        """Whether the fitted network has a variance head: read from the weights, not from ``loss``,
+        which ``set_params`` may have changed since the fit."""
+        return self.coefs_[-1].shape[1] == 2 * self.n_outputs_
 
     def _target_shape(self, Y):
         return Y.ravel() if self._y_ndim == 1 else Y
