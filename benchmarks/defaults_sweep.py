@@ -3,8 +3,11 @@
 The evidence behind the defaults in ``mlpfit.estimator`` and ``mlpfit.solvers._auto``. Data: every
 set of ``benchmarks/accuracy.py`` (imported from there; diabetes as a random 80/20 split, error on the
 held-out targets) and five sets that are not in that benchmark, so that the choice is not tuned to
-it: a sum of two sines, a sawtooth, an exponential, and scikit-learn's Friedman #2 and #3 (noise sd a
-third of the truth's, Friedman's 3:1 signal-to-noise). Error is the RMSE against the noise-free truth
+it: a sum of two sines, a sawtooth, an exponential, scikit-learn's Friedman #2 and #3 (noise sd a
+third of the truth's, Friedman's 3:1 signal-to-noise), and six functions of 2-10 inputs uniform on
+[-1, 1]: two kinks (3 inputs, one irrelevant), a step across the diagonal, a linear function of 10
+inputs, a product of two inputs plus a sine of a third (one irrelevant), a ridge along the diagonal,
+and a Gaussian bump in 5 dimensions. Error is the RMSE against the noise-free truth
 on 2,000 fresh points. Reference: scikit-learn's MLPRegressor (its defaults: 100 units, here lbfgs)
 in the scaled pipeline of ``benchmarks/accuracy.py``. LM is skipped above ``MAX_LM_PARAMS`` weights
 (tens of seconds per fit). One BLAS thread for every system.
@@ -75,6 +78,18 @@ def _friedman(make, n):
     return generate
 
 
+def _multivariate(function, n_features, n, noise):
+    """Inputs uniform on [-1, 1]^n_features."""
+
+    def generate(seed):
+        rng = np.random.default_rng(seed)
+        X = rng.uniform(-1, 1, (n, n_features))
+        X_fresh = np.random.default_rng(100_000 + seed).uniform(-1, 1, (N_FRESH, n_features))
+        return X, function(X) + noise * rng.standard_normal(n), X_fresh, function(X_fresh)
+
+    return generate
+
+
 def _diabetes(seed):
     X, y = load_diabetes(return_X_y=True)
     X, X_test, y, y_test = train_test_split(X, y, test_size=0.2, random_state=seed)
@@ -87,6 +102,12 @@ EXTRA_SETS = {
     "exp (new)": _univariate(np.exp, 0, 3, 200, 1.0),
     "friedman2 (new)": _friedman(make_friedman2, 500),
     "friedman3 (new)": _friedman(make_friedman3, 500),
+    "two kinks, 3-D (new)": _multivariate(lambda X: np.abs(X[:, 0]) + np.maximum(X[:, 1], 0), 3, 500, 0.1),
+    "diagonal step, 2-D (new)": _multivariate(lambda X: (X[:, 0] + X[:, 1] > 0).astype(float), 2, 1000, 0.1),
+    "linear, 10-D (new)": _multivariate(lambda X: X @ np.linspace(-1, 1, 10), 10, 200, 0.5),
+    "product and sine, 4-D (new)": _multivariate(lambda X: X[:, 0] * X[:, 1] + np.sin(3 * X[:, 2]), 4, 1000, 0.2),
+    "diagonal ridge, 2-D (new)": _multivariate(lambda X: np.maximum(0, 1 - 3 * np.abs(X[:, 0] - X[:, 1])), 2, 1000, 0.1),
+    "Gaussian bump, 5-D (new)": _multivariate(lambda X: np.exp(-2 * np.sum(X**2, axis=1)), 5, 2000, 0.05),
 }
 SETS = {**DATA_SETS, "diabetes (80/20 split)": _diabetes, **EXTRA_SETS}
 
