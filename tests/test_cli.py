@@ -85,8 +85,9 @@ def test_plot_and_info_subprocesses(fitted):
     assert (folder / "again.png").read_bytes().startswith(PNG_SIGNATURE)
     result = mlpfit_command("info", "model.npz", cwd=folder)
     assert result.returncode == 0, result.stderr
+    width = mlpfit.load(folder / "model.npz").architecture_.layer_sizes[1]
     for expected in ("version 1", "NeuralRegressor", "inputs (1): dose", "outputs (1): response",
-                     "layers: 1 -> 30 -> 1, activation relu", "training: "):
+                     f"layers: 1 -> {width} -> 1, activation relu", "training: "):
         assert expected in result.stdout
 
 

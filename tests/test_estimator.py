@@ -12,6 +12,7 @@ from sklearn.preprocessing import PolynomialFeatures
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from mlpfit import NeuralRegressor
+from mlpfit.estimator import AUTO_MAX_HINGES
 from mlpfit.datasets import make_origin, origin_truth
 
 
@@ -188,11 +189,26 @@ def test_bad_parameters_raise_a_value_error_naming_them(params, message):
 def test_auto_hidden_layer_is_wider_for_one_input():
     rng = np.random.default_rng(0)
     X1, X3 = rng.uniform(size=(40, 1)), rng.uniform(size=(40, 3))
-    assert NeuralRegressor(max_iter=3).fit(X1, X1[:, 0]).architecture_.layer_sizes == (1, 30, 1)
+    assert NeuralRegressor("auto", "tanh", max_iter=3).fit(X1, X1[:, 0]).architecture_.layer_sizes == (1, 30, 1)
+    assert NeuralRegressor(init="breakpoints", max_iter=3).fit(X1, X1[:, 0]).architecture_.layer_sizes == (1, 30, 1)
     assert NeuralRegressor(max_iter=3).fit(X3, X3.sum(axis=1)).architecture_.layer_sizes == (3, 10, 1)
     assert NeuralRegressor(7, max_iter=3).fit(X1, X1[:, 0]).architecture_.layer_sizes == (1, 7, 1)
     nll = NeuralRegressor(loss="gaussian_nll", max_iter=3).fit(X1, X1[:, 0])
     assert nll.architecture_.layer_sizes == (1, 30, 2)  # a mean and a variance on the same 30 units
+
+
+def test_auto_width_on_one_input_is_the_selected_hinges():
+    # hinge units from init="auto": as many as the forward selection keeps, so a line gets few
+    # and a wiggly curve many, up to AUTO_MAX_HINGES
+    x = np.linspace(0, 1, 400)[:, None]
+    line = NeuralRegressor(random_state=0).fit(x, 2 * x[:, 0])
+    wiggle = NeuralRegressor(random_state=0).fit(x, np.sin(40 * x[:, 0]) + 0.01 * np.cos(97 * x[:, 0]))
+    assert line.architecture_.layer_sizes[1] <= 3
+    assert 15 <= wiggle.architecture_.layer_sizes[1] <= AUTO_MAX_HINGES
+    assert wiggle.score(x, np.sin(40 * x[:, 0])) > 0.99
+    # every unit starts in use: the selection's own start, not free units at zero output weight
+    problem, _, _, start = NeuralRegressor(random_state=0)._training_setup(x, 2 * x, np.random.RandomState(0))
+    assert start is not None and np.all(problem.arch.unpack(start)[0][1] != 0)
 
 
 @pytest.mark.parametrize("solver, tol", [("lm", 1e-5), ("lbfgs", 1e-9)])

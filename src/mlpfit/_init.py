@@ -26,6 +26,7 @@ with zero output weight, free for the solver to use.
 import numpy as np
 
 from ._activations import ACTIVATIONS, RELU_FAMILY
+from ._network import Architecture
 
 HINGE_ACTIVATIONS = RELU_FAMILY | {"softplus"}
 """Activations whose units are off on one side of a hyperplane and so benefit from breakpoint placement."""
@@ -46,11 +47,13 @@ def _normal(fan_in, fan_out, rng, scale):
 
 GREEDY_CANDIDATES_PER_UNIT = 8
 """Random candidate knots per hidden unit for :func:`greedy_hinges` (each in both directions)."""
-GREEDY_GCV_COST = 5.0
+GREEDY_GCV_COST = 4.0
 """Parameters charged per selected hinge in the GCV criterion ``RSS / n / (1 - (1 + cost m) / n)**2``
-(MARS charges 2-4 per knot besides its coefficient). Measured (``benchmarks/accuracy.py`` curves and the
-sweep's three extra ones, 8 seeds, LM): 3 kept ten more hinges than 5 on small noisy sets and lost
-1.14 times the error on sinc and the step; 5 matched the evenly spread start on those (0.99-1.01)."""
+(MARS charges 2-4 per knot besides its coefficient). It sets the width where the selection does
+(``mlpfit.estimator.AUTO_MAX_HINGES``). Measured there (the ten univariate curves of
+``benchmarks/defaults_sweep.py``, 10 seeds, LM, median error against the truth): geometric means
+0.875 of the former 30-unit default for 4, 0.892 for 3 and 0.898 for 5; 5 lost most on sinc (1.28
+times the error, against 1.11 for 4), 3 on the sum of sines and the step."""
 GREEDY_PATIENCE = 8
 """Selection stops once this many hinges in a row have not improved the GCV criterion."""
 GREEDY_END_SPAN = 8
@@ -127,13 +130,17 @@ def _gcv(rss, n_samples, n_hinges):
     return rss / n_samples / max(1.0 - (1.0 + GREEDY_GCV_COST * n_hinges) / n_samples, 1e-3) ** 2
 
 
-def _greedy_network(arch, X, Y, rng, scale):
-    """One hidden layer on one input: selected hinges, the rest at quantiles, output layer by least squares."""
-    n_units = arch.layer_sizes[1]
+def _select(X, Y, n_units, activation, rng):
+    """The rows the selection sees (a random subset of larger data), and the hinges it keeps there."""
     rows = rng.permutation(len(X))[:GREEDY_MAX_ROWS] if len(X) > GREEDY_MAX_ROWS else slice(None)
     x, Y = X[rows, 0], Y[rows]
+    return x, Y, *greedy_hinges(x, Y, n_units, activation, rng)
+
+
+def _hinge_network(arch, x, Y, knots, directions, rng, scale):
+    """One hidden layer on one input: the given hinges, the rest at quantiles, output layer by least squares."""
+    n_units = arch.layer_sizes[1]
     activation = ACTIVATIONS[arch.activation]
-    knots, directions = greedy_hinges(x, Y, n_units, activation, rng)
     n_kept, n_rest = len(knots), n_units - len(knots)
     knots = np.r_[knots, np.quantile(x, (np.arange(n_rest) + rng.uniform(size=n_rest)) / max(n_rest, 1))]
     directions = np.r_[directions, rng.choice([-1.0, 1.0], n_rest)]
@@ -144,6 +151,29 @@ def _greedy_network(arch, X, Y, rng, scale):
     output_W = np.zeros((n_units, Y.shape[1]))
     output_W[:n_kept] = solution[:-1]
     return arch.pack([slopes[None, :], output_W], [-slopes * knots, solution[-1]])
+
+
+def _greedy_network(arch, X, Y, rng, scale):
+    """A given number of hinge units: the selected ones, and any left over free for the solver."""
+    return _hinge_network(arch, *_select(X, Y, arch.layer_sizes[1], ACTIVATIONS[arch.activation], rng), rng, scale)
+
+
+def selected_hinge_network(X, Y, max_units, activation, rng, init_scale=None):
+    """A network on one input with as many hinge units as the forward selection keeps.
+
+    The width is the selection's: it keeps a hinge only while generalised cross-validation
+    says the data support it (``GREEDY_GCV_COST``), so a smooth curve gets few units and a
+    curve with local detail many, up to ``max_units``, and no unit starts free to fit the noise.
+
+    Returns
+    -------
+    arch : Architecture
+        One hidden layer of ``activation`` units (at least one).
+    theta : ndarray of shape (arch.n_params,)
+    """
+    x, Y, knots, directions = _select(X, Y, max_units, ACTIVATIONS[activation], rng)
+    arch = Architecture((1, max(len(knots), 1), Y.shape[1]), activation)
+    return arch, _hinge_network(arch, x, Y, knots, directions, rng, 1.0 if init_scale is None else init_scale)
 
 
 def _breakpoint_layer(X, fan_out, rng, scale):

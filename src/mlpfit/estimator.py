@@ -21,7 +21,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _network, _nll
 from ._activations import ACTIVATIONS
-from ._init import INIT_METHODS, initialize
+from ._init import HINGE_ACTIVATIONS, INIT_METHODS, initialize, selected_hinge_network
 from ._params import Boolean, Constant, Interval, LayerSizes, Options, Seed, validate_params
 from ._progress import progress
 from ._scaling import Scaler
@@ -41,13 +41,22 @@ AUTO_ALPHA = 1e-4
 """``alpha="auto"`` wherever it does not choose Bayesian regularisation."""
 DEFAULT_TOL = 1e-9
 """``tol="auto"`` for every solver but LM (which uses ``mlpfit.solvers.lm.AUTO_TOL``)."""
+AUTO_MAX_HINGES = 50
+"""``hidden_layer_sizes="auto"`` with one input, hinge units (ReLU family, softplus) and ``init="auto"``:
+one layer with as many units as the forward selection of hinges keeps, at most this many
+(:func:`mlpfit._init.selected_hinge_network`, as the forward pass of MARS chooses its terms), so a
+smooth curve gets few units and a curve with local detail many, and no unit starts free to fit the
+noise. Measured (the ten univariate curves of ``benchmarks/defaults_sweep.py``, 10 seeds, median
+error against the truth, relative to the former 30 units whose unselected ones started free):
+Doppler 0.70, Bumps 0.67, Blocks 0.76, the step 0.78, the origin problem and the exponential 0.92,
+HeaviSine 0.98, the sawtooth 1.00, the sum of sines 1.04, sinc 1.11; geometric mean 0.875. A cap
+of 40 gave 0.923 (Doppler 0.86, Bumps 0.77)."""
 AUTO_UNITS_ONE_INPUT = 30
-"""``hidden_layer_sizes="auto"`` with one input: one layer of 30 units (91 weights).
-Measured (``benchmarks/defaults_sweep.py``, 5 seeds, LM from selected hinges; results/defaults_sweep.txt):
-on ten univariate curves 30 units had a lower median error than 10 on seven (0.32 of it on Doppler,
-0.39 on Blocks, 0.55 on Bumps, 0.56 on HeaviSine) and 1.06-1.21 times it on three (a sawtooth, an
-exponential, a step); 50 units gained more on the curves with the most local detail (Doppler 0.74,
-Bumps 0.70, Blocks 0.85 of 30's error) for 2-3 times the fit time."""
+"""``hidden_layer_sizes="auto"`` with one input where the selection does not set the width (other
+activations, other ``init``): one layer of 30 units (91 weights). Measured (``benchmarks/defaults_sweep.py``,
+5 seeds, LM from selected hinges; results/defaults_sweep.txt): on ten univariate curves 30 units had
+a lower median error than 10 on seven (0.32 of it on Doppler, 0.39 on Blocks, 0.55 on Bumps, 0.56 on
+HeaviSine) and 1.06-1.21 times it on three (a sawtooth, an exponential, a step)."""
 AUTO_UNITS = 10
 """``hidden_layer_sizes="auto"`` with several inputs: one layer of 10 units. Each unit costs
 ``n_features + 2`` weights there. In the same sweep (Friedman #1-#3, diabetes; 400-1000 rows), with
@@ -104,9 +113,12 @@ def _run_score(run, validated):
 
 
 def _train_once(problem, solver, settings, init, init_scale, seed):
-    """One initialisation and one solver run; picklable for joblib."""
+    """One initialisation (``init`` a method, or the start itself) and one solver run; picklable for joblib."""
     rng = np.random.default_rng(seed)
-    theta0 = initialize(problem.arch, problem.X, problem.Y, init, rng, init_scale)
+    if isinstance(init, np.ndarray):
+        theta0 = init.copy()
+    else:
+        theta0 = initialize(problem.arch, problem.X, problem.Y, init, rng, init_scale)
     return SOLVERS[solver](problem, theta0, settings, rng)
 
 
@@ -303,11 +315,11 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         validate_params(self.get_params(deep=False), self._parameter_constraints)
         X, Y = self._validate_training_data(X, y)
         rng = check_random_state(self.random_state)
-        problem, solver, penalty = self._training_setup(X, Y, rng)
+        problem, solver, penalty, first_start = self._training_setup(X, Y, rng)
         settings = self._solver_settings(problem.n_samples, solver, bayesian=penalty == "bayes")
         seeds = rng.randint(np.iinfo(np.int32).max, size=self.n_restarts)
         with progress(self.verbose, self.max_iter * self.n_restarts) as settings.on_iteration:
-            runs = self._run_restarts(problem, solver, settings, seeds)
+            runs = self._run_restarts(problem, solver, settings, seeds, first_start)
         best = min(runs, key=lambda run: _run_score(run, problem.has_validation))
         arch, theta = problem.arch, best.theta
         if self.loss == "gaussian_nll":
@@ -333,12 +345,13 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         return X, Y
 
     def _training_setup(self, X, Y, rng):
-        """The training problem with its penalty, the solver, and ``alpha`` resolved (a float or "bayes")."""
-        problem = self._training_problem(X, Y, rng)
+        """The training problem with its penalty, the solver, ``alpha`` resolved (a float or "bayes"),
+        and the first restart's start when choosing the width chose it too (else None)."""
+        problem, start = self._training_problem(X, Y, rng)
         solver = self._resolve_solver(problem)
         penalty = self._penalty(solver, X.shape[1])
         problem = replace(problem, alpha=0.0 if penalty == "bayes" else penalty)  # Bayes starts unpenalised
-        return problem, solver, penalty
+        return problem, solver, penalty, start
 
     def _training_problem(self, X, Y, rng):
         """Standardise, split off validation rows when asked, and package the objective."""
@@ -347,17 +360,35 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         else:
             self.x_scaler_, self.y_scaler_ = Scaler.identity(X.shape[1]), Scaler.identity(Y.shape[1])
         Xs, Ys = self.x_scaler_.transform(X), self.y_scaler_.transform(Y)
-        arch = _network.Architecture((X.shape[1], *self._hidden_sizes(X.shape[1]), Y.shape[1]), self.activation)
-        if not self.early_stopping:
-            return TrainingProblem(arch, Xs, Ys)
-        n_val = int(np.ceil(self.validation_fraction * len(Xs)))
-        if n_val < 1 or len(Xs) - n_val < 2:
-            raise ValueError(
-                f"early_stopping needs at least 2 training rows and 1 validation row; "
-                f"validation_fraction={self.validation_fraction} of {len(Xs)} rows leaves too few."
-            )
-        X_train, X_val, Y_train, Y_val = train_test_split(Xs, Ys, test_size=n_val, random_state=rng)
-        return TrainingProblem(arch, X_train, Y_train, X_val=X_val, Y_val=Y_val)
+        validation = {}
+        if self.early_stopping:
+            n_val = int(np.ceil(self.validation_fraction * len(Xs)))
+            if n_val < 1 or len(Xs) - n_val < 2:
+                raise ValueError(
+                    f"early_stopping needs at least 2 training rows and 1 validation row; "
+                    f"validation_fraction={self.validation_fraction} of {len(Xs)} rows leaves too few."
+                )
+            Xs, X_val, Ys, Y_val = train_test_split(Xs, Ys, test_size=n_val, random_state=rng)
+            validation = dict(X_val=X_val, Y_val=Y_val)
+        if self._selects_width(X.shape[1]):
+            selection_rng = np.random.default_rng(rng.randint(np.iinfo(np.int32).max))
+            arch, start = selected_hinge_network(Xs, Ys, AUTO_MAX_HINGES, self.activation, selection_rng, self.init_scale)
+        else:
+            sizes = (X.shape[1], *self._hidden_sizes(X.shape[1]), Y.shape[1])
+            arch, start = _network.Architecture(sizes, self.activation), None
+        return TrainingProblem(arch, Xs, Ys, **validation), start
+
+    def _selects_width(self, n_features):
+        """Whether the forward selection of hinges sets the width (see ``AUTO_MAX_HINGES``).
+
+        Not for ``loss="gaussian_nll"``: its variance head reads the means' hidden units, and the
+        few a smooth mean selects cannot draw a noise level of another shape (on noise growing
+        in ``|x|`` the log-variance missed by 0.33 RMS from the selected units, 0.1 from 30).
+        """
+        return (
+            self.hidden_layer_sizes == "auto" and n_features == 1 and self.init == "auto"
+            and self.activation in HINGE_ACTIVATIONS and self.loss == "squared_error"
+        )
 
     def _hidden_sizes(self, n_features):
         if self.hidden_layer_sizes == "auto":
@@ -416,11 +447,14 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
             return self.n_iter_no_change
         return EARLY_STOPPING_FAILURES if solver == "lm" else DEFAULT_N_ITER_NO_CHANGE
 
-    def _run_restarts(self, problem, solver, settings, seeds):
-        args = (problem, solver, settings, self.init, self.init_scale)
+    def _run_restarts(self, problem, solver, settings, seeds, start=None):
+        """One run per seed; the first from ``start`` when given, the others from ``init``."""
+        inits = [self.init if start is None or i else start for i in range(len(seeds))]
         if len(seeds) == 1:
-            return [_train_once(*args, seeds[0])]
-        return Parallel(n_jobs=self.n_jobs)(delayed(_train_once)(*args, seed) for seed in seeds)
+            return [_train_once(problem, solver, settings, inits[0], self.init_scale, seeds[0])]
+        return Parallel(n_jobs=self.n_jobs)(
+            delayed(_train_once)(problem, solver, settings, init, self.init_scale, seed) for init, seed in zip(inits, seeds)
+        )
 
     def _with_variance_head(self, problem, run, penalty):
         """The fitted means' network with a variance head fitted to their training residuals (see ``mlpfit._nll``)."""
