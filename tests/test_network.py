@@ -31,6 +31,19 @@ def test_gradient_check_uses_fitted_parameters():
     assert gradient_check(estimator, X, Y[:, 0]) < 1e-6
 
 
+def test_gradient_check_uses_the_fitted_width_the_selection_chose(monkeypatch):
+    import mlpfit._gradcheck as gradcheck
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-2, 2, size=(80, 1))
+    y = np.sin(3 * x[:, 0]) + 0.05 * rng.normal(size=80)
+    estimator = NeuralRegressor(random_state=0).fit(x, y)
+    assert estimator.architecture_.layer_sizes == (1, 10, 1)
+    estimator.set_params(random_state=1)  # whose selection keeps 9 hinges on these data
+    monkeypatch.setattr(gradcheck, "initialize", None)  # a fresh start would fail here
+    assert gradient_check(estimator, x, y) < 1e-5  # ReLU kinks near rows blur central differences a little
+
+
 def test_gradient_check_catches_a_wrong_gradient(monkeypatch):
     import mlpfit.solvers._base as base
 

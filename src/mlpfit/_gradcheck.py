@@ -1,5 +1,7 @@
 """Finite-difference check of the analytic gradient any configuration trains with."""
 
+from dataclasses import replace
+
 import numpy as np
 from sklearn.base import clone
 from sklearn.utils import check_random_state
@@ -36,7 +38,7 @@ def gradient_check(estimator, X, y, *, eps=1e-6):
     validate_params(probe.get_params(deep=False), probe._parameter_constraints)
     X, Y = probe._validate_training_data(X, y)
     problem, *_ = probe._training_setup(X, Y, check_random_state(probe.random_state))
-    theta = _parameters_to_check(estimator, problem)
+    problem, theta = _parameters_to_check(estimator, probe, problem)
     analytic = problem.loss_and_grad(theta)[1]
     numeric = np.empty_like(theta)
     for i in range(theta.size):
@@ -48,9 +50,20 @@ def gradient_check(estimator, X, y, *, eps=1e-6):
     return float(np.max(np.abs(analytic - numeric) / denominator))
 
 
-def _parameters_to_check(estimator, problem):
-    fitted = getattr(estimator, "coefs_", None)
-    if fitted is not None and estimator.architecture_ == problem.arch:
-        return estimator.theta_
+def _parameters_to_check(estimator, probe, problem):
+    """The problem with the fitted network and its weights when they fit it, else a fresh start.
+
+    A width the forward selection chose is the fitted one, whatever the probe's selection says.
+    """
+    if getattr(estimator, "coefs_", None) is not None:
+        fitted = estimator.architecture_
+        chosen_width = probe._selects_width(problem.X.shape[1]) and _outline(fitted) == _outline(problem.arch)
+        if fitted == problem.arch or chosen_width:
+            return replace(problem, arch=fitted), estimator.theta_
     rng = np.random.default_rng(check_random_state(estimator.random_state).randint(2**31 - 1))
-    return initialize(problem.arch, problem.X, problem.Y, estimator.init, rng, estimator.init_scale)
+    return problem, initialize(problem.arch, problem.X, problem.Y, estimator.init, rng, estimator.init_scale)
+
+
+def _outline(arch):
+    """An architecture but for its hidden widths."""
+    return arch.layer_sizes[0], arch.layer_sizes[-1], len(arch.layer_sizes), arch.activation
