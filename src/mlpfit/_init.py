@@ -19,8 +19,10 @@ data instead (:func:`greedy_hinges`), as the forward pass of MARS does (Friedman
 from candidate knots (stratified random quantiles, none among the outermost points) it
 adds, one at a time, the hinge that most reduces the residual sum of squares (orthogonal
 forward selection), keeps as many as generalised cross-validation supports, and solves
-the output layer by least squares. Units it does not keep start at stratified quantiles
-with zero output weight, free for the solver to use.
+the output layer by least squares. Where the width is given, units it does not keep start
+at stratified quantiles with zero output weight, free for the solver to use; where it is not
+(``hidden_layer_sizes="auto"``), the network has just the units kept
+(:func:`selected_hinge_network`).
 """
 
 import numpy as np
