@@ -120,7 +120,8 @@ def test_bayes_uses_few_effective_parameters_of_an_oversized_net():
 
 def test_bayes_with_several_inputs_rarely_settles_at_a_ramp_on_a_sharp_step():
     # Re-estimating at the random initial weights set penalties near 0.4 on 8 of these 20 seeds and
-    # drew a smooth ramp (RMSE about 0.27); from after the first step it does so on 3 (BAYES_START_STEPS).
+    # drew a smooth ramp (RMSE about 0.27); from after the first step on 3; from a fit better than
+    # the mean (BAYES_START_FIT) on 1.
     penalties, errors = [], []
     for seed in range(20):
         rng = np.random.default_rng(seed)
@@ -130,7 +131,7 @@ def test_bayes_with_several_inputs_rarely_settles_at_a_ramp_on_a_sharp_step():
         assert model.summary_.solver == "lm" and hasattr(model, "effective_params_")
         penalties.append(model.alpha_)
         errors.append(np.sqrt(np.mean((model.predict(X_new) - (X_new.sum(axis=1) > 0)) ** 2)))
-    assert np.sum(np.array(penalties) > 0.1) <= 4
+    assert np.sum(np.array(penalties) > 0.1) <= 2
     assert np.median(errors) < 0.1
 
 
