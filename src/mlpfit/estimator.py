@@ -48,9 +48,10 @@ one layer with as many units as the forward selection of hinges keeps, at most t
 smooth curve gets few units and a curve with local detail many, and no unit starts free to fit the
 noise. Measured (the ten univariate curves of ``benchmarks/defaults_sweep.py``, 10 seeds, median
 error against the truth, relative to the former 30 units whose unselected ones started free):
-Doppler 0.70, Bumps 0.67, Blocks 0.76, the step 0.78, the origin problem and the exponential 0.92,
-HeaviSine 0.98, the sawtooth 1.00, the sum of sines 1.04, sinc 1.11; geometric mean 0.875. A cap
-of 40 gave 0.923 (Doppler 0.86, Bumps 0.77)."""
+Bumps 0.67, Doppler 0.69, the step 0.72, Blocks 0.76, the origin problem and the exponential 0.92,
+HeaviSine 0.98, the sawtooth 0.99, the sum of sines 1.05, sinc 1.11; geometric mean 0.87. A cap of
+40 lost part of the gain (Doppler 0.86, Bumps 0.77); giving the solver 5 or 10 free units besides
+the selected ones helped sinc (0.91-0.93) but cost the step 1.38-1.39 times the error."""
 AUTO_UNITS_ONE_INPUT = 30
 """``hidden_layer_sizes="auto"`` with one input where the selection does not set the width (other
 activations, other ``init``): one layer of 30 units (91 weights). Measured (``benchmarks/defaults_sweep.py``,
@@ -59,10 +60,9 @@ a lower median error than 10 on seven (0.32 of it on Doppler, 0.39 on Blocks, 0.
 HeaviSine) and 1.06-1.21 times it on three (a sawtooth, an exponential, a step)."""
 AUTO_UNITS = 10
 """``hidden_layer_sizes="auto"`` with several inputs: one layer of 10 units. Each unit costs
-``n_features + 2`` weights there. In the same sweep (Friedman #1-#3, diabetes; 400-1000 rows), with
-Bayesian regularisation (``alpha="auto"``), 20 units had 0.84 of 10's error on Friedman #1 and
-1.00-1.02 times it on the other three, for 2.2-3.8 times the fit time; 30 units did no better.
-Without it (the fixed penalty) 20 and 30 units overfit: 1.14-1.58 times 10's error."""
+``n_features + 2`` weights there. In the same sweep (ten sets of 2-10 inputs, 200-2,000 rows), with
+Bayesian regularisation (``alpha="auto"``), 20 units had 0.92-1.40 times 10's error (geometric mean
+1.06) for 1.3-5.3 times the fit time, and 30 units 0.85-1.43 times it."""
 
 
 @dataclass
@@ -128,14 +128,16 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
     Parameters
     ----------
     hidden_layer_sizes : "auto", int or tuple of int, default="auto"
-        Units in each hidden layer. ``"auto"``: one layer of 30 units for one input, of 10 units
-        for several. Chosen by measurement on 14 data sets (``benchmarks/defaults_sweep.py``):
-        a curve of one variable needs many breakpoints, and 30 units cost only 91 weights, while
-        with several inputs every unit adds a weight per input and larger layers cost far more
-        time for little gain (see ``AUTO_UNITS``). The geometric mean over the 14 sets of the
-        median error relative to scikit-learn's 100-unit L-BFGS pipeline is 0.65 for this rule
-        (at 0.20 of that pipeline's fit time), 0.64 for 30 units everywhere (at 0.32) and 0.82
-        for 10 everywhere (LM).
+        Units in each hidden layer. ``"auto"``: one layer. With one input, hinge units and
+        ``init="auto"``, it has as many units as the forward selection of hinges keeps, at most
+        ``AUTO_MAX_HINGES`` (50): a smooth curve gets a few, a curve with local detail many. With
+        one input otherwise, and for ``loss="gaussian_nll"``, it has 30 units. With several
+        inputs it has 10, where every unit adds a weight per input and larger layers cost far more
+        time for little gain (see ``AUTO_UNITS``). Chosen by measurement on 20 data sets
+        (``benchmarks/defaults_sweep.py``). The geometric mean over them of the median error
+        relative to scikit-learn's 100-unit L-BFGS pipeline is 0.615 for this rule, at 0.18 of
+        that pipeline's fit time. It is 0.659 for 30 units everywhere (at 0.44) and 0.754 for 10
+        everywhere (at 0.14, LM).
     activation : {"relu", "leaky_relu", "tanh", "logistic", "softplus", "identity"}, default="relu"
         Hidden-layer activation; the output layer is linear.
     solver : {"auto", "lm", "lbfgs", "adam", "sgd"}, default="auto"
