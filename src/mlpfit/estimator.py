@@ -451,7 +451,9 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
 
     def _run_restarts(self, problem, solver, settings, seeds, start=None):
         """One run per seed; the first from ``start`` when given, the others from ``init``."""
-        inits = [self.init if start is None or i else start for i in range(len(seeds))]
+        inits = [self.init] * len(seeds)
+        if start is not None:
+            inits[0] = start
         if len(seeds) == 1:
             return [_train_once(problem, solver, settings, inits[0], self.init_scale, seeds[0])]
         return Parallel(n_jobs=self.n_jobs)(
