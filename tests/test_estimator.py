@@ -12,7 +12,7 @@ from sklearn.preprocessing import PolynomialFeatures
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from mlpfit import NeuralRegressor
-from mlpfit.estimator import AUTO_MAX_HINGES
+from mlpfit.estimator import AUTO_MAX_HINGES, AUTO_MIN_UNITS
 from mlpfit.datasets import make_origin, origin_truth
 
 
@@ -198,16 +198,17 @@ def test_auto_hidden_layer_is_wider_for_one_input():
 
 
 def test_auto_width_on_one_input_is_the_selected_hinges():
-    # hinge units from init="auto": as many as the forward selection keeps, so a line gets few
-    # and a wiggly curve many, up to AUTO_MAX_HINGES
+    # hinge units from init="auto": as many as the forward selection keeps, so a line gets the
+    # fewest (AUTO_MIN_UNITS) and a wiggly curve many, up to AUTO_MAX_HINGES
     x = np.linspace(0, 1, 400)[:, None]
+    wiggly = np.sin(40 * x) + 0.01 * np.cos(97 * x)
     line = NeuralRegressor(random_state=0).fit(x, 2 * x[:, 0])
-    wiggle = NeuralRegressor(random_state=0).fit(x, np.sin(40 * x[:, 0]) + 0.01 * np.cos(97 * x[:, 0]))
-    assert line.architecture_.layer_sizes[1] <= 3
+    wiggle = NeuralRegressor(random_state=0).fit(x, wiggly[:, 0])
+    assert line.architecture_.layer_sizes[1] == AUTO_MIN_UNITS
     assert 15 <= wiggle.architecture_.layer_sizes[1] <= AUTO_MAX_HINGES
     assert wiggle.score(x, np.sin(40 * x[:, 0])) > 0.99
     # every unit starts in use: the selection's own start, not free units at zero output weight
-    problem, _, _, start = NeuralRegressor(random_state=0)._training_setup(x, 2 * x, np.random.RandomState(0))
+    problem, _, _, start = NeuralRegressor(random_state=0)._training_setup(x, wiggly, np.random.RandomState(0))
     assert start is not None and np.all(problem.arch.unpack(start)[0][1] != 0)
 
 

@@ -160,21 +160,22 @@ def _greedy_network(arch, X, Y, rng, scale):
     return _hinge_network(arch, *_select(X, Y, arch.layer_sizes[1], ACTIVATIONS[arch.activation], rng), rng, scale)
 
 
-def selected_hinge_network(X, Y, max_units, activation, rng, init_scale=None):
+def selected_hinge_network(X, Y, max_units, activation, rng, init_scale=None, min_units=1):
     """A network on one input with as many hinge units as the forward selection keeps.
 
     The width is the selection's: it keeps a hinge only while generalised cross-validation
     says the data support it (``GREEDY_GCV_COST``), so a smooth curve gets few units and a
-    curve with local detail many, up to ``max_units``, and no unit starts free to fit the noise.
+    curve with local detail many, up to ``max_units``. No unit starts free to fit the noise,
+    but for those that make up ``min_units``.
 
     Returns
     -------
     arch : Architecture
-        One hidden layer of ``activation`` units (at least one).
+        One hidden layer of ``activation`` units.
     theta : ndarray of shape (arch.n_params,)
     """
     x, Y, knots, directions = _select(X, Y, max_units, ACTIVATIONS[activation], rng)
-    arch = Architecture((1, max(len(knots), 1), Y.shape[1]), activation)
+    arch = Architecture((1, max(len(knots), min_units, 1), Y.shape[1]), activation)
     return arch, _hinge_network(arch, x, Y, knots, directions, rng, 1.0 if init_scale is None else init_scale)
 
 

@@ -46,12 +46,19 @@ AUTO_MAX_HINGES = 50
 one layer with as many units as the forward selection of hinges keeps, at most this many
 (:func:`mlpfit._init.selected_hinge_network`, as the forward pass of MARS chooses its terms), so a
 smooth curve gets few units and a curve with local detail many, and no unit starts free to fit the
-noise. Measured (the ten univariate curves of ``benchmarks/defaults_sweep.py``, 10 seeds, median
+noise (but for those that make up ``AUTO_MIN_UNITS``). Measured (the ten univariate curves of ``benchmarks/defaults_sweep.py``, 10 seeds, median
 error against the truth, relative to the former 30 units whose unselected ones started free):
 Bumps 0.67, Doppler 0.69, the step 0.72, Blocks 0.76, the origin problem and the exponential 0.92,
 HeaviSine 0.98, the sawtooth 0.99, the sum of sines 1.05, sinc 1.11; geometric mean 0.87. A cap of
 40 lost part of the gain (Doppler 0.86, Bumps 0.77); giving the solver 5 or 10 free units besides
 the selected ones helped sinc (0.91-0.93) but cost the step 1.38-1.39 times the error."""
+AUTO_MIN_UNITS = 5
+"""The least width ``AUTO_MAX_HINGES``'s rule gives: where the selection keeps fewer hinges (noisy data
+whose shape it could not resolve), the rest start free. Measured (as above, and on the eight real
+curves of ``benchmarks/real_curves.py``, 3 x 10-fold CV): geometric means 0.99 of no floor on both,
+0.95-0.96 of the error on two iris curves where 1-5 hinges had been kept, 0.93 on the exponential, no
+set worse by more than 1%; a floor of 10 cost 1.12 times the error on the step and 1.40 on one real
+curve."""
 AUTO_UNITS_ONE_INPUT = 30
 """``hidden_layer_sizes="auto"`` with one input where the selection does not set the width (other
 activations, other ``init``): one layer of 30 units (91 weights). Measured (``benchmarks/defaults_sweep.py``,
@@ -129,8 +136,9 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
     ----------
     hidden_layer_sizes : "auto", int or tuple of int, default="auto"
         Units in each hidden layer. ``"auto"``: one layer. With one input, hinge units and
-        ``init="auto"``, it has as many units as the forward selection of hinges keeps, at most
-        ``AUTO_MAX_HINGES`` (50): a smooth curve gets a few, a curve with local detail many. With
+        ``init="auto"``, it has as many units as the forward selection of hinges keeps, 5 to 50
+        (``AUTO_MIN_UNITS``, ``AUTO_MAX_HINGES``): a smooth curve gets a few, a curve with local
+        detail many. With
         one input otherwise, and for ``loss="gaussian_nll"``, it has 30 units. With several
         inputs it has 10, where every unit adds a weight per input and larger layers cost far more
         time for little gain (see ``AUTO_UNITS``). Chosen by measurement on 20 data sets
@@ -374,7 +382,9 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
             validation = dict(X_val=X_val, Y_val=Y_val)
         if self._selects_width(X.shape[1]):
             selection_rng = np.random.default_rng(rng.randint(np.iinfo(np.int32).max))
-            arch, start = selected_hinge_network(Xs, Ys, AUTO_MAX_HINGES, self.activation, selection_rng, self.init_scale)
+            arch, start = selected_hinge_network(
+                Xs, Ys, AUTO_MAX_HINGES, self.activation, selection_rng, self.init_scale, AUTO_MIN_UNITS
+            )
         else:
             sizes = (X.shape[1], *self._hidden_sizes(X.shape[1]), Y.shape[1])
             arch, start = _network.Architecture(sizes, self.activation), None
