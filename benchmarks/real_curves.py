@@ -10,7 +10,7 @@ tables bundled with scikit-learn (no download), one input column predicting anot
 - diabetes (442 rows): BMI -> disease progression; s5 -> disease progression.
 
 Systems, side by side in one run, one BLAS thread: mlpfit defaults (on one input, as many units as
-the forward selection of hinges keeps); mlpfit with a fixed 30 units (the hinges the selection does not
+the forward selection of hinges keeps, at least 5); mlpfit with a fixed 30 units (the hinges the selection does not
 keep start free; the default before the width was selected); scikit-learn's MLPRegressor (lbfgs) in the
 scaled pipeline of ``benchmarks/accuracy.py``. Printed: CV RMSE per pair and system, and each system's
 error relative to the pipeline's, with the geometric mean over the pairs.
