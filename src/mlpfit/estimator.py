@@ -69,7 +69,7 @@ AUTO_UNITS = 10
 """``hidden_layer_sizes="auto"`` with several inputs: one layer of 10 units. Each unit costs
 ``n_features + 2`` weights there. In the same sweep (ten sets of 2-10 inputs, 200-2,000 rows), with
 Bayesian regularisation (``alpha="auto"``), 20 units had 0.92-1.40 times 10's error (geometric mean
-1.06) for 1.3-5.3 times the fit time, and 30 units 0.85-1.43 times it."""
+1.06) for 1.3-5.8 times the fit time, and 30 units 0.85-1.43 times it."""
 
 
 @dataclass
@@ -143,8 +143,8 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         inputs it has 10, where every unit adds a weight per input and larger layers cost far more
         time for little gain (see ``AUTO_UNITS``). Chosen by measurement on 20 data sets
         (``benchmarks/defaults_sweep.py``). The geometric mean over them of the median error
-        relative to scikit-learn's 100-unit L-BFGS pipeline is 0.615 for this rule, at 0.18 of
-        that pipeline's fit time. It is 0.659 for 30 units everywhere (at 0.44) and 0.754 for 10
+        relative to scikit-learn's 100-unit L-BFGS pipeline is 0.612 for this rule, at 0.19 of
+        that pipeline's fit time. It is 0.659 for 30 units everywhere (at 0.45) and 0.754 for 10
         everywhere (at 0.14, LM).
     activation : {"relu", "leaky_relu", "tanh", "logistic", "softplus", "identity"}, default="relu"
         Hidden-layer activation; the output layer is linear.
