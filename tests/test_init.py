@@ -5,7 +5,7 @@ import pytest
 
 from mlpfit import NeuralRegressor
 from mlpfit._activations import ACTIVATIONS
-from mlpfit._init import GREEDY_MAX_ROWS, greedy_hinges, initialize
+from mlpfit._init import GREEDY_MAX_ROWS, HINGE_ACTIVATIONS, greedy_hinges, initialize, mirror_slope
 from mlpfit._network import Architecture, predict
 from mlpfit.datasets import make_curve
 
@@ -23,6 +23,21 @@ def test_greedy_selection_finds_the_kinks_of_a_broken_line():
     assert set(directions) <= {-1.0, 1.0}
     for true_knot in (-1.0, 0.2, 1.1):
         assert np.min(np.abs(knots - true_knot)) < 0.1  # candidates are random quantiles, ~0.05 apart
+
+
+@pytest.mark.parametrize("name", sorted(HINGE_ACTIVATIONS))
+def test_every_hinge_is_its_mirror_image_plus_a_line(name):
+    # The selection stores only rising hinges and derives the falling ones from this identity.
+    z = np.linspace(-30, 30, 601)
+    activation = ACTIVATIONS[name]
+    np.testing.assert_allclose(activation.forward(-z), activation.forward(z) - mirror_slope(activation) * z, atol=1e-12)
+
+
+def test_greedy_selection_picks_falling_hinges_too():
+    # Only a hinge falling to the left of 0.5 fits this curve with one unit.
+    x = np.random.default_rng(4).uniform(-2, 2, 400)
+    knots, directions = greedy_hinges(x, np.maximum(0.5 - x, 0)[:, None], 5, RELU, np.random.default_rng(5))
+    assert directions[0] == -1.0 and abs(knots[0] - 0.5) < 0.1
 
 
 def test_greedy_selection_keeps_almost_nothing_of_pure_noise():

@@ -94,14 +94,17 @@ def greedy_hinges(x, Y, n_units, activation, rng):
     # Stratified levels leave no wide gap between candidates.
     levels = (np.arange(n_candidates) + rng.uniform(size=n_candidates)) / n_candidates
     knots = np.quantile(x, end + (1 - 2 * end) * levels)
-    shifts = x[:, None] - knots
-    dictionary = np.hstack([activation.forward(shifts), activation.forward(-shifts)])
-    dictionary -= dictionary.mean(axis=0)  # the output bias is free: select on centred columns
+    rising = activation.forward(x[:, None] - knots)
+    rising -= rising.mean(axis=0)  # the output bias is free: select on centred columns
+    # Candidates are the rising columns, then the falling ones. A falling hinge is the rising one minus a
+    # line (f(-z) = f(z) - k z for every hinge activation), so only the rising columns are stored.
+    line = mirror_slope(activation) * (x - x.mean())
     residual = Y - Y.mean(axis=0)
-    sq_norms = np.einsum("ij,ij->j", dictionary, dictionary)
+    rising_sq_norms = np.einsum("ij,ij->j", rising, rising)
+    sq_norms = np.r_[rising_sq_norms, rising_sq_norms - 2 * (line @ rising) + line @ line]
+    correlations = _with_falling(rising.T @ residual, line @ residual)
     negligible = 1e-10 * sq_norms.max()
-    correlations = dictionary.T @ residual
-    basis, chosen = [], []
+    basis, chosen = np.empty((n, n_units)), []
     best_count, best_gcv = 0, _gcv(np.sum(residual**2), n, 0)
     while len(chosen) < n_units and len(chosen) - best_count < GREEDY_PATIENCE:
         gain = np.sum(correlations**2, axis=1) / np.maximum(sq_norms, negligible)
@@ -110,12 +113,13 @@ def greedy_hinges(x, Y, n_units, activation, rng):
         best = int(np.argmax(gain))
         if not np.isfinite(gain[best]):
             break
-        direction = dictionary[:, best].copy()
-        for previous in basis:  # Gram-Schmidt, so each step measures only what is new
-            direction -= previous * (previous @ direction)
+        direction = rising[:, best % n_candidates] - (line if best >= n_candidates else 0.0)
+        earlier = basis[:, : len(chosen)]
+        for _ in range(2):  # Gram-Schmidt, twice to stay orthogonal, so each step measures only what is new
+            direction = direction - earlier @ (earlier.T @ direction)
         direction /= np.linalg.norm(direction)
-        basis.append(direction)
-        projections, coefficient = dictionary.T @ direction, direction @ residual
+        basis[:, len(chosen)] = direction
+        projections, coefficient = _with_falling(rising.T @ direction, line @ direction), direction @ residual
         sq_norms = sq_norms - projections**2
         residual = residual - np.outer(direction, coefficient)
         correlations = correlations - np.outer(projections, coefficient)
@@ -125,6 +129,16 @@ def greedy_hinges(x, Y, n_units, activation, rng):
             best_count, best_gcv = len(chosen), gcv
     chosen = np.array(chosen[:best_count], dtype=int)
     return np.r_[knots, knots][chosen], np.where(chosen < len(knots), 1.0, -1.0)
+
+
+def mirror_slope(activation):
+    """The ``k`` of ``f(-z) = f(z) - k z``, which holds for every hinge activation (1 for relu and softplus)."""
+    return float(activation.forward(np.ones(1))[0] - activation.forward(-np.ones(1))[0])
+
+
+def _with_falling(rising, line):
+    """Products of the rising candidate columns with a vector, then of the falling ones (rising minus the line)."""
+    return np.concatenate([rising, rising - line])
 
 
 def _gcv(rss, n_samples, n_hinges):
