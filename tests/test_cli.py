@@ -110,10 +110,10 @@ def test_model_options_map_to_estimator_parameters():
     fit_command.add_parser(parser.add_subparsers())
     args = parser.parse_args(["fit", "d.csv", "--x", "a", "--y", "b", "-o", "m.npz", "--hidden", "20,20",
                               "--activation", "tanh", "--no-standardize", "--early-stopping", "--seed", "3",
-                              "--restarts", "2", "--alpha", "0.5", "--quiet"])
+                              "--restarts", "2", "--averaged", "3", "--alpha", "0.5", "--quiet"])
     assert fit_command.model_params(args) == {
         "hidden_layer_sizes": (20, 20), "activation": "tanh", "standardize": False, "early_stopping": True,
-        "random_state": 3, "n_restarts": 2, "alpha": 0.5, "verbose": 0,
+        "random_state": 3, "n_restarts": 2, "n_averaged": 3, "alpha": 0.5, "verbose": 0,
     }
     parameters = mlpfit.NeuralRegressor().get_params()
     assert all(param in parameters for param, _ in fit_command.MODEL_OPTIONS.values())

@@ -108,6 +108,15 @@ def test_several_outputs_keep_their_shape(noise):
         assert model.noise_variances_.shape == (3, 2)
 
 
+def test_members_are_single_networks_unless_the_template_says_otherwise():
+    X, y, _ = _sine(200, 8)
+    model = EnsembleRegressor(NeuralRegressor(5, max_iter=20), n_estimators=2, random_state=0).fit(X, y)
+    assert [member.n_averaged_ for member in model.estimators_] == [1, 1]
+    template = NeuralRegressor(5, max_iter=20, n_averaged=2)
+    model = EnsembleRegressor(template, n_estimators=2, random_state=0).fit(X, y)
+    assert [member.n_averaged_ for member in model.estimators_] == [2, 2]
+
+
 def _predictions(**params):
     X, y, _ = _sine(300, 7)
     return _small(**params).fit(X, y).predict(X, return_std=True)

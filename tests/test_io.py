@@ -58,6 +58,7 @@ def test_round_trip_predicts_bit_identically(tmp_path, name):
     assert loaded.loss_curve_ == model.loss_curve_
     assert loaded.validation_loss_curve_ == model.validation_loss_curve_
     assert loaded.n_iter_ == model.n_iter_ and loaded.loss_ == model.loss_
+    assert loaded.n_averaged_ == model.n_averaged_
     for name in io.EVIDENCE_ATTRIBUTES:
         assert getattr(loaded, name, None) == getattr(model, name, None)
 
@@ -195,7 +196,7 @@ def lost_summary_field(arrays, metadata):
     [
         (set_version, r"format version 2 .*reads up to version 1. Upgrade mlpfit"),
         (drop_layer, r"no array 'coefs_/1'"),
-        (reshape_weights, r"array 'coefs_/0' has shape \(3, 5\) .*expected \(3, 6\)"),
+        (reshape_weights, r"array 'coefs_/0' has shape \(3, 11\) .*expected \(3, 12\)"),
         (integer_weights, r"array 'intercepts_/0' .*dtype int64"),
         (unknown_class, r"unknown model class 'os.system'"),
         (bad_parameter, r"activation must be one of"),

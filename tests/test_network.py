@@ -5,7 +5,7 @@ import pytest
 
 from mlpfit import NeuralRegressor, gradient_check
 from mlpfit._activations import ACTIVATIONS
-from mlpfit._network import Architecture, loss_and_grad, output_jacobian, residuals_and_jacobian
+from mlpfit._network import Architecture, average, loss_and_grad, output_jacobian, predict, residuals_and_jacobian
 
 
 def _data(n_features=2, n_outputs=1, n=40, seed=0):
@@ -37,7 +37,7 @@ def test_gradient_check_uses_the_fitted_width_the_selection_chose(monkeypatch):
     rng = np.random.default_rng(0)
     x = rng.uniform(-2, 2, size=(80, 1))
     y = np.sin(3 * x[:, 0]) + 0.05 * rng.normal(size=80)
-    estimator = NeuralRegressor(random_state=0).fit(x, y)
+    estimator = NeuralRegressor(n_averaged=1, random_state=0).fit(x, y)
     assert estimator.architecture_.layer_sizes == (1, 10, 1)
     estimator.set_params(random_state=1)  # whose selection keeps 9 hinges on these data
     monkeypatch.setattr(gradcheck, "initialize", None)  # a fresh start would fail here
@@ -121,3 +121,21 @@ def test_pack_and_unpack_are_inverse():
     assert [W.shape for W in coefs] == [(3, 4), (4, 2)]
     np.testing.assert_array_equal(arch.pack(coefs, intercepts), theta)
     assert arch.weight_mask.sum() == 3 * 4 + 4 * 2
+
+
+@pytest.mark.parametrize("hidden_widths", [[(4,), (7,)], [(3, 2), (5, 4), (2, 6)]])
+def test_averaged_network_predicts_the_mean_of_its_networks(hidden_widths):
+    X, _ = _data(n_features=2)
+    rng = np.random.default_rng(1)
+    arches = [Architecture((2, *widths, 2), "tanh") for widths in hidden_widths]
+    thetas = [rng.normal(size=arch.n_params) for arch in arches]
+    merged, theta = average(arches, thetas)
+    assert merged.layer_sizes == (2, *np.sum(hidden_widths, axis=0), 2)
+    expected = np.mean([predict(arch, t, X) for arch, t in zip(arches, thetas)], axis=0)
+    np.testing.assert_allclose(predict(merged, theta, X), expected, atol=1e-12)
+
+
+def test_average_refuses_networks_of_different_outlines():
+    arches = [Architecture((1, 3, 1), "relu"), Architecture((1, 3, 1), "tanh")]
+    with pytest.raises(ValueError, match="same inputs, outputs, depth and activation"):
+        average(arches, [np.zeros(arch.n_params) for arch in arches])

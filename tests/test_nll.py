@@ -74,7 +74,7 @@ def test_the_nll_model_keeps_the_squared_error_means_and_appends_the_head():
     means = NeuralRegressor(6, "tanh", random_state=0).fit(X, Y)
     model = NeuralRegressor(6, "tanh", loss="gaussian_nll", random_state=0).fit(X, Y)
     np.testing.assert_array_equal(model.predict(X), means.predict(X))
-    assert model.coefs_[-1].shape == (6, 4) and model.intercepts_[-1].shape == (4,)
+    assert model.coefs_[-1].shape == (12, 4) and model.intercepts_[-1].shape == (4,)  # two networks of 6 averaged
     assert gradient_check(model, X, Y) < 1e-6  # the means' objective, at the fitted weights
 
 

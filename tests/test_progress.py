@@ -51,7 +51,9 @@ def test_verbose_fit_advances_the_bar_per_iteration_with_both_losses(monkeypatch
             callbacks.append(self)
 
     monkeypatch.setattr(_progress, "ProgressCallback", Recorded)
-    model = NeuralRegressor(max_iter=25, early_stopping=True, n_iter_no_change=100, random_state=0, verbose=True)
+    model = NeuralRegressor(
+        max_iter=25, early_stopping=True, n_iter_no_change=100, n_averaged=1, random_state=0, verbose=True
+    )
     model.fit(X, y)
     (callback,) = callbacks
     assert callback.bar.n == len(model.loss_curve_) and callback.bar.total == 25

@@ -53,12 +53,13 @@ def gradient_check(estimator, X, y, *, eps=1e-6):
 def _parameters_to_check(estimator, probe, problem):
     """The problem with the fitted network and its weights when they fit it, else a fresh start.
 
-    A width the forward selection chose is the fitted one, whatever the probe's selection says.
+    The fitted widths are the fit's own where the forward selection chose them or several networks
+    were averaged side by side, whatever the probe's architecture says.
     """
     if getattr(estimator, "coefs_", None) is not None:
         fitted = estimator.architecture_
-        chosen_width = probe._selects_width(problem.X.shape[1]) and _outline(fitted) == _outline(problem.arch)
-        if fitted == problem.arch or chosen_width:
+        chose_widths = probe._selects_width(problem.X.shape[1]) or estimator.n_averaged_ > 1
+        if fitted == problem.arch or (chose_widths and _outline(fitted) == _outline(problem.arch)):
             return replace(problem, arch=fitted), estimator.theta_
     rng = np.random.default_rng(check_random_state(estimator.random_state).randint(2**31 - 1))
     return problem, initialize(problem.arch, problem.X, problem.Y, estimator.init, rng, estimator.init_scale)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-from scipy.linalg import LinAlgError, cho_factor, cho_solve
+from scipy.linalg import LinAlgError, block_diag, cho_factor, cho_solve
 
 from ._activations import ACTIVATIONS
 
@@ -66,6 +66,32 @@ class Architecture:
         for W, b in zip(coefs, intercepts):
             parts += [np.ravel(W), np.ravel(b)]
         return np.concatenate(parts).astype(np.float64)
+
+
+def average(arches, thetas):
+    """One network whose output is the mean of the given networks' outputs.
+
+    Their hidden units are put side by side: the first layer's weights side by side (the inputs
+    are shared), deeper layers' block-diagonally (no unit reads another network's units), and the
+    output layer's weights stacked and divided by their number, with the output biases averaged.
+    The networks must share inputs, outputs, depth and activation; widths may differ.
+    """
+    if len({(a.layer_sizes[0], a.layer_sizes[-1], len(a.layer_sizes), a.activation) for a in arches}) != 1:
+        raise ValueError("average needs networks of the same inputs, outputs, depth and activation.")
+    unpacked = [arch.unpack(theta) for arch, theta in zip(arches, thetas)]
+    coefs_by_network, intercepts_by_network = zip(*unpacked)
+    n_layers, count = len(arches[0].shapes), len(arches)
+    coefs, intercepts = [], []
+    for layer, (layer_coefs, layer_intercepts) in enumerate(zip(zip(*coefs_by_network), zip(*intercepts_by_network))):
+        if layer == n_layers - 1:
+            coefs.append(np.vstack(layer_coefs) / count)
+            intercepts.append(np.mean(layer_intercepts, axis=0))
+        else:
+            coefs.append(np.hstack(layer_coefs) if layer == 0 else block_diag(*layer_coefs))
+            intercepts.append(np.concatenate(layer_intercepts))
+    sizes = (arches[0].layer_sizes[0], *(W.shape[1] for W in coefs))
+    merged = Architecture(sizes, arches[0].activation)
+    return merged, merged.pack(coefs, intercepts)
 
 
 def forward(arch, theta, X):

@@ -180,6 +180,7 @@ def _encode_neural(model):
         "y_ndim": model._y_ndim,
         "loss_": model.loss_,
         "n_iter_": model.n_iter_,
+        "n_averaged_": model.n_averaged_,
         "summary_": asdict(model.summary_),
         **{name: getattr(model, name) for name in EVIDENCE_ATTRIBUTES if hasattr(model, name)},
     }
@@ -204,6 +205,7 @@ def _decode_neural(model, arrays, state):
         raise ValueError(f"y_ndim {model._y_ndim} does not fit {n_targets} target(s).")
     model.loss_ = float(_require(state, "loss_", (int, float)))
     model.n_iter_ = _require(state, "n_iter_", int)
+    model.n_averaged_ = _require(state, "n_averaged_", int) if "n_averaged_" in state else 1  # older files: one network
     model.loss_curve_ = _array(arrays, "loss_curve_", (None,)).tolist()
     curve = arrays.get("validation_loss_curve_")
     model.validation_loss_curve_ = None if curve is None else _array(arrays, "validation_loss_curve_", (None,)).tolist()

@@ -60,7 +60,8 @@ MODEL_OPTIONS = {
     "--max-iter": ("max_iter", {"type": int, "help": "iterations (L-BFGS) or epochs (Adam, SGD)"}),
     "--tol": ("tol", {"type": tolerance, "help": "loss improvement counted as progress, or 'auto'"}),
     "--restarts": ("n_restarts", {"type": int, "help": "independent initialisations; the best is kept"}),
-    "--jobs": ("n_jobs", {"type": int, "help": "restarts run in parallel"}),
+    "--averaged": ("n_averaged", {"type": int, "help": "networks trained independently whose mean is the model"}),
+    "--jobs": ("n_jobs", {"type": int, "help": "restarts and averaged networks run in parallel"}),
     "--seed": ("random_state", {"type": int, "help": "random seed, for a reproducible fit"}),
     "--init": ("init", {"choices": list(INIT_METHODS), "help": "weight initialisation"}),
     "--early-stopping": ("early_stopping", {"action": "store_true",
@@ -143,8 +144,9 @@ def _training_lines(report):
     for i, member in enumerate(members):
         summary = member.summary_
         prefix = f"member {i}: " if len(members) > 1 else ""
+        averaged = f", mean of {summary.n_averaged} networks" if summary.n_averaged > 1 else ""
         yield f"{prefix}solver: {summary.solver}, {summary.n_iter} iterations, " \
-              f"{len(summary.restart_losses)} restart(s), fit time {summary.fit_time:.3g} s"
+              f"{summary.n_restarts} restart(s){averaged}, fit time {summary.fit_time:.3g} s"
         yield f"{prefix}stopped: {summary.message}"
 
 

@@ -42,7 +42,7 @@ Networks 5(6); MacKay (1992), Neural Computation 4(3); Foresee & Hagan (1997), P
 """
 
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from functools import cache
 
 import numpy as np
@@ -117,6 +117,12 @@ class Evidence:
     def penalty(self):
         """The equivalent fixed L2 penalty ``alpha = alpha_w / beta`` of ``loss_and_grad``."""
         return self.weight_precision / self.noise_precision
+
+    @classmethod
+    def mean(cls, evidences):
+        """The mean of several networks' estimates, for the average of their fits: its ``effective_params``
+        is the trace of the mean of their (linearised) hat matrices."""
+        return cls(*np.mean([astuple(evidence) for evidence in evidences], axis=0).tolist())
 
 
 def _reestimate(jtj, sse, theta, mask, penalty, n_residuals):
