@@ -60,8 +60,10 @@ curves of ``benchmarks/real_curves.py``, 3 x 10-fold CV): geometric means 0.99 o
 set worse by more than 1%; a floor of 10 cost 1.12 times the error on the step and 1.40 on one real
 curve."""
 AUTO_AVERAGED = 2
-"""``n_averaged="auto"`` where the solver is Levenberg-Marquardt (small networks on small data, where a fit
-takes milliseconds); 1 with the other solvers, whose fits take far longer. Measured (median error against
+"""``n_averaged="auto"`` where the fits are cheap: the solver is Levenberg-Marquardt and its work
+``n_residuals * n_params**2`` is within the bound under which ``solver="auto"`` picks it
+(``AUTO_LM_MAX_WORK``; small networks on small data, fits of milliseconds). 1 elsewhere, where fits
+take far longer and larger data leave less variance to average away. Measured (median error against
 the truth, 10 seeds, relative to one network): two networks averaged scored a geometric mean of 0.955 on
 the ten univariate curves of ``benchmarks/defaults_sweep.py`` (Doppler 0.86, the step 0.91, origin 0.95,
 no curve worse), 0.92 on its ten sets of several inputs (Friedman #2 0.80, #1 0.88; the linear 10-D set
@@ -243,7 +245,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         side in one network (deeper layers block-diagonally) whose output layer averages theirs, so
         ``coefs_``, ``predict``, model files and diagnostics see one network. Averaging cuts the
         variance a single fit owes to its start, where restarts only pick one. ``"auto"``: 2 where
-        the solver is LM, else 1 (see ``AUTO_AVERAGED``).
+        the fits are cheap (LM on small data), else 1 (see ``AUTO_AVERAGED``).
     n_jobs : int or None, default=None
         Parallel restarts through joblib (any joblib backend, Dask included).
     random_state : None, int or RandomState, default=None
@@ -373,7 +375,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         X, Y = self._validate_training_data(X, y)
         rng = check_random_state(self.random_state)
         problem, solver, penalty, first_start = self._training_setup(X, Y, rng)
-        self.n_averaged_ = self._n_averaged(solver)
+        self.n_averaged_ = self._n_averaged(solver, problem)
         networks = [(problem, first_start), *(self._another_network(problem, rng) for _ in range(self.n_averaged_ - 1))]
         settings = self._solver_settings(problem.n_samples, solver, bayesian=penalty == "bayes")
         seeds = rng.randint(np.iinfo(np.int32).max, size=(self.n_averaged_, self.n_restarts))
@@ -451,10 +453,11 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         arch, start = self._selected_network(problem.X, problem.Y, rng)
         return replace(problem, arch=arch), start
 
-    def _n_averaged(self, solver):
+    def _n_averaged(self, solver, problem):
         if self.n_averaged != "auto":
             return self.n_averaged
-        return AUTO_AVERAGED if solver == "lm" else 1
+        cheap = problem.Y.size * problem.arch.n_params**2 <= AUTO_LM_MAX_WORK
+        return AUTO_AVERAGED if solver == "lm" and cheap else 1
 
     def _selects_width(self, n_features):
         """Whether the forward selection of hinges sets the width (see ``AUTO_MAX_HINGES``).
