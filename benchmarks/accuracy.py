@@ -11,7 +11,7 @@ Data sets (``mlpfit.datasets`` has the curves and their truth):
 - diabetes (sklearn.datasets.load_diabetes): RMSE on the held-out folds of a shuffled 10-fold CV.
 
 Systems, side by side in one run, each at its own defaults: mlpfit defaults; mlpfit solver="lm";
-mlpfit alpha="bayes" and n_restarts=3 (the measurements behind those defaults); scikit-learn's
+mlpfit alpha="bayes", n_restarts=3 and n_averaged=1 (the measurements behind those defaults); scikit-learn's
 MLPRegressor (solver "lbfgs" and "adam") inside StandardScaler + TransformedTargetRegressor; and for
 univariate data scipy's make_smoothing_spline (smoothing chosen by GCV). Every system runs with one
 BLAS thread (``--blas-threads``) so that timings on a shared machine measure the methods, not
@@ -74,6 +74,7 @@ def systems(seed, univariate):
         "mlpfit solver=lm": NeuralRegressor(solver="lm", random_state=seed),
         "mlpfit alpha=bayes": NeuralRegressor(alpha="bayes", random_state=seed),
         "mlpfit n_restarts=3": NeuralRegressor(n_restarts=3, random_state=seed),
+        "mlpfit n_averaged=1": NeuralRegressor(n_averaged=1, random_state=seed),
         "sklearn lbfgs pipeline": _sklearn_pipeline("lbfgs", seed),
         "sklearn adam pipeline": _sklearn_pipeline("adam", seed),
     }
@@ -171,7 +172,7 @@ def table(data_name, per_system):
 
 
 NEURAL = ("mlpfit defaults", "mlpfit solver=lm", "sklearn lbfgs pipeline", "sklearn adam pipeline")
-"""The neural systems the targets compare (the alpha and restart rows measure the defaults' choices)."""
+"""The neural systems the targets compare (the alpha, restart and averaging rows measure the defaults' choices)."""
 
 
 def summary(results):

@@ -210,6 +210,21 @@ def test_tampered_files_are_refused(saved, tmp_path, change, message):
         mlpfit.load(path)
 
 
+def test_files_from_before_averaging_load_as_one_network(tmp_path):
+    params, X, y = CONFIGURATIONS["relu 1-D"]
+    model = fitted({**params, "n_averaged": 1}, X, y)
+    mlpfit.save(model, tmp_path / "m.npz")
+
+    def as_older_mlpfit_wrote_it(arrays, metadata):
+        model_node = metadata["model"]
+        del model_node["params"]["n_averaged"], model_node["state"]["n_averaged_"]
+        del model_node["state"]["summary_"]["n_averaged"]
+
+    loaded = mlpfit.load(rewrite(tmp_path / "m.npz", tmp_path / "old.npz", as_older_mlpfit_wrote_it))
+    assert loaded.n_averaged_ == 1 and loaded.summary_ == model.summary_
+    assert np.array_equal(loaded.predict(X), model.predict(X))
+
+
 def test_metadata_that_is_not_json_is_refused(saved, tmp_path):
     with np.load(saved[1], allow_pickle=False) as archive:
         arrays = {key: archive[key] for key in archive.files}
