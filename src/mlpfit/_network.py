@@ -82,7 +82,8 @@ def average(arches, thetas):
     coefs_by_network, intercepts_by_network = zip(*unpacked)
     n_layers, count = len(arches[0].shapes), len(arches)
     coefs, intercepts = [], []
-    for layer, (layer_coefs, layer_intercepts) in enumerate(zip(zip(*coefs_by_network), zip(*intercepts_by_network))):
+    layers = zip(zip(*coefs_by_network), zip(*intercepts_by_network))
+    for layer, (layer_coefs, layer_intercepts) in enumerate(layers):
         if layer == n_layers - 1:
             coefs.append(np.vstack(layer_coefs) / count)
             intercepts.append(np.mean(layer_intercepts, axis=0))

@@ -2,8 +2,9 @@
 
 The estimator is a thin shell: it validates parameters and data, standardises,
 builds the network's :class:`~mlpfit._network.Architecture`, initialises, calls a
-solver from :data:`mlpfit.solvers.SOLVERS` (once per restart, through joblib), and
-keeps the best run with a readable summary.
+solver from :data:`mlpfit.solvers.SOLVERS` (once per restart of every network it
+averages, through joblib), keeps each network's best run, and merges them into one
+network with a readable summary.
 """
 
 import time
@@ -158,7 +159,8 @@ def _averaged(problems, runs):
     arch, theta = _network.average([problem.arch for problem in problems], [run.theta for run in runs])
     problem = replace(problems[0], arch=arch)
     evidence = None if runs[0].evidence is None else Evidence.mean([run.evidence for run in runs])
-    loss = _network.loss_and_grad(arch, theta, problem.X, problem.Y, problem.alpha if evidence is None else evidence.penalty)[0]
+    penalty = problem.alpha if evidence is None else evidence.penalty
+    loss = _network.loss_and_grad(arch, theta, problem.X, problem.Y, penalty)[0]
     stop_reason = next((run.stop_reason for run in runs if not run.converged), runs[0].stop_reason)
     return problem, replace(runs[0], theta=theta, loss=float(loss), stop_reason=stop_reason, evidence=evidence)
 
@@ -247,7 +249,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         variance a single fit owes to its start, where restarts only pick one. ``"auto"``: 2 where
         the fits are cheap (LM on small data), else 1 (see ``AUTO_AVERAGED``).
     n_jobs : int or None, default=None
-        Parallel restarts through joblib (any joblib backend, Dask included).
+        Parallel restarts and averaged networks through joblib (any joblib backend, Dask included).
     random_state : None, int or RandomState, default=None
     verbose : bool or int, default=False
         0 (False): silent. 1 (True): a progress bar (tqdm, the ``progress`` extra) on stderr
@@ -376,18 +378,21 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         problem, solver, penalty, first_start = self._training_setup(X, Y, rng)
         self.n_averaged_ = self._n_averaged(solver, problem)
-        networks = [(problem, first_start), *(self._another_network(problem, rng) for _ in range(self.n_averaged_ - 1))]
+        networks = [(problem, first_start)]
+        networks += [self._another_network(problem, rng) for _ in range(self.n_averaged_ - 1)]
         settings = self._solver_settings(problem.n_samples, solver, bayesian=penalty == "bayes")
         seeds = rng.randint(np.iinfo(np.int32).max, size=(self.n_averaged_, self.n_restarts))
         with progress(self.verbose, self.max_iter * seeds.size) as settings.on_iteration:
             runs = self._run_restarts(networks, solver, settings, seeds)
+        problems = [network_problem for network_problem, _ in networks]
         kept = [min(network_runs, key=lambda run: _run_score(run, problem.has_validation)) for network_runs in runs]
-        averaged, best = _averaged([network for network, _ in networks], kept)
+        averaged, best = _averaged(problems, kept)
         arch, theta = averaged.arch, best.theta
         if self.loss == "gaussian_nll":
-            effective = np.mean([self._effective_parameters(network, run, penalty) for (network, _), run in zip(networks, kept)])
+            effective = np.mean([self._effective_parameters(*pair, penalty) for pair in zip(problems, kept)])
             arch, theta = self._with_variance_head(averaged, best, effective)
-        self._store_result(arch, theta, best, [run for network_runs in runs for run in network_runs], solver, time.perf_counter() - start)
+        every_run = [run for network_runs in runs for run in network_runs]
+        self._store_result(arch, theta, best, every_run, solver, time.perf_counter() - start)
         self._store_evidence(best.evidence, penalty)
         warn_if_fit_failed(self, X, Y)
         return self
@@ -443,7 +448,9 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
     def _selected_network(self, X, Y, rng):
         """The architecture and start the forward selection of hinges gives (see ``AUTO_MAX_HINGES``)."""
         selection_rng = np.random.default_rng(rng.randint(np.iinfo(np.int32).max))
-        return selected_hinge_network(X, Y, AUTO_MAX_HINGES, self.activation, selection_rng, self.init_scale, AUTO_MIN_UNITS)
+        return selected_hinge_network(
+            X, Y, AUTO_MAX_HINGES, self.activation, selection_rng, self.init_scale, AUTO_MIN_UNITS
+        )
 
     def _another_network(self, problem, rng):
         """The training problem and start of one more network to average (see ``n_averaged``): its own
@@ -539,8 +546,9 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
             problem, init, seed = jobs[0]
             runs = [_train_once(problem, solver, settings, init, self.init_scale, seed)]
         else:
+            train = delayed(_train_once)
             runs = Parallel(n_jobs=self.n_jobs)(
-                delayed(_train_once)(problem, solver, settings, init, self.init_scale, seed) for problem, init, seed in jobs
+                train(problem, solver, settings, init, self.init_scale, seed) for problem, init, seed in jobs
             )
         per_network = seeds.shape[1]
         return [runs[i : i + per_network] for i in range(0, len(runs), per_network)]
