@@ -12,7 +12,8 @@ on 2,000 fresh points. Reference: scikit-learn's MLPRegressor (its defaults: 100
 in the scaled pipeline of ``benchmarks/accuracy.py``. LM is skipped above ``MAX_LM_PARAMS`` weights
 (tens of seconds per fit). One BLAS thread for every system.
 
-"mlpfit defaults" is NeuralRegressor() as it stands (solver "auto"). Printed: per data set the median error and fit time of every configuration, then a summary row per
+"mlpfit defaults" is NeuralRegressor() as it stands (solver "auto"; two networks averaged wherever LM
+runs), "mlpfit n_averaged=1" the same with one network. Printed: per data set the median error and fit time of every configuration, then a summary row per
 configuration: the geometric mean over data sets of (median error / the sklearn pipeline's), the
 geometric mean of (median fit time / the sklearn pipeline's), and on how many sets it has the lower
 median error.
@@ -40,7 +41,7 @@ REFERENCE = "sklearn lbfgs pipeline"
 
 def configurations():
     """Label -> keyword arguments of NeuralRegressor (random_state added per seed)."""
-    out = {"mlpfit defaults": {}}
+    out = {"mlpfit defaults": {}, "mlpfit n_averaged=1": dict(n_averaged=1)}
     for units in (10, 20, 30, 50):
         for tol in (1e-9, 1e-6, 1e-5):
             out[f"({units},) lm tol={tol:g}"] = dict(hidden_layer_sizes=(units,), solver="lm", tol=tol)

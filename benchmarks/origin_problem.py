@@ -3,9 +3,9 @@
 For each seed: 500 points, x = |N(0,1)| * 1000, y = sqrt(x) + N(0, 0.5^2); error is the RMSE against the
 noise-free sqrt on 2,000 fresh points. Systems, timed side by side in this one run:
 
-- mlpfit: NeuralRegressor() with defaults, on raw data (for this one input, as many hidden units as the
-  forward selection of hinges keeps: 7-11 here), and with the pipeline's 10 units (hidden_layer_sizes=(10,),
-  the other defaults kept);
+- mlpfit: NeuralRegressor() with defaults, on raw data (for this one input, the mean of two networks, each
+  with as many hidden units as its forward selection of hinges keeps: 7-11 here), and with the pipeline's
+  10 units (hidden_layer_sizes=(10,), the other defaults kept: two networks of 10 averaged);
 - sklearn pipeline: StandardScaler + MLPRegressor(hidden_layer_sizes=(10,), solver="lbfgs") inside
   TransformedTargetRegressor(StandardScaler) - the fix a practitioner writes by hand;
 - sklearn raw: the same MLPRegressor on raw data, as a new user would try it.

@@ -1,4 +1,4 @@
-"""Curves of one variable from real measurements: mlpfit's default width against a fixed 30 and scikit-learn.
+"""Curves of one variable from real measurements: mlpfit's defaults against one network, 30 units and sklearn.
 
 The synthetic curves of ``benchmarks/accuracy.py`` have a known truth; these do not, so the error is the
 cross-validated RMSE (5 repeats of shuffled 10-fold CV, mean over repeats). The pairs come from the
@@ -9,9 +9,10 @@ tables bundled with scikit-learn (no download), one input column predicting anot
 - breast cancer (569 rows): mean radius -> mean area; mean texture -> worst texture;
 - diabetes (442 rows): BMI -> disease progression; s5 -> disease progression.
 
-Systems, side by side in one run, one BLAS thread: mlpfit defaults (on one input, as many units as
-the forward selection of hinges keeps, at least 5); mlpfit with a fixed 30 units (the hinges the selection does not
-keep start free; the default before the width was selected); scikit-learn's MLPRegressor (lbfgs) in the
+Systems, side by side in one run, one BLAS thread: mlpfit defaults (the mean of two networks, each with as
+many units as its forward selection of hinges keeps, at least 5); the same with one network
+(n_averaged=1); mlpfit with a fixed 30 units (the hinges the selection does not keep start free; the
+default before the width was selected; two networks averaged); scikit-learn's MLPRegressor (lbfgs) in the
 scaled pipeline of ``benchmarks/accuracy.py``. Printed: CV RMSE per pair and system, and each system's
 error relative to the pipeline's, with the geometric mean over the pairs.
 
@@ -47,6 +48,7 @@ PAIRS = [
 """(loader, input column, output column or "target")."""
 SYSTEMS = {
     "mlpfit defaults": lambda seed: NeuralRegressor(random_state=seed),
+    "mlpfit one network": lambda seed: NeuralRegressor(n_averaged=1, random_state=seed),
     "mlpfit 30 units": lambda seed: NeuralRegressor(30, random_state=seed),
     "sklearn lbfgs pipeline": lambda seed: _sklearn_pipeline("lbfgs", seed),
 }

@@ -199,7 +199,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         multivariate sets Bayesian regularisation multiplied the fixed penalty's error by
         0.72-0.98 (diabetes 0.85, Friedman #1-#3 0.98, 0.72, 0.88), for 1.1-1.6 times the fit time.
         With one input it does not pay: on the seven curves of ``benchmarks/accuracy.py`` (20
-        seeds) it changed the median error by a factor 1.00-1.01 for 0.85-1.6 times the fit time.
+        seeds) it changed the median error by a factor 1.00-1.11 for 0.86-1.28 times the fit time.
         ``alpha_`` holds the penalty the fit used.
     loss : {"squared_error", "gaussian_nll"}, default="squared_error"
         ``"gaussian_nll"`` doubles the output layer so the network predicts a mean and a
@@ -237,10 +237,10 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
     batch_size : "auto" or int, default="auto"
         Minibatch rows for Adam and SGD; ``"auto"`` is the full batch up to 1024 rows, else 200.
     n_restarts : int, default=1
-        Independent initialisations; the best run is kept. Measured (``benchmarks/accuracy.py``,
-        9 data sets, 20 seeds): 3 restarts multiplied the median error by 0.93-1.04 (median 1.00)
-        for 2.5-3.7 times the fit time, so the default stays 1 (the origin problem is fitted within
-        0.40 in 100 of 100 seeds without restarts).
+        Independent initialisations of each network averaged; the best run is kept. Measured
+        (``benchmarks/accuracy.py``, 9 data sets, 20 seeds): 3 restarts multiplied the median error
+        by 0.95-1.05 (median 1.01) for 2.2-3.3 times the fit time, so the default stays 1 (the
+        origin problem is fitted within 0.40 in 100 of 100 seeds without restarts).
     n_averaged : "auto" or int, default="auto"
         Networks trained independently, each from its own start (with one input, its own selection
         of hinges) on all the training rows, whose mean is the model. Their hidden units sit side by
