@@ -65,11 +65,12 @@ AUTO_AVERAGED = 2
 ``n_residuals * n_params**2`` is within the bound under which ``solver="auto"`` picks it
 (``AUTO_LM_MAX_WORK``; small networks on small data, fits of milliseconds). 1 elsewhere, where fits
 take far longer and larger data leave less variance to average away. Measured (median error against
-the truth, 10 seeds, relative to one network): two networks averaged scored a geometric mean of 0.955 on
-the ten univariate curves of ``benchmarks/defaults_sweep.py`` (Doppler 0.86, the step 0.91, origin 0.95,
-no curve worse), 0.92 on its ten sets of several inputs (Friedman #2 0.80, #1 0.88; the linear 10-D set
-1.04) and 0.99 on the eight real curves of ``benchmarks/real_curves.py``; three scored 0.94, 0.90 and
-1.00, for half as much time again."""
+the truth, relative to one network): two networks averaged scored a geometric mean of 0.98 on the ten
+univariate curves of ``benchmarks/defaults_sweep.py`` (5 seeds; 0.94-1.03) and 0.93 on its ten sets of
+several inputs (0.83-1.00; Friedman #1 0.88), for 1.5-2.4 times the fit time; 0.87-1.00 on the nine sets
+of ``benchmarks/accuracy.py`` (20 seeds); 0.994 on the eight real curves of ``benchmarks/real_curves.py``.
+Three networks scored 0.994 of two's error on the ten curves (20 seeds) and 1.003 on the real curves, for
+half as much time again."""
 AUTO_UNITS_ONE_INPUT = 30
 """``hidden_layer_sizes="auto"`` with one input where the selection does not set the width (other
 activations, other ``init``): one layer of 30 units (91 weights). Measured (``benchmarks/defaults_sweep.py``,
@@ -174,14 +175,14 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         Units in each hidden layer. ``"auto"``: one layer. With one input, hinge units and
         ``init="auto"``, it has as many units as the forward selection of hinges keeps, 5 to 50
         (``AUTO_MIN_UNITS``, ``AUTO_MAX_HINGES``): a smooth curve gets a few, a curve with local
-        detail many. With
-        one input otherwise, and for ``loss="gaussian_nll"``, it has 30 units. With several
-        inputs it has 10, where every unit adds a weight per input and larger layers cost far more
-        time for little gain (see ``AUTO_UNITS``). Chosen by measurement on 20 data sets
-        (``benchmarks/defaults_sweep.py``). The geometric mean over them of the median error
-        relative to scikit-learn's 100-unit L-BFGS pipeline is 0.612 for this rule, at 0.19 of
-        that pipeline's fit time. It is 0.659 for 30 units everywhere (at 0.45) and 0.754 for 10
-        everywhere (at 0.14, LM).
+        detail many. With one input otherwise, and for ``loss="gaussian_nll"``, it has 30 units.
+        With several inputs it has 10, where every unit adds a weight per input and larger layers
+        cost far more time for little gain (see ``AUTO_UNITS``). The width is each network's (see
+        ``n_averaged``). Chosen by measurement on 20 data sets (``benchmarks/defaults_sweep.py``,
+        two networks averaged). The geometric mean over them of the median error relative to
+        scikit-learn's 100-unit L-BFGS pipeline is 0.585 for this rule, at 0.32 of that pipeline's
+        fit time. It is 0.630 for 30 units everywhere (at 0.94) and 0.719 for 10 everywhere (at
+        0.26, LM).
     activation : {"relu", "leaky_relu", "tanh", "logistic", "softplus", "identity"}, default="relu"
         Hidden-layer activation; the output layer is linear.
     solver : {"auto", "lm", "lbfgs", "adam", "sgd"}, default="auto"
