@@ -91,6 +91,14 @@ def test_averaged_networks_sit_side_by_side_in_one_network():
     assert model.loss_ == pytest.approx(loss_and_grad(model.architecture_, model.theta_, *standardized, 1e-3)[0])
 
 
+def test_averaged_networks_trained_in_processes_match_the_serial_fit():
+    X, y = make_origin(random_state=3)
+    serial = NeuralRegressor(n_averaged=2, n_restarts=2, random_state=0).fit(X, y)
+    parallel = NeuralRegressor(n_averaged=2, n_restarts=2, n_jobs=2, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(parallel.theta_, serial.theta_)
+    assert parallel.summary_.restart_losses == serial.summary_.restart_losses
+
+
 def test_averaged_bayesian_networks_report_their_mean_evidence():
     X = np.random.default_rng(1).uniform(-2, 2, size=(150, 2))
     y = np.sin(2 * X[:, 0]) + X[:, 1] ** 2 + 0.1 * np.random.default_rng(2).normal(size=150)
