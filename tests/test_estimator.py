@@ -11,9 +11,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import PolynomialFeatures
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from mlpfit import NeuralRegressor
+from mlpfit import NeuralRegressor, _init
 from mlpfit._network import loss_and_grad
-from mlpfit.estimator import AUTO_AVERAGED, AUTO_MAX_HINGES, AUTO_MIN_UNITS
+from mlpfit.estimator import AUTO_AVERAGED, AUTO_MAX_HINGES, AUTO_MIN_UNITS, AUTO_UNITS_ONE_INPUT
 from mlpfit.datasets import make_curve, make_origin, origin_truth
 
 
@@ -262,6 +262,27 @@ def test_auto_width_on_one_input_is_the_selected_hinges():
     # every unit starts in use: the selection's own start, not free units at zero output weight
     problem, _, _, start = NeuralRegressor(random_state=0)._training_setup(x, wiggly, np.random.RandomState(0))
     assert start is not None and np.all(problem.arch.unpack(start)[0][1] != 0)
+
+
+def test_free_units_on_a_smooth_curve_bring_the_fit_closer_to_the_truth(monkeypatch):
+    # sin on 100 noisy points: the selection keeps 5-6 hinges, the smoothness rule widens to 30
+    def errors():
+        out = []
+        for seed in range(6):
+            rng = np.random.default_rng(seed)
+            X = rng.uniform(0, 2 * np.pi, (100, 1))
+            model = NeuralRegressor(n_averaged=1, random_state=seed).fit(X, np.sin(X[:, 0]) + 0.1 * rng.normal(size=100))
+            grid = np.linspace(0, 2 * np.pi, 500)[:, None]
+            out.append(np.sqrt(np.mean((model.predict(grid) - np.sin(grid[:, 0])) ** 2)))
+            widths.append(model.architecture_.layer_sizes[1])
+        return np.mean(out)
+
+    widths = []
+    widened = errors()
+    monkeypatch.setattr(_init, "SMOOTH_GCV_RATIO", 0.0)
+    selected = errors()
+    assert widths[:6] == [AUTO_UNITS_ONE_INPUT] * 6 and max(widths[6:]) < 10
+    assert widened < 0.9 * selected
 
 
 @pytest.mark.parametrize("solver, tol", [("lm", 1e-5), ("lbfgs", 1e-9)])

@@ -5,7 +5,18 @@ import pytest
 
 from mlpfit import NeuralRegressor
 from mlpfit._activations import ACTIVATIONS
-from mlpfit._init import GREEDY_MAX_ROWS, HINGE_ACTIVATIONS, greedy_hinges, initialize, mirror_slope
+from mlpfit._init import (
+    GREEDY_MAX_ROWS,
+    HINGE_ACTIVATIONS,
+    SMOOTHER_KNOTS,
+    SMOOTHER_PENALTIES,
+    _gcv,
+    _smoother_gcv,
+    greedy_hinges,
+    initialize,
+    mirror_slope,
+    selected_hinge_network,
+)
 from mlpfit._network import Architecture, predict
 from mlpfit.datasets import make_curve
 
@@ -19,7 +30,7 @@ def _kinked(x):
 
 def test_greedy_selection_finds_the_kinks_of_a_broken_line():
     x = np.random.default_rng(0).uniform(-2, 2, 800)
-    knots, directions = greedy_hinges(x, _kinked(x)[:, None], 10, RELU, np.random.default_rng(1))
+    knots, directions, _ = greedy_hinges(x, _kinked(x)[:, None], 10, RELU, np.random.default_rng(1))
     assert set(directions) <= {-1.0, 1.0}
     for true_knot in (-1.0, 0.2, 1.1):
         assert np.min(np.abs(knots - true_knot)) < 0.1  # candidates are random quantiles, ~0.05 apart
@@ -36,15 +47,57 @@ def test_every_hinge_is_its_mirror_image_plus_a_line(name):
 def test_greedy_selection_picks_falling_hinges_too():
     # Only a hinge falling to the left of 0.5 fits this curve with one unit.
     x = np.random.default_rng(4).uniform(-2, 2, 400)
-    knots, directions = greedy_hinges(x, np.maximum(0.5 - x, 0)[:, None], 5, RELU, np.random.default_rng(5))
+    knots, directions, _ = greedy_hinges(x, np.maximum(0.5 - x, 0)[:, None], 5, RELU, np.random.default_rng(5))
     assert directions[0] == -1.0 and abs(knots[0] - 0.5) < 0.1
 
 
 def test_greedy_selection_keeps_almost_nothing_of_pure_noise():
     rng = np.random.default_rng(2)
     x = rng.uniform(-2, 2, 500)
-    knots, _ = greedy_hinges(x, rng.normal(size=(500, 1)), 30, RELU, np.random.default_rng(3))
+    knots, *_ = greedy_hinges(x, rng.normal(size=(500, 1)), 30, RELU, np.random.default_rng(3))
     assert len(knots) <= 2
+
+
+def test_greedy_gcv_is_that_of_least_squares_on_the_kept_hinges():
+    rng = np.random.default_rng(6)
+    x = rng.uniform(-2, 2, 300)
+    Y = np.column_stack([_kinked(x), np.sin(2 * x)]) + 0.1 * rng.normal(size=(300, 2))
+    knots, directions, gcv = greedy_hinges(x, Y, 20, RELU, np.random.default_rng(7))
+    columns = np.column_stack([np.maximum(directions * (x[:, None] - knots), 0), np.ones(300)])
+    rss = np.sum((Y - columns @ np.linalg.lstsq(columns, Y, rcond=None)[0]) ** 2)
+    np.testing.assert_allclose(gcv, _gcv(rss, 300, len(knots)), rtol=1e-9)
+
+
+def test_smoother_gcv_is_the_best_ridge_fit_on_its_grid():
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=120)
+    Y = np.column_stack([np.sin(3 * x), x**2]) + 0.2 * rng.normal(size=(120, 2))
+    knots = np.quantile(x, (np.arange(SMOOTHER_KNOTS) + 0.5) / SMOOTHER_KNOTS)
+    H = np.column_stack([np.maximum(x[:, None] - knots, 0), x])
+    H -= H.mean(axis=0)
+    Yc = Y - Y.mean(axis=0)
+    scores = []
+    for penalty in SMOOTHER_PENALTIES:  # the ridge solution and its hat matrix, solved directly
+        hat = H @ np.linalg.solve(H.T @ H + penalty * np.eye(H.shape[1]), H.T)
+        rss = np.sum((Yc - hat @ Yc) ** 2)
+        scores.append(rss / 120 / (1 - (1 + np.trace(hat)) / 120) ** 2)
+    np.testing.assert_allclose(_smoother_gcv(x, Y), min(scores), rtol=1e-8)
+
+
+def test_smooth_curves_get_free_units_and_curves_with_local_detail_do_not():
+    # Where a spline of many small bends beats the few selected hinges by GCV, the width is
+    # smooth_units (the rest free at quantiles); a broken line and an exact line keep the selection's.
+    rng = np.random.default_rng(9)
+    x = rng.uniform(-2, 2, (200, 1))
+    noise = 0.1 * rng.normal(size=(200, 1))
+
+    def width(Y):
+        arch, _ = selected_hinge_network(x, Y, 50, "relu", np.random.default_rng(0), min_units=5, smooth_units=30)
+        return arch.layer_sizes[1]
+
+    assert width(np.sin(2 * x) + noise) == 30
+    assert 3 <= width(_kinked(x) + 0.01 * noise) < 30
+    assert width(2 * x) == 5
 
 
 def test_greedy_start_already_fits_the_broken_line_and_differs_between_seeds():

@@ -35,11 +35,11 @@ def test_gradient_check_uses_the_fitted_width_the_selection_chose(monkeypatch):
     import mlpfit._gradcheck as gradcheck
 
     rng = np.random.default_rng(0)
-    x = rng.uniform(-2, 2, size=(80, 1))
-    y = np.sin(3 * x[:, 0]) + 0.05 * rng.normal(size=80)
+    x = rng.uniform(-2, 2, size=(100, 1))
+    y = np.mod(x[:, 0], 1.0) + 0.05 * rng.normal(size=100)  # a sawtooth: its teeth need selected hinges
     estimator = NeuralRegressor(n_averaged=1, random_state=0).fit(x, y)
-    assert estimator.architecture_.layer_sizes == (1, 10, 1)
-    estimator.set_params(random_state=1)  # whose selection keeps 9 hinges on these data
+    assert estimator.architecture_.layer_sizes == (1, 16, 1)
+    estimator.set_params(random_state=1)  # whose selection keeps 17 hinges on these data
     monkeypatch.setattr(gradcheck, "initialize", None)  # a fresh start would fail here
     assert gradient_check(estimator, x, y) < 1e-5  # ReLU kinks near rows blur central differences a little
 

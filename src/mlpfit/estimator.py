@@ -46,13 +46,15 @@ AUTO_MAX_HINGES = 50
 """``hidden_layer_sizes="auto"`` with one input, hinge units (ReLU family, softplus) and ``init="auto"``:
 one layer with as many units as the forward selection of hinges keeps, at most this many
 (:func:`mlpfit._init.selected_hinge_network`, as the forward pass of MARS chooses its terms), so a
-smooth curve gets few units and a curve with local detail many, and no unit starts free to fit the
-noise (but for those that make up ``AUTO_MIN_UNITS``). Measured (the ten univariate curves of ``benchmarks/defaults_sweep.py``, 10 seeds, median
-error against the truth, relative to the former 30 units whose unselected ones started free):
-Bumps 0.67, Doppler 0.69, the step 0.72, Blocks 0.76, the origin problem and the exponential 0.92,
-HeaviSine 0.98, the sawtooth 0.99, the sum of sines 1.05, sinc 1.11; geometric mean 0.87. A cap of
-40 lost part of the gain (Doppler 0.86, Bumps 0.77); giving the solver 5 or 10 free units besides
-the selected ones helped sinc (0.91-0.93) but cost the step 1.38-1.39 times the error."""
+gentle curve gets few units and a curve with local detail many, and no unit starts free to fit the
+noise (but for those that make up ``AUTO_MIN_UNITS``). Measured (the ten univariate curves of
+``benchmarks/defaults_sweep.py``, 10 seeds, median error against the truth, relative to the former 30
+units whose unselected ones started free): Bumps 0.67, Doppler 0.69, the step 0.72, Blocks 0.76, the
+origin problem and the exponential 0.92, HeaviSine 0.98, the sawtooth 0.99, the sum of sines 1.05, sinc
+1.11; geometric mean 0.87. A cap of 40 lost part of the gain (Doppler 0.86, Bumps 0.77); giving the
+solver 5 or 10 free units besides the selected ones helped sinc (0.91-0.93) but cost the step 1.38-1.39
+times the error. So free units are given only where the curve is smooth: there the width is
+``AUTO_UNITS_ONE_INPUT`` (see ``mlpfit._init.SMOOTH_GCV_RATIO``)."""
 AUTO_MIN_UNITS = 5
 """The least width ``AUTO_MAX_HINGES``'s rule gives: where the selection keeps fewer hinges (noisy data
 whose shape it could not resolve), the rest start free. Measured (as above, and on the eight real
@@ -73,7 +75,7 @@ Three networks scored 0.994 of two's error on the ten curves (20 seeds) and 1.00
 half as much time again."""
 AUTO_UNITS_ONE_INPUT = 30
 """``hidden_layer_sizes="auto"`` with one input where the selection does not set the width (other
-activations, other ``init``): one layer of 30 units (91 weights). Measured (``benchmarks/defaults_sweep.py``,
+activations, other ``init``), and where it finds the curve smooth: one layer of 30 units (91 weights). Measured (``benchmarks/defaults_sweep.py``,
 5 seeds, LM from selected hinges; results/defaults_sweep.txt): on ten univariate curves 30 units had
 a lower median error than 10 on seven (0.32 of it on Doppler, 0.39 on Blocks, 0.55 on Bumps, 0.56 on
 HeaviSine) and 1.06-1.21 times it on three (a sawtooth, an exponential, a step)."""
@@ -174,8 +176,9 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
     hidden_layer_sizes : "auto", int or tuple of int, default="auto"
         Units in each hidden layer. ``"auto"``: one layer. With one input, hinge units and
         ``init="auto"``, it has as many units as the forward selection of hinges keeps, 5 to 50
-        (``AUTO_MIN_UNITS``, ``AUTO_MAX_HINGES``): a smooth curve gets a few, a curve with local
-        detail many. With one input otherwise, and for ``loss="gaussian_nll"``, it has 30 units.
+        (``AUTO_MIN_UNITS``, ``AUTO_MAX_HINGES``): a gentle curve gets a few, a curve with local
+        detail many, and a smooth curve 30, the units beyond the selected ones free for the solver
+        (see ``mlpfit._init.SMOOTH_GCV_RATIO``). With one input otherwise, and for ``loss="gaussian_nll"``, it has 30 units.
         With several inputs it has 10, where every unit adds a weight per input and larger layers
         cost far more time for little gain (see ``AUTO_UNITS``). The width is each network's (see
         ``n_averaged``). Chosen by measurement on 20 data sets (``benchmarks/defaults_sweep.py``,
@@ -450,7 +453,8 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         """The architecture and start the forward selection of hinges gives (see ``AUTO_MAX_HINGES``)."""
         selection_rng = np.random.default_rng(rng.randint(np.iinfo(np.int32).max))
         return selected_hinge_network(
-            X, Y, AUTO_MAX_HINGES, self.activation, selection_rng, self.init_scale, AUTO_MIN_UNITS
+            X, Y, AUTO_MAX_HINGES, self.activation, selection_rng, self.init_scale, AUTO_MIN_UNITS,
+            AUTO_UNITS_ONE_INPUT,
         )
 
     def _another_network(self, problem, rng):
