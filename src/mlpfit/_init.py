@@ -178,11 +178,14 @@ def _smoother_gcv(x, Y):
     columns = np.column_stack([np.maximum(x[:, None] - knots, 0.0), x])
     columns -= columns.mean(axis=0)
     residual = Y - Y.mean(axis=0)
-    U, singular, _ = np.linalg.svd(columns, full_matrices=False)
-    coordinates = U.T @ residual
+    # The columns' principal coordinates from their Gram matrix: an SVD of the tall matrix costs 2-5x more.
+    eigenvalues, vectors = np.linalg.eigh(columns.T @ columns)
+    keep = eigenvalues > 1e-12 * eigenvalues[-1]
+    eigenvalues = eigenvalues[keep]
+    coordinates = vectors[:, keep].T @ (columns.T @ residual) / np.sqrt(eigenvalues)[:, None]
     projections = np.sum(coordinates**2, axis=1)
-    outside = np.sum((residual - U @ coordinates) ** 2)
-    shrink = singular**2 / (singular**2 + SMOOTHER_PENALTIES[:, None])
+    outside = max(np.sum(residual**2) - projections.sum(), 0.0)
+    shrink = eigenvalues / (eigenvalues + SMOOTHER_PENALTIES[:, None])
     rss = outside + ((1 - shrink) ** 2) @ projections
     n = len(x)
     return float(np.min(rss / n / np.maximum(1 - (1 + shrink.sum(axis=1)) / n, 1e-3) ** 2))
