@@ -326,8 +326,9 @@ def _dead_units(ev):
         "dead-units", [np.all(z <= 0, axis=0) for z in ev.hidden_layers()],
         f"are off (pre-activation <= 0) on every one of the {ev.n_samples} samples: they bend nothing there "
         "(a ReLU unit also adds and learns nothing)",
-        "Start breakpoints inside the data (init='auto' with standardize=True), lower a learning rate that "
-        "knocks units off, or use activation='leaky_relu'.",
+        "A few are harmless where the fit is good (the solver parks units it does not need). Many: start "
+        "breakpoints inside the data (init='auto' with standardize=True), lower a learning rate that knocks "
+        "units off, or use activation='leaky_relu'.",
     )
 
 
@@ -337,8 +338,9 @@ def _always_active_units(ev):
     return _unit_finding(
         "always-active-units", [np.all(z > 0, axis=0) for z in ev.hidden_layers()],
         f"are on for every one of the {ev.n_samples} samples, so each is linear on the data and none bends the fit",
-        "Start breakpoints inside the data (init='auto' with standardize=True); for your own network, "
-        "standardize the inputs and place each bias at b = -w * x0 for a data point x0.",
+        "A few are harmless where the fit is good (the solver parks units it does not need). Many: start "
+        "breakpoints inside the data (init='auto' with standardize=True); for your own network, standardize "
+        "the inputs and place each bias at b = -w * x0 for a data point x0.",
     )
 
 
