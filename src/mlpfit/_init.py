@@ -146,7 +146,12 @@ def _with_falling(rising, line):
 
 def _gcv(rss, n_samples, n_hinges):
     """Generalised cross-validation of a fit with ``n_hinges`` selected hinges (see ``GREEDY_GCV_COST``)."""
-    return rss / n_samples / max(1.0 - (1.0 + GREEDY_GCV_COST * n_hinges) / n_samples, 1e-3) ** 2
+    return _generalised_cv(rss, n_samples, 1.0 + GREEDY_GCV_COST * n_hinges)
+
+
+def _generalised_cv(rss, n_samples, dof):
+    """``RSS / n / (1 - dof / n)**2``, the denominator floored for fits that all but interpolate."""
+    return rss / n_samples / np.maximum(1.0 - dof / n_samples, 1e-3) ** 2
 
 
 SMOOTH_GCV_RATIO = 0.85
@@ -187,8 +192,7 @@ def _smoother_gcv(x, Y):
     outside = max(np.sum(residual**2) - projections.sum(), 0.0)
     shrink = eigenvalues / (eigenvalues + SMOOTHER_PENALTIES[:, None])
     rss = outside + ((1 - shrink) ** 2) @ projections
-    n = len(x)
-    return float(np.min(rss / n / np.maximum(1 - (1 + shrink.sum(axis=1)) / n, 1e-3) ** 2))
+    return float(np.min(_generalised_cv(rss, len(x), 1.0 + shrink.sum(axis=1))))
 
 
 def _select(X, Y, n_units, activation, rng):

@@ -75,10 +75,11 @@ Three networks scored 0.994 of two's error on the ten curves (20 seeds) and 1.00
 half as much time again."""
 AUTO_UNITS_ONE_INPUT = 30
 """``hidden_layer_sizes="auto"`` with one input where the selection does not set the width (other
-activations, other ``init``), and where it finds the curve smooth: one layer of 30 units (91 weights). Measured (``benchmarks/defaults_sweep.py``,
-5 seeds, LM from selected hinges; results/defaults_sweep.txt): on ten univariate curves 30 units had
-a lower median error than 10 on seven (0.32 of it on Doppler, 0.39 on Blocks, 0.55 on Bumps, 0.56 on
-HeaviSine) and 1.06-1.21 times it on three (a sawtooth, an exponential, a step)."""
+activations, other ``init``), and where it finds the curve smooth: one layer of 30 units (91 weights).
+Measured (``benchmarks/defaults_sweep.py``, 5 seeds, LM from selected hinges;
+results/defaults_sweep.txt): on ten univariate curves 30 units had a lower median error than 10 on seven
+(0.32 of it on Doppler, 0.39 on Blocks, 0.55 on Bumps, 0.56 on HeaviSine) and 1.06-1.21 times it on
+three (a sawtooth, an exponential, a step)."""
 AUTO_UNITS = 10
 """``hidden_layer_sizes="auto"`` with several inputs: one layer of 10 units. Each unit costs
 ``n_features + 2`` weights there. In the same sweep (ten sets of 2-10 inputs, 200-2,000 rows), with
@@ -178,7 +179,8 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         ``init="auto"``, it has as many units as the forward selection of hinges keeps, 5 to 50
         (``AUTO_MIN_UNITS``, ``AUTO_MAX_HINGES``): a gentle curve gets a few, a curve with local
         detail many, and a smooth curve 30, the units beyond the selected ones free for the solver
-        (see ``mlpfit._init.SMOOTH_GCV_RATIO``). With one input otherwise, and for ``loss="gaussian_nll"``, it has 30 units.
+        (see ``mlpfit._init.SMOOTH_GCV_RATIO``). With one input otherwise, and for
+        ``loss="gaussian_nll"``, it has 30 units.
         With several inputs it has 10, where every unit adds a weight per input and larger layers
         cost far more time for little gain (see ``AUTO_UNITS``). The width is each network's (see
         ``n_averaged``). Chosen by measurement on 20 data sets (``benchmarks/defaults_sweep.py``,
