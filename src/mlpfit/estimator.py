@@ -67,9 +67,9 @@ AUTO_AVERAGED = 2
 ``n_residuals * n_params**2`` is within the bound under which ``solver="auto"`` picks it
 (``AUTO_LM_MAX_WORK``; small networks on small data, fits of milliseconds). 1 elsewhere, where fits
 take far longer and larger data leave less variance to average away. Measured (median error against
-the truth, relative to one network): two networks averaged scored a geometric mean of 0.98 on the ten
+the truth, relative to one network): two networks averaged scored a geometric mean of 0.99 on the ten
 univariate curves of ``benchmarks/defaults_sweep.py`` (5 seeds; 0.94-1.03) and 0.93 on its ten sets of
-several inputs (0.83-1.00; Friedman #1 0.88), for 1.5-2.4 times the fit time; 0.87-1.00 on the nine sets
+several inputs (0.83-1.00; Friedman #1 0.88), for 1.3-2.2 times the fit time; 0.87-1.00 on the nine sets
 of ``benchmarks/accuracy.py`` (20 seeds); 0.994 on the eight real curves of ``benchmarks/real_curves.py``.
 Three networks scored 0.994 of two's error on the ten curves (20 seeds) and 1.003 on the real curves, for
 half as much time again."""
@@ -185,9 +185,9 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         cost far more time for little gain (see ``AUTO_UNITS``). The width is each network's (see
         ``n_averaged``). Chosen by measurement on 20 data sets (``benchmarks/defaults_sweep.py``,
         two networks averaged). The geometric mean over them of the median error relative to
-        scikit-learn's 100-unit L-BFGS pipeline is 0.585 for this rule, at 0.32 of that pipeline's
-        fit time. It is 0.630 for 30 units everywhere (at 0.94) and 0.719 for 10 everywhere (at
-        0.26, LM).
+        scikit-learn's 100-unit L-BFGS pipeline is 0.581 for this rule, at 0.36 of that pipeline's
+        fit time. It is 0.630 for 30 units everywhere (at 0.91) and 0.719 for 10 everywhere (at
+        0.27, LM).
     activation : {"relu", "leaky_relu", "tanh", "logistic", "softplus", "identity"}, default="relu"
         Hidden-layer activation; the output layer is linear.
     solver : {"auto", "lm", "lbfgs", "adam", "sgd"}, default="auto"
