@@ -266,22 +266,22 @@ def test_auto_width_on_one_input_is_the_selected_hinges():
 
 def test_free_units_on_a_smooth_curve_bring_the_fit_closer_to_the_truth(monkeypatch):
     # sin on 100 noisy points: the selection keeps 5-6 hinges, the smoothness rule widens to 30
-    def errors():
-        out = []
+    grid = np.linspace(0, 2 * np.pi, 500)[:, None]
+
+    def fits():
+        errors, widths = [], []
         for seed in range(6):
             rng = np.random.default_rng(seed)
             X = rng.uniform(0, 2 * np.pi, (100, 1))
             model = NeuralRegressor(n_averaged=1, random_state=seed).fit(X, np.sin(X[:, 0]) + 0.1 * rng.normal(size=100))
-            grid = np.linspace(0, 2 * np.pi, 500)[:, None]
-            out.append(np.sqrt(np.mean((model.predict(grid) - np.sin(grid[:, 0])) ** 2)))
+            errors.append(np.sqrt(np.mean((model.predict(grid) - np.sin(grid[:, 0])) ** 2)))
             widths.append(model.architecture_.layer_sizes[1])
-        return np.mean(out)
+        return np.mean(errors), widths
 
-    widths = []
-    widened = errors()
+    widened, wide = fits()
     monkeypatch.setattr(_init, "SMOOTH_GCV_RATIO", 0.0)
-    selected = errors()
-    assert widths[:6] == [AUTO_UNITS_ONE_INPUT] * 6 and max(widths[6:]) < 10
+    selected, narrow = fits()
+    assert wide == [AUTO_UNITS_ONE_INPUT] * 6 and max(narrow) < 10
     assert widened < 0.9 * selected
 
 
