@@ -5,6 +5,7 @@ import pytest
 
 from mlpfit import NeuralRegressor, gradient_check
 from mlpfit._activations import ACTIVATIONS
+from mlpfit import _network
 from mlpfit._network import Architecture, average, loss_and_grad, output_jacobian, predict, residuals_and_jacobian
 
 
@@ -139,3 +140,14 @@ def test_average_refuses_networks_of_different_outlines():
     arches = [Architecture((1, 3, 1), "relu"), Architecture((1, 3, 1), "tanh")]
     with pytest.raises(ValueError, match="same inputs, outputs, depth and activation"):
         average(arches, [np.zeros(arch.n_params) for arch in arches])
+
+
+def test_penalized_hessian_diagonal_and_effective_parameters_match_the_full_inverse():
+    rng = np.random.default_rng(0)
+    J = rng.normal(size=(40, 12))
+    jtj = J.T @ J
+    mask = np.arange(12) % 3 != 0
+    diagonal, ridge = _network.penalized_hessian_diagonal(jtj, 0.7, mask)
+    inverse = np.linalg.inv(jtj + np.diag(ridge))
+    np.testing.assert_allclose(diagonal, np.diag(inverse), rtol=1e-10)
+    assert _network.effective_parameters(diagonal, ridge) == pytest.approx(np.trace(jtj @ inverse), rel=1e-10)

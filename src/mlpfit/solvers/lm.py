@@ -127,9 +127,9 @@ class Evidence:
 
 def _reestimate(jtj, sse, theta, mask, penalty, n_residuals):
     """MacKay's Gauss-Newton update of the precisions at ``theta`` (see module notes)."""
-    inverse = _network.penalized_hessian_inverse(jtj, penalty, mask)
-    effective = _network.effective_parameters(jtj, inverse)
-    effective_weights = mask.sum() - penalty * np.trace(inverse[np.ix_(mask, mask)])
+    inverse_diagonal, ridge = _network.penalized_hessian_diagonal(jtj, penalty, mask)
+    effective = _network.effective_parameters(inverse_diagonal, ridge)
+    effective_weights = mask.sum() - penalty * inverse_diagonal[mask].sum()
     weights = theta[mask]
     tiny = np.finfo(float).tiny
     return Evidence(
