@@ -63,8 +63,8 @@ class SmoothingSpline:
         return self.spline_(X[:, 0])
 
 
-def _sklearn_pipeline(solver, seed):
-    mlp = MLPRegressor(solver=solver, random_state=seed)
+def _sklearn_pipeline(solver, seed, **mlp_params):
+    mlp = MLPRegressor(solver=solver, random_state=seed, **mlp_params)
     return TransformedTargetRegressor(regressor=make_pipeline(StandardScaler(), mlp), transformer=StandardScaler())
 
 

@@ -198,7 +198,7 @@ def test_members_start_apart_so_intervals_widen_away_from_the_data():
     x = rng.uniform(-3, 3, 800)
     y = np.sin(x) + 0.3 * rng.normal(size=x.size)
     model = EnsembleRegressor(random_state=0).fit(x[:, None], y)
-    assert {member.init for member in model.estimators_} == {"breakpoints"}
+    assert {member.plan_.init for member in model.estimators_} == {"breakpoints"}
     inside = model.predict(np.linspace(-3, 3, 200)[:, None], return_std=True)[1].mean()
     beyond = model.predict(np.linspace(4, 5, 200)[:, None], return_std=True)[1].mean()
     assert beyond > 1.3 * inside

@@ -13,7 +13,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from mlpfit import NeuralRegressor, _init
 from mlpfit._network import loss_and_grad
-from mlpfit.estimator import AUTO_AVERAGED, AUTO_MAX_HINGES, AUTO_MIN_UNITS, AUTO_UNITS_ONE_INPUT
+from mlpfit._init import selected_hinge_network
+from mlpfit._plan import AUTO_AVERAGED, AUTO_MAX_HINGES, AUTO_MIN_UNITS, AUTO_UNITS_ONE_INPUT
 from mlpfit.datasets import make_curve, make_origin, origin_truth
 
 
@@ -260,8 +261,12 @@ def test_auto_width_on_one_input_is_the_selected_hinges():
     assert 15 <= wiggle.architecture_.layer_sizes[1] <= AUTO_MAX_HINGES
     assert wiggle.score(x, np.sin(40 * x[:, 0])) > 0.99
     # every unit starts in use: the selection's own start, not free units at zero output weight
-    problem, _, _, start = NeuralRegressor(random_state=0)._training_setup(x, wiggly, np.random.RandomState(0))
-    assert start is not None and np.all(problem.arch.unpack(start)[0][1] != 0)
+    assert wiggle.plan_.selects_width and wiggle.plan_.init == "selection"
+    xs = (x - x.mean()) / x.std()
+    arch, start = selected_hinge_network(
+        xs, wiggly, AUTO_MAX_HINGES, "relu", np.random.default_rng(0), None, AUTO_MIN_UNITS, AUTO_UNITS_ONE_INPUT
+    )
+    assert arch.layer_sizes[1] < AUTO_UNITS_ONE_INPUT or np.all(arch.unpack(start)[0][1] != 0)
 
 
 def test_free_units_on_a_smooth_curve_bring_the_fit_closer_to_the_truth(monkeypatch):

@@ -4,10 +4,9 @@ import numpy as np
 import pytest
 
 from mlpfit import NeuralRegressor
-from mlpfit._activations import ACTIVATIONS
+from mlpfit._activations import ACTIVATIONS, HINGE_ACTIVATIONS
 from mlpfit._init import (
     GREEDY_MAX_ROWS,
-    HINGE_ACTIVATIONS,
     SMOOTHER_KNOTS,
     SMOOTHER_PENALTIES,
     _gcv,
@@ -104,7 +103,7 @@ def test_greedy_start_already_fits_the_broken_line_and_differs_between_seeds():
     x = np.random.default_rng(4).uniform(-2, 2, (400, 1))
     Y = _kinked(x)
     arch = Architecture((1, 8, 1), "relu")
-    starts = [initialize(arch, x, Y, "auto", np.random.default_rng(seed)) for seed in (0, 1)]
+    starts = [initialize(arch, x, Y, "selection", np.random.default_rng(seed)) for seed in (0, 1)]
     for theta in starts:
         assert np.sqrt(np.mean((predict(arch, theta, x) - Y) ** 2)) < 0.02
     assert not np.allclose(*starts)  # restarts and ensemble members start apart
@@ -115,7 +114,7 @@ def test_greedy_start_selects_on_a_subset_of_large_data():
     x = rng.uniform(-2, 2, (3 * GREEDY_MAX_ROWS, 1))
     Y = _kinked(x) + 0.01 * rng.normal(size=x.shape)
     arch = Architecture((1, 6, 1), "relu")
-    theta = initialize(arch, x, Y, "auto", np.random.default_rng(0))
+    theta = initialize(arch, x, Y, "selection", np.random.default_rng(0))
     assert np.sqrt(np.mean((predict(arch, theta, x) - Y) ** 2)) < 0.05
 
 
@@ -125,8 +124,8 @@ def test_other_networks_keep_the_breakpoint_start(layer_sizes, activation):
     rng = np.random.default_rng(6)
     X = rng.normal(size=(50, layer_sizes[0]))
     arch = Architecture(layer_sizes, activation)
-    with_y = initialize(arch, X, rng.normal(size=(50, 1)), "auto", np.random.default_rng(0))
-    other_y = initialize(arch, X, rng.normal(size=(50, 1)), "auto", np.random.default_rng(0))
+    with_y = initialize(arch, X, rng.normal(size=(50, 1)), "selection", np.random.default_rng(0))
+    other_y = initialize(arch, X, rng.normal(size=(50, 1)), "selection", np.random.default_rng(0))
     np.testing.assert_array_equal(with_y, other_y)
 
 

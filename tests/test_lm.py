@@ -13,9 +13,8 @@ from sklearn.metrics import r2_score
 
 from mlpfit import NeuralRegressor, gradient_check
 from mlpfit._network import Architecture, loss_and_grad, normal_equations, residuals_and_jacobian
-from mlpfit.estimator import AUTO_ALPHA
+from mlpfit._plan import AUTO_ALPHA
 from mlpfit.solvers import SOLVERS, SolverSettings, TrainingProblem
-from mlpfit.solvers._auto import AUTO_LBFGS_MAX_ROWS, AUTO_LM_MAX_PARAMS, choose_solver
 
 
 def _sine(n=200, noise=0.1, seed=0):
@@ -174,13 +173,3 @@ def test_bayes_with_a_first_order_solver_raises():
     X, y = _sine(30)
     with pytest.raises(ValueError, match="alpha='bayes' needs solver='lm' or 'auto'.*got solver='adam'"):
         NeuralRegressor(alpha="bayes", solver="adam").fit(X, y)
-
-
-def test_auto_chooses_by_problem_size_and_says_why(capsys):
-    assert choose_solver(500, 1, 31)[0] == "lm"
-    assert choose_solver(500, 1, AUTO_LM_MAX_PARAMS + 1)[0] == "lbfgs"
-    assert choose_solver(AUTO_LBFGS_MAX_ROWS + 1, 1, AUTO_LM_MAX_PARAMS + 1)[0] == "adam"
-    assert choose_solver(10**7, 1, 200)[0] != "lm"  # too many rows for J^T J each iteration
-    X, y = _sine(50)
-    NeuralRegressor((5,), max_iter=3, verbose=2, random_state=0).fit(X, y)
-    assert "solver='auto' chose 'lm'" in capsys.readouterr().out

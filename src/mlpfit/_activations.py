@@ -17,6 +17,7 @@ class Activation(NamedTuple):
     forward: Callable[[np.ndarray], np.ndarray]
     derivative: Callable[[np.ndarray, np.ndarray], np.ndarray]
     piecewise_linear: bool  # True for the ReLU family: units have a breakpoint -b/w
+    is_hinge: bool  # off on one side of a hyperplane (ReLU family, softplus): breakpoints can be placed
 
 
 def _relu(z):
@@ -68,13 +69,15 @@ def _identity_derivative(z, a):
 
 
 ACTIVATIONS = {
-    "relu": Activation(_relu, _relu_derivative, True),
-    "leaky_relu": Activation(_leaky_relu, _leaky_relu_derivative, True),
-    "tanh": Activation(_tanh, _tanh_derivative, False),
-    "logistic": Activation(_logistic, _logistic_derivative, False),
-    "softplus": Activation(_softplus, _softplus_derivative, False),
-    "identity": Activation(_identity, _identity_derivative, False),
+    "relu": Activation(_relu, _relu_derivative, True, True),
+    "leaky_relu": Activation(_leaky_relu, _leaky_relu_derivative, True, True),
+    "tanh": Activation(_tanh, _tanh_derivative, False, False),
+    "logistic": Activation(_logistic, _logistic_derivative, False, False),
+    "softplus": Activation(_softplus, _softplus_derivative, False, True),
+    "identity": Activation(_identity, _identity_derivative, False, False),
 }
-"""Name -> activation. ``piecewise_linear`` marks the units that have an exact kink."""
+"""Name -> activation. ``piecewise_linear`` marks the units that have an exact kink, ``is_hinge`` those
+whose breakpoints the data-aware initialisers place."""
 
 RELU_FAMILY = frozenset(name for name, act in ACTIVATIONS.items() if act.piecewise_linear)
+HINGE_ACTIVATIONS = frozenset(name for name, act in ACTIVATIONS.items() if act.is_hinge)

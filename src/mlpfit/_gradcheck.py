@@ -9,6 +9,7 @@ from sklearn.utils.validation import validate_data
 
 from ._init import initialize
 from ._params import validate_params
+from ._plan import make_plan
 
 
 def gradient_check(estimator, X, y, *, eps=1e-6):
@@ -37,8 +38,9 @@ def gradient_check(estimator, X, y, *, eps=1e-6):
     probe = clone(estimator)
     validate_params(probe.get_params(deep=False), probe._parameter_constraints)
     X, Y = probe._validate_training_data(X, y)
-    problem, *_ = probe._training_setup(X, Y, check_random_state(probe.random_state))
-    problem, theta = _parameters_to_check(estimator, probe, problem)
+    probe.plan_ = make_plan(probe.get_params(deep=False), *X.shape, Y.shape[1])
+    problem, _ = probe._training_problem(X, Y, check_random_state(probe.random_state))
+    problem, theta = _parameters_to_check(estimator, probe.plan_, problem)
     analytic = problem.loss_and_grad(theta)[1]
     numeric = np.empty_like(theta)
     for i in range(theta.size):
@@ -50,19 +52,20 @@ def gradient_check(estimator, X, y, *, eps=1e-6):
     return float(np.max(np.abs(analytic - numeric) / denominator))
 
 
-def _parameters_to_check(estimator, probe, problem):
+def _parameters_to_check(estimator, plan, problem):
     """The problem with the fitted network and its weights when they fit it, else a fresh start.
 
-    The fitted widths are the fit's own where the forward selection chose them or several networks
-    were averaged side by side, whatever the probe's architecture says.
+    The fitted widths are the fit's own where its plan let the forward selection choose them or
+    averaged several networks side by side, whatever ``plan``'s architecture says.
     """
     if getattr(estimator, "coefs_", None) is not None:
         fitted = estimator.architecture_
-        chose_widths = probe._selects_width(problem.X.shape[1]) or estimator.n_averaged_ > 1
+        fitted_plan = estimator.plan_ or plan  # files saved before plans: as this data's plan would say
+        chose_widths = fitted_plan.selects_width or estimator.n_averaged_ > 1
         if fitted == problem.arch or (chose_widths and _outline(fitted) == _outline(problem.arch)):
             return replace(problem, arch=fitted), estimator.theta_
     rng = np.random.default_rng(check_random_state(estimator.random_state).randint(2**31 - 1))
-    return problem, initialize(problem.arch, problem.X, problem.Y, estimator.init, rng, estimator.init_scale)
+    return problem, initialize(problem.arch, problem.X, problem.Y, plan.init, rng, estimator.init_scale)
 
 
 def _outline(arch):

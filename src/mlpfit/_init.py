@@ -28,11 +28,8 @@ smooth enough that many small bends fit it better than a few free knots
 
 import numpy as np
 
-from ._activations import ACTIVATIONS, RELU_FAMILY
+from ._activations import ACTIVATIONS
 from ._network import Architecture
-
-HINGE_ACTIVATIONS = RELU_FAMILY | {"softplus"}
-"""Activations whose units are off on one side of a hyperplane and so benefit from breakpoint placement."""
 
 
 def _he(fan_in, fan_out, rng, scale):
@@ -269,9 +266,10 @@ def _breakpoint_layer(X, fan_out, rng, scale):
 
 
 _WEIGHT_INITIALIZERS = {"he": _he, "glorot": _glorot, "normal": _normal}
-DATA_AWARE = ("auto", "breakpoints")
-"""Methods that place hinge units' breakpoints inside the data (``"auto"`` also selects them for one input)."""
-INIT_METHODS = (*DATA_AWARE, "he", "glorot", "normal")
+DATA_AWARE = ("selection", "breakpoints")
+"""Methods that place hinge units' breakpoints inside the data (``"selection"`` chooses them on one input)."""
+INIT_METHODS = ("auto", "breakpoints", "he", "glorot", "normal")
+"""``NeuralRegressor``'s ``init`` options; the fit plan resolves ``"auto"`` to ``"selection"`` or ``"breakpoints"``."""
 
 
 def initialize(arch, X, Y, method, rng, init_scale=None):
@@ -281,15 +279,15 @@ def initialize(arch, X, Y, method, rng, init_scale=None):
     ----------
     arch : Architecture
     X : ndarray of shape (n_samples, n_features)
-        Inputs as the network sees them; used only by ``"auto"`` and ``"breakpoints"``.
+        Inputs as the network sees them; used only by ``"selection"`` and ``"breakpoints"``.
     Y : ndarray of shape (n_samples, n_outputs)
-        Targets as the network sees them; used only by ``method="auto"`` for one input and one
+        Targets as the network sees them; used only by ``method="selection"`` for one input and one
         hidden layer of hinge units, whose knots it selects (see module notes).
-    method : {"auto", "breakpoints", "he", "glorot", "normal"}
+    method : {"selection", "breakpoints", "he", "glorot", "normal"}
         ``"breakpoints"`` places hinge units' breakpoints at random points inside the data
         (see module notes) and uses Glorot scaling for tanh, logistic and identity units;
-        ``"auto"`` does the same but selects the breakpoints from the data for one input and
-        one hidden layer of hinge units.
+        ``"selection"`` selects the breakpoints from the data where the network has one input
+        and one hidden layer of hinge units, and places them as ``"breakpoints"`` elsewhere.
     rng : numpy.random.Generator
     init_scale : float or None
         For ``"normal"``, the weights' standard deviation (default 0.01); for the
@@ -301,8 +299,8 @@ def initialize(arch, X, Y, method, rng, init_scale=None):
         scale = 0.01 if init_scale is None else init_scale
     else:
         scale = 1.0 if init_scale is None else init_scale
-    hinge = arch.activation in HINGE_ACTIVATIONS
-    if method == "auto" and hinge and arch.layer_sizes[0] == 1 and len(arch.layer_sizes) == 3:
+    hinge = ACTIVATIONS[arch.activation].is_hinge
+    if method == "selection" and hinge and arch.layer_sizes[0] == 1 and len(arch.layer_sizes) == 3:
         return _greedy_network(arch, X, Y, rng, scale)
     coefs, intercepts = [], []
     n_layers = len(arch.shapes)

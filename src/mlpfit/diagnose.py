@@ -30,9 +30,8 @@ import numpy as np
 from scipy.spatial import cKDTree
 from sklearn.utils import check_array
 
-from ._activations import ACTIVATIONS, RELU_FAMILY
+from ._activations import ACTIVATIONS, HINGE_ACTIVATIONS, RELU_FAMILY
 from ._fitted import as_fitted_network
-from ._init import HINGE_ACTIVATIONS
 from .solvers._base import CONVERGED_REASONS
 
 SEVERITIES = ("error", "warning", "info")

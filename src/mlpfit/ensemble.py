@@ -18,36 +18,25 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._params import Constant, InstanceOf, Interval, Options, Seed, validate_params
+from ._plan import make_plan
 from .estimator import NeuralRegressor
 
 MEMBER_LOSSES = {"heteroscedastic": "gaussian_nll", "homoscedastic": "squared_error"}
 """``noise`` -> the loss each member is trained on."""
-MEMBER_INIT = "breakpoints"
-"""What a member whose template says ``init="auto"`` starts from: random breakpoints inside the data.
-``"auto"``'s selected hinges make members agree, so the members' spread, the part of the interval that
-grows away from the data, vanishes. Measured (sin(x) + 0.3 noise on [-3, 3], n = 2000, 3 seeds): the 95%
-interval covered 0.752 on [4, 5] from selected hinges and 0.959 from random breakpoints; inside the
-data both covered 0.949 with a test NLL of 0.221."""
-MEMBER_AVERAGED = 1
-"""``n_averaged`` of a member whose template says ``"auto"``: one network. The ensemble averages its
-members itself, and averaging inside each would shrink the members' spread the intervals are built from,
-at twice the cost."""
-
-
 def _fit_member(template, X, y, seed, noise, holdout_fraction):
-    """Train one member; for homoscedastic noise on all rows but a held-out share, whose indices it returns.
+    """Train one member, by its plan as an ensemble member; for homoscedastic noise on all rows but a
+    held-out share, whose indices it returns.
 
     Module-level and free of estimator state so joblib can ship it to any backend.
     """
     member = clone(template).set_params(random_state=seed, loss=MEMBER_LOSSES[noise])
-    if member.init == "auto":
-        member.set_params(init=MEMBER_INIT)
-    if member.n_averaged == "auto":
-        member.set_params(n_averaged=MEMBER_AVERAGED)
-    if noise == "heteroscedastic":
-        return member.fit(X, y), None
-    fit_rows, held_rows = train_test_split(np.arange(len(X)), test_size=holdout_fraction, random_state=seed)
-    return member.fit(X[fit_rows], y[fit_rows]), held_rows
+    held_rows = None
+    if noise == "homoscedastic":
+        fit_rows, held_rows = train_test_split(np.arange(len(X)), test_size=holdout_fraction, random_state=seed)
+        X, y = X[fit_rows], y[fit_rows]
+    n_outputs = 1 if y.ndim == 1 else y.shape[1]
+    plan = make_plan(member.get_params(deep=False), *X.shape, n_outputs, ensemble_member=True)
+    return member.fit(X, y, plan=plan), held_rows
 
 
 def _noise_variances(members, held_rows, X, y):
@@ -76,9 +65,10 @@ class EnsembleRegressor(MultiOutputMixin, RegressorMixin, BaseEstimator):
     ----------
     estimator : NeuralRegressor or None, default=None
         The member template (None: ``NeuralRegressor()``). Its ``loss`` and
-        ``random_state`` are set per member, and ``init="auto"`` becomes ``"breakpoints"``
-        (``MEMBER_INIT``: members must start apart to disagree away from the data); every
-        other parameter is kept.
+        ``random_state`` are set per member; each member follows the fit plan of an ensemble
+        member (``make_plan(..., ensemble_member=True)``), where ``init="auto"`` starts from random
+        breakpoints (members must start apart to disagree away from the data) and
+        ``n_averaged="auto"`` is one network.
     n_estimators : int, default=5
         Number of members.
     noise : {"heteroscedastic", "homoscedastic"}, default="heteroscedastic"
@@ -153,6 +143,7 @@ class EnsembleRegressor(MultiOutputMixin, RegressorMixin, BaseEstimator):
             raise ValueError("EnsembleRegressor requires y to be passed, but the target y is None.")
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=np.float64, ensure_min_samples=2)
         template = NeuralRegressor() if self.estimator is None else self.estimator
+        validate_params(template.get_params(deep=False), NeuralRegressor._parameter_constraints)
         seeds = check_random_state(self.random_state).randint(np.iinfo(np.int32).max, size=self.n_estimators)
         fits = Parallel(n_jobs=self.n_jobs)(
             delayed(_fit_member)(template, X, y, seed, self.noise, self.holdout_fraction) for seed in seeds

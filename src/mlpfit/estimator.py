@@ -22,70 +22,15 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _network, _nll
 from ._activations import ACTIVATIONS
-from ._init import HINGE_ACTIVATIONS, INIT_METHODS, initialize, selected_hinge_network
+from ._init import INIT_METHODS, initialize, selected_hinge_network
 from ._params import Boolean, Constant, Interval, LayerSizes, Options, Seed, validate_params
 from ._progress import progress
 from ._scaling import Scaler
 from .diagnose import warn_if_fit_failed
 from .piecewise import piecewise_linear
+from ._plan import AUTO_MAX_HINGES, AUTO_MIN_UNITS, AUTO_UNITS_ONE_INPUT, LM_MAX_WORK, lm_work, make_plan
 from .solvers import SOLVERS, STOP_MESSAGES, SolverSettings, TrainingProblem
-from .solvers._auto import AUTO_LM_MAX_WORK, choose_solver
-from .solvers.lm import AUTO_TOL as LM_AUTO_TOL
-from .solvers.lm import EARLY_STOPPING_FAILURES, Evidence, evidence_at
-
-FULL_BATCH_MAX_ROWS = 1024
-"""``batch_size="auto"``: full batch up to this many rows, minibatches of ``AUTO_BATCH_SIZE`` above."""
-AUTO_BATCH_SIZE = 200
-DEFAULT_N_ITER_NO_CHANGE = 10
-"""``n_iter_no_change="auto"`` for every solver but LM (which uses MATLAB's max_fail, 6)."""
-AUTO_ALPHA = 1e-4
-"""``alpha="auto"`` wherever it does not choose Bayesian regularisation."""
-DEFAULT_TOL = 1e-9
-"""``tol="auto"`` for every solver but LM (which uses ``mlpfit.solvers.lm.AUTO_TOL``)."""
-AUTO_MAX_HINGES = 50
-"""``hidden_layer_sizes="auto"`` with one input, hinge units (ReLU family, softplus) and ``init="auto"``:
-one layer with as many units as the forward selection of hinges keeps, at most this many
-(:func:`mlpfit._init.selected_hinge_network`, as the forward pass of MARS chooses its terms), so a
-gentle curve gets few units and a curve with local detail many, and no unit starts free to fit the
-noise (but for those that make up ``AUTO_MIN_UNITS``). Measured (the ten univariate curves of
-``benchmarks/defaults_sweep.py``, 10 seeds, median error against the truth, relative to the former 30
-units whose unselected ones started free): Bumps 0.67, Doppler 0.69, the step 0.72, Blocks 0.76, the
-origin problem and the exponential 0.92, HeaviSine 0.98, the sawtooth 0.99, the sum of sines 1.05, sinc
-1.11; geometric mean 0.87. A cap of 40 lost part of the gain (Doppler 0.86, Bumps 0.77); giving the
-solver 5 or 10 free units besides the selected ones helped sinc (0.91-0.93) but cost the step 1.38-1.39
-times the error. So free units are given only where the curve is smooth: there the width is
-``AUTO_UNITS_ONE_INPUT`` (see ``mlpfit._init.SMOOTH_GCV_RATIO``)."""
-AUTO_MIN_UNITS = 5
-"""The least width ``AUTO_MAX_HINGES``'s rule gives: where the selection keeps fewer hinges (noisy data
-whose shape it could not resolve), the rest start free. Measured (as above, and on the eight real
-curves of ``benchmarks/real_curves.py``, 3 x 10-fold CV): geometric means 0.99 of no floor on both,
-0.95-0.96 of the error on two iris curves where 1-5 hinges had been kept, 0.93 on the exponential, no
-set worse by more than 1%; a floor of 10 cost 1.12 times the error on the step and 1.40 on one real
-curve."""
-AUTO_AVERAGED = 2
-"""``n_averaged="auto"`` where the fits are cheap: the solver is Levenberg-Marquardt and its work
-``n_residuals * n_params**2`` is within the bound under which ``solver="auto"`` picks it
-(``AUTO_LM_MAX_WORK``; small networks on small data, fits of milliseconds). 1 elsewhere, where fits
-take far longer and larger data leave less variance to average away. Measured (median error against
-the truth, relative to one network): two networks averaged scored a geometric mean of 0.99 on the ten
-univariate curves of ``benchmarks/defaults_sweep.py`` (5 seeds; 0.94-1.03) and 0.93 on its ten sets of
-several inputs (0.83-1.00; Friedman #1 0.88), for 1.3-2.2 times the fit time; 0.87-1.00 on the nine sets
-of ``benchmarks/accuracy.py`` (20 seeds); 0.994 on the eight real curves of ``benchmarks/real_curves.py``.
-Three networks scored 0.994 of two's error on the ten curves (20 seeds) and 1.003 on the real curves, for
-half as much time again."""
-AUTO_UNITS_ONE_INPUT = 30
-"""``hidden_layer_sizes="auto"`` with one input where the selection does not set the width (other
-activations, other ``init``), and where it finds the curve smooth: one layer of 30 units (91 weights).
-Measured (``benchmarks/defaults_sweep.py``, 5 seeds, LM from selected hinges;
-results/defaults_sweep.txt): on ten univariate curves 30 units had a lower median error than 10 on seven
-(0.32 of it on Doppler, 0.39 on Blocks, 0.55 on Bumps, 0.56 on HeaviSine) and 1.06-1.21 times it on
-three (a sawtooth, an exponential, a step)."""
-AUTO_UNITS = 10
-"""``hidden_layer_sizes="auto"`` with several inputs: one layer of 10 units. Each unit costs
-``n_features + 2`` weights there. In the same sweep (ten sets of 2-10 inputs, 200-2,000 rows), with
-Bayesian regularisation (``alpha="auto"``), 20 units had 0.92-1.40 times 10's error (geometric mean
-1.06) for 1.3-5.8 times the fit time, and 30 units 0.85-1.43 times it."""
-
+from .solvers.lm import Evidence, evidence_at
 
 @dataclass
 class FitSummary:
@@ -113,6 +58,8 @@ class FitSummary:
         Seconds spent in ``fit``.
     n_averaged : int
         Networks averaged (see ``NeuralRegressor``'s ``n_averaged``).
+    plan : str
+        The fit plan in one line (``FitPlan.brief``; the whole plan is ``plan_``).
     """
 
     success: bool
@@ -124,6 +71,7 @@ class FitSummary:
     restart_losses: list
     fit_time: float
     n_averaged: int = 1
+    plan: str = ""
 
     @property
     def n_restarts(self):
@@ -135,6 +83,7 @@ class FitSummary:
         return (
             f"{self.message} solver={self.solver}, iterations={self.n_iter}, loss={self.loss:.6g}, "
             f"restarts={self.n_restarts}{averaged}, time={self.fit_time:.3g}s"
+            + (f"; plan: {self.plan}" if self.plan else "")
         )
 
 
@@ -193,7 +142,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
     solver : {"auto", "lm", "lbfgs", "adam", "sgd"}, default="auto"
         ``"lm"`` is Levenberg-Marquardt (see ``mlpfit.solvers.lm``). ``"auto"`` picks LM while
         the network and ``n * P**2`` are small enough, else L-BFGS, else Adam for large data
-        (measured thresholds in ``mlpfit.solvers._auto``; ``verbose=2`` prints the choice).
+        (thresholds in ``mlpfit._plan``; ``verbose=2`` prints the plan).
     alpha : "auto", float or "bayes", default="auto"
         L2 penalty on the weights (not biases), applied on the standardised scale.
         ``"bayes"``: Bayesian regularisation (MacKay; Foresee & Hagan) learns the penalty
@@ -281,6 +230,9 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
     n_features_in_ : int
     n_outputs_ : int
     summary_ : FitSummary
+    plan_ : FitPlan
+        What the fit did, every ``"auto"`` resolved with its reason (:func:`mlpfit.make_plan`);
+        ``print(model.plan_)`` shows it. None for a model loaded from a file saved before plans.
     alpha_ : float
         The penalty the fit used: ``alpha`` itself, ``AUTO_ALPHA``, or with Bayesian
         regularisation the learned ``weight_precision_ / noise_precision_`` (refitting one network
@@ -376,30 +328,37 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
 
     # --- fitting -------------------------------------------------------------------
 
-    def fit(self, X, y):
-        """Fit the network to ``X`` (n_samples, n_features) and ``y`` (n_samples,) or (n_samples, n_outputs)."""
+    def fit(self, X, y, *, plan=None):
+        """Fit the network to ``X`` (n_samples, n_features) and ``y`` (n_samples,) or (n_samples, n_outputs).
+
+        ``plan``: a :class:`~mlpfit.FitPlan` to execute instead of the one :func:`~mlpfit.make_plan`
+        makes from the parameters (an ensemble passes its members' plans this way).
+        """
         start = time.perf_counter()
         validate_params(self.get_params(deep=False), self._parameter_constraints)
         X, Y = self._validate_training_data(X, y)
+        self.plan_ = plan or make_plan(self.get_params(deep=False), *X.shape, Y.shape[1])
+        if self.verbose >= 2:
+            print(self.plan_)
         rng = check_random_state(self.random_state)
-        problem, solver, penalty, first_start = self._training_setup(X, Y, rng)
-        self.n_averaged_ = self._n_averaged(solver, problem)
+        problem, first_start = self._training_problem(X, Y, rng)
+        self.n_averaged_ = self.plan_.n_averaged
         networks = [(problem, first_start)]
         networks += [self._another_network(problem, rng) for _ in range(self.n_averaged_ - 1)]
-        settings = self._solver_settings(problem.n_samples, solver, bayesian=penalty == "bayes")
+        settings = self._solver_settings()
         seeds = rng.randint(np.iinfo(np.int32).max, size=(self.n_averaged_, self.n_restarts))
         with progress(self.verbose, self.max_iter * seeds.size) as settings.on_iteration:
-            runs = self._run_restarts(networks, solver, settings, seeds)
+            runs = self._run_restarts(networks, settings, seeds)
         problems = [network_problem for network_problem, _ in networks]
         kept = [min(network_runs, key=lambda run: _run_score(run, problem.has_validation)) for network_runs in runs]
         averaged, best = _averaged(problems, kept)
         arch, theta = averaged.arch, best.theta
         if self.loss == "gaussian_nll":
-            effective = np.mean([self._effective_parameters(*pair, penalty) for pair in zip(problems, kept)])
+            effective = np.mean([self._effective_parameters(*pair) for pair in zip(problems, kept)])
             arch, theta = self._with_variance_head(averaged, best, effective)
         every_run = [run for network_runs in runs for run in network_runs]
-        self._store_result(arch, theta, best, every_run, solver, time.perf_counter() - start)
-        self._store_evidence(best.evidence, penalty)
+        self._store_result(arch, theta, best, every_run, time.perf_counter() - start)
+        self._store_evidence(best.evidence)
         warn_if_fit_failed(self, X, Y)
         return self
 
@@ -418,41 +377,29 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         self.n_outputs_ = Y.shape[1]
         return X, Y
 
-    def _training_setup(self, X, Y, rng):
-        """The training problem with its penalty, the solver, ``alpha`` resolved (a float or "bayes"),
-        and the first restart's start when choosing the width chose it too (else None)."""
-        problem, start = self._training_problem(X, Y, rng)
-        solver = self._resolve_solver(problem)
-        penalty = self._penalty(solver, X.shape[1])
-        problem = replace(problem, alpha=0.0 if penalty == "bayes" else penalty)  # Bayes starts unpenalised
-        return problem, solver, penalty, start
-
     def _training_problem(self, X, Y, rng):
-        """Standardise, split off validation rows when asked, and package the objective."""
+        """Standardise, split off validation rows when the plan says so, and package the objective
+        (unpenalised under Bayesian regularisation, which starts from no penalty); also the first
+        network's start where the selection of hinges chose its width (else None)."""
+        plan = self.plan_
         if self.standardize:
             self.x_scaler_, self.y_scaler_ = Scaler.fit(X), Scaler.fit(Y)
         else:
             self.x_scaler_, self.y_scaler_ = Scaler.identity(X.shape[1]), Scaler.identity(Y.shape[1])
         Xs, Ys = self.x_scaler_.transform(X), self.y_scaler_.transform(Y)
         validation = {}
-        if self.early_stopping:
-            n_val = int(np.ceil(self.validation_fraction * len(Xs)))
-            if n_val < 1 or len(Xs) - n_val < 2:
-                raise ValueError(
-                    f"early_stopping needs at least 2 training rows and 1 validation row; "
-                    f"validation_fraction={self.validation_fraction} of {len(Xs)} rows leaves too few."
-                )
-            Xs, X_val, Ys, Y_val = train_test_split(Xs, Ys, test_size=n_val, random_state=rng)
+        if plan.early_stopping:
+            Xs, X_val, Ys, Y_val = train_test_split(Xs, Ys, train_size=plan.n_training_rows, random_state=rng)
             validation = dict(X_val=X_val, Y_val=Y_val)
-        if self._selects_width(X.shape[1]):
+        alpha = 0.0 if plan.alpha == "bayes" else plan.alpha
+        if plan.selects_width:
             arch, start = self._selected_network(Xs, Ys, rng)
         else:
-            sizes = (X.shape[1], *self._hidden_sizes(X.shape[1]), Y.shape[1])
-            arch, start = _network.Architecture(sizes, self.activation), None
-        return TrainingProblem(arch, Xs, Ys, **validation), start
+            arch, start = _network.Architecture((X.shape[1], *plan.hidden_layer_sizes, Y.shape[1]), self.activation), None
+        return TrainingProblem(arch, Xs, Ys, alpha=alpha, **validation), start
 
     def _selected_network(self, X, Y, rng):
-        """The architecture and start the forward selection of hinges gives (see ``AUTO_MAX_HINGES``)."""
+        """The architecture and start the forward selection of hinges gives (see ``mlpfit._plan.AUTO_MAX_HINGES``)."""
         selection_rng = np.random.default_rng(rng.randint(np.iinfo(np.int32).max))
         return selected_hinge_network(
             X, Y, AUTO_MAX_HINGES, self.activation, selection_rng, self.init_scale, AUTO_MIN_UNITS,
@@ -462,92 +409,30 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
     def _another_network(self, problem, rng):
         """The training problem and start of one more network to average (see ``n_averaged``): its own
         selection of hinges where the selection sets the width, else the same architecture and ``init``."""
-        if not self._selects_width(problem.X.shape[1]):
+        if not self.plan_.selects_width:
             return problem, None
         arch, start = self._selected_network(problem.X, problem.Y, rng)
         return replace(problem, arch=arch), start
 
-    def _n_averaged(self, solver, problem):
-        if self.n_averaged != "auto":
-            return self.n_averaged
-        cheap = problem.Y.size * problem.arch.n_params**2 <= AUTO_LM_MAX_WORK
-        return AUTO_AVERAGED if solver == "lm" and cheap else 1
-
-    def _selects_width(self, n_features):
-        """Whether the forward selection of hinges sets the width (see ``AUTO_MAX_HINGES``).
-
-        Not for ``loss="gaussian_nll"``: its variance head reads the means' hidden units, and the
-        few a smooth mean selects cannot draw a noise level of another shape (on noise growing
-        in ``|x|`` the log-variance missed by 0.33 RMS from the selected units, 0.1 from 30).
-        """
-        return (
-            self.hidden_layer_sizes == "auto" and n_features == 1 and self.init == "auto"
-            and self.activation in HINGE_ACTIVATIONS and self.loss == "squared_error"
-        )
-
-    def _hidden_sizes(self, n_features):
-        if self.hidden_layer_sizes == "auto":
-            return (AUTO_UNITS_ONE_INPUT if n_features == 1 else AUTO_UNITS,)
-        if isinstance(self.hidden_layer_sizes, Integral):
-            return (int(self.hidden_layer_sizes),)
-        return tuple(map(int, self.hidden_layer_sizes))
-
-    def _resolve_solver(self, problem):
-        bayes = self.alpha == "bayes"
-        if self.solver == "auto" and bayes:
-            return "lm"
-        if self.solver == "auto":
-            solver, reason = choose_solver(problem.n_samples, problem.Y.shape[1], problem.arch.n_params)
-            if self.verbose >= 2:
-                print(reason)
-            return solver
-        if bayes and self.solver != "lm":
-            raise ValueError(
-                f"alpha='bayes' needs solver='lm' or 'auto' (it re-estimates the penalty from LM's "
-                f"Gauss-Newton Hessian); got solver={self.solver!r}."
-            )
-        return self.solver
-
-    def _penalty(self, solver, n_features):
-        """``alpha`` with ``"auto"`` resolved: a float, or ``"bayes"``."""
-        if self.alpha != "auto":
-            return self.alpha
-        if solver == "lm" and n_features > 1:
-            return "bayes"
-        return AUTO_ALPHA
-
-    def _solver_settings(self, n_samples, solver, bayesian):
-        if self.batch_size == "auto":
-            batch_size = n_samples if n_samples <= FULL_BATCH_MAX_ROWS else AUTO_BATCH_SIZE
-        else:
-            batch_size = self.batch_size
+    def _solver_settings(self):
+        plan = self.plan_
         return SolverSettings(
-            max_iter=self.max_iter,
-            tol=self._tol(solver),
-            n_iter_no_change=self._n_iter_no_change(solver),
+            max_iter=plan.max_iter,
+            tol=plan.tol,
+            n_iter_no_change=plan.n_iter_no_change,
             learning_rate_init=self.learning_rate_init,
             momentum=self.momentum,
-            batch_size=batch_size,
+            batch_size=plan.batch_size,
             verbose=self.verbose >= 2,
-            bayesian=bayesian,
+            bayesian=plan.alpha == "bayes",
         )
 
-    def _tol(self, solver):
-        if self.tol != "auto":
-            return self.tol
-        return LM_AUTO_TOL if solver == "lm" else DEFAULT_TOL
-
-    def _n_iter_no_change(self, solver):
-        if self.n_iter_no_change != "auto":
-            return self.n_iter_no_change
-        return EARLY_STOPPING_FAILURES if solver == "lm" else DEFAULT_N_ITER_NO_CHANGE
-
-    def _run_restarts(self, networks, solver, settings, seeds):
+    def _run_restarts(self, networks, settings, seeds):
         """For each network (its problem and start), one run per seed in its row of ``seeds``:
-        the first from its start when it has one, the others from ``init``. Runs grouped by network."""
-        jobs = []
+        the first from its start when it has one, the others from the plan's ``init``. Runs grouped by network."""
+        solver, jobs = self.plan_.solver, []
         for (problem, start), network_seeds in zip(networks, seeds):
-            inits = [self.init if start is None or i else start for i in range(len(network_seeds))]
+            inits = [self.plan_.init if start is None or i else start for i in range(len(network_seeds))]
             jobs += [(problem, init, seed) for init, seed in zip(inits, network_seeds)]
         if len(jobs) == 1:
             problem, init, seed = jobs[0]
@@ -570,11 +455,10 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         head = _nll.fit_variance_head(activations[-2], squared_residuals)
         return _nll.with_variance_head(problem.arch, run.theta, *head)
 
-    @staticmethod
-    def _effective_parameters(problem, run, penalty):
+    def _effective_parameters(self, problem, run):
         """The means' effective number of parameters: learned by Bayesian regularisation, else the
         evidence's at the fitted weights (``mlpfit.solvers.lm.evidence_at``) while ``J^T J`` is
-        affordable (``AUTO_LM_MAX_WORK``), else 0, which on data that large changes little.
+        affordable (``mlpfit._plan.LM_MAX_WORK``), else 0, which on data that large changes little.
 
         Measured (sin(x) + 0.3 noise, 5 seeds; mean predicted noise variance over the true one):
         the hat-matrix trace at the fixed penalty counted loosely determined weights in full and
@@ -584,13 +468,12 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         if run.evidence is not None:
             return run.evidence.effective_params
         arch = problem.arch
-        if problem.Y.size * arch.n_params**2 > AUTO_LM_MAX_WORK or not np.all(np.isfinite(run.theta)):
+        if lm_work(problem.Y.size, arch.n_params) > LM_MAX_WORK or not np.all(np.isfinite(run.theta)):
             return 0.0
         jtj, _, sse = _network.normal_equations(arch, run.theta, problem.X, problem.Y)
-        alpha = 0.0 if penalty == "bayes" else penalty
-        return evidence_at(jtj, sse, run.theta, arch.weight_mask, alpha, problem.Y.size).effective_params
+        return evidence_at(jtj, sse, run.theta, arch.weight_mask, problem.alpha, problem.Y.size).effective_params
 
-    def _store_result(self, arch, theta, run, runs, solver, fit_time):
+    def _store_result(self, arch, theta, run, runs, fit_time):
         if not np.all(np.isfinite(theta)):
             raise ValueError(
                 "Training produced non-finite weights; lower learning_rate_init or keep standardize=True."
@@ -604,21 +487,25 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
             success=run.converged,
             message=STOP_MESSAGES[run.stop_reason],
             stop_reason=run.stop_reason,
-            solver=solver,
+            solver=self.plan_.solver,
             n_iter=self.n_iter_,
             loss=run.loss,
             restart_losses=[r.loss for r in runs],
             fit_time=fit_time,
             n_averaged=self.n_averaged_,
+            plan=self.plan_.brief(),
         )
         if run.stop_reason in ("max_iter", "diverged"):
-            warnings.warn(f"NeuralRegressor (solver={solver}, max_iter={self.max_iter}): {self.summary_.message}", ConvergenceWarning, stacklevel=3)
+            warnings.warn(
+                f"NeuralRegressor (solver={self.plan_.solver}, max_iter={self.max_iter}): {self.summary_.message}",
+                ConvergenceWarning, stacklevel=3,
+            )
 
-    def _store_evidence(self, evidence, penalty):
+    def _store_evidence(self, evidence):
         """``alpha_``, and with Bayesian regularisation the precisions and ``effective_params_``."""
         names = ("weight_precision_", "noise_precision_", "effective_params_")
         if evidence is None:
-            self.alpha_ = float(penalty)
+            self.alpha_ = float(self.plan_.alpha)
             for name in names:
                 self.__dict__.pop(name, None)  # a refit with a fixed alpha learns none of them
             return

@@ -24,6 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._atomic import atomic_write
 from ._nll import OUTPUTS_PER_TARGET
 from ._params import validate_params
+from ._plan import FitPlan
 from ._scaling import Scaler
 from .ensemble import EnsembleRegressor
 from .estimator import FitSummary, NeuralRegressor
@@ -182,6 +183,7 @@ def _encode_neural(model):
         "n_iter_": model.n_iter_,
         "n_averaged_": model.n_averaged_,
         "summary_": asdict(model.summary_),
+        "plan_": None if model.plan_ is None else model.plan_.to_dict(),
         **{name: getattr(model, name) for name in EVIDENCE_ATTRIBUTES if hasattr(model, name)},
     }
     return arrays, state
@@ -212,6 +214,8 @@ def _decode_neural(model, arrays, state):
     for name in EVIDENCE_ATTRIBUTES:
         if name in state:
             setattr(model, name, float(_require(state, name, (int, float))))
+    plan = state.get("plan_")  # absent from files written before fit plans
+    model.plan_ = None if plan is None else FitPlan.from_dict(plan)
     try:
         model.summary_ = FitSummary(**_require(state, "summary_", dict))
     except TypeError as error:

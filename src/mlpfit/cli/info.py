@@ -37,6 +37,8 @@ def describe(model, metadata):
     for i, member in enumerate(members):
         prefix = f"training (member {i})" if len(members) > 1 else "training"
         lines.append(f"{prefix}: {member.summary_}")
+    if getattr(members[0], "plan_", None) is not None:
+        lines += str(members[0].plan_).splitlines()
     return lines
 
 

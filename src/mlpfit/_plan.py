@@ -1,0 +1,274 @@
+"""The fit plan: every ``"auto"`` of a NeuralRegressor resolved, with the reason for each choice.
+
+:func:`make_plan` is a pure function of the estimator's parameters and the data's shape
+(rows, inputs, outputs), so a plan can be computed, printed and tested without fitting.
+``NeuralRegressor.fit`` executes the plan and keeps it as ``plan_``; the ensemble, the
+gradient check, the CLI and the model file read it rather than deciding again. The
+measurements behind each threshold are in ``benchmarks/README.md``.
+"""
+
+import math
+from dataclasses import asdict, dataclass, field, fields
+
+from ._activations import HINGE_ACTIVATIONS
+
+AUTO_UNITS = 10
+"""``hidden_layer_sizes="auto"`` with several inputs: one layer of this many units."""
+AUTO_UNITS_ONE_INPUT = 30
+"""``hidden_layer_sizes="auto"`` with one input where the selection of hinges does not set the width,
+and where it finds the curve smooth (the units beyond the selected ones start free)."""
+AUTO_MAX_HINGES = 50
+"""The most hinge units the forward selection keeps where it sets the width (one input)."""
+AUTO_MIN_UNITS = 5
+"""The least width the selection gives; where it keeps fewer hinges the rest start free."""
+LM_MAX_PARAMS = 200
+"""``solver="auto"`` runs Levenberg-Marquardt only for networks with at most this many parameters..."""
+LM_MAX_WORK = 1e9
+"""...and while ``n_residuals * n_params**2``, the flops of one ``J^T J``, stays below this."""
+LBFGS_MAX_ROWS = 20_000
+"""Beyond LM's reach: L-BFGS up to this many training rows, Adam's minibatches above."""
+AUTO_ALPHA = 1e-4
+"""``alpha="auto"`` wherever the plan does not choose Bayesian regularisation."""
+AUTO_AVERAGED = 2
+"""``n_averaged="auto"`` where LM is the solver and its work is within ``AVERAGE_MAX_WORK``."""
+AVERAGE_MAX_WORK = 1e9
+"""Averaging only while ``n_residuals * n_params**2`` stays below this: fits of milliseconds to seconds."""
+LM_TOL = 1e-5
+"""``tol="auto"`` for LM: stop once an accepted step lowers the objective by less than this fraction."""
+DEFAULT_TOL = 1e-9
+"""``tol="auto"`` for the other solvers."""
+LM_MAX_FAIL = 6
+"""``n_iter_no_change="auto"`` for LM: MATLAB's max_fail (an LM step moves further than an epoch)."""
+DEFAULT_N_ITER_NO_CHANGE = 10
+"""``n_iter_no_change="auto"`` for the other solvers."""
+FULL_BATCH_MAX_ROWS = 1024
+"""``batch_size="auto"``: the full batch up to this many rows, minibatches of ``AUTO_BATCH_SIZE`` above."""
+AUTO_BATCH_SIZE = 200
+MEMBER_INIT = "breakpoints"
+"""``init="auto"`` of an ensemble member: random breakpoints, so that members start apart and disagree
+away from the data (selected hinges make them agree, and the intervals stop widening there)."""
+MEMBER_AVERAGED = 1
+"""``n_averaged="auto"`` of an ensemble member: the ensemble averages its members itself, and averaging
+inside each would shrink the spread its intervals are built from."""
+
+
+@dataclass(frozen=True)
+class FitPlan:
+    """What a fit will do, every ``"auto"`` resolved.
+
+    Attributes
+    ----------
+    hidden_layer_sizes : tuple of int
+        Each averaged network's hidden widths; where ``selects_width``, the most units the
+        selection may keep.
+    selects_width : bool
+        The forward selection of hinges sets the width of each network (one input).
+    init : {"selection", "breakpoints", "he", "glorot", "normal"}
+        How a network starts; ``"selection"`` chooses its hinges by forward selection.
+    solver : {"lm", "lbfgs", "adam", "sgd"}
+    alpha : float or "bayes"
+        The L2 penalty, or Bayesian regularisation (learned while LM runs).
+    n_averaged : int
+        Networks trained from their own starts whose mean is the model.
+    max_iter, tol, n_iter_no_change, batch_size : as ``NeuralRegressor``'s, resolved.
+    early_stopping : bool
+    validation_fraction : float
+    n_training_rows : int
+        The rows the solver trains on (after any validation split).
+    reasons : dict of str -> str
+        A sentence per field that ``"auto"`` or another parameter decided.
+    """
+
+    hidden_layer_sizes: tuple
+    selects_width: bool
+    init: str
+    solver: str
+    alpha: object
+    n_averaged: int
+    max_iter: int
+    tol: float
+    n_iter_no_change: int
+    batch_size: int
+    early_stopping: bool
+    validation_fraction: float
+    n_training_rows: int
+    reasons: dict = field(default_factory=dict, compare=False)
+
+    def __str__(self):
+        lines = ["fit plan:"]
+        for name in (f.name for f in fields(self) if f.name != "reasons"):
+            value = getattr(self, name)
+            reason = self.reasons.get(name)
+            lines.append(f"  {name} = {value!r}" + (f"  ({reason})" if reason else ""))
+        return "\n".join(lines)
+
+    def brief(self):
+        """The plan in one line: what ran, on how many networks, with which penalty."""
+        width = f"selected widths up to {self.hidden_layer_sizes}" if self.selects_width else f"widths {self.hidden_layer_sizes}"
+        alpha = "Bayesian regularisation" if self.alpha == "bayes" else f"alpha={self.alpha:g}"
+        stopping = ", early stopping" if self.early_stopping else ""
+        return f"{self.solver}, {alpha}, {self.n_averaged} x {width}, init {self.init}{stopping}"
+
+    def to_dict(self):
+        """A JSON-able dict (tuples become lists); :meth:`from_dict` reads it back."""
+        return {**asdict(self), "hidden_layer_sizes": list(self.hidden_layer_sizes)}
+
+    @classmethod
+    def from_dict(cls, state):
+        """The plan of :meth:`to_dict`; raises ValueError on missing, unknown or ill-typed fields."""
+        if not isinstance(state, dict) or set(state) != set(_FIELD_TYPES):
+            got = sorted(map(str, state)) if isinstance(state, dict) else type(state).__name__
+            raise ValueError(f"a fit plan needs the fields {sorted(_FIELD_TYPES)}; got {got}.")
+        for name, kind in _FIELD_TYPES.items():
+            value = state[name]
+            if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+                raise ValueError(f"fit plan field {name!r} has the wrong type: {value!r}.")
+        sizes = state["hidden_layer_sizes"]
+        if not sizes or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in sizes):
+            raise ValueError(f"fit plan field 'hidden_layer_sizes' must be positive ints; got {sizes!r}.")
+        return cls(**{**state, "hidden_layer_sizes": tuple(sizes), "reasons": dict(state["reasons"])})
+
+
+_FIELD_TYPES = {
+    "hidden_layer_sizes": list, "selects_width": bool, "init": str, "solver": str, "alpha": (int, float, str),
+    "n_averaged": int, "max_iter": int, "tol": (int, float), "n_iter_no_change": int, "batch_size": int,
+    "early_stopping": bool, "validation_fraction": (int, float), "n_training_rows": int, "reasons": dict,
+}
+""":meth:`FitPlan.from_dict`'s check of a saved plan's JSON types."""
+
+
+def lm_work(n_residuals, n_params):
+    """Flops of one ``J^T J``: the cost that decides where LM, averaging and the evidence are affordable."""
+    return n_residuals * n_params**2
+
+
+def network_params(sizes):
+    """Weights and biases of a fully connected network with these layer sizes."""
+    return sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
+
+
+def make_plan(params, n_samples, n_features, n_outputs, *, ensemble_member=False):
+    """The plan a NeuralRegressor with ``params`` (its ``get_params(deep=False)``) follows on data
+    of ``n_samples`` rows, ``n_features`` inputs and ``n_outputs`` targets.
+
+    ``ensemble_member``: the network is one of an EnsembleRegressor's members, whose ``init`` and
+    ``n_averaged`` resolve differently (``MEMBER_INIT``, ``MEMBER_AVERAGED``).
+    """
+    reasons = {}
+    early_stopping, validation_fraction = params["early_stopping"], params["validation_fraction"]
+    n_rows = n_samples - math.ceil(validation_fraction * n_samples) if early_stopping else n_samples
+    if early_stopping and (n_rows < 2 or n_samples - n_rows < 1):
+        raise ValueError(
+            f"early_stopping needs at least 2 training rows and 1 validation row; "
+            f"validation_fraction={validation_fraction} of {n_samples} rows leaves too few."
+        )
+    init = _init(params, n_features, ensemble_member, reasons)
+    selects_width = params["hidden_layer_sizes"] == "auto" and init == "selection"
+    sizes = _hidden_sizes(params, n_features, selects_width, reasons)
+    n_params = network_params((n_features, *sizes, n_outputs))
+    work = lm_work(n_rows * n_outputs, n_params)
+    solver = _solver(params, n_rows, n_params, work, reasons)
+    alpha = _alpha(params, solver, n_features, reasons)
+    n_averaged = _n_averaged(params, solver, work, ensemble_member, reasons)
+    tol, n_iter_no_change = params["tol"], params["n_iter_no_change"]
+    if tol == "auto":
+        tol = LM_TOL if solver == "lm" else DEFAULT_TOL
+        reasons["tol"] = f"tol='auto' for {solver!r}"
+    if n_iter_no_change == "auto":
+        n_iter_no_change = LM_MAX_FAIL if solver == "lm" else DEFAULT_N_ITER_NO_CHANGE
+        reasons["n_iter_no_change"] = f"n_iter_no_change='auto' for {solver!r}"
+    batch_size = params["batch_size"]
+    if batch_size == "auto":
+        batch_size = n_rows if n_rows <= FULL_BATCH_MAX_ROWS else AUTO_BATCH_SIZE
+        reasons["batch_size"] = (
+            f"the full batch: {n_rows} rows <= {FULL_BATCH_MAX_ROWS}" if n_rows <= FULL_BATCH_MAX_ROWS
+            else f"minibatches: {n_rows} rows > {FULL_BATCH_MAX_ROWS}"
+        )
+    return FitPlan(
+        hidden_layer_sizes=sizes, selects_width=selects_width, init=init, solver=solver, alpha=alpha,
+        n_averaged=n_averaged, max_iter=params["max_iter"], tol=tol, n_iter_no_change=n_iter_no_change,
+        batch_size=batch_size, early_stopping=early_stopping, validation_fraction=validation_fraction,
+        n_training_rows=n_rows, reasons=reasons,
+    )
+
+
+def _init(params, n_features, ensemble_member, reasons):
+    if params["init"] != "auto":
+        return params["init"]
+    if ensemble_member:
+        reasons["init"] = "an ensemble member starts from random breakpoints, so members disagree away from the data"
+        return MEMBER_INIT
+    one_layer = params["hidden_layer_sizes"] == "auto" or len(_given_sizes(params)) == 1
+    hinge = params["activation"] in HINGE_ACTIVATIONS
+    if n_features == 1 and one_layer and hinge and params["loss"] == "squared_error":
+        reasons["init"] = "one input, one layer of hinges: chosen by forward selection, as MARS does"
+        return "selection"
+    reasons["init"] = "breakpoints placed inside the data" if hinge else "Glorot-scaled weights"
+    return "breakpoints"
+
+
+def _given_sizes(params):
+    sizes = params["hidden_layer_sizes"]
+    return (int(sizes),) if isinstance(sizes, int) else tuple(map(int, sizes))
+
+
+def _hidden_sizes(params, n_features, selects_width, reasons):
+    if params["hidden_layer_sizes"] != "auto":
+        return _given_sizes(params)
+    if selects_width:
+        reasons["hidden_layer_sizes"] = (
+            f"as many hinges as the forward selection keeps, {AUTO_MIN_UNITS} to {AUTO_MAX_HINGES} "
+            f"({AUTO_UNITS_ONE_INPUT} on a smooth curve)"
+        )
+        return (AUTO_MAX_HINGES,)
+    units = AUTO_UNITS_ONE_INPUT if n_features == 1 else AUTO_UNITS
+    reasons["hidden_layer_sizes"] = f"one layer of {units} units for {'one input' if n_features == 1 else 'several inputs'}"
+    return (units,)
+
+
+def _solver(params, n_rows, n_params, work, reasons):
+    solver = params["solver"]
+    if solver != "auto":
+        if params["alpha"] == "bayes" and solver != "lm":
+            raise ValueError(
+                f"alpha='bayes' needs solver='lm' or 'auto' (it re-estimates the penalty from LM's "
+                f"Gauss-Newton Hessian); got solver={solver!r}."
+            )
+        return solver
+    if params["alpha"] == "bayes":
+        reasons["solver"] = "alpha='bayes' re-estimates the penalty from LM's J^T J"
+        return "lm"
+    if n_params <= LM_MAX_PARAMS and work <= LM_MAX_WORK:
+        reasons["solver"] = (
+            f"{n_params} parameters <= {LM_MAX_PARAMS} and n_residuals * n_params**2 = {work:.3g} <= {LM_MAX_WORK:.3g}"
+        )
+        return "lm"
+    too_big = f"too big for LM ({n_params} parameters, n_residuals * n_params**2 = {work:.3g})"
+    if n_rows <= LBFGS_MAX_ROWS:
+        reasons["solver"] = f"{too_big}; {n_rows} rows <= {LBFGS_MAX_ROWS}"
+        return "lbfgs"
+    reasons["solver"] = f"{too_big}; {n_rows} rows > {LBFGS_MAX_ROWS}: minibatches"
+    return "adam"
+
+
+def _alpha(params, solver, n_features, reasons):
+    if params["alpha"] != "auto":
+        return params["alpha"]
+    if solver == "lm" and n_features > 1:
+        reasons["alpha"] = "Bayesian regularisation: LM runs and there are several inputs"
+        return "bayes"
+    reasons["alpha"] = f"the fixed penalty {AUTO_ALPHA:g}" + (": one input" if solver == "lm" else f": {solver!r} has no evidence")
+    return AUTO_ALPHA
+
+
+def _n_averaged(params, solver, work, ensemble_member, reasons):
+    if params["n_averaged"] != "auto":
+        return params["n_averaged"]
+    if ensemble_member:
+        reasons["n_averaged"] = "an ensemble member is one network: the ensemble averages its members"
+        return MEMBER_AVERAGED
+    if solver == "lm" and work <= AVERAGE_MAX_WORK:
+        reasons["n_averaged"] = f"LM fits are cheap here (n_residuals * n_params**2 = {work:.3g} <= {AVERAGE_MAX_WORK:.3g})"
+        return AUTO_AVERAGED
+    reasons["n_averaged"] = "one network: fits this size are costly" if solver == "lm" else f"one network: {solver!r} fits are costly"
+    return 1
