@@ -176,7 +176,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
     tol : float or "auto", default="auto"
         Loss improvement below which training is considered converged (for LM: the relative
         decrease of the objective in one accepted step). ``"auto"``: 1e-5 for LM (see
-        ``mlpfit.solvers.lm.AUTO_TOL``: the errors of 1e-9 for under half of the time),
+        ``mlpfit._plan.LM_TOL``: the errors of 1e-9 for under half of the time),
         1e-9 for the other solvers.
     n_iter_no_change : int or "auto", default="auto"
         Epochs (or iterations under early stopping) without ``tol`` improvement before stopping.

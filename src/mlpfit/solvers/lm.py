@@ -57,12 +57,6 @@ MU_MIN = 1e-20
 """Floor on ``mu`` so that a long run of accepted steps never rounds it to zero."""
 GRADIENT_FLOOR = 1e-7
 """Stop when the gradient norm of the mean objective falls below this (MATLAB's min_grad)."""
-AUTO_TOL = 1e-5
-"""``tol="auto"`` for LM: stop once an accepted step lowers the objective by less than this fraction.
-Measured (``benchmarks/defaults_sweep.py``, 14 data sets, 5 seeds): against 1e-9, with 10-50 hidden
-units, the geometric-mean error over the sets changed by at most 0.2% for 0.50-0.56 of the fit time."""
-EARLY_STOPPING_FAILURES = 6
-"""``n_iter_no_change="auto"`` for LM: MATLAB's max_fail."""
 SINGLE_THREAD_MAX_WORK = 1e9
 """Run BLAS on one thread while ``n_residuals * n_params**2`` is below this: for small matrices
 threads only contend (measured on a shared 2-core machine: a 121-parameter, 100-row fit took
