@@ -97,7 +97,8 @@ def test_the_plan_reads_and_round_trips_through_json():
 
 
 @pytest.mark.parametrize(
-    "change", [{"solver": 3}, {"n_averaged": True}, {"hidden_layer_sizes": [0]}, {"reasons": []}, {"extra": 1}]
+    "change",
+    [{"solver": 3}, {"n_averaged": True}, {"hidden_layer_sizes": [0]}, {"reasons": []}, {"extra": 1}, {"alpha": 0.1}],
 )
 def test_a_damaged_saved_plan_is_refused(change):
     state = {**_plan(300, 4).to_dict(), **change}
@@ -140,7 +141,7 @@ def test_fit_executes_its_plan(params, n_features, solver, tmp_path):
 def test_fit_follows_a_given_plan():
     X, y = _data(2)
     plan = make_plan(NeuralRegressor().get_params(deep=False), *X.shape, 1)
-    changed = FitPlan.from_dict({**plan.to_dict(), "hidden_layer_sizes": [4], "n_averaged": 1, "alpha": 0.1})
+    changed = FitPlan.from_dict({**plan.to_dict(), "hidden_layer_sizes": [4], "n_averaged": 1, "alpha": 0.1, "bayes_start": None})
     model = NeuralRegressor(random_state=0).fit(X, y, plan=changed)
     assert model.plan_ == changed and model.architecture_.layer_sizes == (2, 4, 1) and model.alpha_ == 0.1
 

@@ -68,6 +68,9 @@ class FitPlan:
     solver : {"lm", "lbfgs", "adam", "sgd"}
     alpha : float or "bayes"
         The L2 penalty, or Bayesian regularisation (learned while LM runs).
+    bayes_start : {"fitted", "settled"} or None
+        With Bayesian regularisation, when re-estimating the penalty starts: at the first LM step
+        that fits better than the targets' mean, or once the unpenalised fit has settled.
     n_averaged : int
         Networks trained from their own starts whose mean is the model.
     max_iter, tol, n_iter_no_change, batch_size : as ``NeuralRegressor``'s, resolved.
@@ -84,6 +87,7 @@ class FitPlan:
     init: str
     solver: str
     alpha: object
+    bayes_start: object
     n_averaged: int
     max_iter: int
     tol: float
@@ -126,12 +130,14 @@ class FitPlan:
         sizes = state["hidden_layer_sizes"]
         if not sizes or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in sizes):
             raise ValueError(f"fit plan field 'hidden_layer_sizes' must be positive ints; got {sizes!r}.")
+        if (state["alpha"] == "bayes") != (state["bayes_start"] in ("fitted", "settled")):
+            raise ValueError(f"fit plan: bayes_start {state['bayes_start']!r} does not fit alpha {state['alpha']!r}.")
         return cls(**{**state, "hidden_layer_sizes": tuple(sizes), "reasons": dict(state["reasons"])})
 
 
 _FIELD_TYPES = {
     "hidden_layer_sizes": list, "selects_width": bool, "init": str, "solver": str, "alpha": (int, float, str),
-    "n_averaged": int, "max_iter": int, "tol": (int, float), "n_iter_no_change": int, "batch_size": int,
+    "bayes_start": (str, type(None)), "n_averaged": int, "max_iter": int, "tol": (int, float), "n_iter_no_change": int, "batch_size": int,
     "early_stopping": bool, "validation_fraction": (int, float), "n_training_rows": int, "reasons": dict,
 }
 """:meth:`FitPlan.from_dict`'s check of a saved plan's JSON types."""
@@ -169,6 +175,7 @@ def make_plan(params, n_samples, n_features, n_outputs, *, ensemble_member=False
     work = lm_work(n_rows * n_outputs, n_params)
     solver = _solver(params, n_rows, n_params, work, reasons)
     alpha = _alpha(params, solver, n_features, reasons)
+    bayes_start = _bayes_start(alpha, n_features, reasons)
     n_averaged = _n_averaged(params, solver, work, ensemble_member, reasons)
     tol, n_iter_no_change = params["tol"], params["n_iter_no_change"]
     if tol == "auto":
@@ -186,7 +193,7 @@ def make_plan(params, n_samples, n_features, n_outputs, *, ensemble_member=False
         )
     return FitPlan(
         hidden_layer_sizes=sizes, selects_width=selects_width, init=init, solver=solver, alpha=alpha,
-        n_averaged=n_averaged, max_iter=params["max_iter"], tol=tol, n_iter_no_change=n_iter_no_change,
+        bayes_start=bayes_start, n_averaged=n_averaged, max_iter=params["max_iter"], tol=tol, n_iter_no_change=n_iter_no_change,
         batch_size=batch_size, early_stopping=early_stopping, validation_fraction=validation_fraction,
         n_training_rows=n_rows, reasons=reasons,
     )
@@ -259,6 +266,16 @@ def _alpha(params, solver, n_features, reasons):
         return "bayes"
     reasons["alpha"] = f"the fixed penalty {AUTO_ALPHA:g}" + (": one input" if solver == "lm" else f": {solver!r} has no evidence")
     return AUTO_ALPHA
+
+
+def _bayes_start(alpha, n_features, reasons):
+    if alpha != "bayes":
+        return None
+    if n_features > 1:
+        reasons["bayes_start"] = "several inputs: once a step fits better than the mean, before the noise is learnt"
+        return "fitted"
+    reasons["bayes_start"] = "one input: once the unpenalised fit has settled"
+    return "settled"
 
 
 def _n_averaged(params, solver, work, ensemble_member, reasons):

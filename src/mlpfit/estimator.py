@@ -424,7 +424,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
             momentum=self.momentum,
             batch_size=plan.batch_size,
             verbose=self.verbose >= 2,
-            bayesian=plan.alpha == "bayes",
+            bayes_start=plan.bayes_start,
         )
 
     def _run_restarts(self, networks, settings, seeds):

@@ -152,8 +152,14 @@ class SolverSettings:
     batch_size: int
     verbose: bool = False
     on_iteration: Optional[Callable] = None
-    bayesian: bool = False
-    """Re-estimate the penalty by Bayesian regularisation (``alpha="bayes"``; LM only)."""
+    bayes_start: Optional[str] = None
+    """With Bayesian regularisation (``alpha="bayes"``; LM only), when re-estimating the penalty starts:
+    ``"fitted"`` at the first step that fits better than the targets' mean, ``"settled"`` once the
+    unpenalised fit has settled (see ``mlpfit.solvers.lm``); None without it."""
+
+    @property
+    def bayesian(self):
+        return self.bayes_start is not None
 
     def monitor(self, problem, watch_training=False):
         return Monitor(problem, self.tol, self.n_iter_no_change, watch_training, self.verbose, self.on_iteration)

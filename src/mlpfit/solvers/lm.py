@@ -32,8 +32,8 @@ is the same quantity written for ``E_D = r @ r`` and ``H = 2 (beta J^T J + alpha
 with every parameter penalised; here biases are free, so they enter ``gamma`` through
 the first trace and are left out of ``gamma_w``. The run starts from the caller's
 ``alpha`` (0 for ``alpha="bayes"``, as Foresee & Hagan start from ``alpha_w = 0``); re-estimation
-begins with several inputs once an accepted step fits better than the targets' mean
-(``BAYES_START_FIT``), and with one input once that fit has settled (``BAYES_START_IMPROVEMENT``).
+begins, by the plan's ``bayes_start``, once an accepted step fits better than the targets' mean
+(``"fitted"``, ``BAYES_START_FIT``) or once that fit has settled (``"settled"``, ``BAYES_START_IMPROVEMENT``).
 
 References
 ----------
@@ -196,8 +196,8 @@ def solve(problem, theta0, settings, rng):
         return _network.sum_squared_error(arch, theta, X, Y) + penalty * (weights @ weights)
 
     reestimating = False
-    # Several inputs: start once an accepted step fits better than the mean; see BAYES_START_FIT.
-    start_below = BAYES_START_FIT * np.sum((Y - Y.mean(axis=0)) ** 2) if X.shape[1] > 1 else -np.inf
+    # bayes_start="fitted": start once an accepted step fits better than the mean; see BAYES_START_FIT.
+    start_below = BAYES_START_FIT * np.sum((Y - Y.mean(axis=0)) ** 2) if settings.bayes_start == "fitted" else -np.inf
 
     def finished(why):
         """True to stop for ``why``; a Bayesian run instead starts re-estimating the penalty."""
