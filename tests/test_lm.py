@@ -15,6 +15,7 @@ from mlpfit import NeuralRegressor, gradient_check
 from mlpfit._network import Architecture, loss_and_grad, normal_equations, residuals_and_jacobian
 from mlpfit._plan import AUTO_ALPHA
 from mlpfit.solvers import SOLVERS, SolverSettings, TrainingProblem
+from mlpfit.solvers._evidence import evidence_at
 
 
 def _sine(n=200, noise=0.1, seed=0):
@@ -143,7 +144,7 @@ def test_bayes_attributes_exist_only_after_a_bayes_fit():
     assert model.alpha_ == 1e-3
 
 
-def test_auto_alpha_is_bayes_for_several_inputs_on_small_data_and_fixed_otherwise():
+def test_auto_alpha_is_bayes_for_several_inputs_where_the_evidence_is_affordable_and_fixed_otherwise():
     rng = np.random.default_rng(0)
     X = rng.uniform(-1, 1, (200, 3))
     y = X[:, 0] - X[:, 1] ** 2 + 0.1 * rng.normal(size=200)
@@ -153,7 +154,9 @@ def test_auto_alpha_is_bayes_for_several_inputs_on_small_data_and_fixed_otherwis
     one = NeuralRegressor((5,), random_state=0).fit(X[:, :1], y)
     assert one.alpha_ == AUTO_ALPHA and not hasattr(one, "effective_params_")
     beyond_lm = NeuralRegressor((5,), solver="lbfgs", random_state=0).fit(X, y)
-    assert beyond_lm.alpha_ == AUTO_ALPHA and not hasattr(beyond_lm, "effective_params_")
+    assert beyond_lm.plan_.alpha == "bayes" and 0 < beyond_lm.effective_params_ < beyond_lm.architecture_.n_params
+    minibatches = NeuralRegressor((5,), solver="adam", max_iter=20, random_state=0).fit(X, y)
+    assert minibatches.alpha_ == AUTO_ALPHA and not hasattr(minibatches, "effective_params_")
 
 
 def test_bayes_reports_its_estimates_even_when_stopped_early():
@@ -171,5 +174,25 @@ def test_gradient_check_accepts_bayes():
 
 def test_bayes_with_a_first_order_solver_raises():
     X, y = _sine(30)
-    with pytest.raises(ValueError, match="alpha='bayes' needs solver='lm' or 'auto'.*got solver='adam'"):
+    with pytest.raises(ValueError, match="alpha='bayes' needs solver='lm', 'lbfgs' or 'auto'.*got solver='adam'"):
         NeuralRegressor(alpha="bayes", solver="adam").fit(X, y)
+
+
+def test_bayesian_lbfgs_keeps_an_oversized_network_from_fitting_noise():
+    rng = np.random.default_rng(3)
+    X, X_fresh = rng.uniform(-1, 1, (100, 3)), rng.uniform(-1, 1, (500, 3))
+    y, y_fresh = rng.normal(size=100), rng.normal(size=500)
+    bayes = NeuralRegressor((50,), solver="lbfgs", alpha="bayes", random_state=0).fit(X, y)
+    fixed = NeuralRegressor((50,), solver="lbfgs", alpha=1e-4, random_state=0).fit(X, y)
+    assert bayes.summary_.solver == "lbfgs" and bayes.effective_params_ < 0.2 * bayes.architecture_.n_params
+    assert bayes.score(X_fresh, y_fresh) > -0.1 > fixed.score(X_fresh, y_fresh)
+
+
+def test_bayesian_lbfgs_ends_at_the_penalty_its_evidence_chooses():
+    X, y = _sine(150, noise=0.2)
+    X = np.column_stack([X, np.random.default_rng(1).uniform(-3, 3, 150)])
+    model = NeuralRegressor((30,), solver="lbfgs", alpha="bayes", random_state=0).fit(X, y)
+    problem = TrainingProblem(model.architecture_, model.x_scaler_.transform(X), model.y_scaler_.transform(y[:, None]))
+    jtj, _, sse = normal_equations(problem.arch, model.theta_, problem.X, problem.Y)
+    again = evidence_at(jtj, sse, model.theta_, problem.arch.weight_mask, model.alpha_, y.size)
+    assert again.penalty == pytest.approx(model.alpha_, rel=0.05)

@@ -12,6 +12,9 @@ from mlpfit._plan import (
     AUTO_MAX_HINGES,
     AUTO_UNITS,
     AUTO_UNITS_ONE_INPUT,
+    EVIDENCE_MAX_PARAMS,
+    EVIDENCE_MAX_WORK,
+    LBFGS_BAYES_START_ALPHA,
     LBFGS_MAX_ROWS,
     LM_MAX_PARAMS,
     LM_MAX_WORK,
@@ -47,7 +50,10 @@ def test_the_solver_follows_the_cost_of_lm(n_samples, n_features, hidden):
     affordable = n_params <= LM_MAX_PARAMS and lm_work(n_samples, n_params) <= LM_MAX_WORK
     expected = "lm" if affordable else "lbfgs" if n_samples <= LBFGS_MAX_ROWS else "adam"
     assert plan.solver == expected
-    assert plan.alpha == ("bayes" if expected == "lm" and n_features > 1 else AUTO_ALPHA)
+    evidence = expected == "lm" or (expected == "lbfgs" and n_params <= EVIDENCE_MAX_PARAMS and lm_work(n_samples, n_params) <= EVIDENCE_MAX_WORK)
+    assert plan.alpha == ("bayes" if evidence and n_features > 1 else AUTO_ALPHA)
+    assert plan.bayes_start == (None if plan.alpha != "bayes" else "fitted" if expected == "lm" else "settled")
+    assert plan.bayes_start_alpha == (LBFGS_BAYES_START_ALPHA if plan.bayes_start == "settled" else 0.0 if plan.bayes_start else AUTO_ALPHA)
     assert plan.n_averaged == (AUTO_AVERAGED if expected == "lm" and lm_work(n_samples, n_params) <= 1e9 else 1)
     assert set(plan.reasons) >= {"solver", "alpha", "n_averaged", "tol", "batch_size"}
 
@@ -76,10 +82,11 @@ def test_early_stopping_trains_on_the_rest_and_refuses_too_few_rows():
         _plan(2, 2, early_stopping=True, validation_fraction=0.5)
 
 
-def test_bayes_needs_lm():
-    assert _plan(10**6, 13, hidden_layer_sizes=(200,), alpha="bayes").solver == "lm"
+def test_bayes_runs_on_lm_where_affordable_else_full_batch_lbfgs():
+    assert _plan(300, 13, alpha="bayes").solver == "lm"
+    assert _plan(10**6, 13, hidden_layer_sizes=(200,), alpha="bayes").solver == "lbfgs"
     with pytest.raises(ValueError, match="alpha='bayes' needs solver='lm'"):
-        _plan(100, 2, alpha="bayes", solver="lbfgs")
+        _plan(100, 2, alpha="bayes", solver="adam")
 
 
 def test_an_ensemble_member_starts_from_breakpoints_as_one_network():

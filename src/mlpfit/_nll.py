@@ -19,7 +19,7 @@ a small smooth problem for L-BFGS::
 
 with ``V`` the head's weights and ``s`` the squared residuals scaled by
 ``N / (N - gamma)`` (``N`` residuals, ``gamma`` the means' effective number of
-parameters, MacKay's, from Bayesian regularisation or :func:`mlpfit.solvers.lm.evidence_at`):
+parameters, MacKay's, from Bayesian regularisation or :func:`mlpfit.solvers._evidence.evidence_at`):
 in-sample residuals are smaller than fresh ones by about that factor, and the variance
 is wanted for fresh data.
 

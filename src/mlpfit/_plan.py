@@ -29,6 +29,15 @@ LBFGS_MAX_ROWS = 20_000
 """Beyond LM's reach: L-BFGS up to this many training rows, Adam's minibatches above."""
 AUTO_ALPHA = 1e-4
 """``alpha="auto"`` wherever the plan does not choose Bayesian regularisation."""
+EVIDENCE_MAX_PARAMS = 4000
+"""Bayesian regularisation beyond LM (with L-BFGS) for networks of at most this many parameters, whose
+``J^T J`` is factorised once per re-estimate..."""
+EVIDENCE_MAX_WORK = 1e10
+"""...and while building it, ``n_residuals * n_params**2`` flops, stays below this."""
+LBFGS_BAYES_START_ALPHA = 1.0
+"""The penalty L-BFGS fits with before Bayesian re-estimation starts (LM starts from none): unpenalised,
+a network with more weights than rows interpolates, and the evidence at an interpolating fit finds
+no noise and keeps it."""
 AUTO_AVERAGED = 2
 """``n_averaged="auto"`` where LM is the solver and its work is within ``AVERAGE_MAX_WORK``."""
 AVERAGE_MAX_WORK = 1e9
@@ -44,6 +53,8 @@ DEFAULT_N_ITER_NO_CHANGE = 10
 FULL_BATCH_MAX_ROWS = 1024
 """``batch_size="auto"``: the full batch up to this many rows, minibatches of ``AUTO_BATCH_SIZE`` above."""
 AUTO_BATCH_SIZE = 200
+BAYES_SOLVERS = ("lm", "lbfgs")
+"""Solvers that can learn the penalty by Bayesian regularisation (full-batch, with ``J^T J`` at hand)."""
 MEMBER_INIT = "breakpoints"
 """``init="auto"`` of an ensemble member: random breakpoints, so that members start apart and disagree
 away from the data (selected hinges make them agree, and the intervals stop widening there)."""
@@ -70,7 +81,9 @@ class FitPlan:
         The L2 penalty, or Bayesian regularisation (learned while LM runs).
     bayes_start : {"fitted", "settled"} or None
         With Bayesian regularisation, when re-estimating the penalty starts: at the first LM step
-        that fits better than the targets' mean, or once the unpenalised fit has settled.
+        that fits better than the targets' mean, or once the fit at ``bayes_start_alpha`` has settled.
+    bayes_start_alpha : float
+        The penalty the fit starts from (Bayesian regularisation re-estimates it; else ``alpha``).
     n_averaged : int
         Networks trained from their own starts whose mean is the model.
     max_iter, tol, n_iter_no_change, batch_size : as ``NeuralRegressor``'s, resolved.
@@ -88,6 +101,7 @@ class FitPlan:
     solver: str
     alpha: object
     bayes_start: object
+    bayes_start_alpha: float
     n_averaged: int
     max_iter: int
     tol: float
@@ -137,7 +151,8 @@ class FitPlan:
 
 _FIELD_TYPES = {
     "hidden_layer_sizes": list, "selects_width": bool, "init": str, "solver": str, "alpha": (int, float, str),
-    "bayes_start": (str, type(None)), "n_averaged": int, "max_iter": int, "tol": (int, float), "n_iter_no_change": int, "batch_size": int,
+    "bayes_start": (str, type(None)), "bayes_start_alpha": (int, float), "n_averaged": int, "max_iter": int,
+    "tol": (int, float), "n_iter_no_change": int, "batch_size": int,
     "early_stopping": bool, "validation_fraction": (int, float), "n_training_rows": int, "reasons": dict,
 }
 """:meth:`FitPlan.from_dict`'s check of a saved plan's JSON types."""
@@ -174,8 +189,9 @@ def make_plan(params, n_samples, n_features, n_outputs, *, ensemble_member=False
     n_params = network_params((n_features, *sizes, n_outputs))
     work = lm_work(n_rows * n_outputs, n_params)
     solver = _solver(params, n_rows, n_params, work, reasons)
-    alpha = _alpha(params, solver, n_features, reasons)
-    bayes_start = _bayes_start(alpha, n_features, reasons)
+    alpha = _alpha(params, solver, n_features, n_params, work, reasons)
+    bayes_start = _bayes_start(alpha, solver, n_features, reasons)
+    start_alpha = alpha if alpha != "bayes" else LBFGS_BAYES_START_ALPHA if solver == "lbfgs" else 0.0
     n_averaged = _n_averaged(params, solver, work, ensemble_member, reasons)
     tol, n_iter_no_change = params["tol"], params["n_iter_no_change"]
     if tol == "auto":
@@ -193,7 +209,8 @@ def make_plan(params, n_samples, n_features, n_outputs, *, ensemble_member=False
         )
     return FitPlan(
         hidden_layer_sizes=sizes, selects_width=selects_width, init=init, solver=solver, alpha=alpha,
-        bayes_start=bayes_start, n_averaged=n_averaged, max_iter=params["max_iter"], tol=tol, n_iter_no_change=n_iter_no_change,
+        bayes_start=bayes_start, bayes_start_alpha=start_alpha, n_averaged=n_averaged,
+        max_iter=params["max_iter"], tol=tol, n_iter_no_change=n_iter_no_change,
         batch_size=batch_size, early_stopping=early_stopping, validation_fraction=validation_fraction,
         n_training_rows=n_rows, reasons=reasons,
     )
@@ -236,21 +253,21 @@ def _hidden_sizes(params, n_features, selects_width, reasons):
 def _solver(params, n_rows, n_params, work, reasons):
     solver = params["solver"]
     if solver != "auto":
-        if params["alpha"] == "bayes" and solver != "lm":
+        if params["alpha"] == "bayes" and solver not in BAYES_SOLVERS:
             raise ValueError(
-                f"alpha='bayes' needs solver='lm' or 'auto' (it re-estimates the penalty from LM's "
-                f"Gauss-Newton Hessian); got solver={solver!r}."
+                f"alpha='bayes' needs solver='lm', 'lbfgs' or 'auto' (it re-estimates the penalty from the "
+                f"Gauss-Newton Hessian of a full-batch fit); got solver={solver!r}."
             )
         return solver
-    if params["alpha"] == "bayes":
-        reasons["solver"] = "alpha='bayes' re-estimates the penalty from LM's J^T J"
-        return "lm"
     if n_params <= LM_MAX_PARAMS and work <= LM_MAX_WORK:
         reasons["solver"] = (
             f"{n_params} parameters <= {LM_MAX_PARAMS} and n_residuals * n_params**2 = {work:.3g} <= {LM_MAX_WORK:.3g}"
         )
         return "lm"
     too_big = f"too big for LM ({n_params} parameters, n_residuals * n_params**2 = {work:.3g})"
+    if params["alpha"] == "bayes":
+        reasons["solver"] = f"{too_big}; alpha='bayes' needs full batches"
+        return "lbfgs"
     if n_rows <= LBFGS_MAX_ROWS:
         reasons["solver"] = f"{too_big}; {n_rows} rows <= {LBFGS_MAX_ROWS}"
         return "lbfgs"
@@ -258,19 +275,32 @@ def _solver(params, n_rows, n_params, work, reasons):
     return "adam"
 
 
-def _alpha(params, solver, n_features, reasons):
+def _alpha(params, solver, n_features, n_params, work, reasons):
     if params["alpha"] != "auto":
         return params["alpha"]
-    if solver == "lm" and n_features > 1:
-        reasons["alpha"] = "Bayesian regularisation: LM runs and there are several inputs"
+    if n_features == 1:
+        reasons["alpha"] = f"the fixed penalty {AUTO_ALPHA:g}: one input"
+        return AUTO_ALPHA
+    if solver == "lm":
+        reasons["alpha"] = "Bayesian regularisation: several inputs, re-estimated at every LM step"
         return "bayes"
-    reasons["alpha"] = f"the fixed penalty {AUTO_ALPHA:g}" + (": one input" if solver == "lm" else f": {solver!r} has no evidence")
+    affordable = n_params <= EVIDENCE_MAX_PARAMS and work <= EVIDENCE_MAX_WORK
+    if solver == "lbfgs" and affordable:
+        reasons["alpha"] = (
+            f"Bayesian regularisation between L-BFGS rounds: J^T J of {n_params} parameters is affordable "
+            f"(n_residuals * n_params**2 = {work:.3g} <= {EVIDENCE_MAX_WORK:.3g})"
+        )
+        return "bayes"
+    reasons["alpha"] = f"the fixed penalty {AUTO_ALPHA:g}: no evidence with {solver!r} at this size"
     return AUTO_ALPHA
 
 
-def _bayes_start(alpha, n_features, reasons):
+def _bayes_start(alpha, solver, n_features, reasons):
     if alpha != "bayes":
         return None
+    if solver == "lbfgs":
+        reasons["bayes_start"] = f"once the fit at alpha={LBFGS_BAYES_START_ALPHA:g} has settled (an L-BFGS round)"
+        return "settled"
     if n_features > 1:
         reasons["bayes_start"] = "several inputs: once a step fits better than the mean, before the noise is learnt"
         return "fitted"

@@ -30,7 +30,7 @@ from .diagnose import warn_if_fit_failed
 from .piecewise import piecewise_linear
 from ._plan import AUTO_MAX_HINGES, AUTO_MIN_UNITS, AUTO_UNITS_ONE_INPUT, LM_MAX_WORK, lm_work, make_plan
 from .solvers import SOLVERS, STOP_MESSAGES, SolverSettings, TrainingProblem
-from .solvers.lm import Evidence, evidence_at
+from .solvers._evidence import Evidence, evidence_at
 
 @dataclass
 class FitSummary:
@@ -379,7 +379,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
 
     def _training_problem(self, X, Y, rng):
         """Standardise, split off validation rows when the plan says so, and package the objective
-        (unpenalised under Bayesian regularisation, which starts from no penalty); also the first
+        (at the plan's starting penalty, which Bayesian regularisation then re-estimates); also the first
         network's start where the selection of hinges chose its width (else None)."""
         plan = self.plan_
         if self.standardize:
@@ -391,7 +391,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         if plan.early_stopping:
             Xs, X_val, Ys, Y_val = train_test_split(Xs, Ys, train_size=plan.n_training_rows, random_state=rng)
             validation = dict(X_val=X_val, Y_val=Y_val)
-        alpha = 0.0 if plan.alpha == "bayes" else plan.alpha
+        alpha = plan.bayes_start_alpha
         if plan.selects_width:
             arch, start = self._selected_network(Xs, Ys, rng)
         else:
@@ -457,7 +457,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
 
     def _effective_parameters(self, problem, run):
         """The means' effective number of parameters: learned by Bayesian regularisation, else the
-        evidence's at the fitted weights (``mlpfit.solvers.lm.evidence_at``) while ``J^T J`` is
+        evidence's at the fitted weights (``mlpfit.solvers._evidence.evidence_at``) while ``J^T J`` is
         affordable (``mlpfit._plan.LM_MAX_WORK``), else 0, which on data that large changes little.
 
         Measured (sin(x) + 0.3 noise, 5 seeds; mean predicted noise variance over the true one):

@@ -176,7 +176,7 @@ class SolverResult:
     loss_curve: list
     validation_curve: list
     evidence: Optional[object] = None
-    """The :class:`~mlpfit.solvers.lm.Evidence` of a Bayesian-regularised run, else None."""
+    """The :class:`~mlpfit.solvers._evidence.Evidence` of a Bayesian-regularised run, else None."""
 
     @property
     def converged(self):

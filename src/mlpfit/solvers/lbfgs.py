@@ -1,44 +1,119 @@
-"""L-BFGS through scipy.optimize, fed the fused loss-and-gradient function.
+"""L-BFGS through scipy.optimize, fed the fused loss-and-gradient function, with optional Bayesian regularisation.
 
 Notes
 -----
 scipy's L-BFGS-B stops when the relative loss reduction falls below ``ftol`` (set
 to ``tol``) or the largest gradient component below ``gtol``. The monitor's
 early stopping ends the run from the callback by raising StopIteration.
+
+With Bayesian regularisation (``settings.bayes_start``) the run alternates: L-BFGS at a fixed
+penalty, then MacKay's re-estimate of the penalty from the Gauss-Newton Hessian ``J^T J`` at the
+weights reached (:func:`mlpfit.solvers._evidence.reestimate`), then L-BFGS again from there, until
+the penalty settles and a round no longer moves the fit. The first round is unpenalised and ends
+once the fit has settled (``"settled"``: its relative improvement falls below
+``BAYES_START_IMPROVEMENT``) or fits better than the targets' mean (``"fitted"``), as LM's start
+rules do. ``J^T J`` is built once per round rather than once per iteration as in LM, which is what
+makes the evidence affordable for networks too large for LM's steps.
 """
+
+from dataclasses import replace
 
 import numpy as np
 from scipy.optimize import minimize
 
+from .. import _network
 from ._base import SolverResult
+from ._evidence import reestimate
+from .lm import BAYES_START_FIT, BAYES_START_IMPROVEMENT
 
 GRADIENT_TOLERANCE = 1e-9
 _STATUS_REASONS = {0: "tol", 1: "max_iter"}  # scipy status -> stop reason; 2 is a failed line search
+ROUND_MAX_ITER = 50
+"""L-BFGS iterations between two Bayesian re-estimates at most: the penalty follows the fit, as in LM's
+re-estimate per step, rather than each round settling a fit to a penalty made for other weights."""
+PENALTY_SETTLED = 0.01
+"""Bayesian rounds end once the re-estimated penalty moves by less than this fraction and the round
+after it converged or lowered the objective by less than ``ROUND_TOL`` of it."""
+ROUND_TOL = 1e-4
 
 
-def solve(problem, theta0, settings, rng):
-    """Minimise ``problem``'s objective from ``theta0`` with L-BFGS-B."""
-    monitor = settings.monitor(problem)
+class _Stop(Exception):
+    """Raised from the callback to end a minimisation early (the monitor's or a start rule's say)."""
+
+
+def _minimize(problem, theta, settings, monitor, max_iter, ftol, stop_at=None):
+    """One L-BFGS-B run; returns the weights, the stop reason and its iterations.
+
+    ``stop_at(loss) -> bool`` ends the run after an iteration (the reason is then ``"start"``).
+    """
+    iterations = 0
 
     def callback(intermediate_result):
+        nonlocal iterations
+        iterations += 1
         if monitor.update(intermediate_result.x, intermediate_result.fun):
+            raise StopIteration
+        if stop_at is not None and stop_at(intermediate_result.fun):
             raise StopIteration
 
     with np.errstate(over="ignore", invalid="ignore"):
         result = minimize(
-            problem.loss_and_grad,
-            theta0,
-            jac=True,
-            method="L-BFGS-B",
-            callback=callback,
-            options={
-                "maxiter": settings.max_iter,
-                "maxfun": 2 * settings.max_iter + 20,
-                "ftol": settings.tol,
-                "gtol": GRADIENT_TOLERANCE,
-            },
+            problem.loss_and_grad, theta, jac=True, method="L-BFGS-B", callback=callback,
+            options={"maxiter": max_iter, "maxfun": 2 * max_iter + 20, "ftol": ftol, "gtol": GRADIENT_TOLERANCE},
         )
+    if result.status == 99:  # the callback raised StopIteration: the monitor's stop or the start rule's
+        return result.x, "start", iterations
     reason = _STATUS_REASONS.get(result.status, "line_search")
     if reason == "tol" and "GRADIENT" in str(result.message).upper():
         reason = "gradient"
-    return SolverResult.from_monitor(problem, monitor, result.x, reason)
+    return result.x, reason, iterations
+
+
+def solve(problem, theta0, settings, rng):
+    """Minimise ``problem``'s objective from ``theta0`` with L-BFGS-B (Bayesian when ``settings`` say so)."""
+    monitor = settings.monitor(problem)
+    if not settings.bayesian:
+        theta, reason, _ = _minimize(problem, theta0, settings, monitor, settings.max_iter, settings.tol)
+        return SolverResult.from_monitor(problem, monitor, theta, reason)
+    return _solve_bayesian(problem, theta0, settings, monitor)
+
+
+def _start_rule(problem, settings):
+    """When the unpenalised first round ends: at a loss below the mean's, or once it has settled."""
+    if settings.bayes_start == "fitted":
+        below = BAYES_START_FIT * np.sum((problem.Y - problem.Y.mean(axis=0)) ** 2) / (2 * problem.n_samples)
+        return lambda loss: loss <= below
+    previous = [np.inf]
+
+    def settled(loss):
+        improved = previous[0] - loss
+        previous[0] = loss
+        return improved <= BAYES_START_IMPROVEMENT * loss
+
+    return settled
+
+
+def _solve_bayesian(problem, theta0, settings, monitor):
+    arch, mask, n_residuals = problem.arch, problem.arch.weight_mask, problem.Y.size
+    budget = settings.max_iter
+    theta, reason, used = _minimize(problem, theta0, settings, monitor, budget, settings.tol, _start_rule(problem, settings))
+    budget -= used
+    penalty, evidence = problem.alpha, None
+    while budget > 0 and monitor.stop_reason is None and reason != "diverged":
+        jtj, _, sse = _network.normal_equations(arch, theta, problem.X, problem.Y)
+        evidence = reestimate(jtj, sse, theta, mask, penalty, n_residuals)
+        settled = abs(evidence.penalty - penalty) <= PENALTY_SETTLED * max(penalty, np.finfo(float).tiny)
+        penalty = evidence.penalty
+        round_problem = replace(problem, alpha=penalty)
+        before = round_problem.loss_and_grad(theta)[0]
+        theta, reason, used = _minimize(round_problem, theta, settings, monitor, min(budget, ROUND_MAX_ITER), settings.tol)
+        budget -= used
+        if settled and (reason != "max_iter" or before - monitor.loss_curve[-1] <= ROUND_TOL * before):
+            break
+    if evidence is None or budget <= 0 or monitor.stop_reason is not None:
+        jtj, _, sse = _network.normal_equations(arch, monitor.final_theta(theta), problem.X, problem.Y)
+        evidence = reestimate(jtj, sse, monitor.final_theta(theta), mask, penalty, n_residuals)
+    if budget <= 0 and reason in ("tol", "gradient", "start"):
+        reason = "max_iter"
+    result = SolverResult.from_monitor(replace(problem, alpha=penalty), monitor, theta, reason)
+    return replace(result, evidence=evidence)

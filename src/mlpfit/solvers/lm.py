@@ -42,7 +42,6 @@ Networks 5(6); MacKay (1992), Neural Computation 4(3); Foresee & Hagan (1997), P
 """
 
 from contextlib import nullcontext
-from dataclasses import astuple, dataclass
 from functools import cache
 
 import numpy as np
@@ -51,6 +50,7 @@ from threadpoolctl import ThreadpoolController
 
 from .. import _network
 from ._base import SolverResult
+from ._evidence import reestimate
 
 MU_INIT, MU_INCREASE, MU_DECREASE, MU_MAX = 1e-3, 10.0, 0.1, 1e10
 MU_MIN = 1e-20
@@ -87,68 +87,6 @@ Friedman #2, a linear function, a ridge along the diagonal and two kinks; geomet
 Relative to starting after the first step, starting at the initial weights multiplied the error by
 1.08 (geometric mean), and starting once a step gained under 1% of the objective by 1.21: the
 unpenalised fit had learnt the noise by then."""
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """The Bayesian-regularisation estimates at the end of a run (standardised data).
-
-    Attributes
-    ----------
-    weight_precision : float
-        ``alpha_w``, the prior precision of the weights.
-    noise_precision : float
-        ``beta``, the inverse noise variance of the standardised targets.
-    effective_params : float
-        ``gamma``, the number of parameters the data determine.
-    """
-
-    weight_precision: float
-    noise_precision: float
-    effective_params: float
-
-    @property
-    def penalty(self):
-        """The equivalent fixed L2 penalty ``alpha = alpha_w / beta`` of ``loss_and_grad``."""
-        return self.weight_precision / self.noise_precision
-
-    @classmethod
-    def mean(cls, evidences):
-        """The mean of several networks' estimates, for the average of their fits: its ``effective_params``
-        is the trace of the mean of their (linearised) hat matrices."""
-        return cls(*np.mean([astuple(evidence) for evidence in evidences], axis=0).tolist())
-
-
-def _reestimate(jtj, sse, theta, mask, penalty, n_residuals):
-    """MacKay's Gauss-Newton update of the precisions at ``theta`` (see module notes)."""
-    inverse_diagonal, ridge = _network.penalized_hessian_diagonal(jtj, penalty, mask)
-    effective = _network.effective_parameters(inverse_diagonal, ridge)
-    effective_weights = mask.sum() - penalty * inverse_diagonal[mask].sum()
-    weights = theta[mask]
-    tiny = np.finfo(float).tiny
-    return Evidence(
-        weight_precision=max(effective_weights, tiny) / max(weights @ weights, tiny),
-        noise_precision=max(n_residuals - effective, 1.0) / max(sse, tiny),
-        effective_params=effective,
-    )
-
-
-EVIDENCE_UPDATES = 20
-"""Re-estimations :func:`evidence_at` iterates at fixed weights (the fixed point settles within a few)."""
-
-
-def evidence_at(jtj, sse, theta, mask, penalty, n_residuals):
-    """The Bayesian-regularisation estimates for weights fitted with a fixed penalty.
-
-    MacKay's update iterated at ``theta`` from ``penalty``: the penalty the evidence would
-    choose for these weights and the effective number of parameters under it. Weights the
-    data barely determine (a unit a fixed small penalty left free) then count for less than
-    one each, as they would after Bayesian regularisation.
-    """
-    for _ in range(EVIDENCE_UPDATES):
-        evidence = _reestimate(jtj, sse, theta, mask, penalty, n_residuals)
-        penalty = evidence.penalty
-    return evidence
 
 
 def _damped_step(hessian, gradient, mu):
@@ -212,7 +150,7 @@ def solve(problem, theta0, settings, rng):
         for _ in range(settings.max_iter):
             jtj, jtr, sse = _network.normal_equations(arch, theta, X, Y)
             if reestimating:
-                evidence = _reestimate(jtj, sse, theta, mask, penalty, n_residuals)
+                evidence = reestimate(jtj, sse, theta, mask, penalty, n_residuals)
                 penalty = evidence.penalty
             weights = theta[mask]
             current = sse + penalty * (weights @ weights)
@@ -245,7 +183,7 @@ def solve(problem, theta0, settings, rng):
     theta = monitor.final_theta(theta)
     if settings.bayesian and evidence is None:  # stopped before the fit settled: estimate once at the end
         jtj, _, sse = _network.normal_equations(arch, theta, X, Y)
-        evidence = _reestimate(jtj, sse, theta, mask, penalty, n_residuals)
+        evidence = reestimate(jtj, sse, theta, mask, penalty, n_residuals)
     loss = objective(theta, penalty) / (2 * problem.n_samples)
     return SolverResult(
         theta,
