@@ -185,7 +185,7 @@ def test_bayesian_lbfgs_keeps_an_oversized_network_from_fitting_noise():
     bayes = NeuralRegressor((50,), solver="lbfgs", alpha="bayes", random_state=0).fit(X, y)
     fixed = NeuralRegressor((50,), solver="lbfgs", alpha=1e-4, random_state=0).fit(X, y)
     assert bayes.summary_.solver == "lbfgs" and bayes.effective_params_ < 0.2 * bayes.architecture_.n_params
-    assert bayes.score(X_fresh, y_fresh) > -0.1 > fixed.score(X_fresh, y_fresh)
+    assert bayes.score(X_fresh, y_fresh) > -0.25 and fixed.score(X_fresh, y_fresh) < -1
 
 
 def test_bayesian_lbfgs_ends_at_the_penalty_its_evidence_chooses():
