@@ -7,6 +7,7 @@ chunks into an array of exactly the declared size, within a byte budget for the 
 """
 
 import struct
+import tokenize
 import zipfile
 import zlib
 from collections.abc import Mapping
@@ -21,8 +22,8 @@ SUFFIX = ".npy"
 CHUNK_BYTES = 1 << 20
 HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
 READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, struct.error, ValueError,
-               RuntimeError, UnicodeDecodeError, OverflowError)
-"""What reading a damaged zip or ``.npy`` member raises (zipfile and numpy use all of these)."""
+               RuntimeError, OverflowError, tokenize.TokenError, SyntaxError)
+"""What reading a damaged zip or ``.npy`` member raises (zipfile, and numpy's header parser, use all of these)."""
 
 
 class NotAnArchive(ValueError):
