@@ -33,6 +33,7 @@ from sklearn.utils import check_array
 from ._activations import ACTIVATIONS, RELU_FAMILY
 from ._fitted import as_fitted_network
 from ._init import HINGE_ACTIVATIONS
+from ._scaling import Scaler
 from .solvers._base import CONVERGED_REASONS
 
 SEVERITIES = ("error", "warning", "info")
@@ -164,7 +165,7 @@ class _Evidence:
     def varying(self):
         """Standardised non-constant input columns."""
         X = self.X[:, np.ptp(self.X, axis=0) > 0]
-        return (X - X.mean(axis=0)) / X.std(axis=0)
+        return Scaler.fit(X).transform(X)  # robust to data near 1e300 or 1e-300, where X.std() over- or underflows
 
     @cached_property
     def linear_mse(self):
