@@ -29,7 +29,7 @@ from ._scaling import Scaler
 from .diagnose import warn_if_fit_failed
 from .piecewise import piecewise_linear
 from .solvers import SOLVERS, STOP_MESSAGES, SolverSettings, TrainingProblem
-from .solvers._auto import AUTO_LM_MAX_WORK, choose_solver
+from .solvers._auto import AUTO_LM_MAX_WORK, check_memory, choose_solver
 from .solvers.lm import AUTO_TOL as LM_AUTO_TOL
 from .solvers.lm import EARLY_STOPPING_FAILURES, Evidence, evidence_at
 
@@ -423,6 +423,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         and the first restart's start when choosing the width chose it too (else None)."""
         problem, start = self._training_problem(X, Y, rng)
         solver = self._resolve_solver(problem)
+        check_memory(solver, problem.n_samples, problem.arch.layer_sizes)
         penalty = self._penalty(solver, X.shape[1])
         problem = replace(problem, alpha=0.0 if penalty == "bayes" else penalty)  # Bayes starts unpenalised
         return problem, solver, penalty, start
