@@ -3,6 +3,7 @@
 import argparse
 import csv
 import os
+import signal
 import subprocess
 import sys
 
@@ -223,6 +224,7 @@ def bad_files(folder):
     (folder / "empty.csv").write_text("")
     (folder / "ragged.csv").write_text("dose,response\n1,2\n3\n")
     (folder / "notmodel.npz").write_text("dose,response\n1,2\n")
+    (folder / "link.csv").symlink_to("good.csv")
 
 
 FIT = ["fit", "--x", "dose", "--y", "response", "-o", "out.npz"]
@@ -241,11 +243,23 @@ BAD_INPUTS = {
     "constant target": (FIT + ["flat.csv"], "target column 'response' is constant (3 in every row)"),
     "bad parameter": (FIT + ["good.csv", "--alpha", "-1"], "alpha must be a float in [0, inf) or one of 'auto', 'bayes'; got -1.0"),
     "missing output directory": (["fit", "good.csv", "--x", "dose", "--y", "response", "-o", "no/dir/m.npz"],
-                                 "cannot write model no/dir/m.npz: directory"),
-    "plot into missing directory": (FIT + ["good.csv", "--plot", "nodir/fit.png"], "cannot write plot nodir/fit.png"),
+                                 "cannot write the model to no/dir/m.npz: directory"),
+    "plot into missing directory": (FIT + ["good.csv", "--plot", "nodir/fit.png"], "cannot write the plot to nodir/fit.png"),
     "not a model": (["predict", "notmodel.npz", "good.csv", "-o", "out.csv"], "notmodel.npz is not an mlpfit model file"),
     "missing model": (["info", "nomodel.npz"], "model file nomodel.npz does not exist"),
     "not a model for plot": (["plot", "good.csv", "good.csv", "-o", "out.png"], "good.csv is not an mlpfit model file"),
+    "model and plot to one file": (["fit", "good.csv", "--x", "dose", "--y", "response", "-o", "same", "--plot", "same"],
+                                   "cannot write the plot to same: it is also the model output."),
+    "model over the data": (["fit", "good.csv", "--x", "dose", "--y", "response", "-o", "good.csv"],
+                            "cannot write the model to good.csv: it is also the data input."),
+    "model over the data through a symlink": (["fit", "good.csv", "--x", "dose", "--y", "response", "-o", "link.csv"],
+                                              "cannot write the model to link.csv: it is also the data input."),
+    "predictions over the model": (["predict", "notmodel.npz", "good.csv", "-o", "notmodel.npz"],
+                                   "cannot write the predictions to notmodel.npz: it is also the model input."),
+    "plot over the data": (["plot", "notmodel.npz", "good.csv", "-o", "good.csv"],
+                           "cannot write the plot to good.csv: it is also the data input."),
+    "directory that takes no files": (["fit", "good.csv", "--x", "dose", "--y", "response", "-o", "/proc/m.npz"],
+                                      "cannot write the model to /proc/m.npz: directory /proc does not take new files"),
 }
 
 
@@ -253,14 +267,19 @@ BAD_INPUTS = {
 def test_bad_input_exits_2_with_one_line_and_no_file(case, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     bad_files(tmp_path)
-    before = set(os.listdir(tmp_path))
+    before = folder_contents(tmp_path)
     argv, message = BAD_INPUTS[case]
     assert main(argv) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
     assert message in captured.err
-    assert set(os.listdir(tmp_path)) == before
+    assert folder_contents(tmp_path) == before
+
+
+def folder_contents(folder):
+    """File name -> bytes, for every file in ``folder``."""
+    return {path.name: path.read_bytes() for path in folder.iterdir()}
 
 
 def test_predict_data_without_the_model_columns_lists_the_available_ones(fitted, tmp_path, capsys):
@@ -299,3 +318,59 @@ def test_missing_plot_extra_stops_before_fitting_with_exit_1(data, tmp_path, mon
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "pip install 'mlpfit[plot]'" in err
     assert sorted(os.listdir(tmp_path)) == ["data.csv"]
+
+
+# --- writing: only at the end, never half, and Ctrl-C or divergence said in one line ---------
+
+
+@pytest.mark.parametrize("failing", ["report", "plot"])
+def test_a_failure_after_the_fit_leaves_the_existing_model_untouched(data, tmp_path, monkeypatch, capsys, failing):
+    (tmp_path / "m.npz").write_bytes(b"the user's old model")
+
+    def broken(*args, **kwargs):
+        raise ValueError(f"the {failing} failed")
+
+    if failing == "report":
+        monkeypatch.setattr(fit_command, "REPORT_SECTIONS", [broken])
+    else:
+        monkeypatch.setattr(fit_command.plot, "fit", broken)
+    argv = ["fit", data, "--x", "dose", "--y", "response", "-o", str(tmp_path / "m.npz"), "--max-iter", "5",
+            "--plot", str(tmp_path / "f.png")]
+    assert main(argv) == 2
+    assert f"the {failing} failed" in capsys.readouterr().err
+    assert (tmp_path / "m.npz").read_bytes() == b"the user's old model" and not (tmp_path / "f.png").exists()
+
+
+def test_an_overwritten_model_keeps_its_permissions(data, tmp_path):
+    (tmp_path / "m.npz").write_bytes(b"old")
+    (tmp_path / "m.npz").chmod(0o600)
+    assert main(["fit", data, "--x", "dose", "--y", "response", "-o", str(tmp_path / "m.npz"), "--max-iter", "5", "-q"]) == 0
+    assert (tmp_path / "m.npz").stat().st_mode & 0o777 == 0o600 and mlpfit.load(tmp_path / "m.npz")
+
+
+def test_ctrl_c_during_a_fit_says_so_in_one_line_and_writes_nothing(tmp_path):
+    write_csv(tmp_path / "d.csv", ["dose", "response"], zip(DOSE, RESPONSE))
+    (tmp_path / "m.npz").write_bytes(b"old")
+    child = subprocess.Popen(
+        [sys.executable, "-m", "mlpfit.cli", "fit", "d.csv", "--x", "dose", "--y", "response", "-o", "m.npz",
+         "--solver", "adam", "--max-iter", "1000000", "--verbose"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    child.stdout.readline()  # the first iteration's loss: the fit is running
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 130
+    assert err.strip().splitlines()[-1] == "mlpfit fit: interrupted; no model written" and "Traceback" not in err
+    assert folder_contents(tmp_path) == {"d.csv": (tmp_path / "d.csv").read_bytes(), "m.npz": b"old"}
+
+
+def test_a_diverged_fit_exits_3_and_says_so(tmp_path, capsys):
+    X, y = make_origin(random_state=0)
+    data = write_csv(tmp_path / "d.csv", ["x", "y"], zip(X[:, 0], y))
+    argv = ["fit", data, "--x", "x", "--y", "y", "-o", str(tmp_path / "m.npz"), "--solver", "sgd", "--no-standardize",
+            "--learning-rate", "1e-3", "--seed", "0", "-q"]
+    assert main(argv) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("mlpfit fit: the fit diverged;")
+    assert mlpfit.load(tmp_path / "m.npz").summary_.stop_reason == "diverged"

@@ -40,7 +40,10 @@ def atomic_write(path, mode="wb"):
     target = target_of(path)
     directory, name = os.path.split(target)
     _remove_abandoned(directory, name)
-    fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{name}.{os.getpid()}.", suffix=TEMPORARY_SUFFIX)
+    try:
+        fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{name}.{os.getpid()}.", suffix=TEMPORARY_SUFFIX)
+    except OSError as error:  # name the user's file, not the temporary one
+        raise OSError(error.errno, f"cannot write {os.fspath(path)}: {error.strerror}") from None
     try:
         with os.fdopen(fd, mode, **({} if "b" in mode else {"newline": "", "encoding": "utf-8"})) as file:
             yield file
