@@ -374,3 +374,91 @@ def test_a_diverged_fit_exits_3_and_says_so(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("mlpfit fit: the fit diverged;")
     assert mlpfit.load(tmp_path / "m.npz").summary_.stop_reason == "diverged"
+
+
+# --- one reading rule for CSV and Parquet ----------------------------------------------------
+
+
+def write_parquet(path, **columns):
+    import pandas
+
+    pandas.DataFrame(columns).to_parquet(path)
+    return str(path)
+
+
+GOOD_ROWS = [[d, r] for d, r in zip(DOSE, RESPONSE)]
+
+
+def with_cell(value, row=3):
+    rows = [list(r) for r in GOOD_ROWS]
+    rows[row][0] = value
+    return rows
+
+
+REFUSED_CELLS = {
+    "underscore digits": (with_cell("6_369"), "column 'dose' of d.csv has a non-numeric value '6_369' in row 4 (line 5)"),
+    "full-width digits": (with_cell("１２"), "has a non-numeric value '１２' in row 4"),
+    "csv boolean": (with_cell("True"), "has a non-numeric value 'True' in row 4"),
+    "csv date": (with_cell("2024-03-01"), "has a date '2024-03-01' in row 4 (line 5); dates are not supported yet."),
+}
+
+
+@pytest.mark.parametrize("case", REFUSED_CELLS)
+def test_csv_cells_outside_the_reading_rule_are_refused(case, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    rows, message = REFUSED_CELLS[case]
+    write_csv("d.csv", ["dose", "response"], rows)
+    assert main(["fit", "d.csv", "--x", "dose", "--y", "response", "-o", "m.npz"]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_an_unterminated_quote_is_refused(tmp_path, capsys):
+    (tmp_path / "d.csv").write_text('dose,response\n1,2\n"3,4\n5,6\n')
+    assert main(["fit", str(tmp_path / "d.csv"), "--x", "dose", "--y", "response", "-o", str(tmp_path / "m.npz")]) == 2
+    assert "d.csv is not a readable CSV file: unexpected end of data (line 4)." in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("values, message", [
+    (np.arange(40) % 2 == 0, "column 'dose' of d.parquet has a true/false value True in row 1; only numbers are read."),
+    (np.datetime64("2024-01-01") + np.arange(40), "has a date or time '2024-01-01 00:00:00' in row 1; dates are not supported yet."),
+    (np.array(["6_369"] * 40), "has a non-numeric value '6_369' in row 1."),
+], ids=["bool", "datetime", "underscore text"])
+def test_parquet_columns_follow_the_same_rule(tmp_path, monkeypatch, capsys, values, message):
+    monkeypatch.chdir(tmp_path)
+    write_parquet("d.parquet", dose=values, response=RESPONSE)
+    assert main(["fit", "d.parquet", "--x", "dose", "--y", "response", "-o", "m.npz"]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_parquet_integers_and_missing_values_read_as_in_csv(tmp_path):
+    from mlpfit.cli._data import read_table, select
+
+    import pandas
+
+    dose = pandas.array([1, 2, None, 4], dtype="Int64")
+    data = write_parquet(tmp_path / "d.parquet", dose=dose, text=["a", "b", "c", "d"])
+    A, keep = select(read_table(data), ["dose"], dropna=True)
+    assert A[:, 0].tolist() == [1.0, 2.0, 4.0] and keep.tolist() == [True, True, False, True]
+    csv_path = write_csv(tmp_path / "d.csv", ["dose", "text"], [[1, "a"], [2, "b"], ["", "c"], [4, "d"]])
+    assert np.array_equal(select(read_table(csv_path), ["dose"], dropna=True)[0], A)
+
+
+READ_MEMORY = """
+import resource, sys
+from mlpfit.cli._data import read_table, select
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+A, _ = select(read_table(sys.argv[1]), ["dose", "response"])
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024, A.nbytes)
+"""
+
+
+def test_reading_a_large_csv_costs_a_small_multiple_of_its_float64_size(tmp_path):
+    rows = 300_000
+    values = np.random.default_rng(0).uniform(0, 1000, (rows, 2)).round(6)
+    np.savetxt(tmp_path / "big.csv", values, delimiter=",", header="dose,response", comments="", fmt="%.10g")
+    result = subprocess.run([sys.executable, "-c", READ_MEMORY, str(tmp_path / "big.csv")], capture_output=True,
+                            text=True, check=True)
+    rise, float64_bytes = map(int, result.stdout.split())
+    assert float64_bytes == rows * 2 * 8
+    assert rise < 3 * float64_bytes + 25 * 2**20, f"reading rose the peak by {rise / 2**20:.0f} MiB"
