@@ -5,7 +5,7 @@ import pytest
 
 from mlpfit import NeuralRegressor
 from mlpfit.cli import main
-from mlpfit.solvers import _auto
+from mlpfit import _memory
 
 X = np.linspace(0, 1, 50)[:, None]
 y = np.sin(3 * X[:, 0])
@@ -13,8 +13,8 @@ y = np.sin(3 * X[:, 0])
 
 def test_memory_needed_counts_units_rows_and_parameters():
     # 1-4-1 network: 13 parameters, 5 units past the input, 50 rows
-    assert _auto.memory_needed("lbfgs", 50, (1, 4, 1)) == 8 * (3 * 50 * 5 + _auto.LBFGS_VECTORS * 13)
-    assert _auto.memory_needed("lm", 50, (1, 4, 1)) == 8 * (3 * 50 * 5 + _auto.LBFGS_VECTORS * 13 + 50 * 13 + 2 * 13**2)
+    assert _memory.memory_needed("lbfgs", 50, (1, 4, 1)) == 8 * (3 * 50 * 5 + _memory.LBFGS_VECTORS * 13)
+    assert _memory.memory_needed("lm", 50, (1, 4, 1)) == 8 * (3 * 50 * 5 + _memory.LBFGS_VECTORS * 13 + 50 * 13 + 2 * 13**2)
 
 
 def test_a_billion_units_are_refused_with_the_memory_figure():
@@ -23,10 +23,10 @@ def test_a_billion_units_are_refused_with_the_memory_figure():
 
 
 def test_the_limit_is_the_memory_available(monkeypatch):
-    monkeypatch.setattr(_auto, "available_memory", lambda: 2**20)
+    monkeypatch.setattr(_memory, "available_memory", lambda: 2**20)
     with pytest.raises(ValueError, match=r"needs about 1.7 MiB; 1.0 MiB is available"):
         NeuralRegressor(hidden_layer_sizes=(1000,)).fit(X, y)
-    monkeypatch.setattr(_auto, "available_memory", lambda: 2**30)
+    monkeypatch.setattr(_memory, "available_memory", lambda: 2**30)
     NeuralRegressor(hidden_layer_sizes=(1000,), max_iter=2).fit(X, y)
 
 

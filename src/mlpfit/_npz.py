@@ -22,7 +22,7 @@ SUFFIX = ".npy"
 CHUNK_BYTES = 1 << 20
 HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
 READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, struct.error, ValueError,
-               RuntimeError, OverflowError, tokenize.TokenError, SyntaxError)
+               RuntimeError, OverflowError, tokenize.TokenError, SyntaxError, OSError)
 """What reading a damaged zip or ``.npy`` member raises (zipfile, and numpy's header parser, use all of these)."""
 
 
@@ -46,7 +46,7 @@ class Archive(Mapping):
         try:
             self.zip_file = zipfile.ZipFile(self._file)
             infos = self.zip_file.infolist()
-        except READ_ERRORS + (OSError,) as error:
+        except READ_ERRORS as error:
             self._file.close()
             raise NotAnArchive(f"it is not a zip archive ({error})") from None
         self._entries = {}
@@ -118,10 +118,6 @@ class Entry:
     def dtype(self):
         return self._header[2]
 
-    @property
-    def ndim(self):
-        return len(self.shape)
-
     def __array__(self, dtype=None, copy=None):
         shape, fortran_order, stored, header_bytes = self._header
         values = np.empty(prod(shape), dtype=stored)
@@ -140,7 +136,7 @@ class Entry:
         try:
             with self.archive.zip_file.open(self._info) as stream:
                 yield stream
-        except READ_ERRORS + (OSError,) as error:
+        except READ_ERRORS as error:
             raise ValueError(f"entry {self.name!r} is damaged ({type(error).__name__}: {error})") from None
 
 

@@ -23,13 +23,14 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import _network, _nll
 from ._activations import ACTIVATIONS
 from ._init import HINGE_ACTIVATIONS, INIT_METHODS, initialize, selected_hinge_network
+from ._memory import check_memory
 from ._params import Boolean, Constant, Interval, LayerSizes, Options, Seed, validate_params
 from ._progress import progress
 from ._scaling import Scaler
 from .diagnose import warn_if_fit_failed
 from .piecewise import piecewise_linear
 from .solvers import SOLVERS, STOP_MESSAGES, SolverSettings, TrainingProblem
-from .solvers._auto import AUTO_LM_MAX_WORK, check_memory, choose_solver
+from .solvers._auto import AUTO_LM_MAX_WORK, choose_solver
 from .solvers.lm import AUTO_TOL as LM_AUTO_TOL
 from .solvers.lm import EARLY_STOPPING_FAILURES, Evidence, evidence_at
 
