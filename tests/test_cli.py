@@ -15,6 +15,8 @@ from mlpfit.cli import fit as fit_command
 from mlpfit.cli import main
 from mlpfit.datasets import make_origin
 
+from _peak import run_measured
+
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 RNG = np.random.default_rng(0)
@@ -444,12 +446,12 @@ def test_parquet_integers_and_missing_values_read_as_in_csv(tmp_path):
     assert np.array_equal(select(read_table(csv_path), ["dose"], dropna=True)[0], A)
 
 
-READ_MEMORY = """
-import resource, sys
+READ_PEAK = """
+import sys
 from mlpfit.cli._data import read_table, select
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = peak_bytes()
 A, _ = select(read_table(sys.argv[1]), ["dose", "response"])
-print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024, A.nbytes)
+print(peak_bytes() - before, A.nbytes)
 """
 
 
@@ -457,8 +459,6 @@ def test_reading_a_large_csv_costs_a_small_multiple_of_its_float64_size(tmp_path
     rows = 300_000
     values = np.random.default_rng(0).uniform(0, 1000, (rows, 2)).round(6)
     np.savetxt(tmp_path / "big.csv", values, delimiter=",", header="dose,response", comments="", fmt="%.10g")
-    result = subprocess.run([sys.executable, "-c", READ_MEMORY, str(tmp_path / "big.csv")], capture_output=True,
-                            text=True, check=True)
-    rise, float64_bytes = map(int, result.stdout.split())
+    rise, float64_bytes = map(int, run_measured(READ_PEAK, tmp_path / "big.csv")[0].split())
     assert float64_bytes == rows * 2 * 8
     assert rise < 3 * float64_bytes + 25 * 2**20, f"reading rose the peak by {rise / 2**20:.0f} MiB"

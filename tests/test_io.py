@@ -5,8 +5,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 import zipfile
 
 import numpy as np
@@ -17,6 +15,8 @@ from hypothesis import strategies as st
 import mlpfit
 from mlpfit import EnsembleRegressor, NeuralRegressor, io
 from mlpfit.cli import main
+
+from _peak import run_measured
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -298,23 +298,15 @@ def without(source, target, *names):
 
 
 GIB = 1 << 30
-PEAK_MEMORY = """
-import resource, sys, mlpfit
+LOAD_PEAK = """
+import sys, mlpfit
 try:
     mlpfit.load(sys.argv[1])
     print("loaded")
 except ValueError as error:
     print(error)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+print(peak_bytes())
 """
-
-
-def load_in_child(path):
-    """``(outcome, peak MiB)`` of ``mlpfit.load(path)`` in a fresh interpreter."""
-    result = subprocess.run([sys.executable, "-c", PEAK_MEMORY, str(path)], capture_output=True, text=True, check=True,
-                            env={**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"})
-    outcome, peak = result.stdout.strip().rsplit("\n", 1)
-    return outcome, int(peak)
 
 
 @pytest.mark.parametrize(
@@ -331,10 +323,9 @@ def load_in_child(path):
 )
 def test_huge_entries_are_refused_in_bounded_memory(saved, tmp_path, craft, message):
     path = craft(saved[1], tmp_path / "huge.npz")
-    outcome, peak_mib = load_in_child(path)
+    outcome, peak = run_measured(LOAD_PEAK, path)
     assert re.search(message, outcome), outcome
-    assert peak_mib < 300, f"peak {peak_mib} MiB"
-    print(f"peak {peak_mib} MiB")
+    assert int(peak) < 300 * 2**20, f"peak {int(peak) / 2**20:.0f} MiB"
 
 
 def nest_metadata(depth):

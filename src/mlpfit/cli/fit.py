@@ -164,9 +164,11 @@ def _validation_rmse(model):
 
 
 def _error_lines(report):
-    P = report.model.predict(report.X).reshape(report.Y.shape)
-    rmse = np.sqrt(np.mean((report.Y - P) ** 2, axis=0))
-    r2 = r2_score(report.Y, P, multioutput="raw_values")
+    # Divided by each target's largest magnitude first, so that squares neither overflow nor underflow.
+    magnitude = np.abs(report.Y).max(axis=0)
+    Y, P = report.Y / magnitude, report.model.predict(report.X).reshape(report.Y.shape) / magnitude
+    rmse = magnitude * np.sqrt(np.mean((Y - P) ** 2, axis=0))
+    r2 = r2_score(Y, P, multioutput="raw_values")
     for name, error, score in zip(report.y_names, rmse, r2):
         yield f"{name}: training RMSE {error:.4g} (in {name}'s units), R^2 {score:.4f}"
     validation = _validation_rmse(report.model)
