@@ -462,3 +462,12 @@ def test_reading_a_large_csv_costs_a_small_multiple_of_its_float64_size(tmp_path
     rise, float64_bytes = map(int, run_measured(READ_PEAK, tmp_path / "big.csv")[0].split())
     assert float64_bytes == rows * 2 * 8
     assert rise < 3 * float64_bytes + 25 * 2**20, f"reading rose the peak by {rise / 2**20:.0f} MiB"
+
+
+@pytest.mark.parametrize("estimator", [mlpfit.NeuralRegressor(max_iter=5), mlpfit.EnsembleRegressor(n_estimators=2)])
+def test_a_dataframe_date_column_is_refused_by_name(estimator):
+    import pandas
+
+    frame = pandas.DataFrame({"dose": DOSE, "when": pandas.date_range("2024-01-01", periods=len(DOSE))})
+    with pytest.raises(ValueError, match="column 'when' of X holds dates or times; dates are not supported yet"):
+        estimator.fit(frame, RESPONSE)

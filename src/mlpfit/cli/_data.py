@@ -2,70 +2,28 @@
 
 CSV is read with the standard library's csv module (strict quoting), so the command line needs
 no pandas; the delimiter (comma, semicolon or tab) is sniffed from the file. One rule decides
-what a cell is, whatever the format (:func:`cell_value`): an empty or missing-value token is
-NaN, a plain ASCII decimal number is its value, and anything else (``6_369``, ``True``, a date,
-text) is refused when its column is used, naming the file, the column and the row.
+what a cell is, whatever the format (:func:`mlpfit._cells.cell_value`); a refused cell is an
+error only when its column is used, naming the file, the column and the row.
 
 Columns are converted to float64 as they are read, chunk by chunk, so a CSV costs about its
 float64 size in memory rather than one Python string per cell.
 """
 
 import csv
-import datetime
-from array import array
 import os
-import re
+from array import array
 from dataclasses import dataclass, field
 from typing import Optional
 
 import numpy as np
 
+from .._cells import NotANumber, cell_value
 from ._common import UsageError
 
-MISSING_TOKENS = frozenset({"", "na", "nan", "n/a", "null", "none"})
-"""Cell texts (case-insensitive, stripped) that count as an empty cell."""
 PARQUET_SUFFIXES = (".parquet", ".pq")
 SNIFF_BYTES = 64 * 1024
 CHUNK_ROWS = 65_536
 """CSV rows held as text at once before their columns become float64."""
-DATE_TEXT = re.compile(r"\s*\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}.*)?\s*")
-DATES_REFUSED = "dates are not supported yet"
-
-
-class NotANumber(ValueError):
-    """A cell the reading rule refuses: ``what`` it is ("a date '2024-03-01'") and, when useful, ``why``."""
-
-    def __init__(self, what, why=""):
-        super().__init__(what, why)
-        self.what, self.why = what, why
-
-
-def cell_value(cell):
-    """The float a table cell stands for, under the one rule every format follows.
-
-    Raises NotANumber for a boolean, a date or time, or text other than a plain ASCII decimal
-    number (Python's ``float`` would also take ``6_369`` and non-ASCII digits; they are refused).
-    """
-    if cell is None or (isinstance(cell, float) and np.isnan(cell)):
-        return np.nan
-    if isinstance(cell, (bool, np.bool_)):
-        raise NotANumber(f"a true/false value {cell!r}", "only numbers are read")
-    if isinstance(cell, (datetime.date, datetime.time, datetime.timedelta, np.datetime64, np.timedelta64)):
-        raise NotANumber(f"a date or time {str(cell)!r}", DATES_REFUSED)
-    if isinstance(cell, (int, float, np.integer, np.floating)):
-        return float(cell)
-    if not isinstance(cell, str):
-        raise NotANumber(f"a non-numeric value {cell!r}")
-    if cell.strip().lower() in MISSING_TOKENS:
-        return np.nan
-    if DATE_TEXT.fullmatch(cell):
-        raise NotANumber(f"a date {cell!r}", DATES_REFUSED)
-    try:
-        if cell.isascii() and "_" not in cell:
-            return float(cell)
-    except ValueError:
-        pass
-    raise NotANumber(f"a non-numeric value {cell!r}")
 
 
 @dataclass
