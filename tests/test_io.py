@@ -425,6 +425,13 @@ def test_foreign_bytes_are_not_a_model_file(tmp_path, contents):
     assert "pickle" not in str(error.value)
 
 
+def test_a_fifo_or_device_is_refused_without_waiting(tmp_path):
+    os.mkfifo(tmp_path / "model.npz")
+    for path in (tmp_path / "model.npz", "/dev/zero"):
+        with pytest.raises(ValueError, match="is not an mlpfit model file: it is not a regular file"):
+            mlpfit.load(path)
+
+
 @pytest.mark.parametrize("change", [
     {"loss": "gaussian_nll"},
     {"activation": "swish"},

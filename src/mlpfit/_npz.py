@@ -6,6 +6,8 @@ asked for, an entry's declared shape and dtype are known before its data, and th
 chunks into an array of exactly the declared size, within a byte budget for the whole file.
 """
 
+import os
+import stat
 import struct
 import tokenize
 import zipfile
@@ -42,6 +44,8 @@ class Archive(Mapping):
 
     def __init__(self, path, budget):
         self.budget, self.spent, self.read_names = budget, 0, set()
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block open(); a device never ends
+            raise NotAnArchive("it is not a regular file")
         self._file = open(path, "rb")  # a missing or unreadable file stays an OSError
         try:
             self.zip_file = zipfile.ZipFile(self._file)
