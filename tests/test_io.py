@@ -425,6 +425,16 @@ def test_foreign_bytes_are_not_a_model_file(tmp_path, contents):
     assert "pickle" not in str(error.value)
 
 
+def test_the_array_budget_binds_save_and_load(saved, tmp_path, monkeypatch):
+    model, path = saved
+    monkeypatch.setattr(io, "MAX_ARRAY_BYTES", 1000)
+    with pytest.raises(ValueError, match=r"cannot save .*load would refuse the file: the arrays take \d+ bytes; the limit is 1000"):
+        mlpfit.save(model, tmp_path / "m.npz")
+    with pytest.raises(ValueError, match=r"entry '.*' would take the array data read past 1000 bytes"):
+        mlpfit.load(path)
+    assert os.listdir(tmp_path) == []
+
+
 def test_a_fifo_or_device_is_refused_without_waiting(tmp_path):
     os.mkfifo(tmp_path / "model.npz")
     for path in (tmp_path / "model.npz", "/dev/zero"):

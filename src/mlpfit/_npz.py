@@ -28,8 +28,8 @@ READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, st
 """What reading a damaged zip or ``.npy`` member raises (zipfile, and numpy's header parser, use all of these)."""
 
 
-class NotAnArchive(ValueError):
-    """The file is not a zip archive at all (a CSV, an image, random bytes)."""
+class NotAModelFile(ValueError):
+    """The file is not an mlpfit model at all: not a zip archive (a CSV, an image, random bytes), or not ours."""
 
 
 class Archive(Mapping):
@@ -45,14 +45,14 @@ class Archive(Mapping):
     def __init__(self, path, budget):
         self.budget, self.spent, self.read_names = budget, 0, set()
         if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block open(); a device never ends
-            raise NotAnArchive("it is not a regular file")
+            raise NotAModelFile("it is not a regular file")
         self._file = open(path, "rb")  # a missing or unreadable file stays an OSError
         try:
             self.zip_file = zipfile.ZipFile(self._file)
             infos = self.zip_file.infolist()
         except READ_ERRORS as error:
             self._file.close()
-            raise NotAnArchive(f"it is not a zip archive ({error})") from None
+            raise NotAModelFile(f"it is not a zip archive ({error})") from None
         self._entries = {}
         for info in infos:
             name = info.filename.removesuffix(SUFFIX)

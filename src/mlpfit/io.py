@@ -24,7 +24,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from ._atomic import atomic_write
-from ._npz import Archive, NotAnArchive
+from ._npz import Archive, NotAModelFile
 from ._nll import OUTPUTS_PER_TARGET
 from ._params import validate_params
 from ._scaling import Scaler
@@ -378,7 +378,10 @@ def save(model, path, *, columns=None):
     }
     text = json.dumps(metadata, allow_nan=True)
     try:
-        _check_sizes(text, sum(array.nbytes for array in arrays.values()))
+        _check_metadata_length(len(text))
+        array_bytes = sum(array.nbytes for array in arrays.values())
+        if array_bytes > MAX_ARRAY_BYTES:
+            raise ValueError(f"the arrays take {array_bytes} bytes; the limit is {MAX_ARRAY_BYTES}.")
         _model_from(arrays, _parse_metadata(text))
     except ValueError as error:
         raise ValueError(f"cannot save this {type(model).__name__} to {os.fspath(path)}; load would refuse the "
@@ -424,7 +427,7 @@ def load_with_metadata(path):
             metadata = _parse_metadata(_metadata_text(archive))
             model = _model_from(archive, metadata)
             unread = archive.unread()
-    except NotAnArchive as error:
+    except NotAModelFile as error:
         raise ValueError(f"{where} is not an mlpfit model file: {error}.") from None
     except NewerFormat as error:
         raise ValueError(f"{where} {error}") from None
@@ -445,12 +448,11 @@ def _model_from(arrays, metadata):
 def _metadata_text(archive):
     """The JSON text of the ``metadata`` entry, its size checked from the header before it is read."""
     if METADATA_KEY not in archive:
-        raise NotAnArchive(f"it has no {METADATA_KEY!r} entry")
+        raise NotAModelFile(f"it has no {METADATA_KEY!r} entry")
     entry = archive[METADATA_KEY]
     if entry.dtype.kind != "U" or entry.shape != ():
-        raise NotAnArchive(f"its {METADATA_KEY!r} entry is {entry.dtype} of shape {entry.shape}, not a string")
-    if entry.dtype.itemsize // 4 > MAX_METADATA_CHARS:
-        raise ValueError(f"the metadata is {entry.dtype.itemsize // 4} characters long; the limit is {MAX_METADATA_CHARS}.")
+        raise NotAModelFile(f"its {METADATA_KEY!r} entry is {entry.dtype} of shape {entry.shape}, not a string")
+    _check_metadata_length(entry.dtype.itemsize // 4)  # numpy stores 4 bytes per character
     return str(np.asarray(entry))
 
 
@@ -458,15 +460,13 @@ class NewerFormat(ValueError):
     """The file was written in a format version newer than this mlpfit reads."""
 
 
-def _check_sizes(text, array_bytes):
-    """Refuse metadata or arrays beyond the limits :func:`load` reads."""
-    if len(text) > MAX_METADATA_CHARS:
-        raise ValueError(f"the metadata is {len(text)} characters long; the limit is {MAX_METADATA_CHARS}.")
-    if array_bytes > MAX_ARRAY_BYTES:
-        raise ValueError(f"the arrays take {array_bytes} bytes; the limit is {MAX_ARRAY_BYTES}.")
+def _check_metadata_length(n_characters):
+    if n_characters > MAX_METADATA_CHARS:
+        raise ValueError(f"the metadata is {n_characters} characters long; the limit is {MAX_METADATA_CHARS}.")
 
 
 STRING_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"')
+"""A JSON string, escapes included: its brackets do not nest anything."""
 
 
 def _json_depth(text):
@@ -486,7 +486,7 @@ def _parse_metadata(text):
     except json.JSONDecodeError as error:
         raise ValueError(f"its metadata is not JSON ({error}).") from None
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT_NAME:
-        raise NotAnArchive(f"its metadata format is not {FORMAT_NAME!r}")
+        raise NotAModelFile(f"its metadata format is not {FORMAT_NAME!r}")
     version = metadata.get("format_version")
     if not _is_int(version) or version < 1:
         raise ValueError(f"format_version {_shown(version)}.")
