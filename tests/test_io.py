@@ -510,19 +510,21 @@ def damaged(draw, original):
     return buffer.getvalue()
 
 
-@pytest.fixture(scope="module")
-def small_file(tmp_path_factory):
-    model = fitted(dict(hidden_layer_sizes=(3,)), X3, X3[:, 0])
-    path = tmp_path_factory.mktemp("small") / "m.npz"
-    mlpfit.save(model, path)
-    return model, path.read_bytes()
+SMALL_MODELS = {
+    "network": lambda: fitted(dict(hidden_layer_sizes=(3,)), X3, X3[:, 0]),
+    "homoscedastic ensemble": lambda: EnsembleRegressor(
+        NeuralRegressor((2,), max_iter=10), n_estimators=2, noise="homoscedastic", random_state=0).fit(X3, X3[:, 0]),
+}
 
 
-def test_damaged_files_load_as_saved_or_raise_value_error(small_file, tmp_path_factory):
-    model, original = small_file
+@pytest.mark.parametrize("kind", SMALL_MODELS)
+def test_damaged_files_load_as_saved_or_raise_value_error(tmp_path_factory, kind):
+    model = SMALL_MODELS[kind]()
     path = tmp_path_factory.mktemp("damaged") / "m.npz"
+    mlpfit.save(model, path)
+    original = path.read_bytes()
 
-    @settings(max_examples=300, deadline=2000, database=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=200, deadline=2000, database=None, suppress_health_check=list(HealthCheck))
     @given(damaged(original))
     def check(contents):
         path.write_bytes(contents)

@@ -385,7 +385,7 @@ def save(model, path, *, columns=None):
         _model_from(arrays, _parse_metadata(text))
     except ValueError as error:
         raise ValueError(f"cannot save this {type(model).__name__} to {os.fspath(path)}; load would refuse the "
-                         f"file: {error} Refit the model, or restore the parameters it was fitted with.") from None
+                         f"file: {error} If its parameters were changed after fitting, refit it or restore them.") from None
     with atomic_write(path) as file:
         np.savez(file, **{METADATA_KEY: np.array(text)}, **arrays)
 
