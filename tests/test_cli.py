@@ -227,6 +227,7 @@ def bad_files(folder):
     (folder / "ragged.csv").write_text("dose,response\n1,2\n3\n")
     (folder / "notmodel.npz").write_text("dose,response\n1,2\n")
     (folder / "link.csv").symlink_to("good.csv")
+    os.link(folder / "good.csv", folder / "hard.csv")
 
 
 FIT = ["fit", "--x", "dose", "--y", "response", "-o", "out.npz"]
@@ -256,6 +257,8 @@ BAD_INPUTS = {
                             "cannot write the model to good.csv: it is also the data input."),
     "model over the data through a symlink": (["fit", "good.csv", "--x", "dose", "--y", "response", "-o", "link.csv"],
                                               "cannot write the model to link.csv: it is also the data input."),
+    "model over the data through a hard link": (["fit", "good.csv", "--x", "dose", "--y", "response", "-o", "hard.csv"],
+                                                "cannot write the model to hard.csv: it is also the data input."),
     "predictions over the model": (["predict", "notmodel.npz", "good.csv", "-o", "notmodel.npz"],
                                    "cannot write the predictions to notmodel.npz: it is also the model input."),
     "plot over the data": (["plot", "notmodel.npz", "good.csv", "-o", "good.csv"],
