@@ -37,13 +37,13 @@ FORMAT_VERSION = 1
 METADATA_KEY = "metadata"
 """The archive entry holding the JSON metadata (a 0-d numpy unicode string)."""
 MAX_METADATA_CHARS = 1 << 22
-"""Longest metadata JSON read (4 Mi characters; a 100-member ensemble writes about 200 k)."""
+"""Longest metadata JSON read, in characters: room for thousands of ensemble members."""
 MAX_METADATA_DEPTH = 32
-"""Deepest nesting of JSON arrays and objects read (a saved ensemble nests 6 deep)."""
+"""Deepest nesting of JSON arrays and objects read: a few times what a saved ensemble needs."""
 MAX_CURVE_LENGTH = 10**6
 """Longest loss curve read: one value per iteration or epoch."""
 MAX_ARRAY_BYTES = 1 << 28
-"""Array data one file may hold (256 MiB of float64, 32 M weights): the memory ``load`` may spend."""
+"""Bytes of array data one file may hold (32 Mi float64 numbers): the memory ``load`` may spend on them."""
 
 
 @dataclass(frozen=True)
