@@ -231,10 +231,17 @@ def run(args):
     if lines:
         print("\n".join(lines))
         print(f"model written to {args.output}" + (f", plot to {args.plot}" if args.plot else ""))
-    diverged = [i for i, member in enumerate(_members(model)) if member.summary_.stop_reason == "diverged"]
-    if diverged:
-        which = f" (member {', '.join(map(str, diverged))})" if len(_members(model)) > 1 else ""
-        print(f"mlpfit fit: the fit diverged{which}; the model was written with its best weights, and "
-              "'mlpfit diagnose' says what to change.", file=sys.stderr)
-        return EXIT_PROBLEMS
-    return 0
+    divergence = _divergence(model)
+    if divergence:
+        print(f"mlpfit fit: {divergence}", file=sys.stderr)
+    return EXIT_PROBLEMS if divergence else 0
+
+
+def _divergence(model):
+    """The line saying which networks' training diverged, or None."""
+    members = _members(model)
+    diverged = [str(i) for i, member in enumerate(members) if member.summary_.stop_reason == "diverged"]
+    if not diverged:
+        return None
+    which = f" (member {', '.join(diverged)})" if len(members) > 1 else ""
+    return f"the fit diverged{which}; the model was written, and 'mlpfit diagnose' says what to change."
