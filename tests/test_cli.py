@@ -3,6 +3,7 @@
 import argparse
 import csv
 import os
+import signal
 import subprocess
 import sys
 
@@ -13,6 +14,8 @@ import mlpfit
 from mlpfit.cli import fit as fit_command
 from mlpfit.cli import main
 from mlpfit.datasets import make_origin
+
+from _peak import run_measured
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -223,6 +226,8 @@ def bad_files(folder):
     (folder / "empty.csv").write_text("")
     (folder / "ragged.csv").write_text("dose,response\n1,2\n3\n")
     (folder / "notmodel.npz").write_text("dose,response\n1,2\n")
+    (folder / "link.csv").symlink_to("good.csv")
+    os.link(folder / "good.csv", folder / "hard.csv")
 
 
 FIT = ["fit", "--x", "dose", "--y", "response", "-o", "out.npz"]
@@ -241,11 +246,25 @@ BAD_INPUTS = {
     "constant target": (FIT + ["flat.csv"], "target column 'response' is constant (3 in every row)"),
     "bad parameter": (FIT + ["good.csv", "--alpha", "-1"], "alpha must be a float in [0, inf) or one of 'auto', 'bayes'; got -1.0"),
     "missing output directory": (["fit", "good.csv", "--x", "dose", "--y", "response", "-o", "no/dir/m.npz"],
-                                 "cannot write model no/dir/m.npz: directory"),
-    "plot into missing directory": (FIT + ["good.csv", "--plot", "nodir/fit.png"], "cannot write plot nodir/fit.png"),
+                                 "cannot write the model to no/dir/m.npz: directory"),
+    "plot into missing directory": (FIT + ["good.csv", "--plot", "nodir/fit.png"], "cannot write the plot to nodir/fit.png"),
     "not a model": (["predict", "notmodel.npz", "good.csv", "-o", "out.csv"], "notmodel.npz is not an mlpfit model file"),
     "missing model": (["info", "nomodel.npz"], "model file nomodel.npz does not exist"),
     "not a model for plot": (["plot", "good.csv", "good.csv", "-o", "out.png"], "good.csv is not an mlpfit model file"),
+    "model and plot to one file": (["fit", "good.csv", "--x", "dose", "--y", "response", "-o", "same", "--plot", "same"],
+                                   "cannot write the plot to same: it is also the model output."),
+    "model over the data": (["fit", "good.csv", "--x", "dose", "--y", "response", "-o", "good.csv"],
+                            "cannot write the model to good.csv: it is also the data input."),
+    "model over the data through a symlink": (["fit", "good.csv", "--x", "dose", "--y", "response", "-o", "link.csv"],
+                                              "cannot write the model to link.csv: it is also the data input."),
+    "model over the data through a hard link": (["fit", "good.csv", "--x", "dose", "--y", "response", "-o", "hard.csv"],
+                                                "cannot write the model to hard.csv: it is also the data input."),
+    "predictions over the model": (["predict", "notmodel.npz", "good.csv", "-o", "notmodel.npz"],
+                                   "cannot write the predictions to notmodel.npz: it is also the model input."),
+    "plot over the data": (["plot", "notmodel.npz", "good.csv", "-o", "good.csv"],
+                           "cannot write the plot to good.csv: it is also the data input."),
+    "directory that takes no files": (["fit", "good.csv", "--x", "dose", "--y", "response", "-o", "/proc/m.npz"],
+                                      "cannot write the model to /proc/m.npz: directory /proc does not take new files"),
 }
 
 
@@ -253,14 +272,19 @@ BAD_INPUTS = {
 def test_bad_input_exits_2_with_one_line_and_no_file(case, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     bad_files(tmp_path)
-    before = set(os.listdir(tmp_path))
+    before = folder_contents(tmp_path)
     argv, message = BAD_INPUTS[case]
     assert main(argv) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
     assert message in captured.err
-    assert set(os.listdir(tmp_path)) == before
+    assert folder_contents(tmp_path) == before
+
+
+def folder_contents(folder):
+    """File name -> bytes, for every file in ``folder``."""
+    return {path.name: path.read_bytes() for path in folder.iterdir()}
 
 
 def test_predict_data_without_the_model_columns_lists_the_available_ones(fitted, tmp_path, capsys):
@@ -299,3 +323,154 @@ def test_missing_plot_extra_stops_before_fitting_with_exit_1(data, tmp_path, mon
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "pip install 'mlpfit[plot]'" in err
     assert sorted(os.listdir(tmp_path)) == ["data.csv"]
+
+
+# --- writing: only at the end, never half, and Ctrl-C or divergence said in one line ---------
+
+
+@pytest.mark.parametrize("failing", ["report", "plot"])
+def test_a_failure_after_the_fit_leaves_the_existing_model_untouched(data, tmp_path, monkeypatch, capsys, failing):
+    (tmp_path / "m.npz").write_bytes(b"the user's old model")
+
+    def broken(*args, **kwargs):
+        raise ValueError(f"the {failing} failed")
+
+    if failing == "report":
+        monkeypatch.setattr(fit_command, "REPORT_SECTIONS", [broken])
+    else:
+        monkeypatch.setattr(fit_command.plot, "fit", broken)
+    argv = ["fit", data, "--x", "dose", "--y", "response", "-o", str(tmp_path / "m.npz"), "--max-iter", "5",
+            "--plot", str(tmp_path / "f.png")]
+    assert main(argv) == 2
+    assert f"the {failing} failed" in capsys.readouterr().err
+    assert (tmp_path / "m.npz").read_bytes() == b"the user's old model" and not (tmp_path / "f.png").exists()
+
+
+def test_an_overwritten_model_keeps_its_permissions(data, tmp_path):
+    (tmp_path / "m.npz").write_bytes(b"old")
+    (tmp_path / "m.npz").chmod(0o600)
+    assert main(["fit", data, "--x", "dose", "--y", "response", "-o", str(tmp_path / "m.npz"), "--max-iter", "5", "-q"]) == 0
+    assert (tmp_path / "m.npz").stat().st_mode & 0o777 == 0o600 and mlpfit.load(tmp_path / "m.npz")
+
+
+def test_ctrl_c_during_a_fit_says_so_in_one_line_and_writes_nothing(tmp_path):
+    write_csv(tmp_path / "d.csv", ["dose", "response"], zip(DOSE, RESPONSE))
+    (tmp_path / "m.npz").write_bytes(b"old")
+    child = subprocess.Popen(
+        [sys.executable, "-m", "mlpfit.cli", "fit", "d.csv", "--x", "dose", "--y", "response", "-o", "m.npz",
+         "--solver", "adam", "--max-iter", "1000000", "--verbose"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    child.stdout.readline()  # the first iteration's loss: the fit is running
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 130
+    assert err.strip().splitlines()[-1] == "mlpfit fit: interrupted; no model written" and "Traceback" not in err
+    assert folder_contents(tmp_path) == {"d.csv": (tmp_path / "d.csv").read_bytes(), "m.npz": b"old"}
+
+
+def test_a_diverged_fit_exits_3_and_says_so(tmp_path, capsys):
+    X, y = make_origin(random_state=0)
+    data = write_csv(tmp_path / "d.csv", ["x", "y"], zip(X[:, 0], y))
+    argv = ["fit", data, "--x", "x", "--y", "y", "-o", str(tmp_path / "m.npz"), "--solver", "sgd", "--no-standardize",
+            "--learning-rate", "1e-3", "--seed", "0", "-q"]
+    assert main(argv) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("mlpfit fit: the fit diverged;")
+    assert mlpfit.load(tmp_path / "m.npz").summary_.stop_reason == "diverged"
+
+
+# --- one reading rule for CSV and Parquet ----------------------------------------------------
+
+
+def write_parquet(path, **columns):
+    import pandas
+
+    pandas.DataFrame(columns).to_parquet(path)
+    return str(path)
+
+
+GOOD_ROWS = [[d, r] for d, r in zip(DOSE, RESPONSE)]
+
+
+def with_cell(value, row=3):
+    rows = [list(r) for r in GOOD_ROWS]
+    rows[row][0] = value
+    return rows
+
+
+REFUSED_CELLS = {
+    "underscore digits": (with_cell("6_369"), "column 'dose' of d.csv has a non-numeric value '6_369' in row 4 (line 5)"),
+    "full-width digits": (with_cell("１２"), "has a non-numeric value '１２' in row 4"),
+    "csv boolean": (with_cell("True"), "has a non-numeric value 'True' in row 4"),
+    "csv date": (with_cell("2024-03-01"), "has a date '2024-03-01' in row 4 (line 5); dates are not supported yet."),
+}
+
+
+@pytest.mark.parametrize("case", REFUSED_CELLS)
+def test_csv_cells_outside_the_reading_rule_are_refused(case, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    rows, message = REFUSED_CELLS[case]
+    write_csv("d.csv", ["dose", "response"], rows)
+    assert main(["fit", "d.csv", "--x", "dose", "--y", "response", "-o", "m.npz"]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_an_unterminated_quote_is_refused(tmp_path, capsys):
+    (tmp_path / "d.csv").write_text('dose,response\n1,2\n"3,4\n5,6\n')
+    assert main(["fit", str(tmp_path / "d.csv"), "--x", "dose", "--y", "response", "-o", str(tmp_path / "m.npz")]) == 2
+    assert "d.csv is not a readable CSV file: unexpected end of data (line 4)." in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("values, message", [
+    (np.arange(40) % 2 == 0, "column 'dose' of d.parquet has a true/false value True in row 1; only numbers are read."),
+    (np.datetime64("2024-01-01") + np.arange(40), "has a date or time '2024-01-01 00:00:00' in row 1; dates are not supported yet."),
+    (np.array(["6_369"] * 40), "has a non-numeric value '6_369' in row 1."),
+], ids=["bool", "datetime", "underscore text"])
+def test_parquet_columns_follow_the_same_rule(tmp_path, monkeypatch, capsys, values, message):
+    monkeypatch.chdir(tmp_path)
+    write_parquet("d.parquet", dose=values, response=RESPONSE)
+    assert main(["fit", "d.parquet", "--x", "dose", "--y", "response", "-o", "m.npz"]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_parquet_integers_and_missing_values_read_as_in_csv(tmp_path):
+    from mlpfit.cli._data import read_table, select
+
+    import pandas
+
+    dose = pandas.array([1, 2, None, 4], dtype="Int64")
+    data = write_parquet(tmp_path / "d.parquet", dose=dose, text=["a", "b", "c", "d"])
+    A, keep = select(read_table(data), ["dose"], dropna=True)
+    assert A[:, 0].tolist() == [1.0, 2.0, 4.0] and keep.tolist() == [True, True, False, True]
+    csv_path = write_csv(tmp_path / "d.csv", ["dose", "text"], [[1, "a"], [2, "b"], ["", "c"], [4, "d"]])
+    assert np.array_equal(select(read_table(csv_path), ["dose"], dropna=True)[0], A)
+
+
+READ_PEAK = """
+import sys
+from mlpfit.cli._data import read_table, select
+before = peak_bytes()
+A, _ = select(read_table(sys.argv[1]), ["dose", "response"])
+print(peak_bytes() - before, A.nbytes)
+"""
+
+
+def test_reading_a_large_csv_costs_a_small_multiple_of_its_float64_size(tmp_path):
+    rows = 300_000
+    values = np.random.default_rng(0).uniform(0, 1000, (rows, 2)).round(6)
+    np.savetxt(tmp_path / "big.csv", values, delimiter=",", header="dose,response", comments="", fmt="%.10g")
+    rise, float64_bytes = map(int, run_measured(READ_PEAK, tmp_path / "big.csv")[0].split())
+    assert float64_bytes == rows * 2 * 8
+    assert rise < 3 * float64_bytes + 25 * 2**20, f"reading rose the peak by {rise / 2**20:.0f} MiB"
+
+
+@pytest.mark.parametrize("estimator", [mlpfit.NeuralRegressor(max_iter=5), mlpfit.EnsembleRegressor(n_estimators=2)])
+def test_a_dataframe_date_column_is_refused_by_name(estimator):
+    import pandas
+
+    frame = pandas.DataFrame({"dose": DOSE, "when": pandas.date_range("2024-01-01", periods=len(DOSE))})
+    with pytest.raises(ValueError, match="column 'when' of X holds dates or times; dates are not supported yet"):
+        estimator.fit(frame, RESPONSE)

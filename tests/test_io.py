@@ -1,13 +1,22 @@
 """Saved models: bit-identical round trips, and every damaged or foreign file refused with a clear ValueError."""
 
+import io as io_module
 import json
 import os
+import re
+import shutil
+import zipfile
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import mlpfit
 from mlpfit import EnsembleRegressor, NeuralRegressor, io
+from mlpfit.cli import main
+
+from _peak import run_measured
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -150,12 +159,12 @@ def test_failed_write_leaves_the_old_file_and_no_temporary(saved, tmp_path, monk
 
 
 def rewrite(source, target, change):
-    """Copy the archive at ``source`` to ``target`` after ``change(arrays, metadata)`` edits it."""
+    """Copy the archive at ``source`` to ``target`` after ``change(arrays, metadata)`` edits it (or returns new metadata text)."""
     with np.load(source, allow_pickle=False) as archive:
         arrays = {key: archive[key] for key in archive.files}
     metadata = json.loads(str(arrays.pop(io.METADATA_KEY)))
-    change(arrays, metadata)
-    np.savez(target, **{io.METADATA_KEY: np.array(json.dumps(metadata))}, **arrays)
+    text = change(arrays, metadata) or json.dumps(metadata)  # a change may return the metadata text itself
+    np.savez(target, **{io.METADATA_KEY: np.array(text)}, **arrays)
     return target
 
 
@@ -200,8 +209,8 @@ def lost_summary_field(arrays, metadata):
         (integer_weights, r"array 'intercepts_/0' .*dtype int64"),
         (unknown_class, r"unknown model class 'os.system'"),
         (bad_parameter, r"activation must be one of"),
-        (foreign_format, r"not an mlpfit model file \(format"),
-        (lost_summary_field, r"summary_ does not match"),
+        (foreign_format, r"not an mlpfit model file: its metadata format is not"),
+        (lost_summary_field, r"no 'solver' entry"),
     ],
 )
 def test_tampered_files_are_refused(saved, tmp_path, change, message):
@@ -238,9 +247,9 @@ def test_metadata_that_is_not_json_is_refused(saved, tmp_path):
     "write, message",
     [
         (lambda path: path.write_text("x,y\n1,2\n"), "not an mlpfit model file"),
-        (lambda path: np.save(path, np.ones(3)), "single array"),
-        (lambda path: np.savez(path, weights=np.ones(3)), "no 'metadata' entry"),
-        (lambda path: np.savez(path, metadata=np.array([{"a": 1}], dtype=object)), "allow_pickle=False"),
+        (lambda path: np.save(path, np.ones(3)), "not an mlpfit model file: it is not a zip archive"),
+        (lambda path: np.savez(path, weights=np.ones(3)), "not an mlpfit model file: it has no 'metadata' entry"),
+        (lambda path: np.savez(path, metadata=np.array([{"a": 1}], dtype=object)), "expected numbers"),
     ],
     ids=["csv", "npy", "npz without metadata", "pickled object array"],
 )
@@ -257,3 +266,274 @@ def test_truncated_file_is_refused(saved, tmp_path):
     (tmp_path / "cut.npz").write_bytes(data[: len(data) // 2])
     with pytest.raises(ValueError, match="not an mlpfit model file"):
         mlpfit.load(tmp_path / "cut.npz")
+
+
+# --- hostile files: each refused cheaply with one ValueError ------------------------------
+
+
+def add_entry(path, name, header, zero_bytes, compression=zipfile.ZIP_DEFLATED):
+    """Append ``name.npy`` to the archive at ``path``: ``header`` bytes, then ``zero_bytes`` zeros, in chunks."""
+    with zipfile.ZipFile(path, "a", compression=compression, compresslevel=1) as archive:
+        with archive.open(name + ".npy", "w", force_zip64=True) as member:
+            member.write(header)
+            chunk = bytes(1 << 20)
+            for start in range(0, zero_bytes, len(chunk)):
+                member.write(chunk[: zero_bytes - start])
+    return path
+
+
+def npy_header(shape):
+    """The ``.npy`` header numpy writes for a float64 array of ``shape``."""
+    buffer = io_module.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, {"descr": "<f8", "fortran_order": False, "shape": shape})
+    return buffer.getvalue()
+
+
+def without(source, target, *names):
+    """Copy the archive at ``source`` to ``target`` without the entries ``names``."""
+    def drop(arrays, metadata):
+        for name in names:
+            del arrays[name]
+    return rewrite(source, target, drop)
+
+
+GIB = 1 << 30
+LOAD_PEAK = """
+import sys, mlpfit
+try:
+    mlpfit.load(sys.argv[1])
+    print("loaded")
+except ValueError as error:
+    print(error)
+print(peak_bytes())
+"""
+
+
+@pytest.mark.parametrize(
+    "craft, message",
+    [
+        (lambda source, path: add_entry(shutil.copy(source, path), "junk", npy_header((GIB // 8,)), GIB),
+         "entry 'junk' is not part of the format"),
+        (lambda source, path: add_entry(without(source, path, "loss_curve_"), "loss_curve_", npy_header((GIB // 8,)), GIB),
+         r"array 'loss_curve_' has shape \(134217728,\)"),
+        (lambda source, path: add_entry(without(source, path, "coefs_/0"), "coefs_/0", npy_header((10**5, 10**5)), 0),
+         r"entry 'coefs_/0' declares shape \(100000, 100000\) of float64, but the archive stores"),
+    ],
+    ids=["extra 1 GiB entry", "1 GiB loss curve", "header claiming 1e10 elements"],
+)
+def test_huge_entries_are_refused_in_bounded_memory(saved, tmp_path, craft, message):
+    path = craft(saved[1], tmp_path / "huge.npz")
+    outcome, peak = run_measured(LOAD_PEAK, path)
+    assert re.search(message, outcome), outcome
+    assert int(peak) < 300 * 2**20, f"peak {int(peak) / 2**20:.0f} MiB"
+
+
+def nest_metadata(depth):
+    def change(arrays, metadata):
+        metadata["model"]["state"]["deep"] = "DEEP"
+        return json.dumps(metadata).replace('"DEEP"', "[" * depth + "]" * depth)
+    return change
+
+
+def nest_estimators(depth):
+    def change(arrays, metadata):
+        node = {"estimator": "NeuralRegressor", "params": {}}
+        for _ in range(depth):
+            node = {"estimator": "EnsembleRegressor", "params": {"estimator": node}}
+        metadata["model"]["params"]["hidden_layer_sizes"] = node
+    return change
+
+
+def set_field(*keys, value):
+    """A change setting ``metadata[keys...]`` to ``value`` (keys below ``model/state`` when the first is not top-level)."""
+    def change(arrays, metadata):
+        target = metadata if keys[0] in metadata else metadata["model"]["state"]
+        for key in keys[:-1]:
+            target = target[key]
+        target[keys[-1]] = value
+    return change
+
+
+def set_array(name, update):
+    def change(arrays, metadata):
+        arrays[name] = update(arrays[name].copy())
+    return change
+
+
+def assign(index, value):
+    def update(array):
+        array[index] = value
+        return array
+    return update
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (nest_metadata(100_000), "the metadata nests 1000\\d\\d levels deep; the limit is 32"),
+        (nest_estimators(300), "the metadata nests .* levels deep; the limit is 32"),
+        (set_field("summary_", "n_averaged", value=0), "field 'n_averaged' must be an integer >= 1; got 0"),
+        (set_field("summary_", "n_averaged", value="2"), "field 'n_averaged' must be an integer >= 1; got \"2\""),
+        (set_field("summary_", "fit_time", value=None), "field 'fit_time' must be a finite number >= 0; got null"),
+        (set_field("summary_", "restart_losses", value=0.5), "field 'restart_losses' must be a list of numbers"),
+        (set_field("summary_", "success", value="yes"), "field 'success' must be true or false"),
+        (set_field("summary_", "extra", value=1), "summary_ has a field 'extra'"),
+        (set_field("n_averaged_", value=0), "field 'n_averaged_' must be an integer >= 1; got 0"),
+        (set_field("n_iter_", value=-1), "field 'n_iter_' must be an integer >= 0"),
+        (set_field("loss_", value=float("nan")), "field 'loss_' must be a finite number; got NaN"),
+        (set_field("layer_sizes", value=[3, "12", 2]), "field 'layer_sizes' must be a list of at least two positive"),
+        (set_field("y_ndim", value=True), "field 'y_ndim' must be 1 or 2"),
+        (set_field("mlpfit_version", value=[1]), "field 'mlpfit_version' must be a string"),
+        (set_field("columns", value={"x": ["a", "b", "c"], "y": "uv"}), "field 'y' must be a list of strings"),
+        (set_field("columns", value={"x": ["a"], "y": ["u", "v"]}), "columns name 1 inputs and 2 outputs"),
+        (set_array("coefs_/1", assign((0, 0), np.nan)), "array 'coefs_/1' holds NaN or infinity"),
+        (set_array("intercepts_/0", assign(0, -np.inf)), "array 'intercepts_/0' holds NaN or infinity"),
+        (set_array("x_scaler/scale", assign(1, 0.0)), "array 'x_scaler/scale' must be positive; got 0"),
+        (set_array("y_scaler/scale", assign(0, -2.0)), "array 'y_scaler/scale' must be positive; got -2"),
+        (set_array("y_scaler/mean", assign(0, np.inf)), "array 'y_scaler/mean' holds NaN or infinity"),
+        (lambda arrays, metadata: arrays.update(extra=np.ones(2)), "entry 'extra' is not part of the format"),
+    ],
+)
+def test_crafted_metadata_and_arrays_are_refused(saved, tmp_path, change, message):
+    path = rewrite(saved[1], tmp_path / "bad.npz", change)
+    with pytest.raises(ValueError, match=f"^{re.escape(str(path))} is not a valid mlpfit model file: .*{message}"):
+        mlpfit.load(path)
+
+
+def test_ensemble_members_of_different_widths_are_refused(tmp_path):
+    model = EnsembleRegressor(NeuralRegressor((3,), max_iter=5), n_estimators=2, random_state=0).fit(X3, X3[:, 0])
+    other = EnsembleRegressor(NeuralRegressor((3,), max_iter=5), n_estimators=2, random_state=0).fit(X1, X1[:, 0])
+    arrays, node = io.encode(model)
+    other_arrays, other_node = io.encode(other)
+    arrays.update(io.nest("estimators_/1", io.members_arrays(other_arrays, "estimators_/1")))
+    node["state"]["estimators_"][1] = other_node["state"]["estimators_"][1]
+    metadata = {"format": io.FORMAT_NAME, "format_version": 1, "model": node, "columns": None}
+    np.savez(tmp_path / "mixed.npz", metadata=np.array(json.dumps(metadata)), **arrays)
+    with pytest.raises(ValueError, match=r"member 1 has \(inputs, outputs, y_ndim\) \(1, 1, 1\); member 0 has \(3, 1, 1\)"):
+        mlpfit.load(tmp_path / "mixed.npz")
+
+
+@pytest.mark.parametrize("contents", [
+    b"\x89PNG\r\n\x1a\n" + bytes(100),
+    np.random.default_rng(5).bytes(3000),
+    b"",
+], ids=["png", "random bytes", "empty"])
+def test_foreign_bytes_are_not_a_model_file(tmp_path, contents):
+    (tmp_path / "model.npz").write_bytes(contents)
+    with pytest.raises(ValueError, match="model.npz is not an mlpfit model file: it is not a zip archive") as error:
+        mlpfit.load(tmp_path / "model.npz")
+    assert "pickle" not in str(error.value)
+
+
+def test_the_array_budget_binds_save_and_load(saved, tmp_path, monkeypatch):
+    model, path = saved
+    monkeypatch.setattr(io, "MAX_ARRAY_BYTES", 1000)
+    with pytest.raises(ValueError, match=r"cannot save .*load would refuse the file: the arrays take \d+ bytes; the limit is 1000"):
+        mlpfit.save(model, tmp_path / "m.npz")
+    with pytest.raises(ValueError, match=r"entry '.*' would take the array data read past 1000 bytes"):
+        mlpfit.load(path)
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_fifo_or_device_is_refused_without_waiting(tmp_path):
+    os.mkfifo(tmp_path / "model.npz")
+    for path in (tmp_path / "model.npz", "/dev/zero"):
+        with pytest.raises(ValueError, match="is not an mlpfit model file: it is not a regular file"):
+            mlpfit.load(path)
+
+
+@pytest.mark.parametrize("change", [
+    {"loss": "gaussian_nll"},
+    {"activation": "swish"},
+], ids=["loss changed", "invalid parameter"])
+def test_save_refuses_a_model_whose_parameters_changed_after_fit(tmp_path, change):
+    model = fitted(*CONFIGURATIONS["relu 1-D"])
+    model.set_params(**change)
+    with pytest.raises(ValueError, match=r"cannot save this NeuralRegressor to .*m.npz; load would refuse the file: "):
+        mlpfit.save(model, tmp_path / "m.npz")
+    assert os.listdir(tmp_path) == []
+
+
+def test_cli_reports_a_crafted_file_in_one_line(saved, tmp_path, capsys):
+    path = rewrite(saved[1], tmp_path / "bad.npz", set_field("summary_", "fit_time", value=None))
+    assert main(["info", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err and "fit_time" in err
+
+
+# --- any damage: a ValueError, or the model as saved -----------------------------------------
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | st.integers() | st.floats() | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3),
+    max_leaves=6,
+)
+
+
+def metadata_paths(node, path=()):
+    """Every key path into a JSON document."""
+    yield path
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, child in items:
+        yield from metadata_paths(child, (*path, key))
+
+
+@st.composite
+def damaged(draw, original):
+    """A mutated copy of the ``original`` file's bytes: flipped bytes, an entry dropped or added, or a metadata field replaced.
+
+    Entries are not replaced by valid arrays of the same shape: that is a different model, not damage.
+    """
+    with np.load(io_module.BytesIO(original), allow_pickle=False) as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    kind = draw(st.sampled_from(["bytes", "entry", "field"]))
+    if kind == "bytes":
+        data = bytearray(original)
+        for _ in range(draw(st.integers(1, 4))):
+            data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
+        return bytes(data)
+    metadata = json.loads(str(arrays.pop(io.METADATA_KEY)))
+    if kind == "entry":
+        name = draw(st.sampled_from(sorted(arrays)))
+        if draw(st.booleans()):
+            del arrays[name]
+        else:
+            arrays[draw(st.sampled_from([name + "x", "extra"]))] = np.full(draw(st.integers(0, 3)), 1.5)
+    else:
+        *parents, key = draw(st.sampled_from(list(metadata_paths(metadata))[1:]))
+        target = metadata
+        for parent in parents:
+            target = target[parent]
+        target[key] = draw(JSON_VALUES)
+    buffer = io_module.BytesIO()
+    np.savez(buffer, **{io.METADATA_KEY: np.array(json.dumps(metadata))}, **arrays)
+    return buffer.getvalue()
+
+
+SMALL_MODELS = {
+    "network": lambda: fitted(dict(hidden_layer_sizes=(3,)), X3, X3[:, 0]),
+    "homoscedastic ensemble": lambda: EnsembleRegressor(
+        NeuralRegressor((2,), max_iter=10), n_estimators=2, noise="homoscedastic", random_state=0).fit(X3, X3[:, 0]),
+}
+
+
+@pytest.mark.parametrize("kind", SMALL_MODELS)
+def test_damaged_files_load_as_saved_or_raise_value_error(tmp_path_factory, kind):
+    model = SMALL_MODELS[kind]()
+    path = tmp_path_factory.mktemp("damaged") / "m.npz"
+    mlpfit.save(model, path)
+    original = path.read_bytes()
+
+    @settings(max_examples=200, deadline=2000, database=None, suppress_health_check=list(HealthCheck))
+    @given(damaged(original))
+    def check(contents):
+        path.write_bytes(contents)
+        try:
+            loaded = mlpfit.load(path)
+        except ValueError:
+            return
+        predictions = loaded.predict(X3)
+        assert np.all(np.isfinite(predictions))
+        assert np.array_equal(np.ravel(predictions), model.predict(X3))
+
+    check()

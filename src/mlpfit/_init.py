@@ -269,6 +269,8 @@ _WEIGHT_INITIALIZERS = {"he": _he, "glorot": _glorot, "normal": _normal}
 DATA_AWARE = ("selection", "breakpoints")
 """Methods that place hinge units' breakpoints inside the data (``"selection"`` chooses them on one input)."""
 INIT_METHODS = ("auto", "breakpoints", "he", "glorot", "normal")
+RESOLVED_INIT_METHODS = ("selection", "breakpoints", "he", "glorot", "normal")
+"""What :func:`initialize` accepts: ``INIT_METHODS`` with ``"auto"`` resolved by the fit plan."""
 """``NeuralRegressor``'s ``init`` options; the fit plan resolves ``"auto"`` to ``"selection"`` or ``"breakpoints"``."""
 
 

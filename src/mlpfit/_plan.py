@@ -11,6 +11,8 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 
 from ._activations import HINGE_ACTIVATIONS
+from ._init import RESOLVED_INIT_METHODS
+from .solvers import SOLVERS
 
 AUTO_UNITS = 10
 """``hidden_layer_sizes="auto"`` with several inputs: one layer of this many units."""
@@ -146,6 +148,9 @@ class FitPlan:
             raise ValueError(f"fit plan field 'hidden_layer_sizes' must be positive ints; got {sizes!r}.")
         if (state["alpha"] == "bayes") != (state["bayes_start"] in ("fitted", "settled")):
             raise ValueError(f"fit plan: bayes_start {state['bayes_start']!r} does not fit alpha {state['alpha']!r}.")
+        for name, allowed in _FIELD_VALUES.items():
+            if not allowed(state[name]):
+                raise ValueError(f"fit plan field {name!r} has an impossible value: {state[name]!r}.")
         return cls(**{**state, "hidden_layer_sizes": tuple(sizes), "reasons": dict(state["reasons"])})
 
 
@@ -155,7 +160,23 @@ _FIELD_TYPES = {
     "tol": (int, float), "n_iter_no_change": int, "batch_size": int,
     "early_stopping": bool, "validation_fraction": (int, float), "n_training_rows": int, "reasons": dict,
 }
-""":meth:`FitPlan.from_dict`'s check of a saved plan's JSON types."""
+""":meth:`FitPlan.from_dict`'s check of a saved plan's JSON types..."""
+
+
+def _non_negative(value):
+    return math.isfinite(value) and value >= 0
+
+
+_FIELD_VALUES = {
+    "init": lambda v: v in RESOLVED_INIT_METHODS,
+    "solver": lambda v: v in SOLVERS,
+    "alpha": lambda v: v == "bayes" or (not isinstance(v, str) and _non_negative(v)),
+    "bayes_start_alpha": _non_negative,
+    "tol": _non_negative,
+    "validation_fraction": lambda v: 0 < v < 1,
+    **{name: lambda v: v >= 1 for name in ("n_averaged", "max_iter", "n_iter_no_change", "batch_size", "n_training_rows")},
+}
+"""...and of its values."""
 
 
 def lm_work(n_residuals, n_params):

@@ -5,11 +5,18 @@ Notes
 Networks are trained on centred, unit-scale data: it keeps initial breakpoints,
 step sizes and the L2 penalty meaningful whatever the user's units. A constant
 column gets scale 1 (it is only centred), so it never produces NaN.
+
+Means and standard deviations are computed on each column divided by its largest
+magnitude, so that squaring neither overflows (data near 1e300) nor underflows to
+zero (data near 1e-300): any finite column whose range is finite standardises.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
+
+CONSTANT_RELATIVE_SPREAD = 10 * np.finfo(float).eps
+"""A column whose standard deviation is below this fraction of its largest magnitude counts as constant."""
 
 
 @dataclass(frozen=True)
@@ -21,10 +28,24 @@ class Scaler:
 
     @classmethod
     def fit(cls, A):
-        """Column means and standard deviations of ``A`` (n_samples, n_columns)."""
-        scale = A.std(axis=0)
-        scale[~(scale > 10 * np.finfo(float).eps * np.maximum(np.abs(A).max(axis=0), 1.0))] = 1.0
-        return cls(A.mean(axis=0), scale)
+        """Column means and standard deviations of finite ``A`` (n_samples, n_columns).
+
+        Raises ValueError when a column's values span more than float64 can hold (``max - min``
+        overflows), since centring it would then produce infinity.
+        """
+        span = np.ptp(A, axis=0)
+        if not np.all(np.isfinite(span)):
+            column = int(np.flatnonzero(~np.isfinite(span))[0])
+            raise ValueError(
+                f"column {column} spans from {A[:, column].min():.3g} to {A[:, column].max():.3g}, a range "
+                "float64 cannot hold; rescale it (e.g. to other units) before fitting."
+            )
+        magnitude = np.abs(A).max(axis=0)
+        unit = np.where(magnitude > 0, magnitude, 1.0)
+        scaled = A / unit
+        mean, scale = scaled.mean(axis=0) * unit, scaled.std(axis=0) * unit
+        scale[~(scale > CONSTANT_RELATIVE_SPREAD * magnitude)] = 1.0
+        return cls(mean, scale)
 
     @classmethod
     def identity(cls, n_columns):

@@ -32,6 +32,7 @@ from sklearn.utils import check_array
 
 from ._activations import ACTIVATIONS, HINGE_ACTIVATIONS, RELU_FAMILY
 from ._fitted import as_fitted_network
+from ._scaling import Scaler
 from .solvers._base import CONVERGED_REASONS
 
 SEVERITIES = ("error", "warning", "info")
@@ -132,10 +133,16 @@ class Diagnosis:
 
 
 class _Evidence:
-    """What the checks read, each piece computed once and only when a check asks for it."""
+    """What the checks read, each piece computed once and only when a check asks for it.
+
+    Targets and predictions are held divided by :func:`_target_unit` (1 but for targets near 1e300
+    or 1e-300), so that squared errors stay representable; :meth:`squared` prints them back.
+    """
 
     def __init__(self, network, X, Y, X_val, Y_val):
-        self.network, self.X, self.Y, self.X_val, self.Y_val = network, X, Y, X_val, Y_val
+        self.unit = _target_unit(Y)
+        self.network, self.X, self.Y, self.X_val = network, X, Y / self.unit, X_val
+        self.Y_val = None if Y_val is None else Y_val / self.unit
         self.n_samples, self.n_features = X.shape
         curve = network.loss_curve
         self.curve = np.asarray(curve, dtype=np.float64) if curve else None
@@ -148,7 +155,7 @@ class _Evidence:
     @cached_property
     def prediction(self):
         with np.errstate(over="ignore", invalid="ignore"):
-            return self.network.y_scaler.inverse_transform(self.forward[1])
+            return self.network.y_scaler.inverse_transform(self.forward[1]) / self.unit
 
     @cached_property
     def finite(self):
@@ -163,7 +170,7 @@ class _Evidence:
     def varying(self):
         """Standardised non-constant input columns."""
         X = self.X[:, np.ptp(self.X, axis=0) > 0]
-        return (X - X.mean(axis=0)) / X.std(axis=0)
+        return Scaler.fit(X).transform(X)  # robust to data near 1e300 or 1e-300, where X.std() over- or underflows
 
     @cached_property
     def linear_mse(self):
@@ -203,12 +210,29 @@ class _Evidence:
         return "nearest-neighbour differences, an upper estimate"
 
     def to_network_loss(self, mse):
-        """Per-output mean squared errors in user's units -> the half-MSE loss the network's curves record."""
-        return float(np.sum(mse / self.network.y_scaler.scale**2) / 2)
+        """Per-output mean squared errors (held units) -> the half-MSE loss the network's curves record."""
+        return float(np.sum(mse / (self.network.y_scaler.scale / self.unit) ** 2) / 2)
+
+    def squared(self, values, k):
+        """``values[k]``, a squared error of output ``k`` in held units, as text in the user's units."""
+        unit = self.unit[k]
+        return f"{values[k]:.4g}" if unit == 1 else f"{values[k]:.4g} x ({unit:.4g})^2"
 
     def hidden_layers(self):
         """Pre-activations of each hidden layer on the data, (n_samples, units) each."""
         return self.forward[0]
+
+
+EXTREME_MAGNITUDE = 2.0**500
+"""Targets larger than this (about 3e150) or smaller than its inverse have squared errors that over- or
+underflow float64; they are diagnosed in units of a power of two near their size."""
+
+
+def _target_unit(Y):
+    """Per output: 1, or for extreme targets the power of two nearest their largest magnitude (dividing by it is exact)."""
+    magnitude = np.abs(Y).max(axis=0)
+    extreme = (magnitude > EXTREME_MAGNITUDE) | ((magnitude > 0) & (magnitude < 1 / EXTREME_MAGNITUDE))
+    return np.where(extreme, 2.0 ** np.round(np.log2(np.where(magnitude > 0, magnitude, 1.0))), 1.0)
 
 
 def _local_linear_noise(x, Y):
@@ -260,7 +284,7 @@ def _inputs_not_standardized(ev):
 
 
 def _target_not_standardized(ev):
-    message = _off_scale(ev.network.y_scaler.transform(ev.Y), "target columns")
+    message = _off_scale(ev.network.y_scaler.transform(ev.Y * ev.unit), "target columns")
     return message and Finding(
         "target-not-standardized", "warning", message,
         "Use standardize=True (the default), or train on (y - mean) / std and map predictions back.",
@@ -380,8 +404,8 @@ def _effectively_linear(ev):
     return Finding(
         "effectively-linear", "error",
         f"The network fits no better than a least-squares {shape}{which}: its mean squared error "
-        f"{model[k]:.4g} is {model[k] / line[k]:.2f} times the {shape}'s {line[k]:.4g}, yet the data are not "
-        f"linear: the {shape}'s error is {line[k] / noise[k]:.3g} times the noise estimate {noise[k]:.4g} "
+        f"{ev.squared(model, k)} is {model[k] / line[k]:.2f} times the {shape}'s {ev.squared(line, k)}, yet the data "
+        f"are not linear: the {shape}'s error is {line[k] / noise[k]:.3g} times the noise estimate {ev.squared(noise, k)} "
         f"({ev.noise_method}).",
         "Standardize the data (standardize=True) and start the breakpoints inside the data (init='auto'); "
         "if training stopped early, train longer. The unit findings say which units stopped bending.",
@@ -397,8 +421,8 @@ def _underfit(ev):
     k, which = _worst(ratio, len(ratio))
     return Finding(
         "underfit", "warning",
-        f"The training error{which} {ev.model_mse[k]:.4g} is {ratio[k]:.3g} times the noise estimate "
-        f"{ev.noise_level[k]:.4g} ({ev.noise_method}): the network follows the data less closely than the "
+        f"The training error{which} {ev.squared(ev.model_mse, k)} is {ratio[k]:.3g} times the noise estimate "
+        f"{ev.squared(ev.noise_level, k)} ({ev.noise_method}): the network follows the data less closely than the "
         "noise allows.",
         "Train to convergence (solver='lbfgs', more max_iter), add hidden units, lower alpha, or use n_restarts.",
     )
@@ -409,11 +433,11 @@ def _overfit(ev):
         return None
     if ev.X_val is not None:
         with np.errstate(over="ignore", invalid="ignore"):
-            validation = np.mean((ev.network.predict(ev.X_val) - ev.Y_val) ** 2, axis=0)
+            validation = np.mean((ev.network.predict(ev.X_val) / ev.unit - ev.Y_val) ** 2, axis=0)
         ratio = validation / ev.model_mse
         k, which = _worst(ratio, len(ratio))
-        evidence = (f"the validation error{which} {validation[k]:.4g} is {ratio[k]:.3g} times the training "
-                    f"error {ev.model_mse[k]:.4g}")
+        evidence = (f"the validation error{which} {ev.squared(validation, k)} is {ratio[k]:.3g} times the training "
+                    f"error {ev.squared(ev.model_mse, k)}")
         flagged = ratio[k] > OVERFIT_RATIO
     elif ev.network.validation_curve:
         validation, training = min(ev.network.validation_curve), ev.to_network_loss(ev.model_mse)
@@ -423,8 +447,8 @@ def _overfit(ev):
     elif ev.varying.shape[1] == 1 and ev.n_samples >= NOISE_MIN_SAMPLES:
         ratio = ev.model_mse / ev.noise
         k, which = _worst(-ratio, len(ratio))
-        evidence = (f"the training error{which} {ev.model_mse[k]:.4g} is only {ratio[k]:.2f} times the noise "
-                    f"estimate {ev.noise[k]:.4g} ({ev.noise_method})")
+        evidence = (f"the training error{which} {ev.squared(ev.model_mse, k)} is only {ratio[k]:.2f} times the noise "
+                    f"estimate {ev.squared(ev.noise, k)} ({ev.noise_method})")
         flagged = ratio[k] < OVERFIT_NOISE_FRACTION and ev.noise[k] > NOISE_FLOOR * ev.target_variance[k]
     else:
         return None

@@ -15,8 +15,9 @@ from scipy.stats import norm
 from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin, clone
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted
 
+from ._cells import validate_data
 from ._params import Constant, InstanceOf, Interval, Options, Seed, validate_params
 from ._plan import make_plan
 from .estimator import NeuralRegressor

@@ -18,11 +18,13 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from . import _network, _nll
 from ._activations import ACTIVATIONS
+from ._cells import validate_data
 from ._init import INIT_METHODS, initialize, selected_hinge_network
+from ._memory import check_memory
 from ._params import Boolean, Constant, Interval, LayerSizes, Options, Seed, validate_params
 from ._progress import progress
 from ._scaling import Scaler
@@ -338,6 +340,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         validate_params(self.get_params(deep=False), self._parameter_constraints)
         X, Y = self._validate_training_data(X, y)
         self.plan_ = plan or make_plan(self.get_params(deep=False), *X.shape, Y.shape[1])
+        check_memory(self.plan_.solver, self.plan_.n_training_rows, (X.shape[1], *self.plan_.hidden_layer_sizes, Y.shape[1]))
         if self.verbose >= 2:
             print(self.plan_)
         rng = check_random_state(self.random_state)

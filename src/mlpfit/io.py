@@ -1,9 +1,10 @@
 """Saved models: one ``.npz`` archive of float64 arrays plus a JSON metadata entry, never pickle.
 
-The format is documented in ``docs/model-format.md``. Loading reads arrays with
-``allow_pickle=False`` and JSON, checks every name, shape and dtype against the
-metadata, and rebuilds the estimator from its class name through :data:`CODECS`;
-nothing in the file is executed.
+The format is documented in ``docs/model-format.md``. Loading reads the JSON metadata
+first (its size and nesting capped before parsing), checks every field's type and range,
+then reads only the arrays the metadata implies, each ``.npy`` header checked against the
+expected shape and dtype before its data (:mod:`mlpfit._npz`). The estimator is rebuilt
+from its class name through :data:`CODECS`; nothing in the file is executed.
 
 Each savable class has a :class:`Codec` that turns a fitted model into arrays and a
 JSON-able state and back. A model that holds other models (an ensemble) stores each
@@ -12,8 +13,9 @@ member with :func:`encode` under a key prefix (:func:`nest`) and reads it back w
 """
 
 import json
+import math
 import os
-import zipfile
+import re
 from dataclasses import asdict, dataclass
 from typing import Callable
 
@@ -22,11 +24,12 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from ._atomic import atomic_write
+from ._npz import Archive, NotAModelFile
 from ._nll import OUTPUTS_PER_TARGET
 from ._params import validate_params
 from ._plan import FitPlan
 from ._scaling import Scaler
-from .ensemble import EnsembleRegressor
+from .ensemble import MEMBER_LOSSES, EnsembleRegressor
 from .estimator import FitSummary, NeuralRegressor
 
 FORMAT_NAME = "mlpfit-model"
@@ -34,6 +37,14 @@ FORMAT_VERSION = 1
 """Bumped whenever a file written by this version could be misread by an older reader."""
 METADATA_KEY = "metadata"
 """The archive entry holding the JSON metadata (a 0-d numpy unicode string)."""
+MAX_METADATA_CHARS = 1 << 22
+"""Longest metadata JSON read, in characters: room for thousands of ensemble members."""
+MAX_METADATA_DEPTH = 32
+"""Deepest nesting of JSON arrays and objects read: a few times what a saved ensemble needs."""
+MAX_CURVE_LENGTH = 10**6
+"""Longest loss curve read: one value per iteration or epoch."""
+MAX_ARRAY_BYTES = 1 << 28
+"""Bytes of array data one file may hold (32 Mi float64 numbers): the memory ``load`` may spend on them."""
 
 
 @dataclass(frozen=True)
@@ -142,18 +153,75 @@ def _require(mapping, key, kind):
     return mapping[key]
 
 
-def _array(arrays, key, shape):
-    """``arrays[key]``, checked to be float64 of ``shape`` (None in ``shape``: any length)."""
+@dataclass(frozen=True)
+class Rule:
+    """What a metadata field may hold: ``test(value)`` and the words for it."""
+
+    test: Callable
+    allowed: str
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+COUNT = Rule(lambda v: _is_int(v) and v >= 0, "an integer >= 0")
+POSITIVE_COUNT = Rule(lambda v: _is_int(v) and v >= 1, "an integer >= 1")
+FINITE = Rule(lambda v: _is_number(v) and math.isfinite(v), "a finite number")
+NON_NEGATIVE = Rule(lambda v: _is_number(v) and 0 <= v < math.inf, "a finite number >= 0")
+TEXT = Rule(lambda v: isinstance(v, str), "a string")
+FLAG = Rule(lambda v: isinstance(v, bool), "true or false")
+NUMBERS = Rule(lambda v: isinstance(v, list) and all(map(_is_number, v)), "a list of numbers")
+TEXTS = Rule(lambda v: isinstance(v, list) and all(isinstance(item, str) for item in v), "a list of strings")
+
+
+def _field(mapping, key, rule):
+    """``mapping[key]`` when it follows ``rule``; else a ValueError naming the field, what is allowed and what was found."""
+    value = _require(mapping, key, object)
+    if not rule.test(value):
+        raise ValueError(f"model metadata field {key!r} must be {rule.allowed}; got {_shown(value)}.")
+    return value
+
+
+def _shown(value):
+    text = json.dumps(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _array(arrays, key, shape, *, finite=True):
+    """``arrays[key]`` as float64 of ``shape`` (None: any length up to :data:`MAX_CURVE_LENGTH`), checked before reading.
+
+    ``arrays`` maps names to arrays or to :class:`mlpfit._npz.Entry` (whose data are read only once
+    its header passed). With ``finite``, NaN and infinity are refused.
+    """
     if key not in arrays:
         raise ValueError(f"model file has no array {key!r}.")
     value = arrays[key]
-    if value.dtype != np.float64 or value.ndim != len(shape) or any(
-        want is not None and got != want for got, want in zip(value.shape, shape)
-    ):
+    if value.dtype != np.float64 or not _shape_fits(value.shape, shape):
+        limits = tuple(f"<={MAX_CURVE_LENGTH}" if want is None else want for want in shape)
         raise ValueError(
-            f"array {key!r} has shape {value.shape} and dtype {value.dtype}; expected {shape} float64."
+            f"array {key!r} has shape {value.shape} and dtype {value.dtype}; expected {limits} float64."
         )
+    value = np.asarray(value)
+    if finite and not np.isfinite(value).all():
+        raise ValueError(f"array {key!r} holds NaN or infinity; the fit that wrote it diverged or the file is damaged.")
     return value
+
+
+def _shape_fits(got, want):
+    return len(got) == len(want) and all(g <= MAX_CURVE_LENGTH if w is None else g == w for g, w in zip(got, want))
+
+
+def _scaler(arrays, prefix, n_columns):
+    """The :class:`Scaler` stored under ``prefix``; its scales must be positive."""
+    scale = _array(arrays, f"{prefix}/scale", (n_columns,))
+    if not (scale > 0).all():
+        raise ValueError(f"array '{prefix}/scale' must be positive; got {scale.min():g}.")
+    return Scaler(_array(arrays, f"{prefix}/mean", (n_columns,)), scale)
 
 
 # --- NeuralRegressor ----------------------------------------------------------------------
@@ -189,10 +257,17 @@ def _encode_neural(model):
     return arrays, state
 
 
+SUMMARY_FIELDS = {
+    "success": FLAG, "message": TEXT, "stop_reason": TEXT, "solver": TEXT, "n_iter": COUNT, "loss": FINITE,
+    "restart_losses": NUMBERS, "fit_time": NON_NEGATIVE, "n_averaged": POSITIVE_COUNT, "plan": TEXT,
+}
+""":class:`FitSummary` field -> what a saved one may hold (``restart_losses`` may hold a diverged run's inf)."""
+
+
 def _decode_neural(model, arrays, state):
-    sizes = _require(state, "layer_sizes", list)
-    if len(sizes) < 2 or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in sizes):
-        raise ValueError(f"layer_sizes must be at least two positive ints; got {sizes!r}.")
+    sizes = _field(state, "layer_sizes", Rule(
+        lambda v: isinstance(v, list) and len(v) >= 2 and all(_is_int(n) and n >= 1 for n in v),
+        "a list of at least two positive integers"))
     model.coefs_ = [_array(arrays, f"coefs_/{i}", shape) for i, shape in enumerate(zip(sizes[:-1], sizes[1:]))]
     model.intercepts_ = [_array(arrays, f"intercepts_/{i}", (n,)) for i, n in enumerate(sizes[1:])]
     per_target = OUTPUTS_PER_TARGET[model.loss]  # 2 when the network also predicts a variance
@@ -200,26 +275,31 @@ def _decode_neural(model, arrays, state):
         raise ValueError(f"loss={model.loss!r} needs a multiple of {per_target} outputs; got {sizes[-1]}.")
     n_targets = sizes[-1] // per_target
     model.n_features_in_, model.n_outputs_ = sizes[0], n_targets
-    model.x_scaler_ = Scaler(_array(arrays, "x_scaler/mean", (sizes[0],)), _array(arrays, "x_scaler/scale", (sizes[0],)))
-    model.y_scaler_ = Scaler(_array(arrays, "y_scaler/mean", (n_targets,)), _array(arrays, "y_scaler/scale", (n_targets,)))
-    model._y_ndim = _require(state, "y_ndim", int)
-    if model._y_ndim not in (1, 2) or (model._y_ndim == 1 and n_targets != 1):
-        raise ValueError(f"y_ndim {model._y_ndim} does not fit {n_targets} target(s).")
-    model.loss_ = float(_require(state, "loss_", (int, float)))
-    model.n_iter_ = _require(state, "n_iter_", int)
-    model.n_averaged_ = _require(state, "n_averaged_", int) if "n_averaged_" in state else 1  # older files: one network
-    model.loss_curve_ = _array(arrays, "loss_curve_", (None,)).tolist()
-    curve = arrays.get("validation_loss_curve_")
-    model.validation_loss_curve_ = None if curve is None else _array(arrays, "validation_loss_curve_", (None,)).tolist()
+    model.x_scaler_ = _scaler(arrays, "x_scaler", sizes[0])
+    model.y_scaler_ = _scaler(arrays, "y_scaler", n_targets)
+    model._y_ndim = _field(state, "y_ndim", Rule(lambda v: v in (1, 2) and _is_int(v), "1 or 2"))
+    if model._y_ndim == 1 and n_targets != 1:
+        raise ValueError(f"y_ndim 1 does not fit {n_targets} targets.")
+    model.loss_ = float(_field(state, "loss_", FINITE))
+    model.n_iter_ = _field(state, "n_iter_", COUNT)
+    model.n_averaged_ = _field(state, "n_averaged_", POSITIVE_COUNT) if "n_averaged_" in state else 1  # older files: one network
+    model.loss_curve_ = _array(arrays, "loss_curve_", (None,), finite=False).tolist()
+    model.validation_loss_curve_ = (
+        _array(arrays, "validation_loss_curve_", (None,), finite=False).tolist()
+        if "validation_loss_curve_" in arrays else None
+    )
     for name in EVIDENCE_ATTRIBUTES:
         if name in state:
-            setattr(model, name, float(_require(state, name, (int, float))))
+            setattr(model, name, float(_field(state, name, NON_NEGATIVE)))
+    summary = _require(state, "summary_", dict)
+    unknown = sorted(set(summary) - set(SUMMARY_FIELDS))
+    if unknown:
+        raise ValueError(f"summary_ has a field {unknown[0]!r} this mlpfit's FitSummary does not know.")
+    older = ("n_averaged", "plan")  # fields files written before them lack
+    model.summary_ = FitSummary(**{key: _field(summary, key, rule) for key, rule in SUMMARY_FIELDS.items()
+                                   if key in summary or key not in older})
     plan = state.get("plan_")  # absent from files written before fit plans
     model.plan_ = None if plan is None else FitPlan.from_dict(plan)
-    try:
-        model.summary_ = FitSummary(**_require(state, "summary_", dict))
-    except TypeError as error:
-        raise ValueError(f"summary_ does not match this mlpfit's FitSummary: {error}") from None
 
 
 # --- EnsembleRegressor ---------------------------------------------------------------------
@@ -241,14 +321,25 @@ def _decode_ensemble(model, arrays, state):
     if len(nodes) != model.n_estimators:
         raise ValueError(f"the ensemble has {len(nodes)} saved members; its n_estimators is {model.n_estimators}.")
     members = [decode(members_arrays(arrays, f"estimators_/{i}"), node) for i, node in enumerate(nodes)]
-    if any(type(member) is not NeuralRegressor for member in members):
-        raise ValueError("every ensemble member must be a NeuralRegressor.")
+    for i, member in enumerate(members):
+        if type(member) is not NeuralRegressor or member.loss != MEMBER_LOSSES[model.noise]:
+            raise ValueError(f"ensemble member {i} must be a NeuralRegressor with loss={MEMBER_LOSSES[model.noise]!r} "
+                             f"for noise={model.noise!r}.")
+        if _widths(member) != _widths(members[0]):
+            raise ValueError(f"ensemble member {i} has (inputs, outputs, y_ndim) {_widths(member)}; "
+                             f"member 0 has {_widths(members[0])}.")
     model.estimators_ = members
     model.n_features_in_, model.n_outputs_ = members[0].n_features_in_, members[0].n_outputs_
     model.noise_variances_ = None
     if model.noise == "homoscedastic":
         shape = (len(members),) if members[0]._y_ndim == 1 else (len(members), model.n_outputs_)
         model.noise_variances_ = _array(arrays, "noise_variances_", shape)
+        if (model.noise_variances_ < 0).any():
+            raise ValueError("array 'noise_variances_' holds a negative variance.")
+
+
+def _widths(member):
+    return member.n_features_in_, member.n_outputs_, member._y_ndim
 
 
 CODECS = {
@@ -273,6 +364,12 @@ def save(model, path, *, columns=None):
     columns : dict or None
         ``{"x": [names...], "y": [names...]}``: the table columns the model was fitted
         from, so the command line can match new data by name.
+
+    Raises
+    ------
+    ValueError
+        When :func:`load` would refuse the file, e.g. after ``set_params`` changed a parameter
+        the fitted weights depend on: the file is then not written.
     """
     arrays, node = encode(model)
     from . import __version__  # here, not at the top: mlpfit/__init__ imports this module before defining it
@@ -282,20 +379,31 @@ def save(model, path, *, columns=None):
         "format_version": FORMAT_VERSION,
         "mlpfit_version": __version__,
         "model": node,
-        "columns": _checked_columns(columns, model),
+        "columns": None if columns is None else {"x": list(map(str, columns["x"])), "y": list(map(str, columns["y"]))},
     }
     text = json.dumps(metadata, allow_nan=True)
+    try:
+        _check_metadata_length(len(text))
+        array_bytes = sum(array.nbytes for array in arrays.values())
+        if array_bytes > MAX_ARRAY_BYTES:
+            raise ValueError(f"the arrays take {array_bytes} bytes; the limit is {MAX_ARRAY_BYTES}.")
+        _model_from(arrays, _parse_metadata(text))
+    except ValueError as error:
+        raise ValueError(f"cannot save this {type(model).__name__} to {os.fspath(path)}; load would refuse the "
+                         f"file: {error} If its parameters were changed after fitting, refit it or restore them.") from None
     with atomic_write(path) as file:
         np.savez(file, **{METADATA_KEY: np.array(text)}, **arrays)
 
 
-def _checked_columns(columns, model):
+def _columns(metadata, model):
+    """The metadata's ``columns``: None, or x and y name lists matching the model's inputs and outputs."""
+    columns = metadata.get("columns")
     if columns is None:
         return None
-    x, y = list(map(str, columns["x"])), list(map(str, columns["y"]))
-    if len(x) != model.n_features_in_ or len(y) != getattr(model, "n_outputs_", len(y)):
+    x, y = _field(columns, "x", TEXTS), _field(columns, "y", TEXTS)
+    if len(x) != model.n_features_in_ or len(y) != model.n_outputs_:
         raise ValueError(f"columns name {len(x)} inputs and {len(y)} outputs; the model has "
-                         f"{model.n_features_in_} and {getattr(model, 'n_outputs_', '?')}.")
+                         f"{model.n_features_in_} and {model.n_outputs_}.")
     return {"x": x, "y": y}
 
 
@@ -305,8 +413,9 @@ def load(path):
     Raises
     ------
     ValueError
-        The file is not an mlpfit model, is corrupted or inconsistent, or was written by a newer
-        format version than this mlpfit reads.
+        The file is not an mlpfit model, is corrupted or inconsistent, holds more than the
+        format's limits (see ``docs/model-format.md``), or was written by a newer format version
+        than this mlpfit reads.
     """
     return load_with_metadata(path)[0]
 
@@ -317,49 +426,81 @@ def load_with_metadata(path):
     ``metadata`` has ``format``, ``format_version``, ``mlpfit_version``, ``model`` (class,
     params, state) and ``columns`` (None unless saved with column names).
     """
-    arrays = _read_archive(path)
-    metadata = _read_metadata(arrays.pop(METADATA_KEY, None), path)
+    where = os.fspath(path)
     try:
-        model = decode(arrays, _require(metadata, "model", dict))
-        columns = metadata.get("columns")
-        if columns is not None:
-            metadata["columns"] = _checked_columns(columns, model)
-    except (ValueError, TypeError, KeyError) as error:
-        raise ValueError(f"{os.fspath(path)} is not a valid mlpfit model file: {error}") from None
+        with Archive(path, MAX_ARRAY_BYTES) as archive:
+            metadata = _parse_metadata(_metadata_text(archive))
+            model = _model_from(archive, metadata)
+            unread = archive.unread()
+    except NotAModelFile as error:
+        raise ValueError(f"{where} is not an mlpfit model file: {error}.") from None
+    except NewerFormat as error:
+        raise ValueError(f"{where} {error}") from None
+    except ValueError as error:
+        raise ValueError(f"{where} is not a valid mlpfit model file: {error}") from None
+    if unread:
+        raise ValueError(f"{where} is not a valid mlpfit model file: entry {unread[0]!r} is not part of the format.")
     return model, metadata
 
 
-def _read_archive(path):
-    where = os.fspath(path)
-    try:
-        archive = np.load(path, allow_pickle=False)
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ValueError("it holds a single array, not an archive")
-        with archive:
-            return {key: archive[key] for key in archive.files}
-    except FileNotFoundError:
-        raise
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as error:
-        raise ValueError(f"{where} is not an mlpfit model file ({error}).") from None
+def _model_from(arrays, metadata):
+    """The model that ``arrays`` and the parsed ``metadata`` describe, every field checked; columns checked too."""
+    model = decode(arrays, _require(metadata, "model", dict))
+    metadata["columns"] = _columns(metadata, model)
+    return model
 
 
-def _read_metadata(entry, path):
-    where = os.fspath(path)
-    if entry is None or entry.dtype.kind != "U" or entry.ndim != 0:
-        raise ValueError(f"{where} is not an mlpfit model file (no {METADATA_KEY!r} entry).")
+def _metadata_text(archive):
+    """The JSON text of the ``metadata`` entry, its size checked from the header before it is read."""
+    if METADATA_KEY not in archive:
+        raise NotAModelFile(f"it has no {METADATA_KEY!r} entry")
+    entry = archive[METADATA_KEY]
+    if entry.dtype.kind != "U" or entry.shape != ():
+        raise NotAModelFile(f"its {METADATA_KEY!r} entry is {entry.dtype} of shape {entry.shape}, not a string")
+    _check_metadata_length(entry.dtype.itemsize // 4)  # numpy stores 4 bytes per character
+    return str(np.asarray(entry))
+
+
+class NewerFormat(ValueError):
+    """The file was written in a format version newer than this mlpfit reads."""
+
+
+def _check_metadata_length(n_characters):
+    if n_characters > MAX_METADATA_CHARS:
+        raise ValueError(f"the metadata is {n_characters} characters long; the limit is {MAX_METADATA_CHARS}.")
+
+
+STRING_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"')
+"""A JSON string, escapes included: its brackets do not nest anything."""
+
+
+def _json_depth(text):
+    """Deepest nesting of arrays and objects in JSON ``text`` (string contents skipped), without parsing it."""
+    brackets = re.sub(r"[^\[\]{}]", "", STRING_LITERAL.sub("", text))
+    steps = np.where(np.isin(np.frombuffer(brackets.encode(), np.uint8), (ord("["), ord("{"))), 1, -1)
+    return int(np.cumsum(steps).max(initial=0))
+
+
+def _parse_metadata(text):
+    """The metadata document from its JSON ``text``, format and version checked; nesting capped before parsing."""
+    depth = _json_depth(text)
+    if depth > MAX_METADATA_DEPTH:
+        raise ValueError(f"the metadata nests {depth} levels deep; the limit is {MAX_METADATA_DEPTH}.")
     try:
-        metadata = json.loads(str(entry))
+        metadata = json.loads(text)
     except json.JSONDecodeError as error:
-        raise ValueError(f"{where} is not a valid mlpfit model file: its metadata is not JSON ({error}).") from None
+        raise ValueError(f"its metadata is not JSON ({error}).") from None
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT_NAME:
-        raise ValueError(f"{where} is not an mlpfit model file (format is not {FORMAT_NAME!r}).")
+        raise NotAModelFile(f"its metadata format is not {FORMAT_NAME!r}")
     version = metadata.get("format_version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise ValueError(f"{where} is not a valid mlpfit model file: format_version {version!r}.")
+    if not _is_int(version) or version < 1:
+        raise ValueError(f"format_version {_shown(version)}.")
     if version > FORMAT_VERSION:
-        raise ValueError(
-            f"{where} was written in model format version {version} (by mlpfit "
-            f"{metadata.get('mlpfit_version', '?')}); this mlpfit reads up to version {FORMAT_VERSION}. "
+        raise NewerFormat(
+            f"was written in model format version {version} (by mlpfit "
+            f"{_shown(metadata.get('mlpfit_version', '?'))}); this mlpfit reads up to version {FORMAT_VERSION}. "
             "Upgrade mlpfit to load it."
         )
+    if "mlpfit_version" in metadata:
+        _field(metadata, "mlpfit_version", TEXT)
     return metadata

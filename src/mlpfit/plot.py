@@ -9,6 +9,8 @@ when the model has ``predict_interval(X, coverage=0.95)`` -> ``(lower, upper)``
 shaped like ``predict(X)`` (duck typing, as for ensembles).
 """
 
+import io
+
 import numpy as np
 
 from ._atomic import atomic_write
@@ -163,7 +165,15 @@ def fit(model, X, y, *, x_names=None, y_names=None):
     return figure
 
 
+def png_bytes(figure, *, dpi=100):
+    """``figure`` rendered as PNG, in memory (so a caller can render before it writes anything)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
 def save_png(figure, path, *, dpi=100):
     """Write ``figure`` to ``path`` as PNG, atomically."""
+    data = png_bytes(figure, dpi=dpi)
     with atomic_write(path) as file:
-        figure.savefig(file, format="png", dpi=dpi)
+        file.write(data)

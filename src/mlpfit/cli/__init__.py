@@ -3,7 +3,8 @@
 Each command lives in its own module with ``add_parser(subparsers)`` and
 ``run(args) -> int``; :data:`COMMANDS` lists them. ``main`` turns a
 :class:`UsageError`, ``ValueError`` or ``OSError`` into exit code 2 with one line on
-stderr and no traceback, and a missing optional dependency into exit code 1.
+stderr and no traceback, a missing optional dependency into exit code 1, and Ctrl-C into
+one line and exit code 130 (outputs are written atomically, at the end, so none is half-written).
 """
 
 import argparse
@@ -16,6 +17,10 @@ from ._common import UsageError
 
 COMMANDS = [fit, predict, plot, diagnose, info, demo]
 """Command modules, in the order ``--help`` lists them."""
+EXIT_INTERRUPTED = 130
+"""128 + SIGINT, as shells report a command stopped by Ctrl-C."""
+INTERRUPTED = {"fit": "no model written", "predict": "no predictions written", "plot": "no plot written"}
+"""What Ctrl-C leaves unwritten, per command that writes."""
 
 
 def build_parser():
@@ -32,7 +37,8 @@ def build_parser():
 
 
 def main(argv=None):
-    """Run the command line; return the exit code (0 success, 1 missing optional dependency, 2 bad input)."""
+    """Run the command line; return the exit code (0 success, 1 missing optional dependency, 2 bad input,
+    3 a fit with problems, 130 interrupted)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -41,6 +47,9 @@ def main(argv=None):
         # The reader of our output went away (``mlpfit predict ... | head``): stop quietly.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except KeyboardInterrupt:
+        print(f"mlpfit {args.command}: interrupted; {INTERRUPTED.get(args.command, 'nothing written')}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except (UsageError, ValueError, OSError, ImportError) as error:
         print(f"mlpfit {args.command}: error: {error}", file=sys.stderr)
         return 1 if isinstance(error, ImportError) else 2

@@ -2,7 +2,9 @@
 
 import argparse
 import os
+import tempfile
 
+from .._atomic import target_of
 from ..io import load_with_metadata
 
 
@@ -32,15 +34,41 @@ def add_verbosity(parser):
                        help="print the loss at every iteration")
 
 
-def check_writable(path, what):
-    """Fail before any work when ``path`` cannot be an output file (missing directory, or a directory)."""
-    if path is None:
-        return
-    directory = os.path.dirname(os.path.abspath(path))
+def check_outputs(outputs, inputs):
+    """Fail before any work when an output cannot be written, or is an input or another output.
+
+    ``outputs`` and ``inputs`` map what a file is ("model", "plot", "data") to its path (None: not used).
+    Paths are compared as the write will resolve them: through symlinks, and by inode for hard links.
+    """
+    claimed = [(f"{what} input", path) for what, path in inputs.items() if path is not None]
+    for what, path in outputs.items():
+        if path is None:
+            continue
+        _check_writable(path, what)
+        clash = next((name for name, other in claimed if _same_file(path, other)), None)
+        if clash:
+            raise UsageError(f"cannot write the {what} to {path}: it is also the {clash}.")
+        claimed.append((f"{what} output", path))
+
+
+def _check_writable(path, what):
+    target = target_of(path)
+    directory = os.path.dirname(target)
+    if os.path.isdir(target):
+        raise UsageError(f"cannot write the {what} to {path}: it is a directory.")
     if not os.path.isdir(directory):
-        raise UsageError(f"cannot write {what} {path}: directory {directory} does not exist.")
-    if os.path.isdir(path):
-        raise UsageError(f"cannot write {what} {path}: it is a directory.")
+        raise UsageError(f"cannot write the {what} to {path}: directory {directory} does not exist.")
+    try:
+        tempfile.TemporaryFile(dir=directory).close()
+    except OSError as error:
+        raise UsageError(f"cannot write the {what} to {path}: directory {directory} does not take new files "
+                         f"({error.strerror}).") from None
+
+
+def _same_file(path, other):
+    if target_of(path) == target_of(other):
+        return True
+    return os.path.exists(path) and os.path.exists(other) and os.path.samefile(path, other)
 
 
 def open_model(path):

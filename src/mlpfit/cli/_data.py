@@ -1,38 +1,89 @@
 """Reading the user's table (CSV, or Parquet with pyarrow) and turning named columns into numbers.
 
-CSV is read with the standard library's csv module, so the command line needs no
-pandas; the delimiter (comma, semicolon or tab) is sniffed from the file. Every
-problem becomes a :class:`UsageError` naming the file, the column and the row.
+CSV is read with the standard library's csv module (strict quoting), so the command line needs
+no pandas; the delimiter (comma, semicolon or tab) is sniffed from the file. One rule decides
+what a cell is, whatever the format (:func:`mlpfit._cells.cell_value`); a refused cell is an
+error only when its column is used, naming the file, the column and the row.
+
+Columns are converted to float64 as they are read, chunk by chunk, so a CSV costs about its
+float64 size in memory rather than one Python string per cell.
 """
 
 import csv
 import os
-from dataclasses import dataclass
-from typing import Callable, Optional
+from array import array
+from dataclasses import dataclass, field
+from typing import Optional
 
 import numpy as np
 
+from .._cells import NotANumber, cell_value
 from ._common import UsageError
 
-MISSING_TOKENS = frozenset({"", "na", "nan", "n/a", "null", "none"})
-"""Cell texts (case-insensitive, stripped) that count as an empty cell."""
 PARQUET_SUFFIXES = (".parquet", ".pq")
 SNIFF_BYTES = 64 * 1024
+CHUNK_ROWS = 65_536
+"""CSV rows held as text at once before their columns become float64."""
+
+
+@dataclass
+class Column:
+    """One column read: its float64 values so far, or the first cell the rule refused."""
+
+    chunks: list = field(default_factory=list)
+    problem: Optional[tuple] = None
+    """``(row, NotANumber)`` for the first refused cell."""
+
+    def add(self, cells, first_row):
+        """Convert ``cells`` (rows ``first_row``...) and keep them, unless the column already failed."""
+        if self.problem is not None:
+            return
+        values = _fast_floats(cells)
+        if values is None:
+            values = np.empty(len(cells))
+            for row, cell in enumerate(cells):
+                try:
+                    values[row] = cell_value(cell)
+                except NotANumber as error:
+                    self.chunks, self.problem = [], (first_row + row, error)
+                    return
+        self.chunks.append(values)
+
+    def values(self):
+        """All values read, as one array (kept as the only chunk)."""
+        self.chunks = [np.concatenate(self.chunks)] if self.chunks else []
+        return self.chunks[0] if self.chunks else np.empty(0)
+
+
+def _fast_floats(cells):
+    """``cells`` as float64 when numpy's parser gives what :func:`cell_value` would; else None (take the slow path).
+
+    numpy reads ASCII decimal text as ``float`` does; it is trusted only on ASCII without underscores,
+    on numbers, and never on booleans or dates.
+    """
+    if isinstance(cells, np.ndarray) and cells.dtype.kind in "iuf":
+        return cells.astype(np.float64)
+    if not all(isinstance(cell, str) for cell in cells):
+        return None
+    text = "".join(cells)
+    if not text.isascii() or "_" in text:
+        return None
+    try:
+        return np.asarray(cells, dtype=np.float64)
+    except ValueError:
+        return None  # an empty cell, a missing-value token or text: the slow path says which
 
 
 @dataclass
 class Table:
-    """A table read from ``source``: column names and a way to get one column's raw cells."""
+    """A table read from ``source``: column names, each column's values (or why it has none)."""
 
     source: str
     names: list
-    cells: Callable
-    lines: Optional[list] = None
+    columns: dict
+    n_rows: int
+    lines: Optional[np.ndarray] = None
     """File line of each data row (CSV), to point the user at the right place."""
-
-    @property
-    def n_rows(self):
-        return len(self.cells(self.names[0])) if self.names else 0
 
     def where(self, row):
         """``row 7 (line 8)``: a 0-based data row as the user finds it in the file."""
@@ -58,26 +109,44 @@ def _read_csv(path):
                 dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
             except csv.Error:
                 dialect = csv.excel
-            reader = csv.reader(file, dialect)
+            reader = csv.reader(file, dialect, strict=True)
             header = next(reader, None)
-            rows, lines = [], []
-            for row in reader:
-                if not any(cell.strip() for cell in row):
-                    continue
-                if header is not None and len(row) != len(header):
-                    raise UsageError(f"{path} line {reader.line_num} has {len(row)} fields; the header has {len(header)}.")
-                rows.append(row)
-                lines.append(reader.line_num)
+            if not header:
+                raise UsageError(f"{path} is empty: a CSV file needs a header line of column names.")
+            names = [name.strip() for name in header]
+            _check_unique(names, path)
+            columns, lines = _read_rows(reader, names, path)
     except UnicodeDecodeError:
         raise UsageError(f"{path} is not a readable CSV file (it is not UTF-8 text).") from None
     except csv.Error as error:
-        raise UsageError(f"{path} is not a readable CSV file: {error}.") from None
-    if not header:
-        raise UsageError(f"{path} is empty: a CSV file needs a header line of column names.")
-    names = [name.strip() for name in header]
-    _check_unique(names, path)
-    columns = dict(zip(names, zip(*rows))) if rows else {name: () for name in names}
-    return Table(path, names, columns.__getitem__, lines)
+        raise UsageError(f"{path} is not a readable CSV file: {error} (line {reader.line_num}).") from None
+    return Table(path, names, columns, len(lines), lines)
+
+
+def _read_rows(reader, names, path):
+    """Every data row of ``reader``, converted a chunk at a time: ``({name: Column}, line numbers)``."""
+    columns = {name: Column() for name in names}
+    rows, lines, n_rows = [], array("q"), 0
+    for row in reader:
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(names):
+            raise UsageError(f"{path} line {reader.line_num} has {len(row)} fields; the header has {len(names)}.")
+        rows.append(row)
+        lines.append(reader.line_num)
+        if len(rows) == CHUNK_ROWS:
+            n_rows = _add_rows(columns, rows, n_rows)
+    _add_rows(columns, rows, n_rows)
+    return columns, np.frombuffer(lines, dtype=np.int64)
+
+
+def _add_rows(columns, rows, first_row):
+    """Move ``rows`` into ``columns`` (emptying ``rows``); return the count of rows added so far."""
+    for column, cells in zip(columns.values(), zip(*rows)):
+        column.add(cells, first_row)
+    first_row += len(rows)
+    rows.clear()
+    return first_row
 
 
 def _read_parquet(path):
@@ -92,8 +161,18 @@ def _read_parquet(path):
         raise UsageError(f"{path} is not a readable Parquet file: {error}") from None
     names = [str(name) for name in frame.columns]
     _check_unique(names, path)
-    columns = {name: frame[column].to_numpy() for name, column in zip(names, frame.columns)}
-    return Table(path, list(columns), columns.__getitem__)
+    columns = {}
+    for name, label in zip(names, frame.columns):
+        columns[name] = Column()
+        columns[name].add(_parquet_cells(frame[label]), 0)
+    return Table(path, names, columns, len(frame))
+
+
+def _parquet_cells(series):
+    """A column's cells for :meth:`Column.add`: numbers as a float array, anything else as Python objects."""
+    if series.dtype.kind in "iuf":
+        return series.to_numpy(dtype=np.float64, na_value=np.nan)
+    return series.astype(object).where(series.notna(), None).to_list()
 
 
 def _check_unique(names, path):
@@ -105,27 +184,17 @@ def _check_unique(names, path):
 
 
 def _numeric_column(table, name):
-    """One column as float64, empty cells as NaN; a non-numeric or infinite cell is an error."""
-    cells = table.cells(name)
-    try:
-        values = np.asarray(cells, dtype=np.float64)
-    except (TypeError, ValueError):
-        values = np.array([_cell_value(table, name, row, cell) for row, cell in enumerate(cells)], dtype=np.float64)
+    """One column as float64, empty cells as NaN; a refused or infinite cell is an error."""
+    column = table.columns[name]
+    if column.problem is not None:
+        row, error = column.problem
+        why = f"; {error.why}" if error.why else ""
+        raise UsageError(f"column {name!r} of {table.source} has {error.what} in {table.where(row)}{why}.")
+    values = column.values()
     infinite = np.flatnonzero(np.isinf(values))
     if infinite.size:
         raise UsageError(f"column {name!r} of {table.source} has an infinite value in {table.where(infinite[0])}.")
     return values
-
-
-def _cell_value(table, name, row, cell):
-    if cell is None or (isinstance(cell, str) and cell.strip().lower() in MISSING_TOKENS):
-        return np.nan
-    try:
-        return float(cell)
-    except (TypeError, ValueError):
-        raise UsageError(
-            f"column {name!r} of {table.source} has a non-numeric value {cell!r} in {table.where(row)}."
-        ) from None
 
 
 def select(table, names, *, dropna=False):
@@ -147,4 +216,4 @@ def select(table, names, *, dropna=False):
             f"{table.source} has {int(empty.sum())} empty or NaN cells in {int((~keep).sum())} rows "
             f"(first: column {names[column]!r}, {table.where(row)}); pass --dropna to drop those rows."
         )
-    return A[keep], keep
+    return (A, keep) if keep.all() else (A[keep], keep)

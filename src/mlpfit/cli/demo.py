@@ -10,7 +10,7 @@ from .._activations import RELU_FAMILY
 from ..datasets import make_origin, origin_truth
 from ..diagnose import FitWarning, diagnose
 from ..estimator import NeuralRegressor
-from ._common import add_command, check_writable
+from ._common import add_command, check_outputs
 
 BROKEN_MAX_ITER = 30_000
 """Gradient-descent steps of ``--broken``: a tenth of the original 300,000, about 3 s, and the same straight line."""
@@ -64,7 +64,7 @@ def _print_broken(X, y, X_test, seed):
 
 
 def run(args):
-    check_writable(args.plot, "plot")
+    check_outputs({"plot": args.plot}, {})
     if args.plot:
         plot.require_matplotlib()
     X, y = make_origin(random_state=args.seed)

@@ -1,6 +1,7 @@
 """``mlpfit fit``: fit a table's columns, report how it went, save the model and draw the plot."""
 
 import argparse
+import sys
 import warnings
 from dataclasses import dataclass
 
@@ -9,15 +10,16 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
 
 from .. import io, plot
+from .._atomic import atomic_write
 from .._activations import ACTIVATIONS
 from .._init import INIT_METHODS
 from ..diagnose import FitWarning
 from ..ensemble import EnsembleRegressor
 from ..estimator import NeuralRegressor
 from ..solvers import SOLVERS
-from ._common import UsageError, add_command, add_verbosity, check_writable
+from ._common import UsageError, add_command, add_verbosity, check_outputs
 from ._data import read_table, select
-from .diagnose import diagnoses, diagnosis_lines
+from .diagnose import EXIT_PROBLEMS, diagnoses, diagnosis_lines
 
 MIN_ROWS = 2
 """Fewest usable rows ``fit`` accepts (the estimator's own minimum)."""
@@ -162,9 +164,11 @@ def _validation_rmse(model):
 
 
 def _error_lines(report):
-    P = report.model.predict(report.X).reshape(report.Y.shape)
-    rmse = np.sqrt(np.mean((report.Y - P) ** 2, axis=0))
-    r2 = r2_score(report.Y, P, multioutput="raw_values")
+    # Divided by each target's largest magnitude first, so that squares neither overflow nor underflow.
+    magnitude = np.abs(report.Y).max(axis=0)
+    Y, P = report.Y / magnitude, report.model.predict(report.X).reshape(report.Y.shape) / magnitude
+    rmse = magnitude * np.sqrt(np.mean((Y - P) ** 2, axis=0))
+    r2 = r2_score(Y, P, multioutput="raw_values")
     for name, error, score in zip(report.y_names, rmse, r2):
         yield f"{name}: training RMSE {error:.4g} (in {name}'s units), R^2 {score:.4f}"
     validation = _validation_rmse(report.model)
@@ -195,12 +199,8 @@ def read_training_data(args):
     return X, Y, table.n_rows
 
 
-def run(args):
-    check_writable(args.output, "model")
-    check_writable(args.plot, "plot")
-    if args.plot:
-        plot.require_matplotlib()
-    X, Y, rows_read = read_training_data(args)
+def fitted_model(args, X, Y):
+    """The model the options describe, fitted; and the warnings to show as notes."""
     model = NeuralRegressor(**model_params(args))
     if args.ensemble is not None:
         model = EnsembleRegressor(model, n_estimators=args.ensemble, noise=args.noise,
@@ -210,13 +210,38 @@ def run(args):
         model.fit(X, Y[:, 0] if Y.shape[1] == 1 else Y)
     # A ConvergenceWarning repeats the report's "stopped:" line and a FitWarning its diagnosis;
     # other warnings become notes.
-    notes = [str(w.message) for w in caught if not issubclass(w.category, (ConvergenceWarning, FitWarning))]
+    return model, [str(w.message) for w in caught if not issubclass(w.category, (ConvergenceWarning, FitWarning))]
+
+
+def run(args):
+    """Fit, then build the report and the plot, and only then write the model and the plot: a failure
+    anywhere before leaves every existing file as it was."""
+    check_outputs({"model": args.output, "plot": args.plot}, {"data": args.data})
+    if args.plot:
+        plot.require_matplotlib()
+    X, Y, rows_read = read_training_data(args)
+    model, notes = fitted_model(args, X, Y)
     report = FitReport(model, X, Y, args.x, args.y, rows_read, notes)
-    figure = plot.fit(model, X, Y, x_names=args.x, y_names=args.y) if args.plot else None
+    lines = [line for section in REPORT_SECTIONS for line in section(report)] if args.verbose else []
+    png = plot.png_bytes(plot.fit(model, X, Y, x_names=args.x, y_names=args.y)) if args.plot else None
     io.save(model, args.output, columns={"x": args.x, "y": args.y})
-    if figure is not None:
-        plot.save_png(figure, args.plot)
-    if args.verbose:
-        print("\n".join(line for section in REPORT_SECTIONS for line in section(report)))
+    if png is not None:
+        with atomic_write(args.plot) as file:
+            file.write(png)
+    if lines:
+        print("\n".join(lines))
         print(f"model written to {args.output}" + (f", plot to {args.plot}" if args.plot else ""))
-    return 0
+    divergence = _divergence(model)
+    if divergence:
+        print(f"mlpfit fit: {divergence}", file=sys.stderr)
+    return EXIT_PROBLEMS if divergence else 0
+
+
+def _divergence(model):
+    """The line saying which networks' training diverged, or None."""
+    members = _members(model)
+    diverged = [str(i) for i, member in enumerate(members) if member.summary_.stop_reason == "diverged"]
+    if not diverged:
+        return None
+    which = f" (member {', '.join(diverged)})" if len(members) > 1 else ""
+    return f"the fit diverged{which}; the model was written, and 'mlpfit diagnose' says what to change."

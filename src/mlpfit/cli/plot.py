@@ -1,7 +1,7 @@
 """``mlpfit plot``: draw a saved model's fit against data again."""
 
 from .. import plot
-from ._common import UsageError, add_command, check_writable, model_columns, open_model
+from ._common import UsageError, add_command, check_outputs, model_columns, open_model
 from ._data import read_table, select
 from .predict import add_model_data_arguments
 
@@ -37,7 +37,7 @@ def read_model_and_labelled_data(args):
 
 
 def run(args):
-    check_writable(args.output, "plot")
+    check_outputs({"plot": args.output}, {"model": args.model, "data": args.data})
     plot.require_matplotlib()
     model, X, Y, x_names, y_names = read_model_and_labelled_data(args)
     plot.save_png(plot.fit(model, X, Y, x_names=x_names, y_names=y_names), args.output)

@@ -6,7 +6,7 @@ import sys
 import numpy as np
 
 from .._atomic import atomic_write
-from ._common import add_command, check_writable, model_columns, open_model
+from ._common import add_command, check_outputs, model_columns, open_model
 from ._data import read_table, select
 
 
@@ -43,7 +43,7 @@ def _write_csv(file, header, rows):
 
 
 def run(args):
-    check_writable(args.output, "predictions")
+    check_outputs({"predictions": args.output}, {"model": args.model, "data": args.data})
     model, metadata = open_model(args.model)
     x_names, y_names = model_columns(model, metadata, x=args.x)
     y_names = y_names or [f"y{k}" for k in range(model.n_outputs_)]
