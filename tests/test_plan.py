@@ -47,13 +47,15 @@ def test_several_inputs_default_to_bayesian_regularisation_on_ten_units():
 def test_the_solver_follows_the_cost_of_lm(n_samples, n_features, hidden):
     plan = _plan(n_samples, n_features, hidden_layer_sizes=hidden)
     n_params = network_params((n_features, *plan.hidden_layer_sizes, 1))
-    affordable = n_params <= LM_MAX_PARAMS and lm_work(n_samples, n_params) <= LM_MAX_WORK
-    expected = "lm" if affordable else "lbfgs" if n_samples <= LBFGS_MAX_ROWS else "adam"
+    work = lm_work(n_samples, n_params)
+    lm = n_params <= LM_MAX_PARAMS and work <= LM_MAX_WORK
+    bayesian_lbfgs = n_features > 1 and n_params <= EVIDENCE_MAX_PARAMS and work <= EVIDENCE_MAX_WORK
+    expected = "lm" if lm else "lbfgs" if bayesian_lbfgs or n_samples <= LBFGS_MAX_ROWS else "adam"
     assert plan.solver == expected
-    evidence = expected == "lm" or (expected == "lbfgs" and n_params <= EVIDENCE_MAX_PARAMS and lm_work(n_samples, n_params) <= EVIDENCE_MAX_WORK)
-    assert plan.alpha == ("bayes" if evidence and n_features > 1 else AUTO_ALPHA)
+    assert plan.alpha == ("bayes" if n_features > 1 and (lm or bayesian_lbfgs) else AUTO_ALPHA)
     assert plan.bayes_start == (None if plan.alpha != "bayes" else "fitted" if expected == "lm" else "settled")
-    assert plan.bayes_start_alpha == (LBFGS_BAYES_START_ALPHA if plan.bayes_start == "settled" else 0.0 if plan.bayes_start else AUTO_ALPHA)
+    start_alpha = {"settled": LBFGS_BAYES_START_ALPHA, "fitted": 0.0, None: AUTO_ALPHA}[plan.bayes_start]
+    assert plan.bayes_start_alpha == start_alpha
     assert plan.n_averaged == (AUTO_AVERAGED if expected == "lm" and lm_work(n_samples, n_params) <= 1e9 else 1)
     assert set(plan.reasons) >= {"solver", "alpha", "n_averaged", "tol", "batch_size"}
 

@@ -25,10 +25,11 @@ AUTO_MIN_UNITS = 5
 """The least width the selection gives; where it keeps fewer hinges the rest start free."""
 LM_MAX_PARAMS = 200
 """``solver="auto"`` runs Levenberg-Marquardt only for networks with at most this many parameters..."""
-LM_MAX_WORK = 1e9
-"""...and while ``n_residuals * n_params**2``, the flops of one ``J^T J``, stays below this."""
+LM_MAX_WORK = 3e10
+"""...and while ``n_residuals * n_params**2``, the flops of one ``J^T J``, stays below this (a small
+network on 10^6 rows stays on LM rather than falling to Adam's higher error)."""
 LBFGS_MAX_ROWS = 20_000
-"""Beyond LM's reach: L-BFGS up to this many training rows, Adam's minibatches above."""
+"""Beyond LM's reach and Bayesian L-BFGS's: L-BFGS up to this many training rows, Adam's minibatches above."""
 AUTO_ALPHA = 1e-4
 """``alpha="auto"`` wherever the plan does not choose Bayesian regularisation."""
 EVIDENCE_MAX_PARAMS = 4000
@@ -209,7 +210,7 @@ def make_plan(params, n_samples, n_features, n_outputs, *, ensemble_member=False
     sizes = _hidden_sizes(params, n_features, selects_width, reasons)
     n_params = network_params((n_features, *sizes, n_outputs))
     work = lm_work(n_rows * n_outputs, n_params)
-    solver = _solver(params, n_rows, n_params, work, reasons)
+    solver = _solver(params, n_rows, n_features, n_params, work, reasons)
     alpha = _alpha(params, solver, n_features, n_params, work, reasons)
     bayes_start = _bayes_start(alpha, solver, n_features, reasons)
     start_alpha = alpha if alpha != "bayes" else LBFGS_BAYES_START_ALPHA if solver == "lbfgs" else 0.0
@@ -271,7 +272,7 @@ def _hidden_sizes(params, n_features, selects_width, reasons):
     return (units,)
 
 
-def _solver(params, n_rows, n_params, work, reasons):
+def _solver(params, n_rows, n_features, n_params, work, reasons):
     solver = params["solver"]
     if solver != "auto":
         if params["alpha"] == "bayes" and solver not in BAYES_SOLVERS:
@@ -286,14 +287,20 @@ def _solver(params, n_rows, n_params, work, reasons):
         )
         return "lm"
     too_big = f"too big for LM ({n_params} parameters, n_residuals * n_params**2 = {work:.3g})"
-    if params["alpha"] == "bayes":
-        reasons["solver"] = f"{too_big}; alpha='bayes' needs full batches"
+    if params["alpha"] == "bayes" or _bayesian_lbfgs(params, n_features, n_params, work):
+        reasons["solver"] = f"{too_big}; Bayesian regularisation needs full batches"
         return "lbfgs"
     if n_rows <= LBFGS_MAX_ROWS:
         reasons["solver"] = f"{too_big}; {n_rows} rows <= {LBFGS_MAX_ROWS}"
         return "lbfgs"
     reasons["solver"] = f"{too_big}; {n_rows} rows > {LBFGS_MAX_ROWS}: minibatches"
     return "adam"
+
+
+def _bayesian_lbfgs(params, n_features, n_params, work):
+    """Whether ``alpha="auto"`` beyond LM is Bayesian L-BFGS: several inputs and ``J^T J`` affordable."""
+    affordable = n_params <= EVIDENCE_MAX_PARAMS and work <= EVIDENCE_MAX_WORK
+    return params["alpha"] == "auto" and n_features > 1 and affordable and params["solver"] in ("auto", "lbfgs")
 
 
 def _alpha(params, solver, n_features, n_params, work, reasons):
@@ -305,8 +312,7 @@ def _alpha(params, solver, n_features, n_params, work, reasons):
     if solver == "lm":
         reasons["alpha"] = "Bayesian regularisation: several inputs, re-estimated at every LM step"
         return "bayes"
-    affordable = n_params <= EVIDENCE_MAX_PARAMS and work <= EVIDENCE_MAX_WORK
-    if solver == "lbfgs" and affordable:
+    if solver == "lbfgs" and _bayesian_lbfgs(params, n_features, n_params, work):
         reasons["alpha"] = (
             f"Bayesian regularisation between L-BFGS rounds: J^T J of {n_params} parameters is affordable "
             f"(n_residuals * n_params**2 = {work:.3g} <= {EVIDENCE_MAX_WORK:.3g})"
