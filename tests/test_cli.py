@@ -177,6 +177,14 @@ def test_ensemble_fit_predicts_interval_columns_equal_to_the_python_api(tmp_path
     assert "ensemble: 3 networks" in capsys.readouterr().out
 
 
+def test_fit_and_info_show_the_plan(fitted, capsys):
+    folder, result = fitted
+    assert "plan: lm, alpha=0.0001, 2 x selected widths up to (50,), init selection, early stopping" in result.stdout
+    assert main(["info", str(folder / "model.npz")]) == 0
+    info = capsys.readouterr().out
+    assert "fit plan:" in info and "solver = 'lm'" in info and "early_stopping = True" in info
+
+
 def test_fit_report_includes_the_diagnosis(fitted):
     _, result = fitted
     assert "Diagnosis: " in result.stdout

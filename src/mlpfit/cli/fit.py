@@ -150,6 +150,8 @@ def _training_lines(report):
         yield f"{prefix}solver: {summary.solver}, {summary.n_iter} iterations, " \
               f"{summary.n_restarts} restart(s){averaged}, fit time {summary.fit_time:.3g} s"
         yield f"{prefix}stopped: {summary.message}"
+        if summary.plan:
+            yield f"{prefix}plan: {summary.plan} ('mlpfit info' shows every choice and why)"
 
 
 def _validation_rmse(model):

@@ -107,8 +107,9 @@ def _solve_bayesian(problem, theta0, settings, monitor):
         round_problem = replace(problem, alpha=penalty)
         before = round_problem.loss_and_grad(theta)[0]
         theta, reason, used = _minimize(round_problem, theta, settings, monitor, min(budget, ROUND_MAX_ITER), settings.tol)
-        budget -= used
+        budget -= max(used, 1)  # a round that could not move still counts, so the loop ends
         if settled and (reason != "max_iter" or before - monitor.loss_curve[-1] <= ROUND_TOL * before):
+            reason = "tol" if reason in ("max_iter", "start") else reason
             break
     if evidence is None or budget <= 0 or monitor.stop_reason is not None:
         jtj, _, sse = _network.normal_equations(arch, monitor.final_theta(theta), problem.X, problem.Y)
