@@ -127,36 +127,27 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
     ----------
     hidden_layer_sizes : "auto", int or tuple of int, default="auto"
         Units in each hidden layer. ``"auto"``: one layer. With one input, hinge units and
-        ``init="auto"``, it has as many units as the forward selection of hinges keeps, 5 to 50
-        (``AUTO_MIN_UNITS``, ``AUTO_MAX_HINGES``): a gentle curve gets a few, a curve with local
-        detail many, and a smooth curve 30, the units beyond the selected ones free for the solver
-        (see ``mlpfit._init.SMOOTH_GCV_RATIO``). With one input otherwise, and for
-        ``loss="gaussian_nll"``, it has 30 units.
-        With several inputs it has 10, where every unit adds a weight per input and larger layers
-        cost far more time for little gain (see ``AUTO_UNITS``). The width is each network's (see
-        ``n_averaged``). Chosen by measurement on 20 data sets (``benchmarks/defaults_sweep.py``,
-        two networks averaged). The geometric mean over them of the median error relative to
-        scikit-learn's 100-unit L-BFGS pipeline is 0.581 for this rule, at 0.36 of that pipeline's
-        fit time. It is 0.630 for 30 units everywhere (at 0.91) and 0.719 for 10 everywhere (at
-        0.27, LM).
+        ``init="auto"``, as many units as the forward selection of hinges keeps, 5 to 50: a gentle
+        curve gets a few, a curve with local detail many, and a smooth curve 30, the units beyond
+        the selected ones free for the solver. With one input otherwise, and for
+        ``loss="gaussian_nll"``, 30 units; with several inputs 10. The width is each network's
+        (see ``n_averaged``). Every ``"auto"`` is decided by the fit plan (:func:`mlpfit.make_plan`,
+        kept as ``plan_``); the measurements behind it are in ``benchmarks/README.md``.
     activation : {"relu", "leaky_relu", "tanh", "logistic", "softplus", "identity"}, default="relu"
         Hidden-layer activation; the output layer is linear.
     solver : {"auto", "lm", "lbfgs", "adam", "sgd"}, default="auto"
         ``"lm"`` is Levenberg-Marquardt (see ``mlpfit.solvers.lm``). ``"auto"`` picks LM while
-        the network and ``n * P**2`` are small enough, else L-BFGS, else Adam for large data
-        (thresholds in ``mlpfit._plan``; ``verbose=2`` prints the plan).
+        the network and ``n * P**2`` are small enough; beyond it L-BFGS (full batches, where
+        Bayesian regularisation or the row count allows), else Adam for large data
+        (``verbose=2`` prints the plan).
     alpha : "auto", float or "bayes", default="auto"
         L2 penalty on the weights (not biases), applied on the standardised scale.
         ``"bayes"``: Bayesian regularisation (MacKay; Foresee & Hagan) learns the penalty
-        from the training data, with no validation split; it needs ``solver="lm"``
-        (``"auto"`` then always picks LM) because it re-estimates from LM's ``J^T J``.
-        ``"auto"``: ``"bayes"`` with several inputs where ``solver="auto"`` picks LM (small
-        data), else ``AUTO_ALPHA`` (1e-4, scikit-learn's). Measured (5 seeds, default network,
-        median error against the truth; ``benchmarks/defaults_sweep.py`` sets): on the five
-        multivariate sets Bayesian regularisation multiplied the fixed penalty's error by
-        0.72-0.98 (diabetes 0.85, Friedman #1-#3 0.98, 0.72, 0.88), for 1.1-1.6 times the fit time.
-        With one input it does not pay: on the seven curves of ``benchmarks/accuracy.py`` (20
-        seeds) it changed the median error by a factor 1.00-1.11 for 0.86-1.28 times the fit time.
+        from the training data, with no validation split, re-estimating it from the Gauss-Newton
+        Hessian ``J^T J`` at every LM step, or between rounds of L-BFGS for networks too large
+        for LM (see ``mlpfit.solvers.lbfgs``); it needs ``solver`` "lm", "lbfgs" or "auto".
+        ``"auto"``: ``"bayes"`` with several inputs wherever ``J^T J`` is affordable, else 1e-4
+        (scikit-learn's); with one input 1e-4, where Bayesian regularisation did not pay.
         ``alpha_`` holds the penalty the fit used.
     loss : {"squared_error", "gaussian_nll"}, default="squared_error"
         ``"gaussian_nll"`` doubles the output layer so the network predicts a mean and a
@@ -204,7 +195,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         side in one network (deeper layers block-diagonally) whose output layer averages theirs, so
         ``coefs_``, ``predict``, model files and diagnostics see one network. Averaging cuts the
         variance a single fit owes to its start, where restarts only pick one. ``"auto"``: 2 where
-        the fits are cheap (LM on small data), else 1 (see ``AUTO_AVERAGED``).
+        the fits are cheap (LM on small data), else 1 (see ``mlpfit._plan.AUTO_AVERAGED``).
     n_jobs : int or None, default=None
         Parallel restarts and averaged networks through joblib (any joblib backend, Dask included).
     random_state : None, int or RandomState, default=None
