@@ -28,9 +28,13 @@ from .lm import BAYES_START_FIT, BAYES_START_IMPROVEMENT
 
 GRADIENT_TOLERANCE = 1e-9
 _STATUS_REASONS = {0: "tol", 1: "max_iter"}  # scipy status -> stop reason; 2 is a failed line search
-ROUND_MAX_ITER = 50
-"""L-BFGS iterations between two Bayesian re-estimates at most: the penalty follows the fit, as in LM's
-re-estimate per step, rather than each round settling a fit to a penalty made for other weights."""
+ROUND_MIN_ITER = 50
+"""L-BFGS iterations between two Bayesian re-estimates at most, for networks of up to
+``ROUND_ITER_PER_PARAMS * ROUND_MIN_ITER`` parameters: the penalty follows the fit, as in LM's
+re-estimate per step, rather than each round settling a fit to a penalty made for other weights..."""
+ROUND_ITER_PER_PARAMS = 15
+"""...and one more iteration per this many parameters beyond: a re-estimate factorises ``J^T J`` (about
+``n_params**3`` flops against an iteration's ``n_samples * n_params``), so larger networks take longer rounds."""
 PENALTY_SETTLED = 0.01
 """Bayesian rounds end once the re-estimated penalty moves by less than this fraction and the round
 after it converged or lowered the objective by less than ``ROUND_TOL`` of it."""
@@ -99,6 +103,7 @@ def _solve_bayesian(problem, theta0, settings, monitor):
     theta, reason, used = _minimize(problem, theta0, settings, monitor, budget, settings.tol, _start_rule(problem, settings))
     budget -= used
     penalty, evidence = problem.alpha, None
+    round_max_iter = max(ROUND_MIN_ITER, arch.n_params // ROUND_ITER_PER_PARAMS)
     while budget > 0 and monitor.stop_reason is None and reason != "diverged":
         jtj, _, sse = _network.normal_equations(arch, theta, problem.X, problem.Y)
         evidence = reestimate(jtj, sse, theta, mask, penalty, n_residuals)
@@ -106,7 +111,7 @@ def _solve_bayesian(problem, theta0, settings, monitor):
         penalty = evidence.penalty
         round_problem = replace(problem, alpha=penalty)
         before = round_problem.loss_and_grad(theta)[0]
-        theta, reason, used = _minimize(round_problem, theta, settings, monitor, min(budget, ROUND_MAX_ITER), settings.tol)
+        theta, reason, used = _minimize(round_problem, theta, settings, monitor, min(budget, round_max_iter), settings.tol)
         budget -= max(used, 1)  # a round that could not move still counts, so the loop ends
         if settled and (reason != "max_iter" or before - monitor.loss_curve[-1] <= ROUND_TOL * before):
             reason = "tol" if reason in ("max_iter", "start") else reason
