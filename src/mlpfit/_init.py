@@ -60,9 +60,10 @@ GREEDY_END_SPAN = 8
 """No candidate knot among the outermost this many points at either end (MARS's end span, Friedman 1991):
 a hinge there is fitted to a handful of points and swings the extrapolation (seen on the origin problem:
 a knot 60 units below the largest x bent the fit 9 units below the truth beyond it)."""
-GREEDY_MAX_ROWS = 4096
+GREEDY_MAX_ROWS = 100_000
 """Rows :func:`greedy_hinges` selects on (a random subset of larger data): its cost grows with
-rows times candidates."""
+rows times candidates, while more rows let generalised cross-validation keep more hinges, so the
+width follows the data."""
 
 
 def greedy_hinges(x, Y, n_units, activation, rng):
