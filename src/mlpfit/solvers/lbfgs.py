@@ -9,10 +9,10 @@ early stopping ends the run from the callback by raising StopIteration.
 With Bayesian regularisation (``settings.bayes_start``) the run alternates: L-BFGS at a fixed
 penalty, then MacKay's re-estimate of the penalty from the Gauss-Newton Hessian ``J^T J`` at the
 weights reached (:func:`mlpfit.solvers._evidence.reestimate`), then L-BFGS again from there, until
-the penalty settles and a round no longer moves the fit. The first round is unpenalised and ends
-once the fit has settled (``"settled"``: its relative improvement falls below
-``BAYES_START_IMPROVEMENT``) or fits better than the targets' mean (``"fitted"``), as LM's start
-rules do. ``J^T J`` is built once per round rather than once per iteration as in LM, which is what
+the penalty settles and a round no longer moves the fit. The first round runs at the problem's own
+penalty (the plan's ``bayes_start_alpha``) and ends once the fit has settled (``"settled"``: its
+relative improvement falls below ``BAYES_START_IMPROVEMENT``) or fits better than the targets' mean
+(``"fitted"``), as LM's start rules do. ``J^T J`` is built once per round rather than once per iteration as in LM, which is what
 makes the evidence affordable for networks too large for LM's steps.
 """
 
@@ -41,14 +41,11 @@ after it converged or lowered the objective by less than ``ROUND_TOL`` of it."""
 ROUND_TOL = 1e-4
 
 
-class _Stop(Exception):
-    """Raised from the callback to end a minimisation early (the monitor's or a start rule's say)."""
-
-
-def _minimize(problem, theta, settings, monitor, max_iter, ftol, stop_at=None):
+def _minimize(problem, theta, monitor, max_iter, ftol, stop_at=None):
     """One L-BFGS-B run; returns the weights, the stop reason and its iterations.
 
-    ``stop_at(loss) -> bool`` ends the run after an iteration (the reason is then ``"start"``).
+    The monitor (early stopping, divergence) or ``stop_at(loss) -> bool`` may end the run after an
+    iteration; the reason is then ``"stopped"``, which the monitor's own reason, if any, overrides.
     """
     iterations = 0
 
@@ -66,7 +63,7 @@ def _minimize(problem, theta, settings, monitor, max_iter, ftol, stop_at=None):
             options={"maxiter": max_iter, "maxfun": 2 * max_iter + 20, "ftol": ftol, "gtol": GRADIENT_TOLERANCE},
         )
     if result.status == 99:  # the callback raised StopIteration: the monitor's stop or the start rule's
-        return result.x, "start", iterations
+        return result.x, "stopped", iterations
     reason = _STATUS_REASONS.get(result.status, "line_search")
     if reason == "tol" and "GRADIENT" in str(result.message).upper():
         reason = "gradient"
@@ -77,7 +74,7 @@ def solve(problem, theta0, settings, rng):
     """Minimise ``problem``'s objective from ``theta0`` with L-BFGS-B (Bayesian when ``settings`` say so)."""
     monitor = settings.monitor(problem)
     if not settings.bayesian:
-        theta, reason, _ = _minimize(problem, theta0, settings, monitor, settings.max_iter, settings.tol)
+        theta, reason, _ = _minimize(problem, theta0, monitor, settings.max_iter, settings.tol)
         return SolverResult.from_monitor(problem, monitor, theta, reason)
     return _solve_bayesian(problem, theta0, settings, monitor)
 
@@ -100,7 +97,7 @@ def _start_rule(problem, settings):
 def _solve_bayesian(problem, theta0, settings, monitor):
     arch, mask, n_residuals = problem.arch, problem.arch.weight_mask, problem.Y.size
     budget = settings.max_iter
-    theta, reason, used = _minimize(problem, theta0, settings, monitor, budget, settings.tol, _start_rule(problem, settings))
+    theta, reason, used = _minimize(problem, theta0, monitor, budget, settings.tol, _start_rule(problem, settings))
     budget -= used
     penalty, evidence = problem.alpha, None
     round_max_iter = max(ROUND_MIN_ITER, arch.n_params // ROUND_ITER_PER_PARAMS)
@@ -111,15 +108,15 @@ def _solve_bayesian(problem, theta0, settings, monitor):
         penalty = evidence.penalty
         round_problem = replace(problem, alpha=penalty)
         before = round_problem.loss_and_grad(theta)[0]
-        theta, reason, used = _minimize(round_problem, theta, settings, monitor, min(budget, round_max_iter), settings.tol)
+        theta, reason, used = _minimize(round_problem, theta, monitor, min(budget, round_max_iter), settings.tol)
         budget -= max(used, 1)  # a round that could not move still counts, so the loop ends
         if settled and (reason != "max_iter" or before - monitor.loss_curve[-1] <= ROUND_TOL * before):
-            reason = "tol" if reason in ("max_iter", "start") else reason
+            reason = "tol" if reason in ("max_iter", "stopped") else reason
             break
     if evidence is None or budget <= 0 or monitor.stop_reason is not None:
         jtj, _, sse = _network.normal_equations(arch, monitor.final_theta(theta), problem.X, problem.Y)
         evidence = reestimate(jtj, sse, monitor.final_theta(theta), mask, penalty, n_residuals)
-    if budget <= 0 and reason in ("tol", "gradient", "start"):
+    if budget <= 0 and reason in ("tol", "gradient", "stopped"):
         reason = "max_iter"
     result = SolverResult.from_monitor(replace(problem, alpha=penalty), monitor, theta, reason)
     return replace(result, evidence=evidence)
