@@ -11,6 +11,7 @@ layers); each cell is the median over ``--seeds``. Beside each mlpfit row the pl
 show where the plan switched, and the ratio to the reference (the spline, or the better pipeline).
 
 Usage: python benchmarks/scaling.py [--max-rows 1000000] [--seeds 3] [--widths 10,50,200,50x50]
+       (the results in results/ ran --seeds 2 --widths 10,50, Friedman #1 to 10^5 rows)
        [--problems curve,friedman1] [--pipelines] [--out results/scaling.txt]
 """
 
