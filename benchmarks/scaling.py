@@ -62,8 +62,8 @@ def systems(problem, widths, pipelines):
     if pipelines:
         for solver in ("adam", "lbfgs"):
             for width in widths[:1]:
-                out[f"sklearn {solver} {_hidden(width)} pipeline"] = (
-                    lambda seed, s=solver, h=_hidden(width): _sklearn_pipeline(s, seed, hidden_layer_sizes=h, max_iter=5000)
+                out[f"sklearn {solver} {_hidden(width)} pipeline"] = lambda seed, s=solver, h=_hidden(width): (
+                    _sklearn_pipeline(s, seed, hidden_layer_sizes=h, max_iter=5000)
                 )
     return out
 

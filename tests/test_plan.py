@@ -150,7 +150,8 @@ def test_fit_executes_its_plan(params, n_features, solver, tmp_path):
 def test_fit_follows_a_given_plan():
     X, y = _data(2)
     plan = make_plan(NeuralRegressor().get_params(deep=False), *X.shape, 1)
-    changed = FitPlan.from_dict({**plan.to_dict(), "hidden_layer_sizes": [4], "n_averaged": 1, "alpha": 0.1, "bayes_start": None})
+    changes = {"hidden_layer_sizes": [4], "n_averaged": 1, "alpha": 0.1, "bayes_start": None}
+    changed = FitPlan.from_dict({**plan.to_dict(), **changes})
     model = NeuralRegressor(random_state=0).fit(X, y, plan=changed)
     assert model.plan_ == changed and model.architecture_.layer_sizes == (2, 4, 1) and model.alpha_ == 0.1
 

@@ -5,7 +5,6 @@ from dataclasses import replace
 import numpy as np
 from sklearn.base import clone
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import validate_data
 
 from ._init import initialize
 from ._params import validate_params

@@ -125,7 +125,8 @@ class FitPlan:
 
     def brief(self):
         """The plan in one line: what ran, on how many networks, with which penalty."""
-        width = f"selected widths up to {self.hidden_layer_sizes}" if self.selects_width else f"widths {self.hidden_layer_sizes}"
+        widths = self.hidden_layer_sizes
+        width = f"selected widths up to {widths}" if self.selects_width else f"widths {widths}"
         alpha = "Bayesian regularisation" if self.alpha == "bayes" else f"alpha={self.alpha:g}"
         stopping = ", early stopping" if self.early_stopping else ""
         return f"{self.solver}, {alpha}, {self.n_averaged} x {width}, init {self.init}{stopping}"
@@ -175,7 +176,9 @@ _FIELD_VALUES = {
     "bayes_start_alpha": _non_negative,
     "tol": _non_negative,
     "validation_fraction": lambda v: 0 < v < 1,
-    **{name: lambda v: v >= 1 for name in ("n_averaged", "max_iter", "n_iter_no_change", "batch_size", "n_training_rows")},
+    **{name: lambda v: v >= 1 for name in (
+        "n_averaged", "max_iter", "n_iter_no_change", "batch_size", "n_training_rows")
+    },
 }
 """...and of its values."""
 
@@ -268,7 +271,8 @@ def _hidden_sizes(params, n_features, selects_width, reasons):
         )
         return (AUTO_MAX_HINGES,)
     units = AUTO_UNITS_ONE_INPUT if n_features == 1 else AUTO_UNITS
-    reasons["hidden_layer_sizes"] = f"one layer of {units} units for {'one input' if n_features == 1 else 'several inputs'}"
+    inputs = "one input" if n_features == 1 else "several inputs"
+    reasons["hidden_layer_sizes"] = f"one layer of {units} units for {inputs}"
     return (units,)
 
 
@@ -342,7 +346,11 @@ def _n_averaged(params, solver, work, ensemble_member, reasons):
         reasons["n_averaged"] = "an ensemble member is one network: the ensemble averages its members"
         return MEMBER_AVERAGED
     if solver == "lm" and work <= AVERAGE_MAX_WORK:
-        reasons["n_averaged"] = f"LM fits are cheap here (n_residuals * n_params**2 = {work:.3g} <= {AVERAGE_MAX_WORK:.3g})"
+        reasons["n_averaged"] = (
+            f"LM fits are cheap here (n_residuals * n_params**2 = {work:.3g} <= {AVERAGE_MAX_WORK:.3g})"
+        )
         return AUTO_AVERAGED
-    reasons["n_averaged"] = "one network: fits this size are costly" if solver == "lm" else f"one network: {solver!r} fits are costly"
+    reasons["n_averaged"] = "one network: fits this size are costly" if solver == "lm" else (
+        f"one network: {solver!r} fits are costly"
+    )
     return 1

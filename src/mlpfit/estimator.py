@@ -26,13 +26,14 @@ from ._cells import validate_data
 from ._init import INIT_METHODS, initialize, selected_hinge_network
 from ._memory import check_memory
 from ._params import Boolean, Constant, Interval, LayerSizes, Options, Seed, validate_params
+from ._plan import AUTO_MAX_HINGES, AUTO_MIN_UNITS, AUTO_UNITS_ONE_INPUT, LM_MAX_WORK, lm_work, make_plan
 from ._progress import progress
 from ._scaling import Scaler
 from .diagnose import warn_if_fit_failed
 from .piecewise import piecewise_linear
-from ._plan import AUTO_MAX_HINGES, AUTO_MIN_UNITS, AUTO_UNITS_ONE_INPUT, LM_MAX_WORK, lm_work, make_plan
 from .solvers import SOLVERS, STOP_MESSAGES, SolverSettings, TrainingProblem
 from .solvers._evidence import Evidence, evidence_at
+
 
 @dataclass
 class FitSummary:
@@ -331,7 +332,8 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         validate_params(self.get_params(deep=False), self._parameter_constraints)
         X, Y = self._validate_training_data(X, y)
         self.plan_ = plan or make_plan(self.get_params(deep=False), *X.shape, Y.shape[1])
-        check_memory(self.plan_.solver, self.plan_.n_training_rows, (X.shape[1], *self.plan_.hidden_layer_sizes, Y.shape[1]))
+        layer_sizes = (X.shape[1], *self.plan_.hidden_layer_sizes, Y.shape[1])
+        check_memory(self.plan_.solver, self.plan_.n_training_rows, layer_sizes)
         if self.verbose >= 2:
             print(self.plan_)
         rng = check_random_state(self.random_state)
@@ -389,7 +391,8 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         if plan.selects_width:
             arch, start = self._selected_network(Xs, Ys, rng)
         else:
-            arch, start = _network.Architecture((X.shape[1], *plan.hidden_layer_sizes, Y.shape[1]), self.activation), None
+            sizes = (X.shape[1], *plan.hidden_layer_sizes, Y.shape[1])
+            arch, start = _network.Architecture(sizes, self.activation), None
         return TrainingProblem(arch, Xs, Ys, alpha=alpha, **validation), start
 
     def _selected_network(self, X, Y, rng):

@@ -12,8 +12,8 @@ weights reached (:func:`mlpfit.solvers._evidence.reestimate`), then L-BFGS again
 the penalty settles and a round no longer moves the fit. The first round runs at the problem's own
 penalty (the plan's ``bayes_start_alpha``) and ends once the fit has settled (``"settled"``: its
 relative improvement falls below ``BAYES_START_IMPROVEMENT``) or fits better than the targets' mean
-(``"fitted"``), as LM's start rules do. ``J^T J`` is built once per round rather than once per iteration as in LM, which is what
-makes the evidence affordable for networks too large for LM's steps.
+(``"fitted"``), as LM's start rules do. ``J^T J`` is built once per round rather than once per
+iteration as in LM, which is what makes the evidence affordable for networks too large for LM's steps.
 """
 
 from dataclasses import replace
