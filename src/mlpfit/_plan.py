@@ -176,9 +176,7 @@ _FIELD_VALUES = {
     "bayes_start_alpha": _non_negative,
     "tol": _non_negative,
     "validation_fraction": lambda v: 0 < v < 1,
-    **{name: lambda v: v >= 1 for name in (
-        "n_averaged", "max_iter", "n_iter_no_change", "batch_size", "n_training_rows")
-    },
+    **dict.fromkeys(("n_averaged", "max_iter", "n_iter_no_change", "batch_size", "n_training_rows"), lambda v: v >= 1),
 }
 """...and of its values."""
 
