@@ -105,9 +105,10 @@ def greedy_hinges(x, Y, n_units, activation, rng):
     sq_norms = np.r_[rising_sq_norms, rising_sq_norms - 2 * (line @ rising) + line @ line]
     correlations = _with_falling(rising.T @ residual, line @ residual)
     negligible = 1e-10 * sq_norms.max()
-    basis, chosen = np.empty((n, n_units)), []
+    max_hinges = min(n_units, n)  # no more orthogonal directions than rows, however wide the layer
+    basis, chosen = np.empty((n, max_hinges)), []
     best_count, best_gcv = 0, _gcv(np.sum(residual**2), n, 0)
-    while len(chosen) < n_units and len(chosen) - best_count < GREEDY_PATIENCE:
+    while len(chosen) < max_hinges and len(chosen) - best_count < GREEDY_PATIENCE:
         gain = np.sum(correlations**2, axis=1) / np.maximum(sq_norms, negligible)
         gain[sq_norms <= negligible] = -np.inf
         gain[chosen] = -np.inf
