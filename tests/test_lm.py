@@ -191,7 +191,7 @@ def test_bayesian_lbfgs_keeps_an_oversized_network_from_fitting_noise():
 def test_bayesian_lbfgs_ends_at_the_penalty_its_evidence_chooses():
     X, y = _sine(150, noise=0.2)
     X = np.column_stack([X, np.random.default_rng(1).uniform(-3, 3, 150)])
-    model = NeuralRegressor((30,), solver="lbfgs", alpha="bayes", random_state=0).fit(X, y)
+    model = NeuralRegressor((30,), solver="lbfgs", alpha="bayes", n_averaged=1, random_state=0).fit(X, y)
     problem = TrainingProblem(model.architecture_, model.x_scaler_.transform(X), model.y_scaler_.transform(y[:, None]))
     jtj, _, sse = normal_equations(problem.arch, model.theta_, problem.X, problem.Y)
     again = evidence_at(jtj, sse, model.theta_, problem.arch.weight_mask, model.alpha_, y.size)

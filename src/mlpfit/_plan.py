@@ -42,7 +42,7 @@ LBFGS_BAYES_START_ALPHA = 1.0
 a network with more weights than rows interpolates, and the evidence at an interpolating fit finds
 no noise and keeps it."""
 AUTO_AVERAGED = 2
-"""``n_averaged="auto"`` where LM is the solver and its work is within ``AVERAGE_MAX_WORK``."""
+"""``n_averaged="auto"`` where LM or Bayesian L-BFGS is the solver and its work is within ``AVERAGE_MAX_WORK``."""
 AVERAGE_MAX_WORK = 1e9
 """Averaging only while ``n_residuals * n_params**2`` stays below this: fits of milliseconds to seconds."""
 LM_TOL = 1e-5
@@ -215,7 +215,7 @@ def make_plan(params, n_samples, n_features, n_outputs, *, ensemble_member=False
     alpha = _alpha(params, solver, n_features, n_params, work, reasons)
     bayes_start = _bayes_start(alpha, solver, n_features, reasons)
     start_alpha = alpha if alpha != "bayes" else LBFGS_BAYES_START_ALPHA if solver == "lbfgs" else 0.0
-    n_averaged = _n_averaged(params, solver, work, ensemble_member, reasons)
+    n_averaged = _n_averaged(params, solver, alpha, work, ensemble_member, reasons)
     tol, n_iter_no_change = params["tol"], params["n_iter_no_change"]
     if tol == "auto":
         tol = LM_TOL if solver == "lm" else DEFAULT_TOL
@@ -337,18 +337,19 @@ def _bayes_start(alpha, solver, n_features, reasons):
     return "settled"
 
 
-def _n_averaged(params, solver, work, ensemble_member, reasons):
+def _n_averaged(params, solver, alpha, work, ensemble_member, reasons):
     if params["n_averaged"] != "auto":
         return params["n_averaged"]
     if ensemble_member:
         reasons["n_averaged"] = "an ensemble member is one network: the ensemble averages its members"
         return MEMBER_AVERAGED
-    if solver == "lm" and work <= AVERAGE_MAX_WORK:
+    averageable = solver == "lm" or alpha == "bayes"
+    if averageable and work <= AVERAGE_MAX_WORK:
         reasons["n_averaged"] = (
-            f"LM fits are cheap here (n_residuals * n_params**2 = {work:.3g} <= {AVERAGE_MAX_WORK:.3g})"
+            f"{solver!r} fits are cheap here (n_residuals * n_params**2 = {work:.3g} <= {AVERAGE_MAX_WORK:.3g})"
         )
         return AUTO_AVERAGED
-    reasons["n_averaged"] = "one network: fits this size are costly" if solver == "lm" else (
+    reasons["n_averaged"] = f"one network: {solver!r} fits this size are costly" if averageable else (
         f"one network: {solver!r} fits are costly"
     )
     return 1

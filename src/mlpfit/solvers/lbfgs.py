@@ -35,10 +35,10 @@ re-estimate per step, rather than each round settling a fit to a penalty made fo
 ROUND_ITER_PER_PARAMS = 15
 """...and one more iteration per this many parameters beyond: a re-estimate factorises ``J^T J`` (about
 ``n_params**3`` flops against an iteration's ``n_samples * n_params``), so larger networks take longer rounds."""
-PENALTY_SETTLED = 0.01
+PENALTY_SETTLED = 0.03
 """Bayesian rounds end once the re-estimated penalty moves by less than this fraction and the round
 after it converged or lowered the objective by less than ``ROUND_TOL`` of it."""
-ROUND_TOL = 1e-4
+ROUND_TOL = 1e-3
 
 
 def _minimize(problem, theta, monitor, max_iter, ftol, stop_at=None):
