@@ -19,8 +19,8 @@ from mlpfit._plan import (
     LBFGS_MAX_ROWS,
     LM_MAX_PARAMS,
     LM_MAX_WORK,
-    lm_work,
     network_params,
+    normal_equations_work,
 )
 
 
@@ -48,7 +48,7 @@ def test_several_inputs_default_to_bayesian_regularisation_on_ten_units():
 def test_the_solver_follows_the_cost_of_lm(n_samples, n_features, hidden):
     plan = _plan(n_samples, n_features, hidden_layer_sizes=hidden)
     n_params = network_params((n_features, *plan.hidden_layer_sizes, 1))
-    work = lm_work(n_samples, n_params)
+    work = normal_equations_work(n_samples, n_params)
     lm = n_params <= LM_MAX_PARAMS and work <= LM_MAX_WORK
     bayesian_lbfgs = n_features > 1 and n_params <= EVIDENCE_MAX_PARAMS and work <= EVIDENCE_MAX_WORK
     expected = "lm" if lm else "lbfgs" if bayesian_lbfgs or n_samples <= LBFGS_MAX_ROWS else "adam"

@@ -26,8 +26,8 @@ AUTO_MIN_UNITS = 5
 LM_MAX_PARAMS = 200
 """``solver="auto"`` runs Levenberg-Marquardt only for networks with at most this many parameters..."""
 LM_MAX_WORK = 3e10
-"""...and while ``n_residuals * n_params**2``, the flops of one ``J^T J``, stays below this (a small
-network on 10^6 rows stays on LM rather than falling to Adam's higher error)."""
+"""...and while :func:`normal_equations_work` stays below this (a small network on 10^6 rows stays on LM
+rather than falling to Adam's higher error)."""
 LBFGS_MAX_ROWS = 20_000
 """Beyond LM's reach and Bayesian L-BFGS's: L-BFGS up to this many training rows, Adam's minibatches above."""
 AUTO_ALPHA = 1e-4
@@ -35,8 +35,8 @@ AUTO_ALPHA = 1e-4
 EVIDENCE_MAX_PARAMS = 4000
 """Bayesian regularisation beyond LM (with L-BFGS) for networks of at most this many parameters, whose
 ``J^T J`` is factorised once per re-estimate..."""
-EVIDENCE_MAX_WORK = 1e10
-"""...and while building it, ``n_residuals * n_params**2`` flops, stays below this."""
+EVIDENCE_MAX_WORK = 5e10
+"""...and while :func:`normal_equations_work` stays below this."""
 LBFGS_BAYES_START_ALPHA = 1.0
 """The penalty L-BFGS fits with before Bayesian re-estimation starts (LM starts from none): unpenalised,
 a network with more weights than rows interpolates, and the evidence at an interpolating fit finds
@@ -44,7 +44,7 @@ no noise and keeps it."""
 AUTO_AVERAGED = 2
 """``n_averaged="auto"`` where LM or Bayesian L-BFGS is the solver and its work is within ``AVERAGE_MAX_WORK``."""
 AVERAGE_MAX_WORK = 1e9
-"""Averaging only while ``n_residuals * n_params**2`` stays below this: fits of milliseconds to seconds."""
+"""Averaging only while :func:`normal_equations_work` stays below this: fits of milliseconds to seconds."""
 LM_TOL = 1e-5
 """``tol="auto"`` for LM: stop once an accepted step lowers the objective by less than this fraction."""
 DEFAULT_TOL = 1e-9
@@ -181,9 +181,10 @@ _FIELD_VALUES = {
 """...and of its values."""
 
 
-def lm_work(n_residuals, n_params):
-    """Flops of one ``J^T J``: the cost that decides where LM, averaging and the evidence are affordable."""
-    return n_residuals * n_params**2
+def normal_equations_work(n_residuals, n_params):
+    """Flops to build ``J^T J`` and factorise it, ``n_residuals * n_params**2 + n_params**3``: the cost of
+    one LM step or one Bayesian re-estimate, which decides where LM, the evidence and averaging are affordable."""
+    return n_residuals * n_params**2 + n_params**3
 
 
 def network_params(sizes):
@@ -210,7 +211,7 @@ def make_plan(params, n_samples, n_features, n_outputs, *, ensemble_member=False
     selects_width = params["hidden_layer_sizes"] == "auto" and init == "selection"
     sizes = _hidden_sizes(params, n_features, selects_width, reasons)
     n_params = network_params((n_features, *sizes, n_outputs))
-    work = lm_work(n_rows * n_outputs, n_params)
+    work = normal_equations_work(n_rows * n_outputs, n_params)
     solver = _solver(params, n_rows, n_features, n_params, work, reasons)
     alpha = _alpha(params, solver, n_features, n_params, work, reasons)
     bayes_start = _bayes_start(alpha, solver, n_features, reasons)
@@ -285,10 +286,10 @@ def _solver(params, n_rows, n_features, n_params, work, reasons):
         return solver
     if n_params <= LM_MAX_PARAMS and work <= LM_MAX_WORK:
         reasons["solver"] = (
-            f"{n_params} parameters <= {LM_MAX_PARAMS} and n_residuals * n_params**2 = {work:.3g} <= {LM_MAX_WORK:.3g}"
+            f"{n_params} parameters <= {LM_MAX_PARAMS} and J^T J work {work:.3g} <= {LM_MAX_WORK:.3g}"
         )
         return "lm"
-    too_big = f"too big for LM ({n_params} parameters, n_residuals * n_params**2 = {work:.3g})"
+    too_big = f"too big for LM ({n_params} parameters, J^T J work {work:.3g})"
     if params["alpha"] == "bayes" or _bayesian_lbfgs(params, n_features, n_params, work):
         reasons["solver"] = f"{too_big}; Bayesian regularisation needs full batches"
         return "lbfgs"
@@ -317,7 +318,7 @@ def _alpha(params, solver, n_features, n_params, work, reasons):
     if solver == "lbfgs" and _bayesian_lbfgs(params, n_features, n_params, work):
         reasons["alpha"] = (
             f"Bayesian regularisation between L-BFGS rounds: J^T J of {n_params} parameters is affordable "
-            f"(n_residuals * n_params**2 = {work:.3g} <= {EVIDENCE_MAX_WORK:.3g})"
+            f"(J^T J work {work:.3g} <= {EVIDENCE_MAX_WORK:.3g})"
         )
         return "bayes"
     reasons["alpha"] = f"the fixed penalty {AUTO_ALPHA:g}: no evidence with {solver!r} at this size"
@@ -346,7 +347,7 @@ def _n_averaged(params, solver, alpha, work, ensemble_member, reasons):
     averageable = solver == "lm" or alpha == "bayes"
     if averageable and work <= AVERAGE_MAX_WORK:
         reasons["n_averaged"] = (
-            f"{solver!r} fits are cheap here (n_residuals * n_params**2 = {work:.3g} <= {AVERAGE_MAX_WORK:.3g})"
+            f"{solver!r} fits are cheap here (J^T J work {work:.3g} <= {AVERAGE_MAX_WORK:.3g})"
         )
         return AUTO_AVERAGED
     reasons["n_averaged"] = f"one network: {solver!r} fits this size are costly" if averageable else (

@@ -26,7 +26,7 @@ from ._cells import validate_data
 from ._init import INIT_METHODS, initialize, selected_hinge_network
 from ._memory import check_memory
 from ._params import Boolean, Constant, Interval, LayerSizes, Options, Seed, validate_params
-from ._plan import AUTO_MAX_HINGES, AUTO_MIN_UNITS, AUTO_UNITS_ONE_INPUT, LM_MAX_WORK, lm_work, make_plan
+from ._plan import AUTO_MAX_HINGES, AUTO_MIN_UNITS, AUTO_UNITS_ONE_INPUT, LM_MAX_WORK, make_plan, normal_equations_work
 from ._progress import progress
 from ._scaling import Scaler
 from .diagnose import warn_if_fit_failed
@@ -465,7 +465,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         if run.evidence is not None:
             return run.evidence.effective_params
         arch = problem.arch
-        if lm_work(problem.Y.size, arch.n_params) > LM_MAX_WORK or not np.all(np.isfinite(run.theta)):
+        if normal_equations_work(problem.Y.size, arch.n_params) > LM_MAX_WORK or not np.all(np.isfinite(run.theta)):
             return 0.0
         jtj, _, sse = _network.normal_equations(arch, run.theta, problem.X, problem.Y)
         return evidence_at(jtj, sse, run.theta, arch.weight_mask, problem.alpha, problem.Y.size).effective_params
