@@ -8,6 +8,7 @@ measurements behind each threshold are in ``benchmarks/README.md``.
 """
 
 import math
+from numbers import Integral
 from dataclasses import asdict, dataclass, field, fields
 
 from ._activations import HINGE_ACTIVATIONS
@@ -257,7 +258,7 @@ def _init(params, n_features, ensemble_member, reasons):
 
 def _given_sizes(params):
     sizes = params["hidden_layer_sizes"]
-    return (int(sizes),) if isinstance(sizes, int) else tuple(map(int, sizes))
+    return (int(sizes),) if isinstance(sizes, Integral) else tuple(map(int, sizes))
 
 
 def _hidden_sizes(params, n_features, selects_width, reasons):
