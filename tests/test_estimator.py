@@ -221,7 +221,7 @@ def test_bad_data_raises_a_clear_value_error(X, y, message):
         ({"activation": "sigmoid"}, r"activation must be one of 'relu'.*got 'sigmoid'"),
         ({"solver": "newton"}, r"solver must be one of 'auto'.*got 'newton'"),
         ({"alpha": -1.0}, r"alpha must be a float in \[0, inf\) or one of 'auto', 'bayes'; got -1.0"),
-        ({"max_iter": 0}, r"max_iter must be an int in \[1, inf\); got 0"),
+        ({"max_iter": 0}, r"max_iter must be one of 'auto' or an int in \[1, inf\); got 0"),
         ({"n_averaged": 0}, r"n_averaged must be one of 'auto' or an int in \[1, inf\); got 0"),
         ({"validation_fraction": 1.0}, r"validation_fraction must be a float in \(0, 1\); got 1.0"),
         ({"batch_size": 0}, r"batch_size must be one of 'auto' or an int"),

@@ -73,8 +73,9 @@ def test_the_nll_model_keeps_the_squared_error_means_and_appends_the_head():
     X, Y = _data(2)
     means = NeuralRegressor(6, "tanh", random_state=0).fit(X, Y)
     model = NeuralRegressor(6, "tanh", loss="gaussian_nll", random_state=0).fit(X, Y)
-    np.testing.assert_array_equal(model.predict(X), means.predict(X))
-    assert model.coefs_[-1].shape == (12, 4) and model.intercepts_[-1].shape == (4,)  # two networks of 6 averaged
+    np.testing.assert_allclose(model.predict(X), means.predict(X), rtol=1e-12, atol=1e-14)
+    width = 6 * model.n_averaged_  # the averaged networks of 6 units side by side
+    assert model.n_averaged_ > 1 and model.coefs_[-1].shape == (width, 4) and model.intercepts_[-1].shape == (4,)
     assert gradient_check(model, X, Y) < 1e-6  # the means' objective, at the fitted weights
 
 

@@ -12,13 +12,17 @@ from mlpfit._plan import (
     AUTO_MAX_HINGES,
     AUTO_UNITS,
     AUTO_UNITS_ONE_INPUT,
+    AVERAGED_WORK,
     AVERAGE_MAX_WORK,
+    DEFAULT_MAX_ITER,
     EVIDENCE_MAX_PARAMS,
     EVIDENCE_MAX_WORK,
     LBFGS_BAYES_START_ALPHA,
+    LBFGS_MAX_ITER,
     LBFGS_MAX_ROWS,
     LM_MAX_PARAMS,
     LM_MAX_WORK,
+    MAX_AVERAGED,
     network_params,
     normal_equations_work,
 )
@@ -58,7 +62,10 @@ def test_the_solver_follows_the_cost_of_lm(n_samples, n_features, hidden):
     start_alpha = {"settled": LBFGS_BAYES_START_ALPHA, "fitted": 0.0, None: AUTO_ALPHA}[plan.bayes_start]
     assert plan.bayes_start_alpha == start_alpha
     averageable = expected == "lm" or plan.alpha == "bayes"
-    assert plan.n_averaged == (AUTO_AVERAGED if averageable and work <= AVERAGE_MAX_WORK else 1)
+    several = min(MAX_AVERAGED, max(AUTO_AVERAGED, int(AVERAGED_WORK // work)))
+    cheap_n_averaged = AUTO_AVERAGED if n_features == 1 else several
+    assert plan.n_averaged == (cheap_n_averaged if averageable and work <= AVERAGE_MAX_WORK else 1)
+    assert plan.max_iter == (LBFGS_MAX_ITER if expected == "lbfgs" else DEFAULT_MAX_ITER)
     assert set(plan.reasons) >= {"solver", "alpha", "n_averaged", "tol", "batch_size"}
 
 

@@ -43,9 +43,19 @@ LBFGS_BAYES_START_ALPHA = 1.0
 a network with more weights than rows interpolates, and the evidence at an interpolating fit finds
 no noise and keeps it."""
 AUTO_AVERAGED = 2
-"""``n_averaged="auto"`` where LM or Bayesian L-BFGS is the solver and its work is within ``AVERAGE_MAX_WORK``."""
+"""``n_averaged="auto"`` where LM or Bayesian L-BFGS is the solver and its work is within ``AVERAGE_MAX_WORK``..."""
 AVERAGE_MAX_WORK = 1e9
 """Averaging only while :func:`normal_equations_work` stays below this: fits of milliseconds to seconds."""
+MAX_AVERAGED = 5
+"""...and with several inputs, up to this many networks while their work together stays within
+``AVERAGED_WORK`` (networks fitted from different starts disagree there; with one input the
+selected hinges make them agree, and two suffice)."""
+AVERAGED_WORK = 1e8
+LBFGS_MAX_ITER = 5000
+"""``max_iter="auto"`` for L-BFGS: an iteration costs one gradient, and the Bayesian rounds of a wide
+network on low-noise data need thousands before the penalty settles."""
+DEFAULT_MAX_ITER = 1000
+"""``max_iter="auto"`` for the other solvers (LM iterations, Adam and SGD epochs)."""
 LM_TOL = 1e-5
 """``tol="auto"`` for LM: stop once an accepted step lowers the objective by less than this fraction."""
 DEFAULT_TOL = 1e-9
@@ -217,8 +227,11 @@ def make_plan(params, n_samples, n_features, n_outputs, *, ensemble_member=False
     alpha = _alpha(params, solver, n_features, n_params, work, reasons)
     bayes_start = _bayes_start(alpha, solver, n_features, reasons)
     start_alpha = alpha if alpha != "bayes" else LBFGS_BAYES_START_ALPHA if solver == "lbfgs" else 0.0
-    n_averaged = _n_averaged(params, solver, alpha, work, ensemble_member, reasons)
-    tol, n_iter_no_change = params["tol"], params["n_iter_no_change"]
+    n_averaged = _n_averaged(params, solver, alpha, n_features, work, ensemble_member, reasons)
+    tol, n_iter_no_change, max_iter = params["tol"], params["n_iter_no_change"], params["max_iter"]
+    if max_iter == "auto":
+        max_iter = LBFGS_MAX_ITER if solver == "lbfgs" else DEFAULT_MAX_ITER
+        reasons["max_iter"] = f"max_iter='auto' for {solver!r}"
     if tol == "auto":
         tol = LM_TOL if solver == "lm" else DEFAULT_TOL
         reasons["tol"] = f"tol='auto' for {solver!r}"
@@ -235,7 +248,7 @@ def make_plan(params, n_samples, n_features, n_outputs, *, ensemble_member=False
     return FitPlan(
         hidden_layer_sizes=sizes, selects_width=selects_width, init=init, solver=solver, alpha=alpha,
         bayes_start=bayes_start, bayes_start_alpha=start_alpha, n_averaged=n_averaged,
-        max_iter=params["max_iter"], tol=tol, n_iter_no_change=n_iter_no_change,
+        max_iter=max_iter, tol=tol, n_iter_no_change=n_iter_no_change,
         batch_size=batch_size, early_stopping=early_stopping, validation_fraction=validation_fraction,
         n_training_rows=n_rows, reasons=reasons,
     )
@@ -339,7 +352,7 @@ def _bayes_start(alpha, solver, n_features, reasons):
     return "settled"
 
 
-def _n_averaged(params, solver, alpha, work, ensemble_member, reasons):
+def _n_averaged(params, solver, alpha, n_features, work, ensemble_member, reasons):
     if params["n_averaged"] != "auto":
         return params["n_averaged"]
     if ensemble_member:
@@ -347,10 +360,14 @@ def _n_averaged(params, solver, alpha, work, ensemble_member, reasons):
         return MEMBER_AVERAGED
     averageable = solver == "lm" or alpha == "bayes"
     if averageable and work <= AVERAGE_MAX_WORK:
+        n_averaged = AUTO_AVERAGED
+        if n_features > 1:
+            n_averaged = min(MAX_AVERAGED, max(AUTO_AVERAGED, int(AVERAGED_WORK // work)))
         reasons["n_averaged"] = (
             f"{solver!r} fits are cheap here (J^T J work {work:.3g} <= {AVERAGE_MAX_WORK:.3g})"
+            + ("" if n_features == 1 else f"; {n_averaged} networks' work within {AVERAGED_WORK:.3g}")
         )
-        return AUTO_AVERAGED
+        return n_averaged
     reasons["n_averaged"] = f"one network: {solver!r} fits this size are costly" if averageable else (
         f"one network: {solver!r} fits are costly"
     )

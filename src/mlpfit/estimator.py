@@ -165,8 +165,10 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         forward selection of hinges, as MARS does (see ``mlpfit._init``).
     init_scale : float or None, default=None
         Standard deviation for ``init="normal"`` (None: 0.01); a multiplier of the standard scale otherwise.
-    max_iter : int, default=1000
-        Iterations (L-BFGS) or epochs (Adam, SGD).
+    max_iter : int or "auto", default="auto"
+        Iterations (LM, L-BFGS) or epochs (Adam, SGD). ``"auto"``: 5000 for L-BFGS, whose
+        iterations are cheap and whose Bayesian rounds need many to settle, 1000 for the others
+        (``mlpfit._plan.LBFGS_MAX_ITER``, ``DEFAULT_MAX_ITER``).
     tol : float or "auto", default="auto"
         Loss improvement below which training is considered converged (for LM: the relative
         decrease of the objective in one accepted step). ``"auto"``: 1e-5 for LM (see
@@ -252,7 +254,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         "standardize": [Boolean()],
         "init": [Options(*INIT_METHODS)],
         "init_scale": [Interval(Real, 0, None, closed="neither"), Constant(None)],
-        "max_iter": [Interval(Integral, 1, None)],
+        "max_iter": [Options("auto"), Interval(Integral, 1, None)],
         "tol": [Options("auto"), Interval(Real, 0, None)],
         "n_iter_no_change": [Options("auto"), Interval(Integral, 1, None)],
         "early_stopping": [Boolean()],
@@ -278,7 +280,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         standardize=True,
         init="auto",
         init_scale=None,
-        max_iter=1000,
+        max_iter="auto",
         tol="auto",
         n_iter_no_change="auto",
         early_stopping=False,
@@ -343,7 +345,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         networks += [self._another_network(problem, rng) for _ in range(self.n_averaged_ - 1)]
         settings = self._solver_settings()
         seeds = rng.randint(np.iinfo(np.int32).max, size=(self.n_averaged_, self.n_restarts))
-        with progress(self.verbose, self.max_iter * seeds.size) as settings.on_iteration:
+        with progress(self.verbose, self.plan_.max_iter * seeds.size) as settings.on_iteration:
             runs = self._run_restarts(networks, settings, seeds)
         problems = [network_problem for network_problem, _ in networks]
         kept = [min(network_runs, key=lambda run: _run_score(run, problem.has_validation)) for network_runs in runs]
@@ -494,7 +496,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         )
         if run.stop_reason in ("max_iter", "diverged"):
             warnings.warn(
-                f"NeuralRegressor (solver={self.plan_.solver}, max_iter={self.max_iter}): {self.summary_.message}",
+                f"NeuralRegressor (solver={self.plan_.solver}, max_iter={self.plan_.max_iter}): {self.summary_.message}",
                 ConvergenceWarning, stacklevel=3,
             )
 

@@ -59,7 +59,7 @@ MODEL_OPTIONS = {
     "--activation": ("activation", {"choices": list(ACTIVATIONS), "help": "hidden-layer activation"}),
     "--solver": ("solver", {"choices": ["auto", *SOLVERS], "help": "training algorithm"}),
     "--alpha": ("alpha", {"type": penalty, "help": "L2 penalty on the weights, 'bayes' (learn it) or 'auto'"}),
-    "--max-iter": ("max_iter", {"type": int, "help": "iterations (L-BFGS) or epochs (Adam, SGD)"}),
+    "--max-iter": ("max_iter", {"type": int, "help": "iterations (LM, L-BFGS) or epochs (Adam, SGD); default: the plan's"}),
     "--tol": ("tol", {"type": tolerance, "help": "loss improvement counted as progress, or 'auto'"}),
     "--restarts": ("n_restarts", {"type": int, "help": "independent initialisations; the best is kept"}),
     "--averaged": ("n_averaged", {"type": int, "help": "networks trained independently whose mean is the model"}),
