@@ -11,6 +11,7 @@ from mlpfit._plan import (
     AUTO_AVERAGED,
     AUTO_MAX_HINGES,
     AUTO_UNITS,
+    AUTO_UNITS_ROWS,
     AUTO_UNITS_ONE_INPUT,
     AVERAGED_WORK,
     AVERAGE_MAX_WORK,
@@ -44,6 +45,21 @@ def test_several_inputs_default_to_bayesian_regularisation_on_ten_units():
     assert not plan.selects_width and plan.init == "breakpoints" and plan.hidden_layer_sizes == (AUTO_UNITS,)
     assert plan.solver == "lm" and plan.alpha == "bayes"
     assert "Bayesian" in plan.reasons["alpha"]
+
+
+@pytest.mark.parametrize("n_features", [2, 6, 10])
+def test_the_default_width_grows_with_rows_within_lms_reach(n_features):
+    rows = [100, 1_000, 2_000, 4_000, 30_000, 300_000, 3_000_000]
+    plans = [_plan(n_samples, n_features) for n_samples in rows]
+    widths = [plan.hidden_layer_sizes[0] for plan in plans]
+    assert widths[:2] == [AUTO_UNITS, AUTO_UNITS] and widths[3] > widths[1]
+    ten_units = [_plan(n_samples, n_features, hidden_layer_sizes=(AUTO_UNITS,)) for n_samples in rows]
+    assert [plan.solver for plan in plans] == [plan.solver for plan in ten_units]  # never pushed off LM
+    for n_samples, width in zip(rows, widths):
+        wanted = max(AUTO_UNITS, round(AUTO_UNITS * np.sqrt(n_samples / AUTO_UNITS_ROWS)))
+        wider = network_params((n_features, width + 1, 1))
+        lm_takes_wider = wider <= LM_MAX_PARAMS and normal_equations_work(n_samples, wider) <= LM_MAX_WORK
+        assert width == wanted or (AUTO_UNITS <= width < wanted and not lm_takes_wider)
 
 
 @pytest.mark.parametrize("n_samples", [30, 1_000, 30_000, 300_000])

@@ -16,7 +16,9 @@ from ._init import RESOLVED_INIT_METHODS
 from .solvers import SOLVERS
 
 AUTO_UNITS = 10
-"""``hidden_layer_sizes="auto"`` with several inputs: one layer of this many units."""
+"""``hidden_layer_sizes="auto"`` with several inputs: one layer of this many units up to ``AUTO_UNITS_ROWS``
+training rows, then more as the square root of the rows, while LM stays affordable (``_lm_affordable``)."""
+AUTO_UNITS_ROWS = 1000
 AUTO_UNITS_ONE_INPUT = 30
 """``hidden_layer_sizes="auto"`` with one input where the selection of hinges does not set the width,
 and where it finds the curve smooth (the units beyond the selected ones start free)."""
@@ -220,10 +222,10 @@ def make_plan(params, n_samples, n_features, n_outputs, *, ensemble_member=False
         )
     init = _init(params, n_features, ensemble_member, reasons)
     selects_width = params["hidden_layer_sizes"] == "auto" and init == "selection"
-    sizes = _hidden_sizes(params, n_features, selects_width, reasons)
+    sizes = _hidden_sizes(params, n_rows, n_features, n_outputs, selects_width, reasons)
     n_params = network_params((n_features, *sizes, n_outputs))
     work = normal_equations_work(n_rows * n_outputs, n_params)
-    solver = _solver(params, n_rows, n_features, n_params, work, reasons)
+    solver = _solver(params, n_rows, n_features, n_outputs, n_params, work, reasons)
     alpha = _alpha(params, solver, n_features, n_params, work, reasons)
     bayes_start = _bayes_start(alpha, solver, n_features, reasons)
     start_alpha = alpha if alpha != "bayes" else LBFGS_BAYES_START_ALPHA if solver == "lbfgs" else 0.0
@@ -274,7 +276,7 @@ def _given_sizes(params):
     return (int(sizes),) if isinstance(sizes, Integral) else tuple(map(int, sizes))
 
 
-def _hidden_sizes(params, n_features, selects_width, reasons):
+def _hidden_sizes(params, n_rows, n_features, n_outputs, selects_width, reasons):
     if params["hidden_layer_sizes"] != "auto":
         return _given_sizes(params)
     if selects_width:
@@ -283,13 +285,24 @@ def _hidden_sizes(params, n_features, selects_width, reasons):
             f"({AUTO_UNITS_ONE_INPUT} on a smooth curve)"
         )
         return (AUTO_MAX_HINGES,)
-    units = AUTO_UNITS_ONE_INPUT if n_features == 1 else AUTO_UNITS
-    inputs = "one input" if n_features == 1 else "several inputs"
-    reasons["hidden_layer_sizes"] = f"one layer of {units} units for {inputs}"
+    if n_features == 1:
+        reasons["hidden_layer_sizes"] = f"one layer of {AUTO_UNITS_ONE_INPUT} units for one input"
+        return (AUTO_UNITS_ONE_INPUT,)
+    units = max(AUTO_UNITS, round(AUTO_UNITS * math.sqrt(n_rows / AUTO_UNITS_ROWS)))
+    while units > AUTO_UNITS and not _lm_affordable(n_rows, n_outputs, network_params((n_features, units, n_outputs))):
+        units -= 1
+    grown = f": {AUTO_UNITS} * sqrt({n_rows} rows / {AUTO_UNITS_ROWS}), at most what LM takes"
+    reasons["hidden_layer_sizes"] = f"one layer of {units} units for several inputs" + (grown if units > AUTO_UNITS else "")
     return (units,)
 
 
-def _solver(params, n_rows, n_features, n_params, work, reasons):
+def _lm_affordable(n_rows, n_outputs, n_params):
+    """Whether ``solver="auto"`` runs LM: at most ``LM_MAX_PARAMS`` parameters and
+    :func:`normal_equations_work` within ``LM_MAX_WORK``."""
+    return n_params <= LM_MAX_PARAMS and normal_equations_work(n_rows * n_outputs, n_params) <= LM_MAX_WORK
+
+
+def _solver(params, n_rows, n_features, n_outputs, n_params, work, reasons):
     solver = params["solver"]
     if solver != "auto":
         if params["alpha"] == "bayes" and solver not in BAYES_SOLVERS:
@@ -298,7 +311,7 @@ def _solver(params, n_rows, n_features, n_params, work, reasons):
                 f"Gauss-Newton Hessian of a full-batch fit); got solver={solver!r}."
             )
         return solver
-    if n_params <= LM_MAX_PARAMS and work <= LM_MAX_WORK:
+    if _lm_affordable(n_rows, n_outputs, n_params):
         reasons["solver"] = (
             f"{n_params} parameters <= {LM_MAX_PARAMS} and J^T J work {work:.3g} <= {LM_MAX_WORK:.3g}"
         )
