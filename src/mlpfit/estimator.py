@@ -131,7 +131,8 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         ``init="auto"``, as many units as the forward selection of hinges keeps, 5 to 50: a gentle
         curve gets a few, a curve with local detail many, and a smooth curve 30, the units beyond
         the selected ones free for the solver. With one input otherwise, and for
-        ``loss="gaussian_nll"``, 30 units; with several inputs 10. The width is each network's
+        ``loss="gaussian_nll"``, 30 units; with several inputs 10 up to 1,000 rows, then
+        ``10 * sqrt(rows / 1000)`` while LM can still train it. The width is each network's
         (see ``n_averaged``). Every ``"auto"`` is decided by the fit plan (:func:`mlpfit.make_plan`,
         kept as ``plan_``); the measurements behind it are in ``benchmarks/README.md``.
     activation : {"relu", "leaky_relu", "tanh", "logistic", "softplus", "identity"}, default="relu"
@@ -197,8 +198,9 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         of hinges) on all the training rows, whose mean is the model. Their hidden units sit side by
         side in one network (deeper layers block-diagonally) whose output layer averages theirs, so
         ``coefs_``, ``predict``, model files and diagnostics see one network. Averaging cuts the
-        variance a single fit owes to its start, where restarts only pick one. ``"auto"``: 2 where
-        the fits are cheap (LM on small data), else 1 (see ``mlpfit._plan.AUTO_AVERAGED``).
+        variance a single fit owes to its start, where restarts only pick one. ``"auto"``: where
+        the fits are cheap (LM or Bayesian L-BFGS on small data) 2, and with several inputs up to 5
+        while their cost together stays small; else 1 (see ``mlpfit._plan.AUTO_AVERAGED``).
     n_jobs : int or None, default=None
         Parallel restarts and averaged networks through joblib (any joblib backend, Dask included).
     random_state : None, int or RandomState, default=None
