@@ -291,8 +291,10 @@ def _hidden_sizes(params, n_rows, n_features, n_outputs, selects_width, reasons)
     units = max(AUTO_UNITS, round(AUTO_UNITS * math.sqrt(n_rows / AUTO_UNITS_ROWS)))
     while units > AUTO_UNITS and not _lm_affordable(n_rows, n_outputs, network_params((n_features, units, n_outputs))):
         units -= 1
-    grown = f": {AUTO_UNITS} * sqrt({n_rows} rows / {AUTO_UNITS_ROWS}), at most what LM takes"
-    reasons["hidden_layer_sizes"] = f"one layer of {units} units for several inputs" + (grown if units > AUTO_UNITS else "")
+    reasons["hidden_layer_sizes"] = f"one layer of {units} units for several inputs"
+    if units > AUTO_UNITS:
+        grown = f"{AUTO_UNITS} * sqrt({n_rows} rows / {AUTO_UNITS_ROWS})"
+        reasons["hidden_layer_sizes"] += f": {grown}, at most what LM takes"
     return (units,)
 
 
@@ -378,7 +380,7 @@ def _n_averaged(params, solver, alpha, n_features, work, ensemble_member, reason
             n_averaged = min(MAX_AVERAGED, max(AUTO_AVERAGED, int(AVERAGED_WORK // work)))
         reasons["n_averaged"] = (
             f"{solver!r} fits are cheap here (J^T J work {work:.3g} <= {AVERAGE_MAX_WORK:.3g})"
-            + ("" if n_features == 1 else f"; {n_averaged} networks' work within {AVERAGED_WORK:.3g}")
+            + ("" if n_features == 1 else f"; several inputs: up to {MAX_AVERAGED} within {AVERAGED_WORK:.3g} together")
         )
         return n_averaged
     reasons["n_averaged"] = f"one network: {solver!r} fits this size are costly" if averageable else (
