@@ -52,7 +52,6 @@ class PiecewiseLinear:
             x = x[:, None]
         return self.slopes[segment] * x + self.intercepts[segment]
 
-    evaluate = __call__
 
     def __str__(self):
         edges = [-np.inf, *self.breakpoints, np.inf]
