@@ -172,9 +172,9 @@ def test_early_stopping_restores_the_best_validation_weights():
 
 def test_pipeline_and_grid_search():
     X, y = make_origin(200, random_state=0)
-    search = GridSearchCV(NeuralRegressor(random_state=0), {"hidden_layer_sizes": [(3,), (10,)]}, cv=3)
+    search = GridSearchCV(NeuralRegressor(random_state=0), {"activation": ["identity", "relu"]}, cv=3)
     search.fit(X, y)
-    assert search.best_params_["hidden_layer_sizes"] in [(3,), (10,)]
+    assert search.best_params_["activation"] == "relu"  # a straight line cannot follow sqrt(x): set_params reached the fit
     pipe = make_pipeline(PolynomialFeatures(1), clone(search.best_estimator_)).fit(X, y)
     assert pipe.score(X, y) > 0.9
 
