@@ -68,8 +68,8 @@ def test_round_trip_predicts_bit_identically(tmp_path, name):
     assert loaded.validation_loss_curve_ == model.validation_loss_curve_
     assert loaded.n_iter_ == model.n_iter_ and loaded.loss_ == model.loss_
     assert loaded.n_averaged_ == model.n_averaged_
-    for name in io.EVIDENCE_ATTRIBUTES:
-        assert getattr(loaded, name, None) == getattr(model, name, None)
+    assert loaded.fitted_.runs == model.fitted_.runs and loaded.plan_ == model.plan_
+    assert (loaded.alpha_, loaded.fitted_.evidence) == (model.alpha_, model.fitted_.evidence)
 
 
 @pytest.mark.parametrize("noise, X, y", [
@@ -105,7 +105,7 @@ def test_metadata_holds_version_columns_and_summary(saved):
     assert metadata["columns"] == {"x": ["a", "b", "c"], "y": ["u", "v"]}
     assert metadata["model"]["class"] == "NeuralRegressor"
     assert metadata["model"]["params"]["hidden_layer_sizes"] == [6, 4]
-    assert metadata["model"]["state"]["summary_"]["n_iter"] == model.n_iter_
+    assert [run["n_iter"] for run in metadata["model"]["state"]["runs"]] == [run.n_iter for run in model.fitted_.runs]
 
 
 def test_the_file_is_a_plain_npz_of_float_arrays(saved):
@@ -123,9 +123,9 @@ def test_random_state_instance_is_saved_as_none(tmp_path):
 
 
 def test_nest_and_members_arrays_are_inverse():
-    arrays = {"coefs_/0": np.ones(2), "loss_curve_": np.zeros(3)}
+    arrays = {"network/coefs/0": np.ones(2), "runs/0/loss_curve": np.zeros(3)}
     nested = {**io.nest("estimators_/0", arrays), **io.nest("estimators_/1", {"x": np.ones(1)})}
-    assert set(nested) == {"estimators_/0/coefs_/0", "estimators_/0/loss_curve_", "estimators_/1/x"}
+    assert set(nested) == {"estimators_/0/network/coefs/0", "estimators_/0/runs/0/loss_curve", "estimators_/1/x"}
     assert io.members_arrays(nested, "estimators_/0").keys() == arrays.keys()
 
 
@@ -172,16 +172,20 @@ def set_version(arrays, metadata):
     metadata["format_version"] = io.FORMAT_VERSION + 1
 
 
+def set_older_version(arrays, metadata):
+    metadata["format_version"] = io.FORMAT_VERSION - 1
+
+
 def drop_layer(arrays, metadata):
-    del arrays["coefs_/1"]
+    del arrays["network/coefs/1"]
 
 
 def reshape_weights(arrays, metadata):
-    arrays["coefs_/0"] = arrays["coefs_/0"][:, :-1]
+    arrays["network/coefs/0"] = arrays["network/coefs/0"][:, :-1]
 
 
 def integer_weights(arrays, metadata):
-    arrays["intercepts_/0"] = arrays["intercepts_/0"].astype(np.int64)
+    arrays["network/intercepts/0"] = arrays["network/intercepts/0"].astype(np.int64)
 
 
 def unknown_class(arrays, metadata):
@@ -196,42 +200,28 @@ def foreign_format(arrays, metadata):
     metadata["format"] = "something-else"
 
 
-def lost_summary_field(arrays, metadata):
-    del metadata["model"]["state"]["summary_"]["solver"]
+def lost_run_field(arrays, metadata):
+    del metadata["model"]["state"]["runs"][0]["stop_reason"]
 
 
 @pytest.mark.parametrize(
     "change, message",
     [
-        (set_version, r"format version 2 .*reads up to version 1. Upgrade mlpfit"),
-        (drop_layer, r"no array 'coefs_/1'"),
-        (reshape_weights, r"array 'coefs_/0' has shape \(3, \d+\) .*expected \(3, \d+\)"),
-        (integer_weights, r"array 'intercepts_/0' .*dtype int64"),
+        (set_version, r"format version 3 .*reads up to version 2. Upgrade mlpfit"),
+        (set_older_version, r"bad.npz was written in model format version 1, by a development version .* Refit"),
+        (drop_layer, r"no array 'network/coefs/1'"),
+        (reshape_weights, r"array 'network/coefs/0' has shape \(3, \d+\) .*expected \(3, \d+\)"),
+        (integer_weights, r"array 'network/intercepts/0' .*dtype int64"),
         (unknown_class, r"unknown model class 'os.system'"),
         (bad_parameter, r"activation must be one of"),
         (foreign_format, r"not an mlpfit model file: its metadata format is not"),
-        (lost_summary_field, r"no 'solver' entry"),
+        (lost_run_field, r"no 'stop_reason' entry"),
     ],
 )
 def test_tampered_files_are_refused(saved, tmp_path, change, message):
     path = rewrite(saved[1], tmp_path / "bad.npz", change)
     with pytest.raises(ValueError, match=message):
         mlpfit.load(path)
-
-
-def test_files_from_before_averaging_load_as_one_network(tmp_path):
-    params, X, y = CONFIGURATIONS["relu 1-D"]
-    model = fitted({**params, "n_averaged": 1}, X, y)
-    mlpfit.save(model, tmp_path / "m.npz")
-
-    def as_older_mlpfit_wrote_it(arrays, metadata):
-        model_node = metadata["model"]
-        del model_node["params"]["n_averaged"], model_node["state"]["n_averaged_"]
-        del model_node["state"]["summary_"]["n_averaged"]
-
-    loaded = mlpfit.load(rewrite(tmp_path / "m.npz", tmp_path / "old.npz", as_older_mlpfit_wrote_it))
-    assert loaded.n_averaged_ == 1 and loaded.summary_ == model.summary_
-    assert np.array_equal(loaded.predict(X), model.predict(X))
 
 
 def test_metadata_that_is_not_json_is_refused(saved, tmp_path):
@@ -314,10 +304,12 @@ print(peak_bytes())
     [
         (lambda source, path: add_entry(shutil.copy(source, path), "junk", npy_header((GIB // 8,)), GIB),
          "entry 'junk' is not part of the format"),
-        (lambda source, path: add_entry(without(source, path, "loss_curve_"), "loss_curve_", npy_header((GIB // 8,)), GIB),
-         r"array 'loss_curve_' has shape \(134217728,\)"),
-        (lambda source, path: add_entry(without(source, path, "coefs_/0"), "coefs_/0", npy_header((10**5, 10**5)), 0),
-         r"entry 'coefs_/0' declares shape \(100000, 100000\) of float64, but the archive stores"),
+        (lambda source, path: add_entry(without(source, path, "runs/0/loss_curve"), "runs/0/loss_curve",
+                                        npy_header((GIB // 8,)), GIB),
+         r"array 'runs/0/loss_curve' has shape \(134217728,\)"),
+        (lambda source, path: add_entry(without(source, path, "network/coefs/0"), "network/coefs/0",
+                                        npy_header((10**5, 10**5)), 0),
+         r"entry 'network/coefs/0' declares shape \(100000, 100000\) of float64, but the archive stores"),
     ],
     ids=["extra 1 GiB entry", "1 GiB loss curve", "header claiming 1e10 elements"],
 )
@@ -372,25 +364,29 @@ def assign(index, value):
     [
         (nest_metadata(100_000), "the metadata nests 1000\\d\\d levels deep; the limit is 32"),
         (nest_estimators(300), "the metadata nests .* levels deep; the limit is 32"),
-        (set_field("summary_", "n_averaged", value=0), "field 'n_averaged' must be an integer >= 1; got 0"),
-        (set_field("summary_", "n_averaged", value="2"), "field 'n_averaged' must be an integer >= 1; got \"2\""),
-        (set_field("summary_", "fit_time", value=None), "field 'fit_time' must be a finite number >= 0; got null"),
-        (set_field("summary_", "restart_losses", value=0.5), "field 'restart_losses' must be a list of numbers"),
-        (set_field("summary_", "success", value="yes"), "field 'success' must be true or false"),
-        (set_field("summary_", "extra", value=1), "summary_ has a field 'extra'"),
-        (set_field("n_averaged_", value=0), "field 'n_averaged_' must be an integer >= 1; got 0"),
-        (set_field("n_iter_", value=-1), "field 'n_iter_' must be an integer >= 0"),
-        (set_field("loss_", value=float("nan")), "field 'loss_' must be a finite number; got NaN"),
-        (set_field("layer_sizes", value=[3, "12", 2]), "field 'layer_sizes' must be a list of at least two positive"),
-        (set_field("y_ndim", value=True), "field 'y_ndim' must be 1 or 2"),
+        (set_field("runs", value=[]), r"the model has 0 training runs; its plan averages \d+ networks"),
+        (set_field("runs", 0, "n_iter", value=0), "field 'n_iter' must be an integer >= 1; got 0"),
+        (set_field("runs", 0, "n_iter", value="2"), "field 'n_iter' must be an integer >= 1; got \"2\""),
+        (set_field("runs", 0, "stop_reason", value="bored"), "field 'stop_reason' must be a stop reason"),
+        (set_field("runs", 0, "restart_losses", value=0.5), "field 'restart_losses' must be a list of numbers"),
+        (set_field("runs", 0, "extra", value=1), "runs/0 has a field 'extra'"),
+        (set_field("runs", 0, "evidence", value={"weight_precision": 1.0}), "'runs/0/evidence' must be null or an object"),
+        (set_field("fit_time", value=None), "field 'fit_time' must be a finite number >= 0; got null"),
+        (set_field("evidence", value=None), "evidence must be saved exactly when the plan's alpha is 'bayes'"),
+        (set_field("plan", "n_averaged", value=0), "fit plan field 'n_averaged' has an impossible value: 0"),
+        (set_field("loss", value=float("nan")), "field 'loss' must be a finite number; got NaN"),
+        (set_field("alpha", value=-1.0), "field 'alpha' must be a finite number >= 0; got -1.0"),
+        (set_field("network", "layer_sizes", value=[3, "12", 2]), "field 'layer_sizes' must be a list of at least two positive"),
+        (set_field("network", "y_ndim", value=True), "field 'y_ndim' must be 1 or 2"),
+        (set_field("network", "variance_head", value=True), "variance_head true does not fit loss='squared_error'"),
         (set_field("mlpfit_version", value=[1]), "field 'mlpfit_version' must be a string"),
         (set_field("columns", value={"x": ["a", "b", "c"], "y": "uv"}), "field 'y' must be a list of strings"),
         (set_field("columns", value={"x": ["a"], "y": ["u", "v"]}), "columns name 1 inputs and 2 outputs"),
-        (set_array("coefs_/1", assign((0, 0), np.nan)), "array 'coefs_/1' holds NaN or infinity"),
-        (set_array("intercepts_/0", assign(0, -np.inf)), "array 'intercepts_/0' holds NaN or infinity"),
-        (set_array("x_scaler/scale", assign(1, 0.0)), "array 'x_scaler/scale' must be positive; got 0"),
-        (set_array("y_scaler/scale", assign(0, -2.0)), "array 'y_scaler/scale' must be positive; got -2"),
-        (set_array("y_scaler/mean", assign(0, np.inf)), "array 'y_scaler/mean' holds NaN or infinity"),
+        (set_array("network/coefs/1", assign((0, 0), np.nan)), "array 'network/coefs/1' holds NaN or infinity"),
+        (set_array("network/intercepts/0", assign(0, -np.inf)), "array 'network/intercepts/0' holds NaN or infinity"),
+        (set_array("network/x_scaler/scale", assign(1, 0.0)), "array 'network/x_scaler/scale' must be positive; got 0"),
+        (set_array("network/y_scaler/scale", assign(0, -2.0)), "array 'network/y_scaler/scale' must be positive; got -2"),
+        (set_array("network/y_scaler/mean", assign(0, np.inf)), "array 'network/y_scaler/mean' holds NaN or infinity"),
         (lambda arrays, metadata: arrays.update(extra=np.ones(2)), "entry 'extra' is not part of the format"),
     ],
 )
@@ -407,7 +403,7 @@ def test_ensemble_members_of_different_widths_are_refused(tmp_path):
     other_arrays, other_node = io.encode(other)
     arrays.update(io.nest("estimators_/1", io.members_arrays(other_arrays, "estimators_/1")))
     node["state"]["estimators_"][1] = other_node["state"]["estimators_"][1]
-    metadata = {"format": io.FORMAT_NAME, "format_version": 1, "model": node, "columns": None}
+    metadata = {"format": io.FORMAT_NAME, "format_version": io.FORMAT_VERSION, "model": node, "columns": None}
     np.savez(tmp_path / "mixed.npz", metadata=np.array(json.dumps(metadata)), **arrays)
     with pytest.raises(ValueError, match=r"member 1 has \(inputs, outputs, y_ndim\) \(1, 1, 1\); member 0 has \(3, 1, 1\)"):
         mlpfit.load(tmp_path / "mixed.npz")
@@ -455,7 +451,7 @@ def test_save_refuses_a_model_whose_parameters_changed_after_fit(tmp_path, chang
 
 
 def test_cli_reports_a_crafted_file_in_one_line(saved, tmp_path, capsys):
-    path = rewrite(saved[1], tmp_path / "bad.npz", set_field("summary_", "fit_time", value=None))
+    path = rewrite(saved[1], tmp_path / "bad.npz", set_field("fit_time", value=None))
     assert main(["info", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err and "fit_time" in err

@@ -1,11 +1,12 @@
 """mlpfit: neural-network curve fitting that works on raw data."""
 
+from ._fitted import FitSummary, FittedNetwork, FittedState, TrainingRun
 from ._gradcheck import gradient_check
+from ._plan import FitPlan, make_plan
 from .diagnose import Diagnosis, Finding, FitWarning, diagnose
 from .ensemble import EnsembleRegressor
-from .estimator import FitSummary, NeuralRegressor
+from .estimator import NeuralRegressor
 from .io import load, save
-from ._plan import FitPlan, make_plan
 from .piecewise import PiecewiseLinear, piecewise_linear
 
 __version__ = "0.1.0"
@@ -16,9 +17,12 @@ __all__ = [
     "Finding",
     "FitPlan",
     "FitSummary",
+    "FittedNetwork",
+    "FittedState",
     "FitWarning",
     "NeuralRegressor",
     "PiecewiseLinear",
+    "TrainingRun",
     "diagnose",
     "gradient_check",
     "load",

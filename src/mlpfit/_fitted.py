@@ -1,12 +1,13 @@
-"""One view of a trained network, whether a NeuralRegressor or a user's own weight arrays.
+"""What a fit leaves: the trained network, the record of its training, and the plan it followed.
 
-Diagnostics and the piecewise-linear form read a network through
-:class:`FittedNetwork`: its :class:`~mlpfit._network.Architecture` and packed
-parameters, the affine maps between the user's units and the units the network
-works in, and the training record when there is one.
+A fitted :class:`~mlpfit.NeuralRegressor` keeps one :class:`FittedState` as ``fitted_``; its
+fitted attributes (``coefs_``, ``loss_``, ``summary_``, ...) are views of it, model files
+store it field by field, and diagnostics, plots, the CLI and the ensemble read it. A
+user's own weight arrays are read into the same form (:func:`as_fitted_state`), with no
+training record.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 import numpy as np
@@ -16,6 +17,8 @@ from sklearn.utils.validation import check_is_fitted
 from . import _network, _nll
 from ._activations import ACTIVATIONS
 from ._scaling import Scaler
+from .solvers import STOP_MESSAGES
+from .solvers._base import CONVERGED_REASONS
 
 
 @dataclass(frozen=True)
@@ -29,73 +32,233 @@ class FittedNetwork:
     x_scaler, y_scaler : Scaler
         ``x_scaler.transform(X)`` is what the network sees; its outputs are
         ``y_scaler.transform(Y)`` units. Identity for a user's raw network.
-    loss_curve : list of float or None
-        Training objective per iteration (network units, penalty included); None for raw weights.
-    validation_curve : list of float or None
-        Half mean squared validation error per iteration, summed over outputs (network units).
     y_ndim : int
         1 when predictions are returned as a vector (an estimator fitted on 1-D y, or layer
         pairs with one output), 2 for a matrix.
-    solver : str or None
-        The solver that trained an estimator; None for raw weights.
-    stop_reason : str or None
-        Why that solver stopped (a key of ``mlpfit.solvers.STOP_MESSAGES``); None for raw weights.
+    variance_head : bool
+        The network predicts a variance per target beside each mean (``loss="gaussian_nll"``),
+        so it has twice as many outputs as targets.
     """
 
     arch: object
     theta: np.ndarray
     x_scaler: Scaler
     y_scaler: Scaler
-    loss_curve: Optional[list] = None
-    validation_curve: Optional[list] = None
     y_ndim: int = 2
-    solver: Optional[str] = None
-    stop_reason: Optional[str] = None
+    variance_head: bool = False
 
     @property
     def n_features(self):
         return self.arch.layer_sizes[0]
 
     @property
-    def n_outputs(self):
-        return self.arch.layer_sizes[-1]
+    def n_targets(self):
+        return self.arch.layer_sizes[-1] // (2 if self.variance_head else 1)
 
-    def forward(self, X):
-        """Pre-activations of the hidden layers and outputs (network units) for raw ``X``."""
+    def layers(self):
+        """``(coefs, intercepts)``: each layer's weights (fan_in, fan_out) and biases, views of ``theta``."""
+        return self.arch.unpack(self.theta)
+
+    def means(self):
+        """The network without its variance head: the means alone, whose squared error training recorded."""
+        if not self.variance_head:
+            return self
+        arch, theta = _nll.mean_network(self.arch, self.theta)
+        return replace(self, arch=arch, theta=theta, variance_head=False)
+
+    def hidden_and_output(self, X):
+        """``(hidden, output)`` for raw ``X``: each hidden layer's pre-activations and the output layer,
+        in the network's units."""
         activations, pre_activations = _network.forward(self.arch, self.theta, self.x_scaler.transform(X))
         return pre_activations, activations[-1]
 
     def predict(self, X):
-        """Predictions in the user's units, of shape (n_samples, n_outputs)."""
-        return self.y_scaler.inverse_transform(self.forward(X)[1])
+        """Outputs in the user's units, (n_samples, n_targets); with a variance head ``(means, stds)``."""
+        outputs = _network.predict(self.arch, self.theta, self.x_scaler.transform(X))
+        if not self.variance_head:
+            return self.y_scaler.inverse_transform(outputs)
+        mean, variance = _nll.mean_and_variance(outputs)
+        return self.y_scaler.inverse_transform(mean), np.sqrt(variance) * self.y_scaler.scale
+
+    def as_target(self, Y):
+        """``Y`` (n_samples, n_targets) shaped as the targets were: a vector when ``y_ndim`` is 1."""
+        return Y.ravel() if self.y_ndim == 1 else Y
+
+    def first_layer_breakpoints(self):
+        """x positions ``-b / w`` of a one-input network's first-layer units, in the user's units.
+
+        Units with ``w = 0`` (no breakpoint) are left out.
+        """
+        coefs, intercepts = self.layers()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            standardized = -intercepts[0] / coefs[0][0]
+        raw = self.x_scaler.inverse_transform(standardized[:, None])[:, 0]
+        return raw[np.isfinite(raw)]
 
 
-def as_fitted_network(model, activation=None):
+@dataclass(frozen=True)
+class TrainingRun:
+    """The record of one trained network: its kept run among its restarts.
+
+    Attributes
+    ----------
+    loss : float
+        The kept run's final objective (penalty included, network units).
+    loss_curve : list of float
+        Its objective per iteration or epoch.
+    validation_curve : list of float or None
+        Half the mean squared validation error per iteration, summed over outputs, under early stopping.
+    n_iter : int
+        Iterations (full-batch solvers) or epochs (minibatch solvers) of the kept run.
+    stop_reason : str
+        Why its solver stopped (a key of ``mlpfit.solvers.STOP_MESSAGES``).
+    restart_losses : list of float
+        The final objective of every restart of this network, the kept one's included.
+    evidence : Evidence or None
+        The run's Bayesian-regularisation estimates, or None with a fixed penalty.
+    """
+
+    loss: float
+    loss_curve: list
+    validation_curve: Optional[list]
+    n_iter: int
+    stop_reason: str
+    restart_losses: list
+    evidence: Optional[object] = None
+
+    @property
+    def converged(self):
+        return self.stop_reason in CONVERGED_REASONS
+
+
+@dataclass
+class FitSummary:
+    """How a fit went, in words and numbers.
+
+    Attributes
+    ----------
+    success : bool
+        Every network's solver met a convergence test (or early stopping) rather than running out
+        of iterations or diverging.
+    message : str
+        The stop reason as a sentence.
+    stop_reason : str
+        One of the keys of :data:`mlpfit.solvers.STOP_MESSAGES`: the first network's that did not
+        converge, else the first network's.
+    solver : str
+        The solver that ran (``"auto"`` resolved).
+    n_iter : int
+        Iterations (full-batch solvers) or epochs (minibatch solvers) of the longest kept run.
+    loss : float
+        Final training objective of the model on standardised data (for several networks, of their mean).
+    restart_losses : list of float
+        The final objective of every restart of every network, network by network.
+    n_restarts : int
+        Restarts per network.
+    fit_time : float
+        Seconds spent in ``fit``.
+    n_averaged : int
+        Networks averaged (see ``NeuralRegressor``'s ``n_averaged``).
+    plan : str
+        The fit plan in one line (``FitPlan.brief``; the whole plan is ``plan_``).
+    """
+
+    success: bool
+    message: str
+    stop_reason: str
+    solver: str
+    n_iter: int
+    loss: float
+    restart_losses: list
+    n_restarts: int
+    fit_time: float
+    n_averaged: int
+    plan: str
+
+    def __str__(self):
+        averaged = f", networks averaged={self.n_averaged}" if self.n_averaged > 1 else ""
+        return (
+            f"{self.message} solver={self.solver}, iterations={self.n_iter}, loss={self.loss:.6g}, "
+            f"restarts={self.n_restarts}{averaged}, time={self.fit_time:.3g}s; plan: {self.plan}"
+        )
+
+
+@dataclass(frozen=True)
+class FittedState:
+    """Everything a fit learned and how: the model, one record per trained network, the plan.
+
+    Attributes
+    ----------
+    network : FittedNetwork
+        The model: one network (several averaged networks side by side) and its scalers.
+    plan : FitPlan or None
+        What the fit did (:func:`mlpfit.make_plan`); None for a user's raw network.
+    runs : tuple of TrainingRun
+        One record per network trained (``plan.n_averaged`` of them); empty for a raw network.
+    loss : float
+        The model's training objective on standardised data, at ``alpha``: for several networks,
+        of their mean, which no solver ran, so no curve ends at it.
+    alpha : float
+        The penalty of ``loss``: the plan's fixed one, or the learned ``evidence.penalty``.
+    evidence : Evidence or None
+        Bayesian regularisation's estimates; for several networks, the mean of theirs.
+    fit_time : float
+        Seconds the fit took.
+    """
+
+    network: FittedNetwork
+    plan: Optional[object] = None
+    runs: tuple = ()
+    loss: float = float("nan")
+    alpha: float = float("nan")
+    evidence: Optional[object] = None
+    fit_time: float = 0.0
+
+    @property
+    def stop_reason(self):
+        """The first network's stop reason that is not a convergence, else the first network's."""
+        return next((run.stop_reason for run in self.runs if not run.converged), self.runs[0].stop_reason)
+
+    @property
+    def summary(self):
+        stop_reason = self.stop_reason
+        return FitSummary(
+            success=all(run.converged for run in self.runs),
+            message=STOP_MESSAGES[stop_reason],
+            stop_reason=stop_reason,
+            solver=self.plan.solver,
+            n_iter=max(run.n_iter for run in self.runs),
+            loss=self.loss,
+            restart_losses=[loss for run in self.runs for loss in run.restart_losses],
+            n_restarts=len(self.runs[0].restart_losses),
+            fit_time=self.fit_time,
+            n_averaged=len(self.runs),
+            plan=self.plan.brief(),
+        )
+
+
+def as_fitted_state(model, activation=None):
     """Read ``model``: a fitted NeuralRegressor, or a sequence of ``(W, b)`` pairs with ``activation`` named.
 
     Layer pairs compute ``a @ W + b`` with ``W`` of shape (fan_in, fan_out) and ``b`` of
     shape (fan_out,); every layer but the last applies ``activation``; there is no scaling.
     """
+    from .estimator import NeuralRegressor  # here: the estimator builds its state from this module
+
     if isinstance(model, BaseEstimator):
-        if not hasattr(type(model), "architecture_"):
+        if not isinstance(model, NeuralRegressor):
             raise ValueError(
                 f"expected a NeuralRegressor or (W, b) layer pairs; got {type(model).__name__} "
                 "(for an ensemble, pass each of its estimators_)."
             )
         check_is_fitted(model)
+        state = model.fitted_
         if activation is not None:
             raise ValueError(
                 f"activation={activation!r} is only for a network given as (W, b) pairs; "
-                f"the estimator's own activation={model.activation!r} is used."
+                f"the estimator's own activation={state.network.arch.activation!r} is used."
             )
-        arch, theta = model.architecture_, model.theta_
-        if model._predicts_noise():  # the mean outputs alone, whose squared error the curves record
-            arch, theta = _nll.mean_network(arch, theta)
-        return FittedNetwork(
-            arch, theta, model.x_scaler_, model.y_scaler_,
-            list(model.loss_curve_), model.validation_loss_curve_, model._y_ndim,
-            model.summary_.solver, model.summary_.stop_reason,
-        )
+        return state
     coefs, intercepts = _layer_arrays(model)
     if len(coefs) > 1 and activation not in ACTIVATIONS:
         raise ValueError(
@@ -104,10 +267,11 @@ def as_fitted_network(model, activation=None):
         )
     sizes = (coefs[0].shape[0], *(W.shape[1] for W in coefs))
     arch = _network.Architecture(sizes, activation or "identity")
-    return FittedNetwork(
+    network = FittedNetwork(
         arch, arch.pack(coefs, intercepts), Scaler.identity(sizes[0]), Scaler.identity(sizes[-1]),
         y_ndim=1 if sizes[-1] == 1 else 2,
     )
+    return FittedState(network)
 
 
 def _layer_arrays(layers):

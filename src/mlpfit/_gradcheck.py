@@ -7,8 +7,7 @@ from sklearn.base import clone
 from sklearn.utils import check_random_state
 
 from ._init import initialize
-from ._params import validate_params
-from ._plan import make_plan
+from .estimator import training_objective
 
 
 def gradient_check(estimator, X, y, *, eps=1e-6):
@@ -34,12 +33,8 @@ def gradient_check(estimator, X, y, *, eps=1e-6):
         analytic and ``f`` the finite-difference gradient; ``floor = 1e-3 * max(max|f|, 1e-8)``
         keeps components that are zero up to round-off from dividing by zero.
     """
-    probe = clone(estimator)
-    validate_params(probe.get_params(deep=False), probe._parameter_constraints)
-    X, Y = probe._validate_training_data(X, y)
-    probe.plan_ = make_plan(probe.get_params(deep=False), *X.shape, Y.shape[1])
-    problem, _ = probe._training_problem(X, Y, check_random_state(probe.random_state))
-    problem, theta = _parameters_to_check(estimator, probe.plan_, problem)
+    problem, plan = training_objective(clone(estimator), X, y)
+    problem, theta = _parameters_to_check(estimator, plan, problem)
     analytic = problem.loss_and_grad(theta)[1]
     numeric = np.empty_like(theta)
     for i in range(theta.size):
@@ -57,10 +52,9 @@ def _parameters_to_check(estimator, plan, problem):
     The fitted widths are the fit's own where its plan let the forward selection choose them or
     averaged several networks side by side, whatever ``plan``'s architecture says.
     """
-    if getattr(estimator, "coefs_", None) is not None:
+    if hasattr(estimator, "fitted_"):
         fitted = estimator.architecture_
-        fitted_plan = estimator.plan_ or plan  # files saved before plans: as this data's plan would say
-        chose_widths = fitted_plan.selects_width or estimator.n_averaged_ > 1
+        chose_widths = estimator.plan_.selects_width or estimator.n_averaged_ > 1
         if fitted == problem.arch or (chose_widths and _outline(fitted) == _outline(problem.arch)):
             return replace(problem, arch=fitted), estimator.theta_
     rng = np.random.default_rng(check_random_state(estimator.random_state).randint(2**31 - 1))

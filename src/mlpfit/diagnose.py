@@ -31,7 +31,7 @@ from scipy.spatial import cKDTree
 from sklearn.utils import check_array
 
 from ._activations import ACTIVATIONS, HINGE_ACTIVATIONS, RELU_FAMILY
-from ._fitted import as_fitted_network
+from ._fitted import as_fitted_state
 from ._scaling import Scaler
 from .solvers._base import CONVERGED_REASONS
 
@@ -132,30 +132,30 @@ class Diagnosis:
         return "\n".join([f"Diagnosis: {counts}.", *map(str, self.findings)])
 
 
-class _Evidence:
+class _Facts:
     """What the checks read, each piece computed once and only when a check asks for it.
 
     Targets and predictions are held divided by :func:`_target_unit` (1 but for targets near 1e300
     or 1e-300), so that squared errors stay representable; :meth:`squared` prints them back.
     """
 
-    def __init__(self, network, X, Y, X_val, Y_val):
+    def __init__(self, state, X, Y, X_val, Y_val):
         self.unit = _target_unit(Y)
-        self.network, self.X, self.Y, self.X_val = network, X, Y / self.unit, X_val
+        self.network = state.network.means()  # the means alone, whose squared error training recorded
+        self.runs, self.solver = state.runs, state.plan and state.plan.solver
+        self.X, self.Y, self.X_val = X, Y / self.unit, X_val
         self.Y_val = None if Y_val is None else Y_val / self.unit
         self.n_samples, self.n_features = X.shape
-        curve = network.loss_curve
-        self.curve = np.asarray(curve, dtype=np.float64) if curve else None
 
     @cached_property
-    def forward(self):
+    def hidden_and_output(self):
         with np.errstate(over="ignore", invalid="ignore"):
-            return self.network.forward(self.X)
+            return self.network.hidden_and_output(self.X)
 
     @cached_property
     def prediction(self):
         with np.errstate(over="ignore", invalid="ignore"):
-            return self.network.y_scaler.inverse_transform(self.forward[1]) / self.unit
+            return self.network.y_scaler.inverse_transform(self.hidden_and_output[1]) / self.unit
 
     @cached_property
     def finite(self):
@@ -218,9 +218,16 @@ class _Evidence:
         unit = self.unit[k]
         return f"{values[k]:.4g}" if unit == 1 else f"{values[k]:.4g} x ({unit:.4g})^2"
 
+    def curves(self):
+        """``(network, curve, stop_reason)`` per network trained: ``network`` words that name it among
+        several ("network 2 of 5's "; "the " for one) and its loss curve as an array."""
+        label = (lambda i: f"network {i + 1} of {len(self.runs)}'s ") if len(self.runs) > 1 else (lambda i: "the ")
+        return [(label(i), np.asarray(run.loss_curve, dtype=np.float64), run.stop_reason)
+                for i, run in enumerate(self.runs) if run.loss_curve]
+
     def hidden_layers(self):
         """Pre-activations of each hidden layer on the data, (n_samples, units) each."""
-        return self.forward[0]
+        return self.hidden_and_output[0]
 
 
 EXTREME_MAGNITUDE = 2.0**500
@@ -274,8 +281,8 @@ def _off_scale(A, what):
     )
 
 
-def _inputs_not_standardized(ev):
-    message = _off_scale(ev.network.x_scaler.transform(ev.X), "input columns")
+def _inputs_not_standardized(facts):
+    message = _off_scale(facts.network.x_scaler.transform(facts.X), "input columns")
     return message and Finding(
         "inputs-not-standardized", "warning", message,
         "Use standardize=True (the default), or centre and scale each input column to mean 0 and "
@@ -283,22 +290,22 @@ def _inputs_not_standardized(ev):
     )
 
 
-def _target_not_standardized(ev):
-    message = _off_scale(ev.network.y_scaler.transform(ev.Y * ev.unit), "target columns")
+def _target_not_standardized(facts):
+    message = _off_scale(facts.network.y_scaler.transform(facts.Y * facts.unit), "target columns")
     return message and Finding(
         "target-not-standardized", "warning", message,
         "Use standardize=True (the default), or train on (y - mean) / std and map predictions back.",
     )
 
 
-def _constant_feature(ev):
-    constant = np.flatnonzero(np.ptp(ev.X, axis=0) == 0)
+def _constant_feature(facts):
+    constant = np.flatnonzero(np.ptp(facts.X, axis=0) == 0)
     if not len(constant):
         return None
     return Finding(
         "constant-feature", "warning",
-        f"Input column(s) {', '.join(map(str, constant))} take a single value on all {ev.n_samples} rows "
-        f"(column {constant[0]} is always {ev.X[0, constant[0]]:.6g}): they carry no information.",
+        f"Input column(s) {', '.join(map(str, constant))} take a single value on all {facts.n_samples} rows "
+        f"(column {constant[0]} is always {facts.X[0, constant[0]]:.6g}): they carry no information.",
         "Drop the constant column(s), or check that the right columns were selected.",
     )
 
@@ -306,17 +313,14 @@ def _constant_feature(ev):
 # --- units --------------------------------------------------------------------------------
 
 
-def _breakpoints_outside_data(ev):
-    arch = ev.network.arch
-    if arch.activation not in RELU_FAMILY or ev.n_features != 1 or len(arch.layer_sizes) < 3:
+def _breakpoints_outside_data(facts):
+    arch = facts.network.arch
+    if arch.activation not in RELU_FAMILY or facts.n_features != 1 or len(arch.layer_sizes) < 3:
         return None
-    coefs, intercepts = arch.unpack(ev.network.theta)
-    w, b = coefs[0][0], intercepts[0]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        breakpoints = ev.network.x_scaler.inverse_transform((-b / w)[:, None])[:, 0]
-    low, high = ev.X[:, 0].min(), ev.X[:, 0].max()
+    breakpoints = facts.network.first_layer_breakpoints()
+    low, high = facts.X[:, 0].min(), facts.X[:, 0].max()
     inside = int(np.sum((breakpoints > low) & (breakpoints < high)))
-    units = len(w)
+    units = arch.layer_sizes[1]
     if inside >= BREAKPOINTS_MIN_INSIDE * units:
         return None
     if len(arch.layer_sizes) == 3:
@@ -324,7 +328,7 @@ def _breakpoints_outside_data(ev):
                        else f"so the fit can bend at only {inside} place(s) on the data")
     else:
         consequence = "so the first layer is (nearly) linear on the data and later layers have little to bend"
-    shown = ", ".join(f"{x:.3g}" for x in np.sort(breakpoints[np.isfinite(breakpoints)])[:5])
+    shown = ", ".join(f"{x:.3g}" for x in np.sort(breakpoints)[:5])
     return Finding(
         "breakpoints-outside-data", "error" if inside == 0 else "info",
         f"{inside} of {units} first-layer breakpoints (-b/w) lie inside the data range [{low:.4g}, {high:.4g}], "
@@ -344,12 +348,12 @@ def _unit_finding(code, flags, description, fix):
     return Finding(code, severity, f"{count} of {total} hidden units {description} ({per_layer}).", fix)
 
 
-def _dead_units(ev):
-    if ev.network.arch.activation not in HINGE_ACTIVATIONS:
+def _dead_units(facts):
+    if facts.network.arch.activation not in HINGE_ACTIVATIONS:
         return None
     return _unit_finding(
-        "dead-units", [np.all(z <= 0, axis=0) for z in ev.hidden_layers()],
-        f"are off (pre-activation <= 0) on every one of the {ev.n_samples} samples: they bend nothing there "
+        "dead-units", [np.all(z <= 0, axis=0) for z in facts.hidden_layers()],
+        f"are off (pre-activation <= 0) on every one of the {facts.n_samples} samples: they bend nothing there "
         "(a ReLU unit also adds and learns nothing)",
         IDLE_UNITS_HARMLESS + "start "
         "breakpoints inside the data (init='auto' with standardize=True), lower a learning rate that knocks "
@@ -357,26 +361,26 @@ def _dead_units(ev):
     )
 
 
-def _always_active_units(ev):
-    if ev.network.arch.activation not in HINGE_ACTIVATIONS:
+def _always_active_units(facts):
+    if facts.network.arch.activation not in HINGE_ACTIVATIONS:
         return None
     return _unit_finding(
-        "always-active-units", [np.all(z > 0, axis=0) for z in ev.hidden_layers()],
-        f"are on for every one of the {ev.n_samples} samples, so each is linear on the data and none bends the fit",
+        "always-active-units", [np.all(z > 0, axis=0) for z in facts.hidden_layers()],
+        f"are on for every one of the {facts.n_samples} samples, so each is linear on the data and none bends the fit",
         IDLE_UNITS_HARMLESS + "start "
         "breakpoints inside the data (init='auto' with standardize=True); for your own network, standardize "
         "the inputs and place each bias at b = -w * x0 for a data point x0.",
     )
 
 
-def _saturated_units(ev):
-    name = ev.network.arch.activation
+def _saturated_units(facts):
+    name = facts.network.arch.activation
     if name not in SATURATING_ACTIVATIONS:
         return None
     activation = ACTIVATIONS[name]
     peak = activation.derivative(np.zeros(1), activation.forward(np.zeros(1)))[0]
     flags = []
-    for z in ev.hidden_layers():
+    for z in facts.hidden_layers():
         with np.errstate(over="ignore"):
             flat = activation.derivative(z, activation.forward(z)) < SATURATED_DERIVATIVE * peak
         flags.append(flat.mean(axis=0) > SATURATED_SAMPLES)
@@ -392,64 +396,66 @@ def _saturated_units(ev):
 # --- error levels -------------------------------------------------------------------------
 
 
-def _effectively_linear(ev):
-    if not ev.finite:
+def _effectively_linear(facts):
+    if not facts.finite:
         return None
-    model, line, noise = ev.model_mse, ev.linear_mse, ev.noise_level
+    model, line, noise = facts.model_mse, facts.linear_mse, facts.noise_level
     flagged = (model >= LINEAR_MATCH * line) & (line > NOISE_RATIO * noise)
     if not flagged.any():
         return None
     k, which = _worst(np.where(flagged, line / noise, -np.inf), len(line))
-    shape = "line" if ev.varying.shape[1] <= 1 else "plane"
+    shape = "line" if facts.varying.shape[1] <= 1 else "plane"
     return Finding(
         "effectively-linear", "error",
         f"The network fits no better than a least-squares {shape}{which}: its mean squared error "
-        f"{ev.squared(model, k)} is {model[k] / line[k]:.2f} times the {shape}'s {ev.squared(line, k)}, yet the data "
-        f"are not linear: the {shape}'s error is {line[k] / noise[k]:.3g} times the noise estimate {ev.squared(noise, k)} "
-        f"({ev.noise_method}).",
+        f"{facts.squared(model, k)} is {model[k] / line[k]:.2f} times the {shape}'s {facts.squared(line, k)}, yet the data "
+        f"are not linear: the {shape}'s error is {line[k] / noise[k]:.3g} times the noise estimate {facts.squared(noise, k)} "
+        f"({facts.noise_method}).",
         "Standardize the data (standardize=True) and start the breakpoints inside the data (init='auto'); "
         "if training stopped early, train longer. The unit findings say which units stopped bending.",
     )
 
 
-def _underfit(ev):
-    if not ev.finite:
+def _underfit(facts):
+    if not facts.finite:
         return None
-    ratio = ev.model_mse / ev.noise_level
+    ratio = facts.model_mse / facts.noise_level
     if not np.any(ratio > NOISE_RATIO):
         return None
     k, which = _worst(ratio, len(ratio))
     return Finding(
         "underfit", "warning",
-        f"The training error{which} {ev.squared(ev.model_mse, k)} is {ratio[k]:.3g} times the noise estimate "
-        f"{ev.squared(ev.noise_level, k)} ({ev.noise_method}): the network follows the data less closely than the "
+        f"The training error{which} {facts.squared(facts.model_mse, k)} is {ratio[k]:.3g} times the noise estimate "
+        f"{facts.squared(facts.noise_level, k)} ({facts.noise_method}): the network follows the data less closely than the "
         "noise allows.",
         "Train to convergence (solver='lbfgs', more max_iter), add hidden units, lower alpha, or use n_restarts.",
     )
 
 
-def _overfit(ev):
-    if not ev.finite:
+def _overfit(facts):
+    if not facts.finite:
         return None
-    if ev.X_val is not None:
+    if facts.X_val is not None:
         with np.errstate(over="ignore", invalid="ignore"):
-            validation = np.mean((ev.network.predict(ev.X_val) / ev.unit - ev.Y_val) ** 2, axis=0)
-        ratio = validation / ev.model_mse
+            validation = np.mean((facts.network.predict(facts.X_val) / facts.unit - facts.Y_val) ** 2, axis=0)
+        ratio = validation / facts.model_mse
         k, which = _worst(ratio, len(ratio))
-        evidence = (f"the validation error{which} {ev.squared(validation, k)} is {ratio[k]:.3g} times the training "
-                    f"error {ev.squared(ev.model_mse, k)}")
+        evidence = (f"the validation error{which} {facts.squared(validation, k)} is {ratio[k]:.3g} times the training "
+                    f"error {facts.squared(facts.model_mse, k)}")
         flagged = ratio[k] > OVERFIT_RATIO
-    elif ev.network.validation_curve:
-        validation, training = min(ev.network.validation_curve), ev.to_network_loss(ev.model_mse)
-        evidence = (f"the best validation loss of the estimator's early-stopping split, {validation:.4g}, is "
-                    f"{validation / training:.3g} times the training loss {training:.4g}")
+    elif facts.runs and facts.runs[0].validation_curve:
+        validation = np.mean([min(run.validation_curve) for run in facts.runs])
+        training = facts.to_network_loss(facts.model_mse)
+        evidence = (f"the best validation loss on the estimator's early-stopping split, {validation:.4g}"
+                    f"{' (the networks mean)' if len(facts.runs) > 1 else ''}, is {validation / training:.3g} times "
+                    f"the training loss {training:.4g}")
         flagged = validation > OVERFIT_RATIO * training
-    elif ev.varying.shape[1] == 1 and ev.n_samples >= NOISE_MIN_SAMPLES:
-        ratio = ev.model_mse / ev.noise
+    elif facts.varying.shape[1] == 1 and facts.n_samples >= NOISE_MIN_SAMPLES:
+        ratio = facts.model_mse / facts.noise
         k, which = _worst(-ratio, len(ratio))
-        evidence = (f"the training error{which} {ev.squared(ev.model_mse, k)} is only {ratio[k]:.2f} times the noise "
-                    f"estimate {ev.squared(ev.noise, k)} ({ev.noise_method})")
-        flagged = ratio[k] < OVERFIT_NOISE_FRACTION and ev.noise[k] > NOISE_FLOOR * ev.target_variance[k]
+        evidence = (f"the training error{which} {facts.squared(facts.model_mse, k)} is only {ratio[k]:.2f} times the noise "
+                    f"estimate {facts.squared(facts.noise, k)} ({facts.noise_method})")
+        flagged = ratio[k] < OVERFIT_NOISE_FRACTION and facts.noise[k] > NOISE_FLOOR * facts.target_variance[k]
     else:
         return None
     if not flagged:
@@ -469,16 +475,11 @@ def _curve_end(curve):
     return len(curve) - 1 - max(1, int(np.ceil(CURVE_WINDOW * len(curve))))
 
 
-def _diverged(ev):
-    curve = ev.curve
-    if curve is not None and not np.all(np.isfinite(curve)):
-        evidence = f"the training loss became {curve[~np.isfinite(curve)][0]} at iteration {np.argmin(np.isfinite(curve)) + 1}"
-    elif curve is not None and curve[-1] > DIVERGED_RISE * curve.min():
-        evidence = (f"the training loss ended at {curve[-1]:.4g}, {curve[-1] / curve.min():.3g} times the lowest "
-                    f"value it reached ({curve.min():.4g} at iteration {np.argmin(curve) + 1})")
-    elif not ev.finite:
+def _diverged(facts):
+    evidence = next(filter(None, (_divergence(curve, network) for network, curve, _ in facts.curves())), None)
+    if evidence is None and not facts.finite:
         evidence = "its predictions on the data are NaN or infinite"
-    else:
+    if evidence is None:
         return None
     return Finding(
         "diverged", "error", f"Training diverged: {evidence}.",
@@ -486,35 +487,52 @@ def _diverged(ev):
     )
 
 
-def _not_converged(ev):
-    curve = ev.curve
-    if curve is None or len(curve) < 2 or not np.all(np.isfinite(curve)):
+def _divergence(curve, network):
+    """Why ``network``'s training ``curve`` shows a divergence, or None."""
+    if not np.all(np.isfinite(curve)):
+        return (f"{network}training loss became {curve[~np.isfinite(curve)][0]} at iteration "
+                f"{np.argmin(np.isfinite(curve)) + 1}")
+    if curve[-1] > DIVERGED_RISE * curve.min():
+        return (f"{network}training loss ended at {curve[-1]:.4g}, {curve[-1] / curve.min():.3g} times the lowest "
+                f"value it reached ({curve.min():.4g} at iteration {np.argmin(curve) + 1})")
+    return None
+
+
+def _not_converged(facts):
+    return next(filter(None, (_unconverged_run(facts, *run) for run in facts.curves())), None)
+
+
+def _unconverged_run(facts, network, curve, stop_reason):
+    if len(curve) < 2 or not np.all(np.isfinite(curve)):
         return None
-    if ev.network.stop_reason in CONVERGED_REASONS:
+    if stop_reason in CONVERGED_REASONS:
         return None  # the solver's own test passed; a curve that starts near its end only looks unfinished
     start = _curve_end(curve)
     drop = (curve[start] - curve[-1]) / abs(curve[-1]) if curve[-1] else np.inf
     share = (curve[start] - curve[-1]) / (curve[0] - curve[-1]) if curve[0] > curve[-1] else 0.0
-    above_noise = curve[-1] > NOISE_RATIO * ev.to_network_loss(ev.noise_level)
+    above_noise = curve[-1] > NOISE_RATIO * facts.to_network_loss(facts.noise_level)
     if not (share > NOT_CONVERGED_SHARE or (drop > NOT_CONVERGED_DROP and above_noise)):
         return None
     return Finding(
         "not-converged", "warning",
-        f"The training loss was still falling when training stopped: down {drop:.2%} over the last "
+        f"{network.capitalize()}training loss was still falling when training stopped: down {drop:.2%} over the last "
         f"{len(curve) - 1 - start} of {len(curve)} iterations, to {curve[-1]:.4g} ({share:.2%} of its whole decrease).",
         "Raise max_iter, or use solver='lbfgs', which converges in far fewer iterations on small data.",
     )
 
 
-def _learning_rate_too_small(ev):
-    curve = ev.curve
-    if curve is None or len(curve) < SLOW_MIN_ITERATIONS or not np.all(np.isfinite(curve)):
-        return None
-    if ev.network.solver in NO_LEARNING_RATE_SOLVERS:
+def _learning_rate_too_small(facts):
+    if facts.solver in NO_LEARNING_RATE_SOLVERS:
         return None  # a slow, steady curve there means a good start, not a small step
+    return next(filter(None, (_slow_run(facts, network, curve) for network, curve, _ in facts.curves())), None)
+
+
+def _slow_run(facts, network, curve):
+    if len(curve) < SLOW_MIN_ITERATIONS or not np.all(np.isfinite(curve)):
+        return None
     start = _curve_end(curve)
     pace = (curve[start] - curve[-1]) / (len(curve) - 1 - start)
-    floor = ev.to_network_loss(ev.noise_level)
+    floor = facts.to_network_loss(facts.noise_level)
     gap, progress = curve[-1] - floor, (curve[0] - curve[-1]) / (curve[0] - floor)
     if not (pace > 0 and gap > 0 and progress < SLOW_PROGRESS):
         return None
@@ -523,7 +541,7 @@ def _learning_rate_too_small(ev):
         return None
     return Finding(
         "learning-rate-too-small", "warning",
-        f"The loss falls steadily but far too slowly: after {len(curve)} iterations it has covered {progress:.1%} "
+        f"{network.capitalize()}loss falls steadily but far too slowly: after {len(curve)} iterations it has covered {progress:.1%} "
         f"of the way from {curve[0]:.4g} to the noise level {floor:.4g}, and at its final pace of {pace:.3g} per "
         f"iteration it would need about {steps:.3g} more.",
         "Raise learning_rate_init (10x at a time), use solver='lbfgs' (no learning rate to choose), or "
@@ -578,21 +596,21 @@ def diagnose(model, X, y, *, activation=None, X_val=None, y_val=None, codes=None
     Diagnosis
         Findings sorted by severity (errors first).
     """
-    network = as_fitted_network(model, activation)
-    X, Y = _validated(X, y, network, "X", "y")
+    state = as_fitted_state(model, activation)
+    X, Y = _validated(X, y, state.network, "X", "y")
     if (X_val is None) != (y_val is None):
         raise ValueError("Pass both X_val and y_val, or neither.")
     if X_val is not None:
-        X_val, y_val = _validated(X_val, y_val, network, "X_val", "y_val")
+        X_val, y_val = _validated(X_val, y_val, state.network, "X_val", "y_val")
     codes = list(CHECKS) if codes is None else list(codes)
     unknown = sorted(set(codes) - set(CHECKS))
     if unknown:
         raise ValueError(f"codes must be among {', '.join(CHECKS)}; got {', '.join(unknown)}.")
-    return _run_checks(_Evidence(network, X, Y, X_val, y_val), codes)
+    return _run_checks(_Facts(state, X, Y, X_val, y_val), codes)
 
 
-def _run_checks(evidence, codes):
-    findings = [finding for code in CHECKS if code in codes for finding in [CHECKS[code](evidence)] if finding]
+def _run_checks(facts, codes):
+    findings = [finding for code in CHECKS if code in codes for finding in [CHECKS[code](facts)] if finding]
     return Diagnosis(sorted(findings, key=lambda finding: SEVERITIES.index(finding.severity)))
 
 
@@ -604,8 +622,8 @@ def _validated(X, y, network, x_name, y_name):
         raise ValueError(f"{x_name} has {len(X)} rows but {y_name} has {len(Y)}.")
     if X.shape[1] != network.n_features:
         raise ValueError(f"{x_name} has {X.shape[1]} columns but the network takes {network.n_features} inputs.")
-    if Y.shape[1] != network.n_outputs:
-        raise ValueError(f"{y_name} has {Y.shape[1]} columns but the network has {network.n_outputs} outputs.")
+    if Y.shape[1] != network.n_targets:
+        raise ValueError(f"{y_name} has {Y.shape[1]} columns but the network has {network.n_targets} outputs.")
     return X, Y
 
 
@@ -624,7 +642,7 @@ def warn_if_fit_failed(model, X, Y):
     if len(X) > FIT_CHECK_MAX_ROWS:
         rows = np.random.default_rng(0).choice(len(X), FIT_CHECK_MAX_ROWS, replace=False)
         X, Y = X[rows], Y[rows]
-    diagnosis = _run_checks(_Evidence(as_fitted_network(model), X, Y, None, None), FIT_WARNING_CODES)
+    diagnosis = _run_checks(_Facts(as_fitted_state(model), X, Y, None, None), FIT_WARNING_CODES)
     if diagnosis.findings:
         top = diagnosis.findings[0]
         warnings.warn(f"{top.code}: {top.message} Fix: {top.fix}", FitWarning, stacklevel=3)

@@ -20,10 +20,27 @@ from sklearn.utils.validation import check_array, check_is_fitted
 from ._cells import validate_data
 from ._params import Constant, InstanceOf, Interval, Options, Seed, validate_params
 from ._plan import make_plan
+from .estimator import PARAMETER_CONSTRAINTS as MEMBER_CONSTRAINTS
 from .estimator import NeuralRegressor
 
 MEMBER_LOSSES = {"heteroscedastic": "gaussian_nll", "homoscedastic": "squared_error"}
 """``noise`` -> the loss each member is trained on."""
+
+PARAMETER_CONSTRAINTS = {
+    "estimator": [InstanceOf(NeuralRegressor), Constant(None)],
+    "n_estimators": [Interval(Integral, 1, None)],
+    "noise": [Options(*MEMBER_LOSSES)],
+    "holdout_fraction": [Interval(Real, 0, 1, closed="neither")],
+    "n_jobs": [Interval(Integral, None, None), Constant(None)],
+    "random_state": [Seed()],
+}
+"""EnsembleRegressor's parameters -> what each may be."""
+
+
+def networks_of(model):
+    """The networks a fitted model is made of: an ensemble's members, else the model itself."""
+    return list(getattr(model, "estimators_", None) or [model])
+
 def _fit_member(template, X, y, seed, noise, holdout_fraction):
     """Train one member, by its plan as an ensemble member; for homoscedastic noise on all rows but a
     held-out share, whose indices it returns.
@@ -111,14 +128,7 @@ class EnsembleRegressor(MultiOutputMixin, RegressorMixin, BaseEstimator):
     subtracted so the disagreement term is not counted twice (see ``_noise_variances``).
     """
 
-    _parameter_constraints = {
-        "estimator": [InstanceOf(NeuralRegressor), Constant(None)],
-        "n_estimators": [Interval(Integral, 1, None)],
-        "noise": [Options(*MEMBER_LOSSES)],
-        "holdout_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_jobs": [Interval(Integral, None, None), Constant(None)],
-        "random_state": [Seed()],
-    }
+    _parameter_constraints = PARAMETER_CONSTRAINTS
 
     def __init__(
         self,
@@ -139,12 +149,12 @@ class EnsembleRegressor(MultiOutputMixin, RegressorMixin, BaseEstimator):
 
     def fit(self, X, y):
         """Train the members on ``X`` (n_samples, n_features) and ``y`` (n_samples,) or (n_samples, n_outputs)."""
-        validate_params(self.get_params(deep=False), self._parameter_constraints)
+        validate_params(self.get_params(deep=False), PARAMETER_CONSTRAINTS)
         if y is None:
             raise ValueError("EnsembleRegressor requires y to be passed, but the target y is None.")
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=np.float64, ensure_min_samples=2)
         template = NeuralRegressor() if self.estimator is None else self.estimator
-        validate_params(template.get_params(deep=False), NeuralRegressor._parameter_constraints)
+        validate_params(template.get_params(deep=False), MEMBER_CONSTRAINTS)
         seeds = check_random_state(self.random_state).randint(np.iinfo(np.int32).max, size=self.n_estimators)
         fits = Parallel(n_jobs=self.n_jobs)(
             delayed(_fit_member)(template, X, y, seed, self.noise, self.holdout_fraction) for seed in seeds

@@ -1,15 +1,16 @@
 """NeuralRegressor: a scikit-learn estimator that fits curves from raw data.
 
-The estimator is a thin shell: it validates parameters and data, standardises,
-builds the network's :class:`~mlpfit._network.Architecture`, initialises, calls a
+The estimator is a thin shell: it validates parameters and data, asks the fit plan
+(:func:`mlpfit.make_plan`) for every ``"auto"``, standardises, initialises, calls a
 solver from :data:`mlpfit.solvers.SOLVERS` (once per restart of every network it
 averages, through joblib), keeps each network's best run, and merges them into one
-network with a readable summary.
+network. What the fit learned is one :class:`~mlpfit._fitted.FittedState`, ``fitted_``;
+the fitted attributes are views of it.
 """
 
 import time
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
@@ -23,6 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 from . import _network, _nll
 from ._activations import ACTIVATIONS
 from ._cells import validate_data
+from ._fitted import FittedNetwork, FittedState, TrainingRun
 from ._init import INIT_METHODS, initialize, selected_hinge_network
 from ._memory import check_memory
 from ._params import Boolean, Constant, Interval, LayerSizes, Options, Seed, validate_params
@@ -34,60 +36,87 @@ from .piecewise import piecewise_linear
 from .solvers import SOLVERS, STOP_MESSAGES, SolverSettings, TrainingProblem
 from .solvers._evidence import Evidence, evidence_at
 
+PARAMETER_CONSTRAINTS = {
+    "hidden_layer_sizes": [Options("auto"), LayerSizes()],
+    "activation": [Options(*ACTIVATIONS)],
+    "solver": [Options("auto", *SOLVERS)],
+    "alpha": [Interval(Real, 0, None), Options("auto", "bayes")],
+    "loss": [Options(*_nll.OUTPUTS_PER_TARGET)],
+    "standardize": [Boolean()],
+    "init": [Options(*INIT_METHODS)],
+    "init_scale": [Interval(Real, 0, None, closed="neither"), Constant(None)],
+    "max_iter": [Options("auto"), Interval(Integral, 1, None)],
+    "tol": [Options("auto"), Interval(Real, 0, None)],
+    "n_iter_no_change": [Options("auto"), Interval(Integral, 1, None)],
+    "early_stopping": [Boolean()],
+    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+    "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+    "momentum": [Interval(Real, 0, 1, closed="left")],
+    "batch_size": [Options("auto"), Interval(Integral, 1, None)],
+    "n_restarts": [Interval(Integral, 1, None)],
+    "n_averaged": [Options("auto"), Interval(Integral, 1, None)],
+    "n_jobs": [Interval(Integral, None, None), Constant(None)],
+    "random_state": [Seed()],
+    "verbose": [Boolean(), Interval(Integral, 0, None)],
+}
+"""NeuralRegressor's parameters -> what each may be (checked by ``fit``, and by ``mlpfit.load``)."""
 
-@dataclass
-class FitSummary:
-    """How a fit went, in words and numbers.
 
-    Attributes
-    ----------
-    success : bool
-        The solver met a convergence test (or early stopping) rather than running out of iterations or diverging.
-    message : str
-        The stop reason as a sentence.
-    stop_reason : str
-        One of the keys of :data:`mlpfit.solvers.STOP_MESSAGES`.
-    solver : str
-        The solver that ran (``"auto"`` resolved).
-    n_iter : int
-        Iterations (full-batch solvers) or epochs (minibatch solvers) of the kept run (of the first
-        network averaged).
-    loss : float
-        Final training objective of the fitted network, on standardised data.
-    restart_losses : list of float
-        The final objective of every restart of every network averaged, network by network; each
-        network keeps its run with the lowest (the lowest validation loss under early stopping).
-    fit_time : float
-        Seconds spent in ``fit``.
-    n_averaged : int
-        Networks averaged (see ``NeuralRegressor``'s ``n_averaged``).
-    plan : str
-        The fit plan in one line (``FitPlan.brief``; the whole plan is ``plan_``).
+def _validated_training_data(estimator, X, y):
+    """``(X, Y, y_ndim)``: the data as float64 arrays, ``Y`` 2-D; sets ``estimator.n_features_in_``."""
+    if y is None:
+        raise ValueError(f"{type(estimator).__name__} requires y to be passed, but the target y is None.")
+    try:
+        y = np.asarray(y, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"y must be numeric: {error}") from None
+    X, y = validate_data(estimator, X, y, multi_output=True, y_numeric=True, dtype=np.float64, ensure_min_samples=2)
+    return X, y.reshape(len(y), -1), y.ndim
+
+
+def _scalers(X, Y, standardize):
+    """The input and target standardisation, or identities."""
+    if standardize:
+        return Scaler.fit(X), Scaler.fit(Y)
+    return Scaler.identity(X.shape[1]), Scaler.identity(Y.shape[1])
+
+
+def _training_problem(plan, X, Y, activation, rng):
+    """The objective on standardised ``X``, ``Y``: the plan's widths, its starting penalty (which Bayesian
+    regularisation then re-estimates) and, when it says so, validation rows split off."""
+    validation = {}
+    if plan.early_stopping:
+        X, X_val, Y, Y_val = train_test_split(X, Y, train_size=plan.n_training_rows, random_state=rng)
+        validation = dict(X_val=X_val, Y_val=Y_val)
+    arch = _network.Architecture((X.shape[1], *plan.hidden_layer_sizes, Y.shape[1]), activation)
+    return TrainingProblem(arch, X, Y, alpha=plan.bayes_start_alpha, **validation)
+
+
+def training_objective(estimator, X, y):
+    """``(problem, plan)``: the objective ``estimator.fit(X, y)`` would minimise, and the plan it would follow.
+
+    The problem has the plan's widths; a fit whose plan selects them, or averages networks, trains
+    others (see :func:`mlpfit.gradient_check`).
     """
+    validate_params(estimator.get_params(deep=False), PARAMETER_CONSTRAINTS)
+    X, Y, _ = _validated_training_data(estimator, X, y)
+    plan = make_plan(estimator.get_params(deep=False), *X.shape, Y.shape[1])
+    x_scaler, y_scaler = _scalers(X, Y, estimator.standardize)
+    rng = check_random_state(estimator.random_state)
+    return _training_problem(plan, x_scaler.transform(X), y_scaler.transform(Y), estimator.activation, rng), plan
 
-    success: bool
-    message: str
-    stop_reason: str
-    solver: str
-    n_iter: int
-    loss: float
-    restart_losses: list
-    fit_time: float
-    n_averaged: int = 1
-    plan: str = ""
 
-    @property
-    def n_restarts(self):
-        """Restarts per network averaged."""
-        return len(self.restart_losses) // self.n_averaged
-
-    def __str__(self):
-        averaged = f", networks averaged={self.n_averaged}" if self.n_averaged > 1 else ""
-        return (
-            f"{self.message} solver={self.solver}, iterations={self.n_iter}, loss={self.loss:.6g}, "
-            f"restarts={self.n_restarts}{averaged}, time={self.fit_time:.3g}s"
-            + (f"; plan: {self.plan}" if self.plan else "")
-        )
+def _solver_settings(plan, learning_rate_init, momentum, verbose):
+    return SolverSettings(
+        max_iter=plan.max_iter,
+        tol=plan.tol,
+        n_iter_no_change=plan.n_iter_no_change,
+        learning_rate_init=learning_rate_init,
+        momentum=momentum,
+        batch_size=plan.batch_size,
+        verbose=verbose >= 2,
+        bayes_start=plan.bayes_start,
+    )
 
 
 def _run_score(run, validated):
@@ -106,19 +135,54 @@ def _train_once(problem, solver, settings, init, init_scale, seed):
     return SOLVERS[solver](problem, theta0, settings, rng)
 
 
-def _averaged(problems, runs):
-    """The training problem and run of the mean of the runs' networks (see ``n_averaged``): one network
-    with their units side by side, its objective, and the members' mean evidence; the loss curves and
-    iteration count stay the first network's, and the stop reason is the first that did not converge."""
-    if len(runs) == 1:
-        return problems[0], runs[0]
-    arch, theta = _network.average([problem.arch for problem in problems], [run.theta for run in runs])
-    problem = replace(problems[0], arch=arch)
-    evidence = None if runs[0].evidence is None else Evidence.mean([run.evidence for run in runs])
-    penalty = problem.alpha if evidence is None else evidence.penalty
-    loss = _network.loss_and_grad(arch, theta, problem.X, problem.Y, penalty)[0]
-    stop_reason = next((run.stop_reason for run in runs if not run.converged), runs[0].stop_reason)
-    return problem, replace(runs[0], theta=theta, loss=float(loss), stop_reason=stop_reason, evidence=evidence)
+def _training_run(kept, restarts):
+    """The record of one network: its kept solver run, and its restarts' final objectives."""
+    return TrainingRun(
+        loss=kept.loss,
+        loss_curve=kept.loss_curve,
+        validation_curve=kept.validation_curve or None,
+        n_iter=max(kept.n_iter, 1),
+        stop_reason=kept.stop_reason,
+        restart_losses=[run.loss for run in restarts],
+        evidence=kept.evidence,
+    )
+
+
+def _merged(problems, kept):
+    """``(arch, theta, loss, evidence)`` of the model the kept runs make: the one network, or the mean
+    of several (their units side by side; see ``n_averaged``) with its objective and their mean evidence."""
+    if len(kept) == 1:
+        return problems[0].arch, kept[0].theta, kept[0].loss, kept[0].evidence
+    arch, theta = _network.average([problem.arch for problem in problems], [run.theta for run in kept])
+    evidence = None if kept[0].evidence is None else Evidence.mean([run.evidence for run in kept])
+    penalty = problems[0].alpha if evidence is None else evidence.penalty
+    loss = _network.loss_and_grad(arch, theta, problems[0].X, problems[0].Y, penalty)[0]
+    return arch, theta, float(loss), evidence
+
+
+def _effective_parameters(problem, run):
+    """The means' effective number of parameters: learned by Bayesian regularisation, else the
+    evidence's at the fitted weights (``mlpfit.solvers._evidence.evidence_at``) while ``J^T J`` is
+    affordable (``mlpfit._plan.LM_MAX_WORK``), else 0, which on data that large changes little.
+    Why the evidence's and not the hat matrix's trace at the fixed penalty: ``benchmarks/README.md``."""
+    if run.evidence is not None:
+        return run.evidence.effective_params
+    arch = problem.arch
+    if normal_equations_work(problem.Y.size, arch.n_params) > LM_MAX_WORK or not np.all(np.isfinite(run.theta)):
+        return 0.0
+    jtj, _, sse = _network.normal_equations(arch, run.theta, problem.X, problem.Y)
+    return evidence_at(jtj, sse, run.theta, arch.weight_mask, problem.alpha, problem.Y.size).effective_params
+
+
+def _with_variance_head(problem, arch, theta, effective):
+    """The means' network ``(arch, theta)`` with a variance head fitted to their training residuals
+    (see ``mlpfit._nll``); ``effective`` is the means' effective number of parameters."""
+    activations, _ = _network.forward(arch, theta, problem.X)
+    squared_residuals = (problem.Y - activations[-1]) ** 2
+    n_residuals = problem.Y.size
+    squared_residuals *= n_residuals / max(n_residuals - effective, 1.0)
+    head = _nll.fit_variance_head(activations[-2], squared_residuals)
+    return _nll.with_variance_head(arch, theta, *head)
 
 
 class NeuralRegressor(RegressorMixin, BaseEstimator):
@@ -172,9 +236,8 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         (``mlpfit._plan.LBFGS_MAX_ITER``, ``DEFAULT_MAX_ITER``).
     tol : float or "auto", default="auto"
         Loss improvement below which training is considered converged (for LM: the relative
-        decrease of the objective in one accepted step). ``"auto"``: 1e-5 for LM (see
-        ``mlpfit._plan.LM_TOL``: the errors of 1e-9 for under half of the time),
-        1e-9 for the other solvers.
+        decrease of the objective in one accepted step). ``"auto"``: 1e-5 for LM
+        (``mlpfit._plan.LM_TOL``), 1e-9 for the other solvers.
     n_iter_no_change : int or "auto", default="auto"
         Epochs (or iterations under early stopping) without ``tol`` improvement before stopping.
         ``"auto"``: 6 validation failures for LM (MATLAB's max_fail, since an LM step moves
@@ -189,10 +252,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
     batch_size : "auto" or int, default="auto"
         Minibatch rows for Adam and SGD; ``"auto"`` is the full batch up to 1024 rows, else 200.
     n_restarts : int, default=1
-        Independent initialisations of each network averaged; the best run is kept. Measured
-        (``benchmarks/accuracy.py``, 9 data sets, 20 seeds): 3 restarts multiplied the median error
-        by 0.95-1.05 (median 1.01) for 2.2-3.3 times the fit time, so the default stays 1 (the
-        origin problem is fitted within 0.40 in 100 of 100 seeds without restarts).
+        Independent initialisations of each network averaged; the best run is kept.
     n_averaged : "auto" or int, default="auto"
         Networks trained independently, each from its own start (with one input, its own selection
         of hinges) on all the training rows, whose mean is the model. Their hidden units sit side by
@@ -210,27 +270,35 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
 
     Attributes
     ----------
+    fitted_ : FittedState
+        Everything the fit learned, in one object that model files store field by field: the
+        network and its scalers (``fitted_.network``), the plan, one :class:`TrainingRun` per
+        network trained (``fitted_.runs``: its loss curve, iterations, stop reason, restarts and
+        evidence), the model's loss and penalty. The attributes below are views of it.
     coefs_ : list of ndarray
         Weight matrices, ``coefs_[i]`` of shape (fan_in, fan_out), acting on standardised data.
     intercepts_ : list of ndarray
     x_scaler_, y_scaler_ : Scaler
         The standardisation of inputs and targets (identity when ``standardize=False``).
     loss_ : float
-        Final training objective on the standardised scale.
+        The model's training objective on the standardised scale. With several networks averaged it
+        is their mean's, which no solver ran: each network's own is in ``fitted_.runs``.
     loss_curve_ : list of float
-        Training objective per iteration or epoch of the kept run (with several networks averaged,
-        of the first one's; ``n_iter_`` and ``validation_loss_curve_`` too).
+        Training objective per iteration or epoch of the first network's kept run
+        (every network's: ``fitted_.runs[i].loss_curve``).
     validation_loss_curve_ : list of float or None
-        Validation loss per iteration under early stopping.
+        The first network's validation loss per iteration under early stopping.
     n_iter_ : int
+        Iterations (or epochs) of the longest of the networks' kept runs.
     n_averaged_ : int
         Networks averaged: ``n_averaged`` with ``"auto"`` resolved.
     n_features_in_ : int
     n_outputs_ : int
     summary_ : FitSummary
+        How the fit went, in words and numbers (``print(model.summary_)``).
     plan_ : FitPlan
         What the fit did, every ``"auto"`` resolved with its reason (:func:`mlpfit.make_plan`);
-        ``print(model.plan_)`` shows it. None for a model loaded from a file saved before plans.
+        ``print(model.plan_)`` shows it.
     alpha_ : float
         The penalty the fit used: ``alpha`` itself, ``AUTO_ALPHA``, or with Bayesian
         regularisation the learned ``weight_precision_ / noise_precision_`` (refitting one network
@@ -247,29 +315,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         Only with Bayesian regularisation: ``gamma``, the number of parameters the data determine.
     """
 
-    _parameter_constraints = {
-        "hidden_layer_sizes": [Options("auto"), LayerSizes()],
-        "activation": [Options(*ACTIVATIONS)],
-        "solver": [Options("auto", *SOLVERS)],
-        "alpha": [Interval(Real, 0, None), Options("auto", "bayes")],
-        "loss": [Options(*_nll.OUTPUTS_PER_TARGET)],
-        "standardize": [Boolean()],
-        "init": [Options(*INIT_METHODS)],
-        "init_scale": [Interval(Real, 0, None, closed="neither"), Constant(None)],
-        "max_iter": [Options("auto"), Interval(Integral, 1, None)],
-        "tol": [Options("auto"), Interval(Real, 0, None)],
-        "n_iter_no_change": [Options("auto"), Interval(Integral, 1, None)],
-        "early_stopping": [Boolean()],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "momentum": [Interval(Real, 0, 1, closed="left")],
-        "batch_size": [Options("auto"), Interval(Integral, 1, None)],
-        "n_restarts": [Interval(Integral, 1, None)],
-        "n_averaged": [Options("auto"), Interval(Integral, 1, None)],
-        "n_jobs": [Interval(Integral, None, None), Constant(None)],
-        "random_state": [Seed()],
-        "verbose": [Boolean(), Interval(Integral, 0, None)],
-    }
+    _parameter_constraints = PARAMETER_CONSTRAINTS
 
     def __init__(
         self,
@@ -333,200 +379,162 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         makes from the parameters (an ensemble passes its members' plans this way).
         """
         start = time.perf_counter()
-        validate_params(self.get_params(deep=False), self._parameter_constraints)
-        X, Y = self._validate_training_data(X, y)
-        self.plan_ = plan or make_plan(self.get_params(deep=False), *X.shape, Y.shape[1])
-        layer_sizes = (X.shape[1], *self.plan_.hidden_layer_sizes, Y.shape[1])
-        check_memory(self.plan_.solver, self.plan_.n_training_rows, layer_sizes)
+        validate_params(self.get_params(deep=False), PARAMETER_CONSTRAINTS)
+        X, Y, y_ndim = _validated_training_data(self, X, y)
+        plan = plan or make_plan(self.get_params(deep=False), *X.shape, Y.shape[1])
+        check_memory(plan.solver, plan.n_training_rows, (X.shape[1], *plan.hidden_layer_sizes, Y.shape[1]))
         if self.verbose >= 2:
-            print(self.plan_)
+            print(plan)
         rng = check_random_state(self.random_state)
-        problem, first_start = self._training_problem(X, Y, rng)
-        self.n_averaged_ = self.plan_.n_averaged
-        networks = [(problem, first_start)]
-        networks += [self._another_network(problem, rng) for _ in range(self.n_averaged_ - 1)]
-        settings = self._solver_settings()
-        seeds = rng.randint(np.iinfo(np.int32).max, size=(self.n_averaged_, self.n_restarts))
-        with progress(self.verbose, self.plan_.max_iter * seeds.size) as settings.on_iteration:
-            runs = self._run_restarts(networks, settings, seeds)
+        x_scaler, y_scaler = _scalers(X, Y, self.standardize)
+        problem = _training_problem(plan, x_scaler.transform(X), y_scaler.transform(Y), self.activation, rng)
+        networks = [self._network_to_train(problem, plan, rng) for _ in range(plan.n_averaged)]
+        settings = _solver_settings(plan, self.learning_rate_init, self.momentum, self.verbose)
+        seeds = rng.randint(np.iinfo(np.int32).max, size=(plan.n_averaged, self.n_restarts))
+        with progress(self.verbose, plan.max_iter * seeds.size) as settings.on_iteration:
+            runs = self._run_restarts(networks, plan, settings, seeds)
         problems = [network_problem for network_problem, _ in networks]
         kept = [min(network_runs, key=lambda run: _run_score(run, problem.has_validation)) for network_runs in runs]
-        averaged, best = _averaged(problems, kept)
-        arch, theta = averaged.arch, best.theta
+        arch, theta, loss, evidence = _merged(problems, kept)
         if self.loss == "gaussian_nll":
-            effective = np.mean([self._effective_parameters(*pair) for pair in zip(problems, kept)])
-            arch, theta = self._with_variance_head(averaged, best, effective)
-        every_run = [run for network_runs in runs for run in network_runs]
-        self._store_result(arch, theta, best, every_run, time.perf_counter() - start)
-        self._store_evidence(best.evidence)
+            effective = np.mean([_effective_parameters(*pair) for pair in zip(problems, kept)])
+            arch, theta = _with_variance_head(problems[0], arch, theta, effective)
+        if not np.all(np.isfinite(theta)):
+            raise ValueError("Training produced non-finite weights; lower learning_rate_init or keep standardize=True.")
+        self.fitted_ = FittedState(
+            network=FittedNetwork(arch, theta, x_scaler, y_scaler, y_ndim, variance_head=self.loss == "gaussian_nll"),
+            plan=plan,
+            runs=tuple(_training_run(*pair) for pair in zip(kept, runs)),
+            loss=loss,
+            alpha=float(plan.alpha if evidence is None else evidence.penalty),
+            evidence=evidence,
+            fit_time=time.perf_counter() - start,
+        )
+        if self.fitted_.stop_reason in ("max_iter", "diverged"):
+            warnings.warn(
+                f"NeuralRegressor (solver={plan.solver}, max_iter={plan.max_iter}): "
+                f"{STOP_MESSAGES[self.fitted_.stop_reason]}",
+                ConvergenceWarning, stacklevel=2,
+            )
         warn_if_fit_failed(self, X, Y)
         return self
 
-    def _validate_training_data(self, X, y):
-        if y is None:
-            raise ValueError("NeuralRegressor requires y to be passed, but the target y is None.")
-        try:
-            y = np.asarray(y, dtype=np.float64)
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"y must be numeric: {error}") from None
-        X, y = validate_data(
-            self, X, y, multi_output=True, y_numeric=True, dtype=np.float64, ensure_min_samples=2
-        )
-        self._y_ndim = y.ndim
-        Y = y.reshape(len(y), -1)
-        self.n_outputs_ = Y.shape[1]
-        return X, Y
-
-    def _training_problem(self, X, Y, rng):
-        """Standardise, split off validation rows when the plan says so, and package the objective
-        (at the plan's starting penalty, which Bayesian regularisation then re-estimates); also the first
-        network's start where the selection of hinges chose its width (else None)."""
-        plan = self.plan_
-        if self.standardize:
-            self.x_scaler_, self.y_scaler_ = Scaler.fit(X), Scaler.fit(Y)
-        else:
-            self.x_scaler_, self.y_scaler_ = Scaler.identity(X.shape[1]), Scaler.identity(Y.shape[1])
-        Xs, Ys = self.x_scaler_.transform(X), self.y_scaler_.transform(Y)
-        validation = {}
-        if plan.early_stopping:
-            Xs, X_val, Ys, Y_val = train_test_split(Xs, Ys, train_size=plan.n_training_rows, random_state=rng)
-            validation = dict(X_val=X_val, Y_val=Y_val)
-        alpha = plan.bayes_start_alpha
-        if plan.selects_width:
-            arch, start = self._selected_network(Xs, Ys, rng)
-        else:
-            sizes = (X.shape[1], *plan.hidden_layer_sizes, Y.shape[1])
-            arch, start = _network.Architecture(sizes, self.activation), None
-        return TrainingProblem(arch, Xs, Ys, alpha=alpha, **validation), start
-
-    def _selected_network(self, X, Y, rng):
-        """The architecture and start the forward selection of hinges gives (see ``mlpfit._plan.AUTO_MAX_HINGES``)."""
-        selection_rng = np.random.default_rng(rng.randint(np.iinfo(np.int32).max))
-        return selected_hinge_network(
-            X, Y, AUTO_MAX_HINGES, self.activation, selection_rng, self.init_scale, AUTO_MIN_UNITS,
-            AUTO_UNITS_ONE_INPUT,
-        )
-
-    def _another_network(self, problem, rng):
-        """The training problem and start of one more network to average (see ``n_averaged``): its own
-        selection of hinges where the selection sets the width, else the same architecture and ``init``."""
-        if not self.plan_.selects_width:
+    def _network_to_train(self, problem, plan, rng):
+        """The training problem and start of one network (see ``n_averaged``): its own selection of
+        hinges where the selection sets the width (``mlpfit._plan.AUTO_MAX_HINGES``), else the plan's
+        architecture and no start (its runs start from ``init``)."""
+        if not plan.selects_width:
             return problem, None
-        arch, start = self._selected_network(problem.X, problem.Y, rng)
+        selection_rng = np.random.default_rng(rng.randint(np.iinfo(np.int32).max))
+        arch, start = selected_hinge_network(
+            problem.X, problem.Y, AUTO_MAX_HINGES, self.activation, selection_rng, self.init_scale,
+            AUTO_MIN_UNITS, AUTO_UNITS_ONE_INPUT,
+        )
         return replace(problem, arch=arch), start
 
-    def _solver_settings(self):
-        plan = self.plan_
-        return SolverSettings(
-            max_iter=plan.max_iter,
-            tol=plan.tol,
-            n_iter_no_change=plan.n_iter_no_change,
-            learning_rate_init=self.learning_rate_init,
-            momentum=self.momentum,
-            batch_size=plan.batch_size,
-            verbose=self.verbose >= 2,
-            bayes_start=plan.bayes_start,
-        )
-
-    def _run_restarts(self, networks, settings, seeds):
+    def _run_restarts(self, networks, plan, settings, seeds):
         """For each network (its problem and start), one run per seed in its row of ``seeds``:
         the first from its start when it has one, the others from the plan's ``init``. Runs grouped by network."""
-        solver, jobs = self.plan_.solver, []
+        jobs = []
         for (problem, start), network_seeds in zip(networks, seeds):
-            inits = [self.plan_.init if start is None or i else start for i in range(len(network_seeds))]
+            inits = [plan.init if start is None or i else start for i in range(len(network_seeds))]
             jobs += [(problem, init, seed) for init, seed in zip(inits, network_seeds)]
-        if len(jobs) == 1:
-            problem, init, seed = jobs[0]
-            runs = [_train_once(problem, solver, settings, init, self.init_scale, seed)]
+        train = delayed(_train_once)
+        calls = [train(problem, plan.solver, settings, init, self.init_scale, seed) for problem, init, seed in jobs]
+        if len(calls) == 1:
+            function, args, kwargs = calls[0]
+            runs = [function(*args, **kwargs)]
         else:
-            train = delayed(_train_once)
-            runs = Parallel(n_jobs=self.n_jobs)(
-                train(problem, solver, settings, init, self.init_scale, seed) for problem, init, seed in jobs
-            )
+            runs = Parallel(n_jobs=self.n_jobs)(calls)
         per_network = seeds.shape[1]
         return [runs[i : i + per_network] for i in range(0, len(runs), per_network)]
 
-    def _with_variance_head(self, problem, run, effective):
-        """The fitted means' network with a variance head fitted to their training residuals (see ``mlpfit._nll``);
-        ``effective`` is the means' effective number of parameters."""
-        activations, _ = _network.forward(problem.arch, run.theta, problem.X)
-        squared_residuals = (problem.Y - activations[-1]) ** 2
-        n_residuals = problem.Y.size
-        squared_residuals *= n_residuals / max(n_residuals - effective, 1.0)
-        head = _nll.fit_variance_head(activations[-2], squared_residuals)
-        return _nll.with_variance_head(problem.arch, run.theta, *head)
+    # --- the fit, as attributes ---------------------------------------------------------
 
-    def _effective_parameters(self, problem, run):
-        """The means' effective number of parameters: learned by Bayesian regularisation, else the
-        evidence's at the fitted weights (``mlpfit.solvers._evidence.evidence_at``) while ``J^T J`` is
-        affordable (``mlpfit._plan.LM_MAX_WORK``), else 0, which on data that large changes little.
+    @property
+    def coefs_(self):
+        """Weight matrices, ``coefs_[i]`` of shape (fan_in, fan_out), acting on standardised data."""
+        return self.fitted_.network.layers()[0]
 
-        Measured (sin(x) + 0.3 noise, 5 seeds; mean predicted noise variance over the true one):
-        the hat-matrix trace at the fixed penalty counted loosely determined weights in full and
-        overshot with many weights per row (1.37 with 61 weights on 60 rows, 1.14 with 91 on 200);
-        the evidence's gamma gave 1.11 and 1.08, and 0.97-1.02 where rows far outnumber weights.
-        """
-        if run.evidence is not None:
-            return run.evidence.effective_params
-        arch = problem.arch
-        if normal_equations_work(problem.Y.size, arch.n_params) > LM_MAX_WORK or not np.all(np.isfinite(run.theta)):
-            return 0.0
-        jtj, _, sse = _network.normal_equations(arch, run.theta, problem.X, problem.Y)
-        return evidence_at(jtj, sse, run.theta, arch.weight_mask, problem.alpha, problem.Y.size).effective_params
+    @property
+    def intercepts_(self):
+        return self.fitted_.network.layers()[1]
 
-    def _store_result(self, arch, theta, run, runs, fit_time):
-        if not np.all(np.isfinite(theta)):
-            raise ValueError(
-                "Training produced non-finite weights; lower learning_rate_init or keep standardize=True."
-            )
-        self.coefs_, self.intercepts_ = (list(part) for part in arch.unpack(theta.copy()))
-        self.loss_ = run.loss
-        self.loss_curve_ = run.loss_curve
-        self.validation_loss_curve_ = run.validation_curve or None
-        self.n_iter_ = max(run.n_iter, 1)
-        self.summary_ = FitSummary(
-            success=run.converged,
-            message=STOP_MESSAGES[run.stop_reason],
-            stop_reason=run.stop_reason,
-            solver=self.plan_.solver,
-            n_iter=self.n_iter_,
-            loss=run.loss,
-            restart_losses=[r.loss for r in runs],
-            fit_time=fit_time,
-            n_averaged=self.n_averaged_,
-            plan=self.plan_.brief(),
-        )
-        if run.stop_reason in ("max_iter", "diverged"):
-            warnings.warn(
-                f"NeuralRegressor (solver={self.plan_.solver}, max_iter={self.plan_.max_iter}): {self.summary_.message}",
-                ConvergenceWarning, stacklevel=3,
-            )
+    @property
+    def x_scaler_(self):
+        return self.fitted_.network.x_scaler
 
-    def _store_evidence(self, evidence):
-        """``alpha_``, and with Bayesian regularisation the precisions and ``effective_params_``."""
-        names = ("weight_precision_", "noise_precision_", "effective_params_")
-        if evidence is None:
-            self.alpha_ = float(self.plan_.alpha)
-            for name in names:
-                self.__dict__.pop(name, None)  # a refit with a fixed alpha learns none of them
-            return
-        self.alpha_ = float(evidence.penalty)
-        for name, value in zip(names, (evidence.weight_precision, evidence.noise_precision, evidence.effective_params)):
-            setattr(self, name, float(value))
+    @property
+    def y_scaler_(self):
+        return self.fitted_.network.y_scaler
 
-    # --- using the fit ----------------------------------------------------------------
+    @property
+    def n_outputs_(self):
+        return self.fitted_.network.n_targets
 
     @property
     def architecture_(self):
         """The fitted network's :class:`~mlpfit._network.Architecture`."""
         check_is_fitted(self)
-        sizes = (self.coefs_[0].shape[0], *(W.shape[1] for W in self.coefs_))
-        return _network.Architecture(sizes, self.activation)
+        return self.fitted_.network.arch
 
     @property
     def theta_(self):
         """The fitted parameters as one packed vector."""
-        return self.architecture_.pack(self.coefs_, self.intercepts_)
+        check_is_fitted(self)
+        return self.fitted_.network.theta
+
+    @property
+    def plan_(self):
+        return self.fitted_.plan
+
+    @property
+    def summary_(self):
+        return self.fitted_.summary
+
+    @property
+    def loss_(self):
+        return self.fitted_.loss
+
+    @property
+    def n_iter_(self):
+        return self.summary_.n_iter
+
+    @property
+    def n_averaged_(self):
+        return len(self.fitted_.runs)
+
+    @property
+    def loss_curve_(self):
+        return self.fitted_.runs[0].loss_curve
+
+    @property
+    def validation_loss_curve_(self):
+        return self.fitted_.runs[0].validation_curve
+
+    @property
+    def alpha_(self):
+        return self.fitted_.alpha
+
+    @property
+    def weight_precision_(self):
+        return self._evidence("weight_precision_").weight_precision
+
+    @property
+    def noise_precision_(self):
+        return self._evidence("noise_precision_").noise_precision
+
+    @property
+    def effective_params_(self):
+        return self._evidence("effective_params_").effective_params
+
+    def _evidence(self, name):
+        evidence = self.fitted_.evidence
+        if evidence is None:
+            raise AttributeError(f"{name} is learned only with Bayesian regularisation; this fit used alpha={self.alpha_:g}.")
+        return evidence
+
+    # --- using the fit ----------------------------------------------------------------
 
     def breakpoints(self):
         """The exact piecewise-linear form of a ReLU-family network with one input, in the user's units.
@@ -544,23 +552,14 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         noise standard deviation in the target's units, of the same shape.
         """
         check_is_fitted(self)
-        if return_std and not self._predicts_noise():
+        network = self.fitted_.network
+        if return_std and not network.variance_head:
             raise ValueError(
                 "predict(return_std=True) needs a model fitted with loss='gaussian_nll'; this one was fitted "
                 "with loss='squared_error'."
             )
         X = validate_data(self, X, reset=False, dtype=np.float64)
-        outputs = _network.predict(self.architecture_, self.theta_, self.x_scaler_.transform(X))
-        mean, variance = _nll.mean_and_variance(outputs) if self._predicts_noise() else (outputs, None)
-        mean = self._target_shape(self.y_scaler_.inverse_transform(mean))
-        if not return_std:
-            return mean
-        return mean, self._target_shape(np.sqrt(variance) * self.y_scaler_.scale)
-
-    def _predicts_noise(self):
-        """Whether the fitted network has a variance head: read from the weights, not from ``loss``,
-        which ``set_params`` may have changed since the fit."""
-        return self.coefs_[-1].shape[1] == 2 * self.n_outputs_
-
-    def _target_shape(self, Y):
-        return Y.ravel() if self._y_ndim == 1 else Y
+        if not network.variance_head:
+            return network.as_target(network.predict(X))
+        mean, std = network.predict(X)
+        return (network.as_target(mean), network.as_target(std)) if return_std else network.as_target(mean)

@@ -25,16 +25,24 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._atomic import atomic_write
 from ._npz import Archive, NotAModelFile
+from ._fitted import FittedNetwork, FittedState, TrainingRun
+from ._network import Architecture
 from ._nll import OUTPUTS_PER_TARGET
 from ._params import validate_params
 from ._plan import FitPlan
 from ._scaling import Scaler
-from .ensemble import MEMBER_LOSSES, EnsembleRegressor
-from .estimator import FitSummary, NeuralRegressor
+from .ensemble import MEMBER_LOSSES
+from .ensemble import PARAMETER_CONSTRAINTS as ENSEMBLE_CONSTRAINTS
+from .ensemble import EnsembleRegressor
+from .estimator import PARAMETER_CONSTRAINTS as NEURAL_CONSTRAINTS
+from .estimator import NeuralRegressor
+from .solvers import STOP_MESSAGES
+from .solvers._evidence import Evidence
 
 FORMAT_NAME = "mlpfit-model"
-FORMAT_VERSION = 1
-"""Bumped whenever a file written by this version could be misread by an older reader."""
+FORMAT_VERSION = 2
+"""Bumped whenever a file written by this version could be misread by an older reader. Version 1 was written
+by development versions before 0.1.0 and is refused with a message to refit."""
 METADATA_KEY = "metadata"
 """The archive entry holding the JSON metadata (a 0-d numpy unicode string)."""
 MAX_METADATA_CHARS = 1 << 22
@@ -60,11 +68,14 @@ class Codec:
     decode : callable
         ``decode(model, arrays, state)``: set the fitted attributes on the freshly built ``model``;
         raise ValueError when an array or state entry is missing or inconsistent.
+    constraints : dict
+        The class's parameter constraints, checked on load as ``fit`` checks them.
     """
 
     cls: type
     encode: Callable
     decode: Callable
+    constraints: dict
 
 
 # --- nesting: how a model stores the models it holds --------------------------------------
@@ -111,9 +122,7 @@ def _build(node):
         model = CODECS[name].cls(**params)
     except TypeError as error:
         raise ValueError(f"parameters of {name} do not match this mlpfit: {error}") from None
-    constraints = getattr(model, "_parameter_constraints", None)
-    if constraints is not None:
-        validate_params(model.get_params(deep=False), constraints)
+    validate_params(model.get_params(deep=False), CODECS[name].constraints)
     return model
 
 
@@ -224,82 +233,110 @@ def _scaler(arrays, prefix, n_columns):
     return Scaler(_array(arrays, f"{prefix}/mean", (n_columns,)), scale)
 
 
-# --- NeuralRegressor ----------------------------------------------------------------------
+# --- NeuralRegressor: its FittedState, field by field -----------------------------------------
 
-EVIDENCE_ATTRIBUTES = ("alpha_", "weight_precision_", "noise_precision_", "effective_params_")
-"""The penalty's fitted attributes, stored when present: ``alpha_`` (the penalty the fit used; absent
-from files written before it was set on every fit), the other three only after Bayesian regularisation."""
-
+EVIDENCE_FIELDS = ("weight_precision", "noise_precision", "effective_params")
+"""The fields of a saved :class:`~mlpfit.solvers._evidence.Evidence` (null without Bayesian regularisation)."""
+RUN_FIELDS = {"loss": FINITE, "n_iter": POSITIVE_COUNT, "stop_reason": Rule(lambda v: v in STOP_MESSAGES, "a stop reason"),
+              "restart_losses": NUMBERS}
+""":class:`~mlpfit._fitted.TrainingRun` field -> what a saved one may hold, besides its curves (arrays) and evidence
+(``restart_losses`` may hold a diverged restart's inf)."""
 
 
 def _encode_neural(model):
+    state = model.fitted_
+    network = state.network
     arrays = {
-        "x_scaler/mean": model.x_scaler_.mean,
-        "x_scaler/scale": model.x_scaler_.scale,
-        "y_scaler/mean": model.y_scaler_.mean,
-        "y_scaler/scale": model.y_scaler_.scale,
-        "loss_curve_": np.asarray(model.loss_curve_, dtype=np.float64),
+        "network/x_scaler/mean": network.x_scaler.mean,
+        "network/x_scaler/scale": network.x_scaler.scale,
+        "network/y_scaler/mean": network.y_scaler.mean,
+        "network/y_scaler/scale": network.y_scaler.scale,
     }
-    for i, (W, b) in enumerate(zip(model.coefs_, model.intercepts_)):
-        arrays[f"coefs_/{i}"], arrays[f"intercepts_/{i}"] = W, b
-    if model.validation_loss_curve_ is not None:
-        arrays["validation_loss_curve_"] = np.asarray(model.validation_loss_curve_, dtype=np.float64)
-    state = {
-        "layer_sizes": list(model.architecture_.layer_sizes),
-        "y_ndim": model._y_ndim,
-        "loss_": model.loss_,
-        "n_iter_": model.n_iter_,
-        "n_averaged_": model.n_averaged_,
-        "summary_": asdict(model.summary_),
-        "plan_": None if model.plan_ is None else model.plan_.to_dict(),
-        **{name: getattr(model, name) for name in EVIDENCE_ATTRIBUTES if hasattr(model, name)},
+    for i, (W, b) in enumerate(zip(*network.layers())):
+        arrays[f"network/coefs/{i}"], arrays[f"network/intercepts/{i}"] = W, b
+    runs = []
+    for i, run in enumerate(state.runs):
+        arrays[f"runs/{i}/loss_curve"] = np.asarray(run.loss_curve, dtype=np.float64)
+        if run.validation_curve is not None:
+            arrays[f"runs/{i}/validation_curve"] = np.asarray(run.validation_curve, dtype=np.float64)
+        runs.append({**{name: getattr(run, name) for name in RUN_FIELDS}, "evidence": _evidence_to_json(run.evidence)})
+    return arrays, {
+        "network": {"layer_sizes": list(network.arch.layer_sizes), "y_ndim": network.y_ndim,
+                    "variance_head": network.variance_head},
+        "plan": state.plan.to_dict(),
+        "runs": runs,
+        "loss": state.loss,
+        "alpha": state.alpha,
+        "evidence": _evidence_to_json(state.evidence),
+        "fit_time": state.fit_time,
     }
-    return arrays, state
 
 
-SUMMARY_FIELDS = {
-    "success": FLAG, "message": TEXT, "stop_reason": TEXT, "solver": TEXT, "n_iter": COUNT, "loss": FINITE,
-    "restart_losses": NUMBERS, "fit_time": NON_NEGATIVE, "n_averaged": POSITIVE_COUNT, "plan": TEXT,
-}
-""":class:`FitSummary` field -> what a saved one may hold (``restart_losses`` may hold a diverged run's inf)."""
+def _evidence_to_json(evidence):
+    return None if evidence is None else {name: float(getattr(evidence, name)) for name in EVIDENCE_FIELDS}
+
+
+def _evidence_from_json(value, where):
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) != set(EVIDENCE_FIELDS):
+        raise ValueError(f"model metadata field {where!r} must be null or an object with {', '.join(EVIDENCE_FIELDS)}.")
+    return Evidence(**{name: float(_field(value, name, NON_NEGATIVE)) for name in EVIDENCE_FIELDS})
 
 
 def _decode_neural(model, arrays, state):
-    sizes = _field(state, "layer_sizes", Rule(
+    network = _decode_network(model, arrays, _require(state, "network", dict))
+    plan = FitPlan.from_dict(_require(state, "plan", dict))
+    nodes = _require(state, "runs", list)
+    if len(nodes) != plan.n_averaged:
+        raise ValueError(f"the model has {len(nodes)} training runs; its plan averages {plan.n_averaged} networks.")
+    runs = tuple(_decode_run(arrays, f"runs/{i}", node) for i, node in enumerate(nodes))
+    evidence = _evidence_from_json(_require(state, "evidence", object), "evidence")
+    if (evidence is None) != (plan.alpha != "bayes"):
+        raise ValueError(f"evidence must be saved exactly when the plan's alpha is 'bayes'; its alpha is {plan.alpha!r}.")
+    model.n_features_in_ = network.n_features
+    model.fitted_ = FittedState(
+        network=network, plan=plan, runs=runs, loss=float(_field(state, "loss", FINITE)),
+        alpha=float(_field(state, "alpha", NON_NEGATIVE)), evidence=evidence,
+        fit_time=float(_field(state, "fit_time", NON_NEGATIVE)),
+    )
+
+
+def _decode_network(model, arrays, node):
+    sizes = _field(node, "layer_sizes", Rule(
         lambda v: isinstance(v, list) and len(v) >= 2 and all(_is_int(n) and n >= 1 for n in v),
         "a list of at least two positive integers"))
-    model.coefs_ = [_array(arrays, f"coefs_/{i}", shape) for i, shape in enumerate(zip(sizes[:-1], sizes[1:]))]
-    model.intercepts_ = [_array(arrays, f"intercepts_/{i}", (n,)) for i, n in enumerate(sizes[1:])]
+    variance_head = _field(node, "variance_head", FLAG)
+    if variance_head != (model.loss == "gaussian_nll"):
+        raise ValueError(f"variance_head {str(variance_head).lower()} does not fit loss={model.loss!r}.")
     per_target = OUTPUTS_PER_TARGET[model.loss]  # 2 when the network also predicts a variance
     if sizes[-1] % per_target:
         raise ValueError(f"loss={model.loss!r} needs a multiple of {per_target} outputs; got {sizes[-1]}.")
     n_targets = sizes[-1] // per_target
-    model.n_features_in_, model.n_outputs_ = sizes[0], n_targets
-    model.x_scaler_ = _scaler(arrays, "x_scaler", sizes[0])
-    model.y_scaler_ = _scaler(arrays, "y_scaler", n_targets)
-    model._y_ndim = _field(state, "y_ndim", Rule(lambda v: v in (1, 2) and _is_int(v), "1 or 2"))
-    if model._y_ndim == 1 and n_targets != 1:
+    y_ndim = _field(node, "y_ndim", Rule(lambda v: v in (1, 2) and _is_int(v), "1 or 2"))
+    if y_ndim == 1 and n_targets != 1:
         raise ValueError(f"y_ndim 1 does not fit {n_targets} targets.")
-    model.loss_ = float(_field(state, "loss_", FINITE))
-    model.n_iter_ = _field(state, "n_iter_", COUNT)
-    model.n_averaged_ = _field(state, "n_averaged_", POSITIVE_COUNT) if "n_averaged_" in state else 1  # older files: one network
-    model.loss_curve_ = _array(arrays, "loss_curve_", (None,), finite=False).tolist()
-    model.validation_loss_curve_ = (
-        _array(arrays, "validation_loss_curve_", (None,), finite=False).tolist()
-        if "validation_loss_curve_" in arrays else None
+    coefs = [_array(arrays, f"network/coefs/{i}", shape) for i, shape in enumerate(zip(sizes[:-1], sizes[1:]))]
+    intercepts = [_array(arrays, f"network/intercepts/{i}", (n,)) for i, n in enumerate(sizes[1:])]
+    arch = Architecture(tuple(sizes), model.activation)
+    return FittedNetwork(
+        arch, arch.pack(coefs, intercepts), _scaler(arrays, "network/x_scaler", sizes[0]),
+        _scaler(arrays, "network/y_scaler", n_targets), y_ndim, variance_head,
     )
-    for name in EVIDENCE_ATTRIBUTES:
-        if name in state:
-            setattr(model, name, float(_field(state, name, NON_NEGATIVE)))
-    summary = _require(state, "summary_", dict)
-    unknown = sorted(set(summary) - set(SUMMARY_FIELDS))
+
+
+def _decode_run(arrays, prefix, node):
+    unknown = sorted(set(node) - {*RUN_FIELDS, "evidence"}) if isinstance(node, dict) else []
     if unknown:
-        raise ValueError(f"summary_ has a field {unknown[0]!r} this mlpfit's FitSummary does not know.")
-    older = ("n_averaged", "plan")  # fields files written before them lack
-    model.summary_ = FitSummary(**{key: _field(summary, key, rule) for key, rule in SUMMARY_FIELDS.items()
-                                   if key in summary or key not in older})
-    plan = state.get("plan_")  # absent from files written before fit plans
-    model.plan_ = None if plan is None else FitPlan.from_dict(plan)
+        raise ValueError(f"{prefix} has a field {unknown[0]!r} this mlpfit does not know.")
+    validation_key = f"{prefix}/validation_curve"
+    return TrainingRun(
+        **{name: _field(node, name, rule) for name, rule in RUN_FIELDS.items()},
+        loss_curve=_array(arrays, f"{prefix}/loss_curve", (None,), finite=False).tolist(),
+        validation_curve=(_array(arrays, validation_key, (None,), finite=False).tolist()
+                          if validation_key in arrays else None),
+        evidence=_evidence_from_json(_require(node, "evidence", object), f"{prefix}/evidence"),
+    )
 
 
 # --- EnsembleRegressor ---------------------------------------------------------------------
@@ -332,19 +369,19 @@ def _decode_ensemble(model, arrays, state):
     model.n_features_in_, model.n_outputs_ = members[0].n_features_in_, members[0].n_outputs_
     model.noise_variances_ = None
     if model.noise == "homoscedastic":
-        shape = (len(members),) if members[0]._y_ndim == 1 else (len(members), model.n_outputs_)
+        shape = (len(members),) if members[0].fitted_.network.y_ndim == 1 else (len(members), model.n_outputs_)
         model.noise_variances_ = _array(arrays, "noise_variances_", shape)
         if (model.noise_variances_ < 0).any():
             raise ValueError("array 'noise_variances_' holds a negative variance.")
 
 
 def _widths(member):
-    return member.n_features_in_, member.n_outputs_, member._y_ndim
+    return member.n_features_in_, member.n_outputs_, member.fitted_.network.y_ndim
 
 
 CODECS = {
-    "NeuralRegressor": Codec(NeuralRegressor, _encode_neural, _decode_neural),
-    "EnsembleRegressor": Codec(EnsembleRegressor, _encode_ensemble, _decode_ensemble),
+    "NeuralRegressor": Codec(NeuralRegressor, _encode_neural, _decode_neural, NEURAL_CONSTRAINTS),
+    "EnsembleRegressor": Codec(EnsembleRegressor, _encode_ensemble, _decode_ensemble, ENSEMBLE_CONSTRAINTS),
 }
 """Class name -> :class:`Codec`: the classes :func:`save` can write and :func:`load` can rebuild."""
 
@@ -434,7 +471,7 @@ def load_with_metadata(path):
             unread = archive.unread()
     except NotAModelFile as error:
         raise ValueError(f"{where} is not an mlpfit model file: {error}.") from None
-    except NewerFormat as error:
+    except UnreadableVersion as error:
         raise ValueError(f"{where} {error}") from None
     except ValueError as error:
         raise ValueError(f"{where} is not a valid mlpfit model file: {error}") from None
@@ -461,8 +498,8 @@ def _metadata_text(archive):
     return str(np.asarray(entry))
 
 
-class NewerFormat(ValueError):
-    """The file was written in a format version newer than this mlpfit reads."""
+class UnreadableVersion(ValueError):
+    """The file was written in a format version this mlpfit does not read (older or newer)."""
 
 
 def _check_metadata_length(n_characters):
@@ -495,8 +532,13 @@ def _parse_metadata(text):
     version = metadata.get("format_version")
     if not _is_int(version) or version < 1:
         raise ValueError(f"format_version {_shown(version)}.")
+    if version < FORMAT_VERSION:
+        raise UnreadableVersion(
+            f"was written in model format version {version}, by a development version of mlpfit before 0.1.0; "
+            f"this mlpfit reads version {FORMAT_VERSION}. Refit the model and save it again."
+        )
     if version > FORMAT_VERSION:
-        raise NewerFormat(
+        raise UnreadableVersion(
             f"was written in model format version {version} (by mlpfit "
             f"{_shown(metadata.get('mlpfit_version', '?'))}); this mlpfit reads up to version {FORMAT_VERSION}. "
             "Upgrade mlpfit to load it."

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._activations import ACTIVATIONS, RELU_FAMILY
-from ._fitted import as_fitted_network
+from ._fitted import as_fitted_state
 
 PIECEWISE_ACTIVATIONS = RELU_FAMILY | {"identity"}
 """Activations with ``f(z) = f'(z) z``: linear on each side of zero, so the network is piecewise linear."""
@@ -84,7 +84,7 @@ def piecewise_linear(model, *, activation=None):
         If the network has more than one input or a hidden activation that is not
         piecewise linear (tanh, logistic, softplus).
     """
-    network = as_fitted_network(model, activation)
+    network = as_fitted_state(model, activation).network.means()
     if network.arch.activation not in PIECEWISE_ACTIVATIONS and len(network.arch.layer_sizes) > 2:
         raise ValueError(
             f"piecewise_linear needs a piecewise-linear activation ({', '.join(sorted(PIECEWISE_ACTIVATIONS))}); "

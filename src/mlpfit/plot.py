@@ -14,6 +14,7 @@ import io
 import numpy as np
 
 from ._atomic import atomic_write
+from .ensemble import networks_of
 from .piecewise import PIECEWISE_ACTIVATIONS, piecewise_linear
 
 GRID_POINTS = 500
@@ -34,18 +35,6 @@ def require_matplotlib():
     _matplotlib_figure()
 
 
-def first_layer_breakpoints(model):
-    """x positions ``-b / w`` of a 1-D ReLU-family network's first-layer units, in the data's units.
-
-    Units with ``w = 0`` (no kink) are left out.
-    """
-    W, b = model.coefs_[0][0], model.intercepts_[0]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        standardized = -b / W
-    raw = model.x_scaler_.inverse_transform(standardized[:, None])[:, 0]
-    return raw[np.isfinite(raw)]
-
-
 def breakpoints(model):
     """x positions of a 1-D model's kinks, in the data's units (empty when it has none).
 
@@ -64,12 +53,14 @@ def _as_columns(A):
 
 def _loss_curves(model):
     """``[(label, curve), ...]``: training and validation losses, or each member's for an ensemble."""
-    members = getattr(model, "estimators_", None) or [model]
+    members = networks_of(model)
     curves = []
     for i, member in enumerate(members):
-        suffix = f" (member {i})" if len(members) > 1 else ""
-        curves.append((f"training{suffix}", getattr(member, "loss_curve_", None)))
-        curves.append((f"validation{suffix}", getattr(member, "validation_loss_curve_", None)))
+        runs = member.fitted_.runs if hasattr(member, "fitted_") else []
+        for j, run in enumerate(runs):
+            suffix = ", ".join(([f"member {i}"] if len(members) > 1 else []) + ([f"network {j}"] if len(runs) > 1 else []))
+            suffix = f" ({suffix})" if suffix else ""
+            curves += [(f"training{suffix}", run.loss_curve), (f"validation{suffix}", run.validation_curve)]
     return [(label, curve) for label, curve in curves if curve]
 
 
@@ -134,8 +125,8 @@ def fit(model, X, y, *, x_names=None, y_names=None):
     Parameters
     ----------
     model : fitted estimator
-        A :class:`~mlpfit.NeuralRegressor` or any regressor with ``predict`` (and
-        optionally ``loss_curve_``, ``breakpoints()``, ``predict_interval``).
+        A :class:`~mlpfit.NeuralRegressor`, an :class:`~mlpfit.EnsembleRegressor`, or any regressor
+        with ``predict`` (and optionally ``predict_interval``).
     X : array-like of shape (n_samples, n_features)
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
     x_names, y_names : list of str or None

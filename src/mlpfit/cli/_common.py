@@ -1,11 +1,17 @@
-"""What every command shares: the user-error type, parser construction and output-path checks."""
+"""What every command shares: the user-error type, parser construction, output-path checks, model files
+and the diagnosis's lines."""
 
 import argparse
 import os
 import tempfile
 
 from .._atomic import target_of
+from ..diagnose import diagnose
+from ..ensemble import networks_of
 from ..io import load_with_metadata
+
+EXIT_PROBLEMS = 3
+"""Exit code when the diagnosis has a warning or an error, so scripts can test a fit (2 stays bad input)."""
 
 
 class UsageError(Exception):
@@ -92,3 +98,23 @@ def model_columns(model, metadata, x=None, y=None):
     if y and len(y) != model.n_outputs_:
         raise UsageError(f"the model has {model.n_outputs_} output(s); got {len(y)} target column(s): {', '.join(y)}.")
     return list(x), y and list(y)
+
+
+def diagnoses(model, X, Y):
+    """``[(label, Diagnosis), ...]``: the model's, or each member's for an ensemble (label "member i")."""
+    y = Y[:, 0] if Y.shape[1] == 1 else Y
+    members = networks_of(model)
+    if len(members) == 1 and members[0] is model:
+        return [("", diagnose(model, X, y))]
+    return [(f"member {i}", diagnose(member, X, y)) for i, member in enumerate(members)]
+
+
+def diagnosis_lines(results):
+    """:func:`diagnoses` as printed lines; for an ensemble, a member's findings only when it is not ok."""
+    if len(results) == 1:
+        return str(results[0][1]).splitlines()
+    lines = []
+    for label, diagnosis in results:
+        text = str(diagnosis).splitlines()
+        lines += [f"{label}: {text[0]}", *([] if diagnosis.ok else text[1:])]
+    return lines

@@ -46,7 +46,7 @@ def _rmse_against_truth(predict, X):
 
 def breakpoints_inside(model, X):
     """How many first-layer ReLU-family breakpoints -b/w lie inside the range of X (raw units)."""
-    raw = plot.first_layer_breakpoints(model)
+    raw = model.fitted_.network.first_layer_breakpoints()
     return int(np.sum((raw > X.min()) & (raw < X.max()))), model.coefs_[0].shape[1]
 
 

@@ -14,12 +14,11 @@ from .._atomic import atomic_write
 from .._activations import ACTIVATIONS
 from .._init import INIT_METHODS
 from ..diagnose import FitWarning
-from ..ensemble import EnsembleRegressor
+from ..ensemble import EnsembleRegressor, networks_of
 from ..estimator import NeuralRegressor
 from ..solvers import SOLVERS
-from ._common import UsageError, add_command, add_verbosity, check_outputs
+from ._common import EXIT_PROBLEMS, UsageError, add_command, add_verbosity, check_outputs, diagnoses, diagnosis_lines
 from ._data import read_table, select
-from .diagnose import EXIT_PROBLEMS, diagnoses, diagnosis_lines
 
 MIN_ROWS = 2
 """Fewest usable rows ``fit`` accepts (the estimator's own minimum)."""
@@ -134,13 +133,8 @@ def _data_lines(report):
           f"target {', '.join(report.y_names)}"
 
 
-def _members(model):
-    """The networks of a model: the ensemble's members, or the model itself."""
-    return getattr(model, "estimators_", None) or [model]
-
-
 def _training_lines(report):
-    members = _members(report.model)
+    members = networks_of(report.model)
     if len(members) > 1:
         yield f"ensemble: {len(members)} networks, noise {report.model.noise}"
     for i, member in enumerate(members):
@@ -155,14 +149,16 @@ def _training_lines(report):
 
 
 def _validation_rmse(model):
-    """RMSE on the held-out rows at the kept weights, in target units for one output."""
-    curve = getattr(model, "validation_loss_curve_", None)
-    if not curve or model.loss != "squared_error":
+    """RMSE on the held-out rows at the kept weights, in target units for one output; with several
+    networks averaged, each network's, averaged (no merged model was validated)."""
+    runs = model.fitted_.runs if hasattr(model, "fitted_") else ()
+    if not (runs and runs[0].validation_curve) or model.loss != "squared_error":
         return None
-    standardized = np.sqrt(2 * min(curve) / model.n_outputs_)
+    standardized = np.mean([np.sqrt(2 * min(run.validation_curve) / model.n_outputs_) for run in runs])
+    of = f", the mean of {len(runs)} networks'" if len(runs) > 1 else ""
     if model.n_outputs_ == 1:
-        return f"{standardized * model.y_scaler_.scale[0]:.4g}"
-    return f"{standardized:.4g} (standardised, all outputs)"
+        return f"{standardized * model.y_scaler_.scale[0]:.4g}{of}"
+    return f"{standardized:.4g} (standardised, all outputs{of})"
 
 
 def _error_lines(report):
@@ -241,7 +237,7 @@ def run(args):
 
 def _divergence(model):
     """The line saying which networks' training diverged, or None."""
-    members = _members(model)
+    members = networks_of(model)
     diverged = [str(i) for i, member in enumerate(members) if member.summary_.stop_reason == "diverged"]
     if not diverged:
         return None

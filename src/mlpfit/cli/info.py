@@ -1,5 +1,6 @@
 """``mlpfit info``: what a saved model is and how it was trained."""
 
+from ..ensemble import networks_of
 from ._common import add_command, open_model
 
 
@@ -25,10 +26,10 @@ def describe(model, metadata):
         f"inputs ({model.n_features_in_}): {', '.join(columns.get('x', [])) or 'unnamed'}",
         f"outputs ({getattr(model, 'n_outputs_', '?')}): {', '.join(columns.get('y', [])) or 'unnamed'}",
     ]
-    members = getattr(model, "estimators_", None) or [model]
+    members = networks_of(model)
     if len(members) > 1:
         lines.append(f"ensemble: {len(members)} networks, noise {model.noise}")
-    if hasattr(members[0], "architecture_"):
+    if hasattr(members[0], "fitted_"):
         arch = members[0].architecture_
         lines.append(f"layers: {' -> '.join(map(str, arch.layer_sizes))}, activation {arch.activation}, "
                      f"{arch.n_params} weights and biases")
@@ -37,8 +38,7 @@ def describe(model, metadata):
     for i, member in enumerate(members):
         prefix = f"training (member {i})" if len(members) > 1 else "training"
         lines.append(f"{prefix}: {member.summary_}")
-    if getattr(members[0], "plan_", None) is not None:
-        lines += str(members[0].plan_).splitlines()
+    lines += str(members[0].plan_).splitlines()
     return lines
 
 

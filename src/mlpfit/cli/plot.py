@@ -1,9 +1,8 @@
 """``mlpfit plot``: draw a saved model's fit against data again."""
 
 from .. import plot
-from ._common import UsageError, add_command, check_outputs, model_columns, open_model
-from ._data import read_table, select
-from .predict import add_model_data_arguments
+from ._arguments import add_model_labelled_data_arguments, read_model_and_labelled_data
+from ._common import add_command, check_outputs
 
 
 def add_parser(subparsers):
@@ -17,23 +16,6 @@ def add_parser(subparsers):
     )
     add_model_labelled_data_arguments(parser)
     parser.add_argument("-o", "--output", required=True, metavar="PNG", help="PNG file to write")
-
-
-def add_model_labelled_data_arguments(parser):
-    """MODEL, DATA with inputs and targets, --x, --y and --dropna: what ``plot`` and ``diagnose`` share."""
-    add_model_data_arguments(parser)
-    parser.add_argument("--y", action="append", metavar="COL",
-                        help="target column, when DATA names it differently from the training data (repeat)")
-
-
-def read_model_and_labelled_data(args):
-    """``(model, X, Y, x_names, y_names)``: the saved model and its input and target columns from DATA."""
-    model, metadata = open_model(args.model)
-    x_names, y_names = model_columns(model, metadata, x=args.x, y=args.y)
-    if not y_names:
-        raise UsageError("the model was saved without column names; name its target columns with --y.")
-    A, _ = select(read_table(args.data), x_names + y_names, dropna=args.dropna)
-    return model, A[:, : len(x_names)], A[:, len(x_names):], x_names, y_names
 
 
 def run(args):

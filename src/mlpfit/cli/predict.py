@@ -6,6 +6,7 @@ import sys
 import numpy as np
 
 from .._atomic import atomic_write
+from ._arguments import add_model_data_arguments
 from ._common import add_command, check_outputs, model_columns, open_model
 from ._data import read_table, select
 
@@ -25,15 +26,6 @@ def add_parser(subparsers):
     parser.add_argument("--coverage", type=float, default=0.95,
                         help="for an ensemble model: the prediction interval's coverage, written as "
                         "TARGET_lower and TARGET_upper columns (default 0.95)")
-
-
-def add_model_data_arguments(parser):
-    """MODEL, DATA, --x and --dropna: what ``predict`` and ``plot`` share."""
-    parser.add_argument("model", metavar="MODEL", help="model file written by 'mlpfit fit' or mlpfit.save")
-    parser.add_argument("data", metavar="DATA", help="CSV or Parquet file with the model's input columns")
-    parser.add_argument("--x", action="append", metavar="COL",
-                        help="input column, when DATA names it differently from the training data (repeat)")
-    parser.add_argument("--dropna", action="store_true", help="skip rows with empty or NaN cells instead of failing")
 
 
 def _write_csv(file, header, rows):
