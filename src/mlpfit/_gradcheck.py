@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils import check_random_state
 
-from ._init import initialize
+from ._selection import initialize
 from ._params import validate_params
 from ._plan import make_plan
 

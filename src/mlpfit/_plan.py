@@ -12,7 +12,7 @@ from numbers import Integral
 from dataclasses import asdict, dataclass, field, fields
 
 from ._activations import HINGE_ACTIVATIONS
-from ._init import RESOLVED_INIT_METHODS
+from ._selection import RESOLVED_INIT_METHODS
 from .solvers import SOLVERS
 
 AUTO_UNITS = 10

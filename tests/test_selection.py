@@ -5,7 +5,7 @@ import pytest
 
 from mlpfit import NeuralRegressor
 from mlpfit._activations import ACTIVATIONS, HINGE_ACTIVATIONS
-from mlpfit._init import (
+from mlpfit._selection import (
     GREEDY_MAX_ROWS,
     SMOOTHER_KNOTS,
     SMOOTHER_PENALTIES,

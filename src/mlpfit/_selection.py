@@ -1,4 +1,5 @@
-"""Initial parameter vectors, among them the data-aware breakpoint initialisers.
+"""Model selection for one input and the initial parameter vectors: MARS forward selection of
+hinges with generalised cross-validation, a ridge spline that tells smooth curves, and the initialisers.
 
 Notes
 -----
