@@ -93,9 +93,7 @@ def greedy_hinges(x, Y, n_units, activation, rng):
     """
     n = len(x)
     end, n_candidates = min(GREEDY_END_SPAN / n, 0.25), min(n, GREEDY_CANDIDATES_PER_UNIT * n_units)
-    # Stratified levels leave no wide gap between candidates.
-    levels = (np.arange(n_candidates) + rng.uniform(size=n_candidates)) / n_candidates
-    knots = np.quantile(x, end + (1 - 2 * end) * levels)
+    knots = _stratified_quantiles(x, n_candidates, rng, end=end)
     rising = activation.forward(x[:, None] - knots)
     rising -= rising.mean(axis=0)  # the output bias is free: select on centred columns
     # Candidates are the rising columns, then the falling ones. A falling hinge is the rising one minus a
@@ -132,6 +130,15 @@ def greedy_hinges(x, Y, n_units, activation, rng):
             best_count, best_gcv = len(chosen), gcv
     chosen = np.array(chosen[:best_count], dtype=int)
     return np.r_[knots, knots][chosen], np.where(chosen < len(knots), 1.0, -1.0), best_gcv
+
+
+def _stratified_quantiles(x, n, rng, end=0.0, shuffle=False):
+    """Quantiles of ``x`` at ``n`` random levels, one uniform in each of ``n`` equal slices of ``[end, 1 - end]``,
+    so that no wide gap is left between them; ``shuffle`` puts them in random order."""
+    levels = (np.arange(n) + rng.uniform(size=n)) / max(n, 1)
+    if shuffle:
+        levels = rng.permutation(levels)
+    return np.quantile(x, end + (1 - 2 * end) * levels)
 
 
 def mirror_slope(activation):
@@ -207,7 +214,7 @@ def _hinge_network(arch, x, Y, knots, directions, rng, scale):
     n_units = arch.layer_sizes[1]
     activation = ACTIVATIONS[arch.activation]
     n_kept, n_rest = len(knots), n_units - len(knots)
-    knots = np.r_[knots, np.quantile(x, (np.arange(n_rest) + rng.uniform(size=n_rest)) / max(n_rest, 1))]
+    knots = np.r_[knots, _stratified_quantiles(x, n_rest, rng)]
     directions = np.r_[directions, rng.choice([-1.0, 1.0], n_rest)]
     # Slopes of about one on the standardised input; the output layer absorbs the scale.
     slopes = directions * scale * (0.2 + np.abs(rng.normal(1.0, 0.3, n_units)))
@@ -257,9 +264,8 @@ def _breakpoint_layer(X, fan_out, rng, scale):
     spread[spread == 0] = 1.0
     W = _he(fan_in, fan_out, rng, scale) / spread[:, None]
     if fan_in == 1:
-        levels = (np.arange(fan_out) + rng.uniform(size=fan_out)) / fan_out
-        anchors = np.quantile(X[:, 0], rng.permutation(levels))[None, :]
-        b = -(anchors[0] * W[0])
+        anchors = _stratified_quantiles(X[:, 0], fan_out, rng, shuffle=True)
+        b = -(anchors * W[0])
     else:
         # A point between two random rows: inside the data's hull, yet on no sample's kink.
         first, second = X[rng.integers(n_samples, size=(2, fan_out))]
