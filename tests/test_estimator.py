@@ -11,9 +11,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import PolynomialFeatures
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from mlpfit import NeuralRegressor, _init
+from mlpfit import NeuralRegressor, _selection
 from mlpfit._network import loss_and_grad
-from mlpfit._init import selected_hinge_network
+from mlpfit._selection import selected_hinge_network
 from mlpfit._plan import AUTO_AVERAGED, AUTO_MAX_HINGES, AUTO_MIN_UNITS, AUTO_UNITS_ONE_INPUT
 from mlpfit.datasets import make_curve, make_origin, origin_truth
 
@@ -284,7 +284,7 @@ def test_free_units_on_a_smooth_curve_bring_the_fit_closer_to_the_truth(monkeypa
         return np.mean(errors), widths
 
     widened, wide = fits()
-    monkeypatch.setattr(_init, "SMOOTH_GCV_RATIO", 0.0)
+    monkeypatch.setattr(_selection, "SMOOTH_GCV_RATIO", 0.0)
     selected, narrow = fits()
     assert wide == [AUTO_UNITS_ONE_INPUT] * 6 and max(narrow) < 10
     assert widened < 0.9 * selected

@@ -11,6 +11,7 @@ import numpy as np
 from scipy.special import expit
 
 LEAKY_SLOPE = 0.01
+"""Slope of ``leaky_relu`` below its breakpoint."""
 
 
 class Activation(NamedTuple):
@@ -80,4 +81,6 @@ ACTIVATIONS = {
 whose breakpoints the data-aware initialisers place."""
 
 RELU_FAMILY = frozenset(name for name, act in ACTIVATIONS.items() if act.piecewise_linear)
+"""Names of the activations with an exact kink (relu, leaky_relu)."""
 HINGE_ACTIVATIONS = frozenset(name for name, act in ACTIVATIONS.items() if act.is_hinge)
+"""Names of the activations whose breakpoints the data-aware initialisers place (the ReLU family, softplus)."""

@@ -14,7 +14,9 @@ from sklearn.utils.validation import validate_data as sklearn_validate_data
 MISSING_TOKENS = frozenset({"", "na", "nan", "n/a", "null", "none"})
 """Cell texts (case-insensitive, stripped) that count as an empty cell."""
 DATE_TEXT = re.compile(r"\s*\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}.*)?\s*")
+"""A cell text that is an ISO date, with or without a time: refused as a date, not as text."""
 DATES_REFUSED = "dates are not supported yet"
+"""Why a date is refused, in every message that refuses one."""
 
 
 class NotANumber(ValueError):

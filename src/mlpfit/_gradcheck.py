@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils import check_random_state
 
-from ._init import initialize
+from ._selection import initialize
 from .estimator import training_objective
 
 

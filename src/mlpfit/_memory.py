@@ -3,8 +3,7 @@
 import os
 
 LBFGS_VECTORS = 25
-"""Parameter-sized vectors a solver keeps at once: L-BFGS's history pairs (scipy keeps 10), the
-parameters, the gradient and the line search's trial points (Adam and SGD keep fewer)."""
+"""Parameter-sized vectors a solver keeps at once: L-BFGS's 10 history pairs, the parameters, gradient, trials."""
 
 
 def memory_needed(solver, n_samples, layer_sizes):

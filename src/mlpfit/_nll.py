@@ -27,11 +27,8 @@ Training means and variances jointly on the likelihood (Lakshminarayanan, Pritze
 Blundell 2017) lets the network trade the mean's fit for a smaller variance where it
 fits well, which degrades the mean and under-covers on small data (Seitzer et al. 2022,
 "On the pitfalls of heteroscedastic uncertainty estimation with probabilistic neural
-networks"); fitting the mean first follows Nix and Weigend (1994). Measured against the
-joint fit (``benchmarks/uncertainty.py``, 5-member ensembles, 3 seeds, evenly spread initial kinks): on sin(x) with
-noise growing in ``|x|`` test NLL 0.399 against 0.401 at n = 2000 and 0.437 against
-0.463 at n = 200, where the 90% interval covered 0.900 against 0.871, in a third of the
-fit time.
+networks"); fitting the mean first follows Nix and Weigend (1994). The measurements against
+the joint fit are in ``benchmarks/README.md``.
 """
 
 import numpy as np
@@ -43,10 +40,7 @@ from . import _network
 VARIANCE_FLOOR = 1e-6
 """Smallest variance the network can predict, on the standardised target scale."""
 HEAD_ALPHA = 1.0
-"""L2 penalty on the variance head's weights: a standard normal prior on them, in units of the
-standardised hidden activations. Measured (as in the module notes): 1e-4 let the variance chase
-the noise in the residuals (test NLL 0.488 against 0.437 at n = 200; 0.226 against 0.223 on
-constant noise) in 3-9 times the fit time; 10 changed the NLL by -0.002 to +0.010."""
+"""L2 penalty on the variance head's weights: a standard normal prior on them (standardised hidden activations)."""
 OUTPUTS_PER_TARGET = {"squared_error": 1, "gaussian_nll": 2}
 """``loss`` -> network outputs per target column."""
 

@@ -12,16 +12,15 @@ from numbers import Integral
 from dataclasses import asdict, dataclass, field, fields
 
 from ._activations import HINGE_ACTIVATIONS
-from ._init import RESOLVED_INIT_METHODS
+from ._selection import RESOLVED_INIT_METHODS
 from .solvers import SOLVERS
 
 AUTO_UNITS = 10
-"""``hidden_layer_sizes="auto"`` with several inputs: one layer of this many units up to ``AUTO_UNITS_ROWS``
-training rows, then more as the square root of the rows, while LM stays affordable (``_lm_affordable``)."""
+"""``hidden_layer_sizes="auto"`` with several inputs: the width up to ``AUTO_UNITS_ROWS`` training rows."""
 AUTO_UNITS_ROWS = 1000
+"""Beyond this many training rows the several-input width grows as the square root of the rows, while LM takes it."""
 AUTO_UNITS_ONE_INPUT = 30
-"""``hidden_layer_sizes="auto"`` with one input where the selection of hinges does not set the width,
-and where it finds the curve smooth (the units beyond the selected ones start free)."""
+"""The one-input width where the selection of hinges does not set it, or finds the curve smooth."""
 AUTO_MAX_HINGES = 50
 """The most hinge units the forward selection keeps where it sets the width (one input)."""
 AUTO_MIN_UNITS = 5
@@ -29,33 +28,27 @@ AUTO_MIN_UNITS = 5
 LM_MAX_PARAMS = 200
 """``solver="auto"`` runs Levenberg-Marquardt only for networks with at most this many parameters..."""
 LM_MAX_WORK = 3e10
-"""...and while :func:`normal_equations_work` stays below this (a small network on 10^6 rows stays on LM
-rather than falling to Adam's higher error)."""
+"""...and while :func:`normal_equations_work` stays below this."""
 LBFGS_MAX_ROWS = 20_000
 """Beyond LM's reach and Bayesian L-BFGS's: L-BFGS up to this many training rows, Adam's minibatches above."""
 AUTO_ALPHA = 1e-4
 """``alpha="auto"`` wherever the plan does not choose Bayesian regularisation."""
 EVIDENCE_MAX_PARAMS = 4000
-"""Bayesian regularisation beyond LM (with L-BFGS) for networks of at most this many parameters, whose
-``J^T J`` is factorised once per re-estimate..."""
+"""Bayesian regularisation with L-BFGS beyond LM for networks of at most this many parameters..."""
 EVIDENCE_MAX_WORK = 5e10
 """...and while :func:`normal_equations_work` stays below this."""
 LBFGS_BAYES_START_ALPHA = 1.0
-"""The penalty L-BFGS fits with before Bayesian re-estimation starts (LM starts from none): unpenalised,
-a network with more weights than rows interpolates, and the evidence at an interpolating fit finds
-no noise and keeps it."""
+"""The penalty L-BFGS fits with before Bayesian re-estimation starts (LM starts from none)."""
 AUTO_AVERAGED = 2
-"""``n_averaged="auto"`` where LM or Bayesian L-BFGS is the solver and its work is within ``AVERAGE_MAX_WORK``..."""
+"""``n_averaged="auto"`` where LM or Bayesian L-BFGS is the solver and its work is within ``AVERAGE_MAX_WORK``."""
 AVERAGE_MAX_WORK = 1e9
 """Averaging only while :func:`normal_equations_work` stays below this: fits of milliseconds to seconds."""
 MAX_AVERAGED = 5
-"""...and with several inputs, up to this many networks while their work together stays within
-``AVERAGED_WORK`` (networks fitted from different starts disagree there; with one input the
-selected hinges make them agree, and two suffice)."""
+"""With several inputs, up to this many networks averaged while their work together is within ``AVERAGED_WORK``..."""
 AVERAGED_WORK = 1e8
+"""...this many flops of :func:`normal_equations_work`, summed over the averaged networks."""
 LBFGS_MAX_ITER = 5000
-"""``max_iter="auto"`` for L-BFGS: an iteration costs one gradient, and the Bayesian rounds of a wide
-network on low-noise data need thousands before the penalty settles."""
+"""``max_iter="auto"`` for L-BFGS, whose Bayesian rounds on a wide network need thousands of iterations."""
 DEFAULT_MAX_ITER = 1000
 """``max_iter="auto"`` for the other solvers (LM iterations, Adam and SGD epochs)."""
 LM_TOL = 1e-5
@@ -69,15 +62,13 @@ DEFAULT_N_ITER_NO_CHANGE = 10
 FULL_BATCH_MAX_ROWS = 1024
 """``batch_size="auto"``: the full batch up to this many rows, minibatches of ``AUTO_BATCH_SIZE`` above."""
 AUTO_BATCH_SIZE = 200
+"""``batch_size="auto"`` above ``FULL_BATCH_MAX_ROWS`` rows."""
 BAYES_SOLVERS = ("lm", "lbfgs")
 """Solvers that can learn the penalty by Bayesian regularisation (full-batch, with ``J^T J`` at hand)."""
 MEMBER_INIT = "breakpoints"
-"""``init="auto"`` of an ensemble member: random breakpoints, so that members start apart and disagree
-away from the data (selected hinges make them agree, and the intervals stop widening there)."""
+"""``init="auto"`` of an ensemble member: random breakpoints, so that members disagree away from the data."""
 MEMBER_AVERAGED = 1
-"""``n_averaged="auto"`` of an ensemble member: the ensemble averages its members itself, and averaging
-inside each would shrink the spread its intervals are built from."""
-
+"""``n_averaged="auto"`` of an ensemble member: the ensemble averages its members itself."""
 
 @dataclass(frozen=True)
 class FitPlan:

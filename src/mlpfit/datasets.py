@@ -4,7 +4,9 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 ORIGIN_NOISE = 0.5
+"""The origin problem's noise sd."""
 ORIGIN_X_SCALE = 1000.0
+"""The origin problem's ``x`` is ``|N(0, 1)|`` times this."""
 
 
 def origin_truth(X):
@@ -32,6 +34,7 @@ def make_origin(n_samples=500, *, noise=ORIGIN_NOISE, random_state=None):
 # --- Univariate test curves with known truth (Donoho & Johnstone 1994, and two classics) -------
 
 _DJ_CENTRES = np.array([0.10, 0.13, 0.15, 0.23, 0.25, 0.40, 0.44, 0.65, 0.76, 0.78, 0.81])
+"""Where Bumps' bumps and Blocks' jumps sit (Donoho & Johnstone 1994)."""
 
 
 def doppler(x):

@@ -25,7 +25,7 @@ from . import _network, _nll
 from ._activations import ACTIVATIONS
 from ._cells import validate_data
 from ._fitted import FittedNetwork, FittedState, TrainingRun
-from ._init import INIT_METHODS, initialize, selected_hinge_network
+from ._selection import INIT_METHODS, initialize, selected_hinge_network
 from ._memory import check_memory
 from ._params import Boolean, Constant, Interval, LayerSizes, Options, Seed, validate_params
 from ._plan import AUTO_MAX_HINGES, AUTO_MIN_UNITS, AUTO_UNITS_ONE_INPUT, LM_MAX_WORK, make_plan, normal_equations_work

@@ -12,7 +12,7 @@ from sklearn.metrics import r2_score
 from .. import io, plot
 from .._atomic import atomic_write
 from .._activations import ACTIVATIONS
-from .._init import INIT_METHODS
+from .._selection import INIT_METHODS
 from ..diagnose import FitWarning
 from ..ensemble import EnsembleRegressor, networks_of
 from ..estimator import NeuralRegressor

@@ -1,6 +1,6 @@
 """What every solver shares: the problem it minimises, its settings, its record of progress.
 
-A solver is a function ``solve(problem, theta0, settings, rng) -> theta``. It calls
+A solver is a function ``solve(problem, theta0, settings, rng) -> SolverResult``. It calls
 ``problem.loss_and_grad`` (or ``problem.residuals_and_jacobian``) and reports each
 iteration or epoch to the :class:`Monitor` in ``settings``, which records the loss
 curves, runs early stopping, prints in verbose mode, and tells the solver when to stop.
@@ -78,6 +78,7 @@ STOP_MESSAGES = {
 DIVERGENCE_FACTOR = 1e4
 """A loss this many times its first recorded value counts as diverged."""
 CONVERGED_REASONS = frozenset({"tol", "gradient", "early_stopping", "mu_max", "line_search"})
+"""Stop reasons after which :attr:`SolverResult.converged` is True."""
 
 
 @dataclass
@@ -153,9 +154,9 @@ class SolverSettings:
     verbose: bool = False
     on_iteration: Optional[Callable] = None
     bayes_start: Optional[str] = None
-    """With Bayesian regularisation (``alpha="bayes"``; LM only), when re-estimating the penalty starts:
+    """With Bayesian regularisation (``alpha="bayes"``; LM and L-BFGS), when re-estimating the penalty starts:
     ``"fitted"`` at the first step that fits better than the targets' mean, ``"settled"`` once the
-    unpenalised fit has settled (see ``mlpfit.solvers.lm``); None without it."""
+    first fit has settled (see ``mlpfit.solvers.lm`` and ``mlpfit.solvers.lbfgs``); None without it."""
 
     @property
     def bayesian(self):

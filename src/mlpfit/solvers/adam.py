@@ -5,6 +5,7 @@ import numpy as np
 from ._stochastic import run_epochs
 
 BETA1, BETA2, EPSILON = 0.9, 0.999, 1e-8
+"""Decay rates of the first and second moment estimates, and the step's denominator floor (Kingma & Ba's)."""
 
 
 def solve(problem, theta0, settings, rng):

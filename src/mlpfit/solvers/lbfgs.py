@@ -27,18 +27,16 @@ from ._evidence import reestimate
 from .lm import BAYES_START_FIT, BAYES_START_IMPROVEMENT
 
 GRADIENT_TOLERANCE = 1e-9
+"""scipy's ``gtol``: a run stops once the largest gradient component falls below this."""
 _STATUS_REASONS = {0: "tol", 1: "max_iter"}  # scipy status -> stop reason; 2 is a failed line search
 ROUND_MIN_ITER = 50
-"""L-BFGS iterations between two Bayesian re-estimates at most, for networks of up to
-``ROUND_ITER_PER_PARAMS * ROUND_MIN_ITER`` parameters: the penalty follows the fit, as in LM's
-re-estimate per step, rather than each round settling a fit to a penalty made for other weights..."""
+"""The most L-BFGS iterations between two Bayesian re-estimates (networks of up to 50 x 15 parameters)..."""
 ROUND_ITER_PER_PARAMS = 15
-"""...and one more iteration per this many parameters beyond: a re-estimate factorises ``J^T J`` (about
-``n_params**3`` flops against an iteration's ``n_samples * n_params``), so larger networks take longer rounds."""
+"""...and one more per this many parameters beyond, since a re-estimate factorises ``J^T J``."""
 PENALTY_SETTLED = 0.03
-"""Bayesian rounds end once the re-estimated penalty moves by less than this fraction and the round
-after it converged or lowered the objective by less than ``ROUND_TOL`` of it."""
+"""Bayesian rounds end once the re-estimated penalty moves by less than this fraction..."""
 ROUND_TOL = 1e-3
+"""...and the round after it converged or lowered the objective by less than this fraction."""
 
 
 def _minimize(problem, theta, monitor, max_iter, ftol, stop_at=None):

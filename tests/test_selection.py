@@ -5,12 +5,13 @@ import pytest
 
 from mlpfit import NeuralRegressor
 from mlpfit._activations import ACTIVATIONS, HINGE_ACTIVATIONS
-from mlpfit._init import (
+from mlpfit._selection import (
     GREEDY_MAX_ROWS,
     SMOOTHER_KNOTS,
     SMOOTHER_PENALTIES,
     _gcv,
     _smoother_gcv,
+    _stratified_quantiles,
     greedy_hinges,
     initialize,
     mirror_slope,
@@ -20,6 +21,17 @@ from mlpfit._network import Architecture, predict
 from mlpfit.datasets import make_curve
 
 RELU = ACTIVATIONS["relu"]
+
+
+def test_stratified_quantiles_put_one_level_in_each_slice():
+    x = np.linspace(0.0, 1.0, 100_001)
+    rng = np.random.default_rng(0)
+    inside = _stratified_quantiles(x, 10, rng, end=0.1)
+    assert np.all((inside >= 0.1 + 0.08 * np.arange(10) - 1e-9) & (inside <= 0.1 + 0.08 * np.arange(1, 11) + 1e-9))
+    shuffled = _stratified_quantiles(x, 10, rng, shuffle=True)
+    assert not np.all(np.diff(shuffled) > 0)
+    assert np.all(np.floor(np.sort(shuffled) * 10) == np.arange(10))
+    assert _stratified_quantiles(x, 0, rng).shape == (0,)
 
 
 def _kinked(x):

@@ -1,4 +1,5 @@
-"""Initial parameter vectors, among them the data-aware breakpoint initialisers.
+"""Model selection for one input and the initial parameter vectors: MARS forward selection of
+hinges with generalised cross-validation, a ridge spline that tells smooth curves, and the initialisers.
 
 Notes
 -----
@@ -48,22 +49,13 @@ def _normal(fan_in, fan_out, rng, scale):
 GREEDY_CANDIDATES_PER_UNIT = 8
 """Random candidate knots per hidden unit for :func:`greedy_hinges` (each in both directions)."""
 GREEDY_GCV_COST = 4.0
-"""Parameters charged per selected hinge in the GCV criterion ``RSS / n / (1 - (1 + cost m) / n)**2``
-(MARS charges 2-4 per knot besides its coefficient). It sets the width where the selection does
-(``mlpfit.estimator.AUTO_MAX_HINGES``). Measured there (the ten univariate curves of
-``benchmarks/defaults_sweep.py``, 10 seeds, LM, median error against the truth): geometric means
-0.875 of the former 30-unit default for 4, 0.892 for 3 and 0.898 for 5; 5 lost most on sinc (1.28
-times the error, against 1.11 for 4), 3 on the sum of sines and the step."""
+"""Parameters GCV charges per selected hinge (MARS charges 2-4 per knot): it decides the selected width."""
 GREEDY_PATIENCE = 8
 """Selection stops once this many hinges in a row have not improved the GCV criterion."""
 GREEDY_END_SPAN = 8
-"""No candidate knot among the outermost this many points at either end (MARS's end span, Friedman 1991):
-a hinge there is fitted to a handful of points and swings the extrapolation (seen on the origin problem:
-a knot 60 units below the largest x bent the fit 9 units below the truth beyond it)."""
+"""No candidate knot among this many outermost points at each end (MARS's end span): it swings the extrapolation."""
 GREEDY_MAX_ROWS = 100_000
-"""Rows :func:`greedy_hinges` selects on (a random subset of larger data): its cost grows with
-rows times candidates, while more rows let generalised cross-validation keep more hinges, so the
-width follows the data."""
+"""Rows the selection sees (a random subset of larger data): more let GCV keep more hinges, at more cost."""
 
 
 def greedy_hinges(x, Y, n_units, activation, rng):
@@ -92,9 +84,7 @@ def greedy_hinges(x, Y, n_units, activation, rng):
     """
     n = len(x)
     end, n_candidates = min(GREEDY_END_SPAN / n, 0.25), min(n, GREEDY_CANDIDATES_PER_UNIT * n_units)
-    # Stratified levels leave no wide gap between candidates.
-    levels = (np.arange(n_candidates) + rng.uniform(size=n_candidates)) / n_candidates
-    knots = np.quantile(x, end + (1 - 2 * end) * levels)
+    knots = _stratified_quantiles(x, n_candidates, rng, end=end)
     rising = activation.forward(x[:, None] - knots)
     rising -= rising.mean(axis=0)  # the output bias is free: select on centred columns
     # Candidates are the rising columns, then the falling ones. A falling hinge is the rising one minus a
@@ -133,6 +123,15 @@ def greedy_hinges(x, Y, n_units, activation, rng):
     return np.r_[knots, knots][chosen], np.where(chosen < len(knots), 1.0, -1.0), best_gcv
 
 
+def _stratified_quantiles(x, n, rng, end=0.0, shuffle=False):
+    """Quantiles of ``x`` at ``n`` random levels, one uniform in each of ``n`` equal slices of
+    ``[end, 1 - end]``, so that no wide gap is left between them; ``shuffle`` puts them in random order."""
+    levels = (np.arange(n) + rng.uniform(size=n)) / max(n, 1)
+    if shuffle:
+        levels = rng.permutation(levels)
+    return np.quantile(x, end + (1 - 2 * end) * levels)
+
+
 def mirror_slope(activation):
     """The ``k`` of ``f(-z) = f(z) - k z``, which holds for every hinge activation (1 for relu and softplus)."""
     return float(activation.forward(np.ones(1))[0] - activation.forward(-np.ones(1))[0])
@@ -144,7 +143,8 @@ def _with_falling(rising, line):
 
 
 def _gcv(rss, n_samples, n_hinges):
-    """Generalised cross-validation of a fit with ``n_hinges`` selected hinges (see ``GREEDY_GCV_COST``)."""
+    """Generalised cross-validation of a fit with ``m = n_hinges`` selected hinges:
+    ``RSS / n / (1 - (1 + cost m) / n)**2`` with ``cost = GREEDY_GCV_COST``."""
     return _generalised_cv(rss, n_samples, 1.0 + GREEDY_GCV_COST * n_hinges)
 
 
@@ -154,19 +154,7 @@ def _generalised_cv(rss, n_samples, dof):
 
 
 SMOOTH_GCV_RATIO = 0.85
-"""A curve counts as smooth when a penalised linear spline (:func:`_smoother_gcv`) has a GCV under this
-fraction of the selected hinges' (see :func:`selected_hinge_network`). The two are far apart on most data:
-median ratios (20 seeds) of 0.76 on sinc and 0.79 on the sum of sines, 0.90-0.99 on the exponential, the
-origin problem and HeaviSine, 1.03 on the step, 2.8-5.4 on the sawtooth and the Donoho-Johnstone curves
-but HeaviSine. Measured (the ten univariate curves of ``benchmarks/defaults_sweep.py``, 20 seeds, median
-error against the truth relative to no rule): 0.906 on sinc, 0.946 on the sum of sines, the other eight
-unchanged; 0.8 gave the same, 0.9 cost the exponential 1.13 times the error. On ten curves not used to
-choose it (a Gaussian bump, a cubic, log1p, sin on 100 points, a chirp, tanh(5x), a damped cosine,
-Runge's function, |x|, sin(3x) on 2,000 points) the geometric mean was 0.965: 0.89-0.965 on six, 1.09 on
-tanh(5x), unchanged on three; on the eight real curves of ``benchmarks/real_curves.py``, 1.000. On few
-points the selection's charge per knot weighs more and the rule widens curves with local detail too (80
-points on [-2, 2], noise 0.05, 12 seeds): a sawtooth 0.86, |x| + sin(4x) 0.71, two narrow bumps 0.95, but a
-broken line with three kinks 1.24 (1.10 on 150 points), whose three hinges were already the truth."""
+"""A curve is smooth when the ridge spline's GCV (:func:`_smoother_gcv`) is under this fraction of the hinges'."""
 SMOOTHER_KNOTS = 30
 """Knots of that spline, at evenly spaced quantiles of ``x``."""
 SMOOTHER_PENALTIES = np.logspace(-8, 2, 41)
@@ -182,7 +170,7 @@ def _smoother_gcv(x, Y):
     columns = np.column_stack([np.maximum(x[:, None] - knots, 0.0), x])
     columns -= columns.mean(axis=0)
     residual = Y - Y.mean(axis=0)
-    # The columns' principal coordinates from their Gram matrix: an SVD of the tall matrix costs 2-5x more.
+    # The columns' principal coordinates from their Gram matrix, cheaper than an SVD of the tall matrix.
     eigenvalues, vectors = np.linalg.eigh(columns.T @ columns)
     keep = eigenvalues > 1e-12 * eigenvalues[-1]
     eigenvalues = eigenvalues[keep]
@@ -206,7 +194,7 @@ def _hinge_network(arch, x, Y, knots, directions, rng, scale):
     n_units = arch.layer_sizes[1]
     activation = ACTIVATIONS[arch.activation]
     n_kept, n_rest = len(knots), n_units - len(knots)
-    knots = np.r_[knots, np.quantile(x, (np.arange(n_rest) + rng.uniform(size=n_rest)) / max(n_rest, 1))]
+    knots = np.r_[knots, _stratified_quantiles(x, n_rest, rng)]
     directions = np.r_[directions, rng.choice([-1.0, 1.0], n_rest)]
     # Slopes of about one on the standardised input; the output layer absorbs the scale.
     slopes = directions * scale * (0.2 + np.abs(rng.normal(1.0, 0.3, n_units)))
@@ -256,9 +244,8 @@ def _breakpoint_layer(X, fan_out, rng, scale):
     spread[spread == 0] = 1.0
     W = _he(fan_in, fan_out, rng, scale) / spread[:, None]
     if fan_in == 1:
-        levels = (np.arange(fan_out) + rng.uniform(size=fan_out)) / fan_out
-        anchors = np.quantile(X[:, 0], rng.permutation(levels))[None, :]
-        b = -(anchors[0] * W[0])
+        anchors = _stratified_quantiles(X[:, 0], fan_out, rng, shuffle=True)
+        b = -(anchors * W[0])
     else:
         # A point between two random rows: inside the data's hull, yet on no sample's kink.
         first, second = X[rng.integers(n_samples, size=(2, fan_out))]
@@ -271,9 +258,9 @@ _WEIGHT_INITIALIZERS = {"he": _he, "glorot": _glorot, "normal": _normal}
 DATA_AWARE = ("selection", "breakpoints")
 """Methods that place hinge units' breakpoints inside the data (``"selection"`` chooses them on one input)."""
 INIT_METHODS = ("auto", "breakpoints", "he", "glorot", "normal")
+"""``NeuralRegressor``'s ``init`` options; the fit plan resolves ``"auto"`` to ``"selection"`` or ``"breakpoints"``."""
 RESOLVED_INIT_METHODS = ("selection", "breakpoints", "he", "glorot", "normal")
 """What :func:`initialize` accepts: ``INIT_METHODS`` with ``"auto"`` resolved by the fit plan."""
-"""``NeuralRegressor``'s ``init`` options; the fit plan resolves ``"auto"`` to ``"selection"`` or ``"breakpoints"``."""
 
 
 def initialize(arch, X, Y, method, rng, init_scale=None):
