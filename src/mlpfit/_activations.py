@@ -15,10 +15,18 @@ LEAKY_SLOPE = 0.01
 
 
 class Activation(NamedTuple):
+    """An activation, its derivative, and what kind of function it is."""
+
     forward: Callable[[np.ndarray], np.ndarray]
     derivative: Callable[[np.ndarray, np.ndarray], np.ndarray]
-    piecewise_linear: bool  # True for the ReLU family: units have a breakpoint -b/w
-    is_hinge: bool  # off on one side of a hyperplane (ReLU family, softplus): breakpoints can be placed
+    kinked: bool
+    """Linear on each side of one kink at 0, so each first-layer unit bends at ``-b/w`` (the ReLU family)."""
+    piecewise_linear: bool
+    """``f(z) = f'(z) z``: linear on each side of 0, so the whole network is piecewise linear."""
+    hinge: bool
+    """Off on one side of a hyperplane: the data-aware initialisers place its breakpoints in the data."""
+    saturating: bool
+    """Flat at both ends: a unit can saturate and pass almost no gradient."""
 
 
 def _relu(z):
@@ -70,17 +78,19 @@ def _identity_derivative(z, a):
 
 
 ACTIVATIONS = {
-    "relu": Activation(_relu, _relu_derivative, True, True),
-    "leaky_relu": Activation(_leaky_relu, _leaky_relu_derivative, True, True),
-    "tanh": Activation(_tanh, _tanh_derivative, False, False),
-    "logistic": Activation(_logistic, _logistic_derivative, False, False),
-    "softplus": Activation(_softplus, _softplus_derivative, False, True),
-    "identity": Activation(_identity, _identity_derivative, False, False),
+    "relu": Activation(_relu, _relu_derivative, kinked=True, piecewise_linear=True, hinge=True, saturating=False),
+    "leaky_relu": Activation(
+        _leaky_relu, _leaky_relu_derivative, kinked=True, piecewise_linear=True, hinge=True, saturating=False
+    ),
+    "tanh": Activation(_tanh, _tanh_derivative, kinked=False, piecewise_linear=False, hinge=False, saturating=True),
+    "logistic": Activation(
+        _logistic, _logistic_derivative, kinked=False, piecewise_linear=False, hinge=False, saturating=True
+    ),
+    "softplus": Activation(
+        _softplus, _softplus_derivative, kinked=False, piecewise_linear=False, hinge=True, saturating=False
+    ),
+    "identity": Activation(
+        _identity, _identity_derivative, kinked=False, piecewise_linear=True, hinge=False, saturating=False
+    ),
 }
-"""Name -> activation. ``piecewise_linear`` marks the units that have an exact kink, ``is_hinge`` those
-whose breakpoints the data-aware initialisers place."""
-
-RELU_FAMILY = frozenset(name for name, act in ACTIVATIONS.items() if act.piecewise_linear)
-"""Names of the activations with an exact kink (relu, leaky_relu)."""
-HINGE_ACTIVATIONS = frozenset(name for name, act in ACTIVATIONS.items() if act.is_hinge)
-"""Names of the activations whose breakpoints the data-aware initialisers place (the ReLU family, softplus)."""
+"""Name -> activation."""

@@ -11,7 +11,7 @@ import math
 from numbers import Integral
 from dataclasses import asdict, dataclass, field, fields
 
-from ._activations import HINGE_ACTIVATIONS
+from ._activations import ACTIVATIONS
 from ._selection import RESOLVED_INIT_METHODS
 from .solvers import SOLVERS
 
@@ -254,7 +254,7 @@ def _init(params, n_features, ensemble_member, reasons):
         reasons["init"] = "an ensemble member starts from random breakpoints, so members disagree away from the data"
         return MEMBER_INIT
     one_layer = params["hidden_layer_sizes"] == "auto" or len(_given_sizes(params)) == 1
-    hinge = params["activation"] in HINGE_ACTIVATIONS
+    hinge = ACTIVATIONS[params["activation"]].hinge
     if n_features == 1 and one_layer and hinge and params["loss"] == "squared_error":
         reasons["init"] = "one input, one layer of hinges: chosen by forward selection, as MARS does"
         return "selection"

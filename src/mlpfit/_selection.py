@@ -290,7 +290,7 @@ def initialize(arch, X, Y, method, rng, init_scale=None):
         scale = 0.01 if init_scale is None else init_scale
     else:
         scale = 1.0 if init_scale is None else init_scale
-    hinge = ACTIVATIONS[arch.activation].is_hinge
+    hinge = ACTIVATIONS[arch.activation].hinge
     if method == "selection" and hinge and arch.layer_sizes[0] == 1 and len(arch.layer_sizes) == 3:
         return _greedy_network(arch, X, Y, rng, scale)
     coefs, intercepts = [], []

@@ -30,7 +30,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 from sklearn.utils import check_array
 
-from ._activations import ACTIVATIONS, HINGE_ACTIVATIONS, RELU_FAMILY
+from ._activations import ACTIVATIONS
 from ._fitted import as_fitted_state
 from ._scaling import Scaler
 from .solvers._base import CONVERGED_REASONS
@@ -86,7 +86,6 @@ NOISE_MAX_ROWS = 2000
 """The nearest-neighbour noise estimate queries at most this many rows: ~3% relative scatter, fast on 10^5 rows."""
 NEIGHBOUR_EPS = 1.0
 """Approximate neighbours (within 2x the nearest distance) cost a fraction of exact ones; the estimate is an upper one anyway."""
-SATURATING_ACTIVATIONS = frozenset({"tanh", "logistic"})
 
 
 class FitWarning(UserWarning):
@@ -315,7 +314,7 @@ def _constant_feature(facts):
 
 def _breakpoints_outside_data(facts):
     arch = facts.network.arch
-    if arch.activation not in RELU_FAMILY or facts.n_features != 1 or len(arch.layer_sizes) < 3:
+    if not ACTIVATIONS[arch.activation].kinked or facts.n_features != 1 or len(arch.layer_sizes) < 3:
         return None
     breakpoints = facts.network.first_layer_breakpoints()
     low, high = facts.X[:, 0].min(), facts.X[:, 0].max()
@@ -349,7 +348,7 @@ def _unit_finding(code, flags, description, fix):
 
 
 def _dead_units(facts):
-    if facts.network.arch.activation not in HINGE_ACTIVATIONS:
+    if not ACTIVATIONS[facts.network.arch.activation].hinge:
         return None
     return _unit_finding(
         "dead-units", [np.all(z <= 0, axis=0) for z in facts.hidden_layers()],
@@ -362,7 +361,7 @@ def _dead_units(facts):
 
 
 def _always_active_units(facts):
-    if facts.network.arch.activation not in HINGE_ACTIVATIONS:
+    if not ACTIVATIONS[facts.network.arch.activation].hinge:
         return None
     return _unit_finding(
         "always-active-units", [np.all(z > 0, axis=0) for z in facts.hidden_layers()],
@@ -374,10 +373,9 @@ def _always_active_units(facts):
 
 
 def _saturated_units(facts):
-    name = facts.network.arch.activation
-    if name not in SATURATING_ACTIVATIONS:
+    activation = ACTIVATIONS[facts.network.arch.activation]
+    if not activation.saturating:
         return None
-    activation = ACTIVATIONS[name]
     peak = activation.derivative(np.zeros(1), activation.forward(np.zeros(1)))[0]
     flags = []
     for z in facts.hidden_layers():
@@ -386,7 +384,7 @@ def _saturated_units(facts):
         flags.append(flat.mean(axis=0) > SATURATED_SAMPLES)
     return _unit_finding(
         "saturated-units", flags,
-        f"are saturated ({name} derivative below {SATURATED_DERIVATIVE:.0%} of its peak) on more than "
+        f"are saturated ({facts.network.arch.activation} derivative below {SATURATED_DERIVATIVE:.0%} of its peak) on more than "
         f"{SATURATED_SAMPLES:.0%} of the samples: they act as constants and pass almost no gradient",
         "Standardize the inputs (standardize=True), start from smaller weights (init='auto' or a smaller "
         "init_scale), or raise alpha.",

@@ -17,11 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._activations import ACTIVATIONS, RELU_FAMILY
+from ._activations import ACTIVATIONS
 from ._fitted import as_fitted_state
-
-PIECEWISE_ACTIVATIONS = RELU_FAMILY | {"identity"}
-"""Activations with ``f(z) = f'(z) z``: linear on each side of zero, so the network is piecewise linear."""
 
 
 @dataclass(frozen=True)
@@ -85,9 +82,10 @@ def piecewise_linear(model, *, activation=None):
         piecewise linear (tanh, logistic, softplus).
     """
     network = as_fitted_state(model, activation).network.means()
-    if network.arch.activation not in PIECEWISE_ACTIVATIONS and len(network.arch.layer_sizes) > 2:
+    if not ACTIVATIONS[network.arch.activation].piecewise_linear and len(network.arch.layer_sizes) > 2:
+        allowed = sorted(name for name, activation in ACTIVATIONS.items() if activation.piecewise_linear)
         raise ValueError(
-            f"piecewise_linear needs a piecewise-linear activation ({', '.join(sorted(PIECEWISE_ACTIVATIONS))}); "
+            f"piecewise_linear needs a piecewise-linear activation ({', '.join(allowed)}); "
             f"the network uses {network.arch.activation!r}."
         )
     if network.n_features != 1:

@@ -15,7 +15,8 @@ import numpy as np
 
 from ._atomic import atomic_write
 from .ensemble import networks_of
-from .piecewise import PIECEWISE_ACTIVATIONS, piecewise_linear
+from ._activations import ACTIVATIONS
+from .piecewise import piecewise_linear
 
 GRID_POINTS = 500
 """Points of the fine grid the fitted curve is drawn on."""
@@ -41,7 +42,8 @@ def breakpoints(model):
     The exact kinks of the whole network (:func:`mlpfit.piecewise_linear`) for a
     ReLU-family network with one input; none for smooth activations or other models.
     """
-    if getattr(model, "activation", None) not in PIECEWISE_ACTIVATIONS or model.n_features_in_ != 1:
+    activation = ACTIVATIONS.get(getattr(model, "activation", None))
+    if activation is None or not activation.piecewise_linear or model.n_features_in_ != 1:
         return np.empty(0)
     return piecewise_linear(model).breakpoints
 

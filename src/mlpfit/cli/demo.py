@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from .. import plot
-from .._activations import RELU_FAMILY
+from .._activations import ACTIVATIONS
 from ..datasets import make_origin, origin_truth
 from ..diagnose import FitWarning, diagnose
 from ..estimator import NeuralRegressor
@@ -79,7 +79,7 @@ def run(args):
     print(f"  mlpfit defaults      RMSE against the true sqrt: {model_error:.3f}")
     print(f"  least-squares line   RMSE against the true sqrt: {line_error:.3f}")
     print(f"  fit: {model.summary_}")
-    if model.activation in RELU_FAMILY:
+    if ACTIVATIONS[model.activation].kinked:
         inside, total = breakpoints_inside(model, X)
         print(f"  breakpoints: {inside} of {total} first-layer units bend inside the data "
               f"[{X.min():.3g}, {X.max():.3g}]; the rest are off or linear on all of it.")
