@@ -626,9 +626,8 @@ def _validated(X, y, network, x_name, y_name):
 
 
 FIT_CHECK_MAX_ROWS = 20_000
-"""``fit``'s own check looks at a fixed random sample of this many rows of larger data: both of its
-findings compare mean squared errors, which a sample estimates well, and on 10^6 rows the full check
-took the fit's peak memory from 309 to 938 MiB (5 inputs, 40 units)."""
+"""``fit``'s own check looks at a fixed random sample of this many rows of larger data: its findings compare
+mean squared errors, which a sample estimates well, at a bounded cost in memory."""
 
 
 def warn_if_fit_failed(model, X, Y):

@@ -13,7 +13,7 @@ from ..estimator import NeuralRegressor
 from ._common import add_command, check_outputs
 
 BROKEN_MAX_ITER = 30_000
-"""Gradient-descent steps of ``--broken``: a tenth of the original 300,000, about 3 s, and the same straight line."""
+"""Gradient-descent steps of ``--broken``: a tenth of the original 300,000, which end at the same straight line."""
 BROKEN_CONFIGURATION = dict(
     hidden_layer_sizes=(10,), init="normal", init_scale=0.01, standardize=False, solver="sgd", momentum=0.0,
     learning_rate_init=1e-6, max_iter=BROKEN_MAX_ITER, tol=0.0,
