@@ -42,7 +42,9 @@ Networks 5(6); MacKay (1992), Neural Computation 4(3); Foresee & Hagan (1997), P
 """
 
 from contextlib import nullcontext
+from dataclasses import dataclass
 from functools import cache
+from typing import Optional
 
 import numpy as np
 from scipy.linalg.lapack import dpotrf, dpotrs
@@ -103,6 +105,131 @@ def _damped_step(hessian, gradient, mu):
     return -step if info == 0 else None
 
 
+class _Damping:
+    """Marquardt's damping ``mu`` and the search for a step that lowers the objective.
+
+    The only state LM carries between iterations besides the weights and the penalty:
+    ``mu`` above ``MU_MAX`` records that the last search failed.
+    """
+
+    def __init__(self):
+        self.mu = MU_INIT
+
+    def search(self, hessian, gradient, current, objective_after):
+        """The first damped step that lowers ``current``, and the objective after it.
+
+        Parameters
+        ----------
+        hessian, gradient : ndarray
+            The penalised Gauss-Newton system at the current weights.
+        current : float
+            The objective at the current weights.
+        objective_after : callable
+            step -> the objective at the current weights plus ``step``.
+
+        Returns
+        -------
+        step : ndarray or None
+            None when no step lowers the objective before ``mu`` exceeds ``MU_MAX``.
+        trial : float
+            The objective after ``step``; ``current`` when there is none.
+
+        Notes
+        -----
+        ``mu`` grows by ``MU_INCREASE`` per rejected step and falls by ``MU_DECREASE`` after the
+        accepted one. A search after a failed one (a run that goes on, see :class:`_BayesStart`)
+        begins again from ``MU_INIT``.
+        """
+        if self.mu > MU_MAX:
+            self.mu = MU_INIT
+        while self.mu <= MU_MAX:
+            step = _damped_step(hessian, gradient, self.mu)
+            trial = np.inf if step is None else objective_after(step)
+            if trial < current:
+                self.mu = max(self.mu * MU_DECREASE, MU_MIN)
+                return step, trial
+            self.mu *= MU_INCREASE
+        return None, current
+
+
+def _stop_reason(gradient_norm, mu, current, trial, tol):
+    """Why a run at a fixed penalty stops after this iteration, or None to go on.
+
+    Parameters
+    ----------
+    gradient_norm : float
+        The gradient norm of the mean objective at the start of the iteration.
+    mu : float
+        The damping after the iteration's search for a step.
+    current, trial : float
+        The objective before and after the iteration.
+    tol : float
+        The least relative gain in the objective that goes on.
+
+    Returns
+    -------
+    {"gradient", "mu_max", "tol"} or None
+        In the order they arise: no step is sought below ``GRADIENT_FLOOR``, none was found
+        below ``MU_MAX``, or the accepted one gained too little.
+    """
+    if gradient_norm < GRADIENT_FLOOR:
+        return "gradient"
+    if mu > MU_MAX:
+        return "mu_max"
+    if current - trial <= tol * current:
+        return "tol"
+    return None
+
+
+@dataclass(frozen=True)
+class _BayesStart:
+    """When a Bayesian run begins re-estimating the penalty (``settings.bayes_start``).
+
+    Parameters
+    ----------
+    rule : {"fitted", "settled"} or None
+        None for a fixed penalty: re-estimation never begins.
+    fit_below : float or None
+        With ``"fitted"``, the objective below which a step has fitted better than the targets' mean.
+    """
+
+    rule: Optional[str]
+    fit_below: Optional[float] = None
+
+    @classmethod
+    def of(cls, rule, Y):
+        """The rule ``rule`` for targets ``Y``."""
+        if rule == "fitted":
+            return cls(rule, BAYES_START_FIT * np.sum((Y - Y.mean(axis=0)) ** 2))
+        return cls(rule)
+
+    def begins(self, reason, current, trial):
+        """Whether re-estimation begins after an iteration from ``current`` to ``trial``.
+
+        Every rule begins where a fixed-penalty run would stop (``reason``, from :func:`_stop_reason`)
+        or once an accepted step gains at most ``BAYES_START_IMPROVEMENT`` of the objective (the fit
+        has settled); ``"fitted"`` also at the first step at or below ``fit_below``.
+        """
+        if self.rule is None:
+            return False
+        if reason is not None:
+            return True
+        settled = current - trial <= BAYES_START_IMPROVEMENT * current
+        return settled or (self.rule == "fitted" and trial <= self.fit_below)
+
+
+def _penalised(jtj, jtr, sse, theta, mask, penalty):
+    """The objective ``S``, the gradient ``g`` and the Hessian ``J^T J + alpha M`` at ``theta``."""
+    weights = theta[mask]
+    return sse + penalty * (weights @ weights), jtr + penalty * mask * theta, jtj + np.diag(penalty * mask)
+
+
+def _objective(problem, theta, penalty):
+    """``S`` at ``theta``: the sum of squared errors plus ``penalty`` times the weights' squared norm."""
+    weights = theta[problem.arch.weight_mask]
+    return _network.sum_squared_error(problem.arch, theta, problem.X, problem.Y) + penalty * (weights @ weights)
+
+
 @cache
 def _thread_controller():
     return ThreadpoolController()
@@ -118,78 +245,48 @@ def _blas_threads(problem):
 def solve(problem, theta0, settings, rng):
     """Minimise ``problem``'s objective from ``theta0`` with Levenberg-Marquardt.
 
-    With ``settings.bayesian`` the penalty is re-estimated before every step once the
-    fit has settled, and the result carries its :class:`Evidence`; ``problem.alpha`` is
-    then the starting penalty.
+    With ``settings.bayesian`` the penalty is re-estimated before every step once
+    :class:`_BayesStart` allows, and the result carries its :class:`Evidence` (estimated
+    once at the end if the run stopped before); ``problem.alpha`` is then the starting penalty.
     """
     monitor = settings.monitor(problem)
-    arch, X, Y = problem.arch, problem.X, problem.Y
-    mask = arch.weight_mask
-    n_residuals = Y.size
-    penalty, evidence = problem.alpha, None
-    theta, mu, reason = theta0.copy(), MU_INIT, "max_iter"
-
-    def objective(theta, penalty):
-        weights = theta[mask]
-        return _network.sum_squared_error(arch, theta, X, Y) + penalty * (weights @ weights)
-
-    reestimating = False
-    # bayes_start="fitted": start once an accepted step fits better than the mean; see BAYES_START_FIT.
-    start_below = BAYES_START_FIT * np.sum((Y - Y.mean(axis=0)) ** 2) if settings.bayes_start == "fitted" else -np.inf
-
-    def finished(why):
-        """True to stop for ``why``; a Bayesian run instead starts re-estimating the penalty."""
-        nonlocal reason, reestimating
-        if settings.bayesian and not reestimating:
-            reestimating = True
-            return False
-        reason = why
-        return True
-
+    mask, n = problem.arch.weight_mask, problem.n_samples
+    theta, penalty, evidence, reestimating = theta0.copy(), problem.alpha, None, False
+    damping, start = _Damping(), _BayesStart.of(settings.bayes_start, problem.Y)
     with np.errstate(over="ignore", invalid="ignore"), _blas_threads(problem):
         for _ in range(settings.max_iter):
-            jtj, jtr, sse = _network.normal_equations(arch, theta, X, Y)
+            jtj, jtr, sse = _network.normal_equations(problem.arch, theta, problem.X, problem.Y)
             if reestimating:
-                evidence = reestimate(jtj, sse, theta, mask, penalty, n_residuals)
+                evidence = reestimate(jtj, sse, theta, mask, penalty, problem.Y.size)
                 penalty = evidence.penalty
-            weights = theta[mask]
-            current = sse + penalty * (weights @ weights)
-            gradient = jtr + penalty * mask * theta
-            if np.linalg.norm(gradient) / problem.n_samples < GRADIENT_FLOOR:
-                if finished("gradient"):
-                    break
-                continue
-            hessian = jtj + np.diag(penalty * mask)
-            while mu <= MU_MAX:
-                step = _damped_step(hessian, gradient, mu)
-                trial = np.inf if step is None else objective(theta + step, penalty)
-                if trial < current:
-                    break
-                mu *= MU_INCREASE
+            current, gradient, hessian = _penalised(jtj, jtr, sse, theta, mask, penalty)
+            gradient_norm = np.linalg.norm(gradient) / n
+            if gradient_norm < GRADIENT_FLOOR:
+                step, trial = None, current
             else:
-                if finished("mu_max"):
+                step, trial = damping.search(hessian, gradient, current, lambda s: _objective(problem, theta + s, penalty))
+            if step is not None:
+                theta = theta + step
+                if monitor.update(theta, trial / (2 * n)):
+                    reason = monitor.stop_reason
                     break
-                mu = MU_INIT
-                continue
-            theta = theta + step
-            mu = max(mu * MU_DECREASE, MU_MIN)
-            if monitor.update(theta, trial / (2 * problem.n_samples)):
+            reason = _stop_reason(gradient_norm, damping.mu, current, trial, settings.tol)
+            if not reestimating and start.begins(reason, current, trial):
+                reestimating, reason = True, None
+            if reason is not None:
                 break
-            if current - trial <= settings.tol * current:
-                if finished("tol"):
-                    break
-            elif current - trial <= BAYES_START_IMPROVEMENT * current or trial <= start_below:
-                reestimating = settings.bayesian
+        else:
+            reason = "max_iter"
     theta = monitor.final_theta(theta)
-    if settings.bayesian and evidence is None:  # stopped before the fit settled: estimate once at the end
-        jtj, _, sse = _network.normal_equations(arch, theta, X, Y)
-        evidence = reestimate(jtj, sse, theta, mask, penalty, n_residuals)
-    loss = objective(theta, penalty) / (2 * problem.n_samples)
+    if settings.bayesian and evidence is None:
+        jtj, _, sse = _network.normal_equations(problem.arch, theta, problem.X, problem.Y)
+        evidence = reestimate(jtj, sse, theta, mask, penalty, problem.Y.size)
+    loss = _objective(problem, theta, penalty) / (2 * n)
     return SolverResult(
         theta,
         float(loss),
         len(monitor.loss_curve),
-        monitor.stop_reason or reason,
+        reason,
         monitor.loss_curve,
         monitor.validation_curve,
         evidence,
