@@ -235,9 +235,14 @@ def _thread_controller():
     return ThreadpoolController()
 
 
+def _work(problem):
+    """The size of one iteration's ``J^T J``: residuals times parameters squared."""
+    return problem.Y.size * problem.arch.n_params**2
+
+
 def _blas_threads(problem):
     """A context limiting BLAS to one thread for small problems (see ``SINGLE_THREAD_MAX_WORK``)."""
-    if problem.Y.size * problem.arch.n_params**2 < SINGLE_THREAD_MAX_WORK:
+    if _work(problem) < SINGLE_THREAD_MAX_WORK:
         return _thread_controller().limit(limits=1, user_api="blas")
     return nullcontext()
 
