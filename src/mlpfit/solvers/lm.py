@@ -99,8 +99,8 @@ def _damped_step(hessian, gradient, mu):
 class _Damping:
     """Marquardt's damping ``mu`` and the search for a step that lowers the objective.
 
-    The only state LM carries between iterations besides the weights and the penalty:
-    ``mu`` above ``MU_MAX`` records that the last search failed.
+    An object because ``mu`` carries over from one search to the next, so a run that keeps
+    succeeding takes ever longer steps; above ``MU_MAX`` it records that the last search failed.
     """
 
     def __init__(self):
@@ -146,6 +146,9 @@ class _Damping:
 def _stop_reason(gradient_norm, mu, current, trial, tol):
     """Why a run at a fixed penalty stops after this iteration, or None to go on.
 
+    Apart from :class:`_BayesStart`, which decides whether a Bayesian run stops there or
+    begins re-estimating instead.
+
     Parameters
     ----------
     gradient_norm : float
@@ -155,7 +158,7 @@ def _stop_reason(gradient_norm, mu, current, trial, tol):
     current, trial : float
         The objective before and after the iteration.
     tol : float
-        The least relative gain in the objective that goes on.
+        A relative gain in the objective of at most this stops the run.
 
     Returns
     -------
@@ -176,12 +179,15 @@ def _stop_reason(gradient_norm, mu, current, trial, tol):
 class _BayesStart:
     """When a Bayesian run begins re-estimating the penalty (``settings.bayes_start``).
 
+    Not at once: at the random initial weights the update judges a network that has fitted
+    nothing and can over-regularise it for good (``benchmarks/README.md``).
+
     Parameters
     ----------
     rule : {"fitted", "settled"} or None
         None for a fixed penalty: re-estimation never begins.
     fit_below : float or None
-        With ``"fitted"``, the objective below which a step has fitted better than the targets' mean.
+        With ``"fitted"``, the objective at or below which a step fits better than the targets' mean.
     """
 
     rule: Optional[str]
