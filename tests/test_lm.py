@@ -14,8 +14,8 @@ from sklearn.metrics import r2_score
 from mlpfit import NeuralRegressor, gradient_check
 from mlpfit._network import Architecture, loss_and_grad, normal_equations, residuals_and_jacobian
 from mlpfit._plan import AUTO_ALPHA
-from mlpfit.solvers import SOLVERS, SolverSettings, TrainingProblem
-from mlpfit.solvers._evidence import evidence_at
+from mlpfit.solvers import SOLVERS, SolverSettings, TrainingProblem, lm
+from mlpfit.solvers._evidence import evidence_at, reestimate
 
 
 def _sine(n=200, noise=0.1, seed=0):
@@ -40,6 +40,80 @@ def test_chunked_normal_equations_match_the_full_jacobian(chunk_rows):
     np.testing.assert_allclose(jtj, jacobian.T @ jacobian, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(jtr, jacobian.T @ residuals, rtol=1e-10, atol=1e-10)
     assert sse == pytest.approx(residuals @ residuals, rel=1e-10)
+
+
+def test_damping_accepts_the_first_mu_whose_step_lowers_the_objective_then_lowers_mu():
+    damping = lm._Damping()
+    # with an identity Hessian the step is -g / (1 + mu): only mu >= 1e2 shortens it below 0.01
+    step, trial = damping.search(np.eye(1), np.array([1.0]), 0.0, lambda s: abs(s[0]) - 0.01)
+    assert step[0] == pytest.approx(-1 / 101) and trial < 0
+    assert damping.mu == pytest.approx(10.0)
+
+
+def test_damping_reports_a_failed_search_and_starts_the_next_from_mu_init():
+    damping = lm._Damping()
+    assert damping.search(np.eye(2), np.ones(2), 1.0, lambda s: np.inf) == (None, 1.0)
+    assert damping.mu > lm.MU_MAX
+    step, trial = damping.search(np.eye(2), np.ones(2), 1.0, lambda s: 0.0)
+    assert step is not None and damping.mu == pytest.approx(lm.MU_INIT * lm.MU_DECREASE)
+
+
+def test_damping_raises_mu_past_a_matrix_that_is_not_positive_definite_and_never_below_mu_min():
+    damping = lm._Damping()
+    step, _ = damping.search(-0.5 * np.eye(2), np.ones(2), 1.0, lambda s: 0.0)  # positive definite once mu > 0.5
+    assert step is not None and damping.mu == pytest.approx(0.1)  # accepted at mu = 1
+    for _ in range(40):
+        damping.search(np.eye(2), np.ones(2), 1.0, lambda s: 0.0)
+    assert damping.mu == lm.MU_MIN
+
+
+def test_stop_reason_in_the_order_they_arise():
+    floor, below = lm.GRADIENT_FLOOR, lm.GRADIENT_FLOOR / 2
+    assert lm._stop_reason(below, 2 * lm.MU_MAX, 1.0, 1.0, 1e-5) == "gradient"
+    assert lm._stop_reason(floor, 10 * lm.MU_MAX, 1.0, 1.0, 1e-5) == "mu_max"
+    assert lm._stop_reason(floor, lm.MU_MAX, 1000.0, 999.0, 1e-3) == "tol"  # a gain of exactly tol stops
+    assert lm._stop_reason(floor, lm.MU_MAX, 1000.0, 998.0, 1e-3) is None
+
+
+def test_bayes_start_fitted_begins_at_the_first_step_at_or_below_the_means_sum_of_squares():
+    Y = np.array([[0.0, 1.0], [2.0, 1.0], [4.0, 4.0]])  # about their means: 8 + 6 = 14
+    fitted, settled = lm._BayesStart.of("fitted", Y), lm._BayesStart.of("settled", Y)
+    assert fitted.fit_below == 14.0 and settled.fit_below is None
+    assert fitted.begins(None, 100.0, 14.0) and not fitted.begins(None, 100.0, 14.5)
+    assert not settled.begins(None, 100.0, 14.0)
+
+
+def test_bayes_start_begins_once_settled_or_where_a_fixed_penalty_run_stops_and_never_without_a_rule():
+    Y = np.array([[1.0], [2.0], [3.0]])
+    for rule in ("fitted", "settled"):
+        start = lm._BayesStart.of(rule, Y)
+        assert start.begins(None, 1000.0, 999.0)  # a gain of BAYES_START_IMPROVEMENT
+        assert not start.begins(None, 1000.0, 998.0)
+        assert all(start.begins(reason, 1000.0, 500.0) for reason in ("gradient", "mu_max", "tol"))
+    never = lm._BayesStart.of(None, Y)
+    assert not any(never.begins(reason, 1000.0, 999.0) for reason in (None, "gradient", "mu_max", "tol"))
+
+
+def test_lm_fitted_start_re_estimates_from_the_first_accepted_step_better_than_the_mean(monkeypatch):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (120, 2))
+    Y = (np.sin(3 * X[:, :1]) + X[:, 1:] ** 2) + 0.05 * rng.normal(size=(120, 1))
+    arch = Architecture((2, 6, 1), "tanh")
+    problem = TrainingProblem(arch, X, Y, 0.0)
+    reestimated_at = []  # the sum of squared errors at each re-estimate
+
+    def recording(jtj, sse, *rest):
+        reestimated_at.append(sse)
+        return reestimate(jtj, sse, *rest)
+
+    monkeypatch.setattr(lm, "reestimate", recording)
+    theta0 = np.random.default_rng(3).normal(scale=2.0, size=arch.n_params)
+    result = SOLVERS["lm"](problem, theta0, _settings(max_iter=30, bayes_start="fitted"), None)
+    mean_ss = np.sum((Y - Y.mean(axis=0)) ** 2)
+    sse_curve = 2 * problem.n_samples * np.array(result.loss_curve)
+    first_fitted = int(np.argmax(sse_curve <= mean_ss))
+    assert first_fitted > 0  # the run starts worse than the mean, so the rule has something to wait for
+    assert reestimated_at[0] == pytest.approx(sse_curve[first_fitted], rel=1e-9)
 
 
 @pytest.mark.parametrize("alpha", [0.0, 0.5])

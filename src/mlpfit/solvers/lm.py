@@ -8,14 +8,20 @@ objective of :func:`mlpfit._network.loss_and_grad` times ``2 n``,
 
     S(theta) = r @ r + alpha * theta @ M @ theta,
 
-by solving the damped Gauss-Newton equations ``(J^T J + alpha M + mu I) step = g``
+by solving the damped Gauss-Newton equations ``(J^T J + alpha M + mu I) step = -g``
 with ``g = J^T r + alpha M theta`` through a Cholesky factorisation. The damping
 follows MATLAB's trainlm (Hagan & Menhaj 1994): ``mu`` starts at 1e-3, is divided
 by 10 after a step that lowers ``S`` and multiplied by 10 after one that does not
-(or whose matrix is not numerically positive definite), and the run stops when
-``mu`` exceeds 1e10. ``J^T J`` and ``J^T r`` are accumulated over row chunks
+(or whose matrix is not numerically positive definite), and the search for a step
+fails when ``mu`` exceeds 1e10. ``J^T J`` and ``J^T r`` are accumulated over row chunks
 (:func:`mlpfit._network.normal_equations`), so memory does not grow with ``n``
 beyond the data itself.
+
+As scipy's ``least_squares`` keeps its trust-region update apart from its termination
+test, each iteration here makes three separate decisions: :class:`_Damping` searches
+for a step that lowers ``S``; :func:`_stop_reason` says whether a run at a fixed
+penalty stops (a gradient below ``GRADIENT_FLOOR``, no step found below ``MU_MAX``, or
+a gain of at most ``tol``); :class:`_BayesStart` says when re-estimation begins.
 
 Bayesian regularisation (MacKay 1992; Foresee & Hagan 1997) treats the objective as
 ``F = beta * E_D + alpha_w * E_W`` with ``E_D = r @ r / 2`` and
@@ -33,7 +39,9 @@ with every parameter penalised; here biases are free, so they enter ``gamma`` th
 the first trace and are left out of ``gamma_w``. The run starts from the caller's
 ``alpha`` (0 for ``alpha="bayes"``, as Foresee & Hagan start from ``alpha_w = 0``); re-estimation
 begins, by the plan's ``bayes_start``, once an accepted step fits better than the targets' mean
-(``"fitted"``, ``BAYES_START_FIT``) or once that fit has settled (``"settled"``, ``BAYES_START_IMPROVEMENT``).
+(``"fitted"``, ``BAYES_START_FIT``) or once that fit has settled (``"settled"``, ``BAYES_START_IMPROVEMENT``;
+``"fitted"`` too begins there if it comes first), and at the latest where the fixed-penalty run
+would stop. The measurements behind these constants are in ``benchmarks/README.md``.
 
 References
 ----------
@@ -42,7 +50,9 @@ Networks 5(6); MacKay (1992), Neural Computation 4(3); Foresee & Hagan (1997), P
 """
 
 from contextlib import nullcontext
+from dataclasses import dataclass
 from functools import cache
+from typing import Optional
 
 import numpy as np
 from scipy.linalg.lapack import dpotrf, dpotrs
@@ -52,41 +62,24 @@ from .. import _network
 from ._base import SolverResult
 from ._evidence import reestimate
 
-MU_INIT, MU_INCREASE, MU_DECREASE, MU_MAX = 1e-3, 10.0, 0.1, 1e10
+MU_INIT = 1e-3
+"""Marquardt's damping at the start, and for the search after a failed one (trainlm's mu)."""
+MU_INCREASE = 10.0
+"""Factor on ``mu`` after a step that does not lower the objective (trainlm's mu_inc)."""
+MU_DECREASE = 0.1
+"""Factor on ``mu`` after a step that does (trainlm's mu_dec)."""
+MU_MAX = 1e10
+"""The search for a step fails once ``mu`` exceeds this (trainlm's mu_max)."""
 MU_MIN = 1e-20
 """Floor on ``mu`` so that a long run of accepted steps never rounds it to zero."""
 GRADIENT_FLOOR = 1e-7
 """Stop when the gradient norm of the mean objective falls below this (MATLAB's min_grad)."""
 SINGLE_THREAD_MAX_WORK = 1e9
-"""Run BLAS on one thread while ``n_residuals * n_params**2`` is below this: for small matrices
-threads only contend (measured on a shared 2-core machine: a 121-parameter, 100-row fit took
-0.45 s on one BLAS thread and 6 s on two)."""
+"""Run BLAS on one thread while ``_work(problem)`` is below this: for small matrices threads only contend."""
 BAYES_START_IMPROVEMENT = 1e-3
-"""With one input, Bayesian re-estimation starts once a step improves the fixed-penalty objective by
-less than this fraction (or the fixed-penalty fit stops): from a poor initial fit the update
-over-regularises and can settle at a near-constant function. Measured (5 seeds, default network,
-median error against the truth): starting at once multiplied the error by 1.69 on HeaviSine, 1.47
-on sinc and 3.1 on a sum of sines relative to waiting.
-
-With several inputs it starts earlier (``BAYES_START_FIT``), before the unpenalised fit has learnt
-the noise."""
+"""Re-estimation begins once an accepted step gains at most this fraction of the objective: the fit has settled."""
 BAYES_START_FIT = 1.0
-"""With several inputs, re-estimation starts at the first accepted step whose sum of squared errors
-is below this fraction of the targets' total sum of squares about their mean: once the network
-fits better than its output bias alone. At the random initial weights, or a step later while the
-fit is still worse than the mean, the update judges a network that has fitted nothing: the penalty
-it sets can keep the weights too small ever to fit a sharp feature, and the run settles at a smooth
-ramp. On a step across the diagonal of the square (300 rows, 20 seeds; RMSE near 0.27 against the
-truth for a run so settled, 0.03-0.12 for the others) 8 runs settled so when re-estimating from the
-initial weights, 3 from after the first step and 1 from this point; on Friedman #1 (1,000 rows, 15
-fits) one run of 15 settled at a penalty four times the others' from after the first step, none
-from here. Measured (the ten sets of several inputs in ``benchmarks/defaults_sweep.py``, 10 seeds,
-median error against the truth, relative to starting after the first step): 0.93-1.01 on the
-step, a product plus a sine, a Gaussian bump, diabetes and Friedman #1 and #3; 1.03-1.10 on
-Friedman #2, a linear function, a ridge along the diagonal and two kinks; geometric mean 1.01.
-Relative to starting after the first step, starting at the initial weights multiplied the error by
-1.08 (geometric mean), and starting once a step gained under 1% of the objective by 1.21: the
-unpenalised fit had learnt the noise by then."""
+"""Under ``"fitted"``, re-estimation begins at a step whose objective is at most this times the mean's sum of squares."""
 
 
 def _damped_step(hessian, gradient, mu):
@@ -103,14 +96,150 @@ def _damped_step(hessian, gradient, mu):
     return -step if info == 0 else None
 
 
+class _Damping:
+    """Marquardt's damping ``mu`` and the search for a step that lowers the objective.
+
+    An object because ``mu`` carries over from one search to the next, so a run that keeps
+    succeeding takes ever longer steps; above ``MU_MAX`` it records that the last search failed.
+    """
+
+    def __init__(self):
+        self.mu = MU_INIT
+
+    def search(self, hessian, gradient, current, objective_after):
+        """The first damped step that lowers ``current``, and the objective after it.
+
+        Parameters
+        ----------
+        hessian, gradient : ndarray
+            The penalised Gauss-Newton system at the current weights.
+        current : float
+            The objective at the current weights.
+        objective_after : callable
+            step -> the objective at the current weights plus ``step``.
+
+        Returns
+        -------
+        step : ndarray or None
+            None when no step lowers the objective before ``mu`` exceeds ``MU_MAX``.
+        trial : float
+            The objective after ``step``; ``current`` when there is none.
+
+        Notes
+        -----
+        ``mu`` grows by ``MU_INCREASE`` per rejected step and falls by ``MU_DECREASE`` after the
+        accepted one. A search after a failed one (a run that goes on, see :class:`_BayesStart`)
+        begins again from ``MU_INIT``.
+        """
+        if self.mu > MU_MAX:
+            self.mu = MU_INIT
+        while self.mu <= MU_MAX:
+            step = _damped_step(hessian, gradient, self.mu)
+            trial = np.inf if step is None else objective_after(step)
+            if trial < current:
+                self.mu = max(self.mu * MU_DECREASE, MU_MIN)
+                return step, trial
+            self.mu *= MU_INCREASE
+        return None, current
+
+
+def _stop_reason(gradient_norm, mu, current, trial, tol):
+    """Why a run at a fixed penalty stops after this iteration, or None to go on.
+
+    Apart from :class:`_BayesStart`, which decides whether a Bayesian run stops there or
+    begins re-estimating instead.
+
+    Parameters
+    ----------
+    gradient_norm : float
+        The gradient norm of the mean objective at the start of the iteration.
+    mu : float
+        The damping after the iteration's search for a step.
+    current, trial : float
+        The objective before and after the iteration.
+    tol : float
+        A relative gain in the objective of at most this stops the run.
+
+    Returns
+    -------
+    {"gradient", "mu_max", "tol"} or None
+        In the order they arise: no step is sought below ``GRADIENT_FLOOR``, none was found
+        below ``MU_MAX``, or the accepted one gained too little.
+    """
+    if gradient_norm < GRADIENT_FLOOR:
+        return "gradient"
+    if mu > MU_MAX:
+        return "mu_max"
+    if current - trial <= tol * current:
+        return "tol"
+    return None
+
+
+@dataclass(frozen=True)
+class _BayesStart:
+    """When a Bayesian run begins re-estimating the penalty (``settings.bayes_start``).
+
+    Not at once: at the random initial weights the update judges a network that has fitted
+    nothing and can over-regularise it for good (``benchmarks/README.md``).
+
+    Parameters
+    ----------
+    rule : {"fitted", "settled"} or None
+        None for a fixed penalty: re-estimation never begins.
+    fit_below : float or None
+        With ``"fitted"``, the objective at or below which a step fits better than the targets' mean.
+    """
+
+    rule: Optional[str]
+    fit_below: Optional[float] = None
+
+    @classmethod
+    def of(cls, rule, Y):
+        """The rule ``rule`` for targets ``Y``."""
+        if rule == "fitted":
+            return cls(rule, BAYES_START_FIT * np.sum((Y - Y.mean(axis=0)) ** 2))
+        return cls(rule)
+
+    def begins(self, reason, current, trial):
+        """Whether re-estimation begins after an iteration from ``current`` to ``trial``.
+
+        Every rule begins where a fixed-penalty run would stop (``reason``, from :func:`_stop_reason`)
+        or once an accepted step gains at most ``BAYES_START_IMPROVEMENT`` of the objective (the fit
+        has settled); ``"fitted"`` also at the first step at or below ``fit_below``.
+        """
+        if self.rule is None:
+            return False
+        if reason is not None:
+            return True
+        settled = current - trial <= BAYES_START_IMPROVEMENT * current
+        return settled or (self.rule == "fitted" and trial <= self.fit_below)
+
+
+def _penalised(jtj, jtr, sse, theta, mask, penalty):
+    """The objective ``S``, the gradient ``g`` and the Hessian ``J^T J + alpha M`` at ``theta``."""
+    weights = theta[mask]
+    return sse + penalty * (weights @ weights), jtr + penalty * mask * theta, jtj + np.diag(penalty * mask)
+
+
+def _objective(problem, theta, penalty):
+    """``S`` at ``theta``: the sum of squared errors plus ``penalty`` times the weights' squared norm."""
+    weights = theta[problem.arch.weight_mask]
+    return _network.sum_squared_error(problem.arch, theta, problem.X, problem.Y) + penalty * (weights @ weights)
+
+
 @cache
 def _thread_controller():
     return ThreadpoolController()
 
 
+def _work(problem):
+    """The size of one iteration's ``J^T J``: residuals times parameters squared."""
+    return problem.Y.size * problem.arch.n_params**2
+
+
 def _blas_threads(problem):
     """A context limiting BLAS to one thread for small problems (see ``SINGLE_THREAD_MAX_WORK``)."""
-    if problem.Y.size * problem.arch.n_params**2 < SINGLE_THREAD_MAX_WORK:
+    if _work(problem) < SINGLE_THREAD_MAX_WORK:
         return _thread_controller().limit(limits=1, user_api="blas")
     return nullcontext()
 
@@ -118,78 +247,48 @@ def _blas_threads(problem):
 def solve(problem, theta0, settings, rng):
     """Minimise ``problem``'s objective from ``theta0`` with Levenberg-Marquardt.
 
-    With ``settings.bayesian`` the penalty is re-estimated before every step once the
-    fit has settled, and the result carries its :class:`Evidence`; ``problem.alpha`` is
-    then the starting penalty.
+    With ``settings.bayesian`` the penalty is re-estimated before every step once
+    :class:`_BayesStart` allows, and the result carries its :class:`Evidence` (estimated
+    once at the end if the run stopped before); ``problem.alpha`` is then the starting penalty.
     """
     monitor = settings.monitor(problem)
-    arch, X, Y = problem.arch, problem.X, problem.Y
-    mask = arch.weight_mask
-    n_residuals = Y.size
-    penalty, evidence = problem.alpha, None
-    theta, mu, reason = theta0.copy(), MU_INIT, "max_iter"
-
-    def objective(theta, penalty):
-        weights = theta[mask]
-        return _network.sum_squared_error(arch, theta, X, Y) + penalty * (weights @ weights)
-
-    reestimating = False
-    # bayes_start="fitted": start once an accepted step fits better than the mean; see BAYES_START_FIT.
-    start_below = BAYES_START_FIT * np.sum((Y - Y.mean(axis=0)) ** 2) if settings.bayes_start == "fitted" else -np.inf
-
-    def finished(why):
-        """True to stop for ``why``; a Bayesian run instead starts re-estimating the penalty."""
-        nonlocal reason, reestimating
-        if settings.bayesian and not reestimating:
-            reestimating = True
-            return False
-        reason = why
-        return True
-
+    mask, n = problem.arch.weight_mask, problem.n_samples
+    theta, penalty, evidence, reestimating = theta0.copy(), problem.alpha, None, False
+    damping, start = _Damping(), _BayesStart.of(settings.bayes_start, problem.Y)
     with np.errstate(over="ignore", invalid="ignore"), _blas_threads(problem):
         for _ in range(settings.max_iter):
-            jtj, jtr, sse = _network.normal_equations(arch, theta, X, Y)
+            jtj, jtr, sse = _network.normal_equations(problem.arch, theta, problem.X, problem.Y)
             if reestimating:
-                evidence = reestimate(jtj, sse, theta, mask, penalty, n_residuals)
+                evidence = reestimate(jtj, sse, theta, mask, penalty, problem.Y.size)
                 penalty = evidence.penalty
-            weights = theta[mask]
-            current = sse + penalty * (weights @ weights)
-            gradient = jtr + penalty * mask * theta
-            if np.linalg.norm(gradient) / problem.n_samples < GRADIENT_FLOOR:
-                if finished("gradient"):
-                    break
-                continue
-            hessian = jtj + np.diag(penalty * mask)
-            while mu <= MU_MAX:
-                step = _damped_step(hessian, gradient, mu)
-                trial = np.inf if step is None else objective(theta + step, penalty)
-                if trial < current:
-                    break
-                mu *= MU_INCREASE
+            current, gradient, hessian = _penalised(jtj, jtr, sse, theta, mask, penalty)
+            gradient_norm = np.linalg.norm(gradient) / n
+            if gradient_norm < GRADIENT_FLOOR:
+                step, trial = None, current
             else:
-                if finished("mu_max"):
+                step, trial = damping.search(hessian, gradient, current, lambda s: _objective(problem, theta + s, penalty))
+            if step is not None:
+                theta = theta + step
+                if monitor.update(theta, trial / (2 * n)):
+                    reason = monitor.stop_reason
                     break
-                mu = MU_INIT
-                continue
-            theta = theta + step
-            mu = max(mu * MU_DECREASE, MU_MIN)
-            if monitor.update(theta, trial / (2 * problem.n_samples)):
+            reason = _stop_reason(gradient_norm, damping.mu, current, trial, settings.tol)
+            if not reestimating and start.begins(reason, current, trial):
+                reestimating, reason = True, None
+            if reason is not None:
                 break
-            if current - trial <= settings.tol * current:
-                if finished("tol"):
-                    break
-            elif current - trial <= BAYES_START_IMPROVEMENT * current or trial <= start_below:
-                reestimating = settings.bayesian
+        else:
+            reason = "max_iter"
     theta = monitor.final_theta(theta)
-    if settings.bayesian and evidence is None:  # stopped before the fit settled: estimate once at the end
-        jtj, _, sse = _network.normal_equations(arch, theta, X, Y)
-        evidence = reestimate(jtj, sse, theta, mask, penalty, n_residuals)
-    loss = objective(theta, penalty) / (2 * problem.n_samples)
+    if settings.bayesian and evidence is None:
+        jtj, _, sse = _network.normal_equations(problem.arch, theta, problem.X, problem.Y)
+        evidence = reestimate(jtj, sse, theta, mask, penalty, problem.Y.size)
+    loss = _objective(problem, theta, penalty) / (2 * n)
     return SolverResult(
         theta,
         float(loss),
         len(monitor.loss_curve),
-        monitor.stop_reason or reason,
+        reason,
         monitor.loss_curve,
         monitor.validation_curve,
         evidence,
