@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from mlpfit import EnsembleRegressor, FitPlan, NeuralRegressor, load, make_plan, save
+from mlpfit._network import normal_equations_work
 from mlpfit._plan import (
     AUTO_ALPHA,
     AUTO_AVERAGED,
@@ -25,7 +26,6 @@ from mlpfit._plan import (
     LM_MAX_WORK,
     MAX_AVERAGED,
     network_params,
-    normal_equations_work,
 )
 
 

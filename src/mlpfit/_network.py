@@ -261,6 +261,13 @@ def normal_equations(arch, theta, X, Y, chunk_rows=None):
     return jtj, jtr, float(sse)
 
 
+def normal_equations_work(n_residuals, n_params):
+    """Flops to build ``J^T J`` and factorise it, ``n_residuals * n_params**2 + n_params**3``: the cost of
+    one LM step or one Bayesian re-estimate, which decides where LM, the evidence, averaging and BLAS
+    threads pay."""
+    return n_residuals * n_params**2 + n_params**3
+
+
 def sum_squared_error(arch, theta, X, Y, chunk_rows=None):
     """``sum((output - Y)**2)`` over row chunks (memory bounded like :func:`normal_equations`)."""
     chunk_rows = chunk_rows or default_chunk_rows(arch, Y.shape[1])

@@ -12,6 +12,7 @@ from numbers import Integral
 from dataclasses import asdict, dataclass, field, fields
 
 from ._activations import ACTIVATIONS
+from ._network import normal_equations_work
 from ._selection import RESOLVED_INIT_METHODS
 from .solvers import SOLVERS
 
@@ -185,12 +186,6 @@ _FIELD_VALUES = {
 """...and of its values."""
 
 
-def normal_equations_work(n_residuals, n_params):
-    """Flops to build ``J^T J`` and factorise it, ``n_residuals * n_params**2 + n_params**3``: the cost of
-    one LM step or one Bayesian re-estimate, which decides where LM, the evidence and averaging are affordable."""
-    return n_residuals * n_params**2 + n_params**3
-
-
 def network_params(sizes):
     """Weights and biases of a fully connected network with these layer sizes."""
     return sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
@@ -289,10 +284,16 @@ def _hidden_sizes(params, n_rows, n_features, n_outputs, selects_width, reasons)
     return (units,)
 
 
+def jtj_affordable(n_residuals, n_params):
+    """Whether one ``J^T J`` (an LM step, a Bayesian re-estimate) is cheap enough to compute: its
+    :func:`~mlpfit._network.normal_equations_work` within ``LM_MAX_WORK``."""
+    return normal_equations_work(n_residuals, n_params) <= LM_MAX_WORK
+
+
 def _lm_affordable(n_rows, n_outputs, n_params):
     """Whether ``solver="auto"`` runs LM: at most ``LM_MAX_PARAMS`` parameters and
     :func:`normal_equations_work` within ``LM_MAX_WORK``."""
-    return n_params <= LM_MAX_PARAMS and normal_equations_work(n_rows * n_outputs, n_params) <= LM_MAX_WORK
+    return n_params <= LM_MAX_PARAMS and jtj_affordable(n_rows * n_outputs, n_params)
 
 
 def _solver(params, n_rows, n_features, n_outputs, n_params, work, reasons):

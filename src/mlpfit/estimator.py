@@ -28,7 +28,7 @@ from ._fitted import FittedNetwork, FittedState, TrainingRun
 from ._selection import INIT_METHODS, initialize, selected_hinge_network
 from ._memory import check_memory
 from ._params import Boolean, Constant, Interval, LayerSizes, Options, Seed, validate_params
-from ._plan import AUTO_MAX_HINGES, AUTO_MIN_UNITS, AUTO_UNITS_ONE_INPUT, LM_MAX_WORK, make_plan, normal_equations_work
+from ._plan import AUTO_MAX_HINGES, AUTO_MIN_UNITS, AUTO_UNITS_ONE_INPUT, jtj_affordable, make_plan
 from ._progress import progress
 from ._scaling import Scaler
 from .diagnose import warn_if_fit_failed
@@ -163,12 +163,12 @@ def _merged(problems, kept):
 def _effective_parameters(problem, run):
     """The means' effective number of parameters: learned by Bayesian regularisation, else the
     evidence's at the fitted weights (``mlpfit.solvers._evidence.evidence_at``) while ``J^T J`` is
-    affordable (``mlpfit._plan.LM_MAX_WORK``), else 0, which on data that large changes little.
+    affordable (``mlpfit._plan.jtj_affordable``), else 0, which on data that large changes little.
     Why the evidence's and not the hat matrix's trace at the fixed penalty: ``benchmarks/README.md``."""
     if run.evidence is not None:
         return run.evidence.effective_params
     arch = problem.arch
-    if normal_equations_work(problem.Y.size, arch.n_params) > LM_MAX_WORK or not np.all(np.isfinite(run.theta)):
+    if not jtj_affordable(problem.Y.size, arch.n_params) or not np.all(np.isfinite(run.theta)):
         return 0.0
     jtj, _, sse = _network.normal_equations(arch, run.theta, problem.X, problem.Y)
     return evidence_at(jtj, sse, run.theta, arch.weight_mask, problem.alpha, problem.Y.size).effective_params

@@ -75,7 +75,7 @@ MU_MIN = 1e-20
 GRADIENT_FLOOR = 1e-7
 """Stop when the gradient norm of the mean objective falls below this (MATLAB's min_grad)."""
 SINGLE_THREAD_MAX_WORK = 1e9
-"""Run BLAS on one thread while ``_work(problem)`` is below this: for small matrices threads only contend."""
+"""Run BLAS on one thread while ``normal_equations_work`` is below this: for small matrices threads only contend."""
 BAYES_START_IMPROVEMENT = 1e-3
 """Re-estimation begins once an accepted step gains at most this fraction of the objective: the fit has settled."""
 BAYES_START_FIT = 1.0
@@ -232,14 +232,9 @@ def _thread_controller():
     return ThreadpoolController()
 
 
-def _work(problem):
-    """The size of one iteration's ``J^T J``: residuals times parameters squared."""
-    return problem.Y.size * problem.arch.n_params**2
-
-
 def _blas_threads(problem):
     """A context limiting BLAS to one thread for small problems (see ``SINGLE_THREAD_MAX_WORK``)."""
-    if _work(problem) < SINGLE_THREAD_MAX_WORK:
+    if _network.normal_equations_work(problem.Y.size, problem.arch.n_params) < SINGLE_THREAD_MAX_WORK:
         return _thread_controller().limit(limits=1, user_api="blas")
     return nullcontext()
 
