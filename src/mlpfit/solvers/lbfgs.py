@@ -23,8 +23,7 @@ from scipy.optimize import minimize
 
 from .. import _network
 from ._base import SolverResult
-from ._evidence import reestimate
-from .lm import BAYES_START_FIT, BAYES_START_IMPROVEMENT
+from ._evidence import BAYES_START_FIT, BAYES_START_IMPROVEMENT, reestimate
 
 GRADIENT_TOLERANCE = 1e-9
 """scipy's ``gtol``: a run stops once the largest gradient component falls below this."""

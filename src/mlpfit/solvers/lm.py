@@ -60,7 +60,7 @@ from threadpoolctl import ThreadpoolController
 
 from .. import _network
 from ._base import SolverResult
-from ._evidence import reestimate
+from ._evidence import BAYES_START_FIT, BAYES_START_IMPROVEMENT, reestimate
 
 MU_INIT = 1e-3
 """Marquardt's damping at the start, and for the search after a failed one (trainlm's mu)."""
@@ -76,10 +76,6 @@ GRADIENT_FLOOR = 1e-7
 """Stop when the gradient norm of the mean objective falls below this (MATLAB's min_grad)."""
 SINGLE_THREAD_MAX_WORK = 1e9
 """Run BLAS on one thread while ``normal_equations_work`` is below this: for small matrices threads only contend."""
-BAYES_START_IMPROVEMENT = 1e-3
-"""Re-estimation begins once an accepted step gains at most this fraction of the objective: the fit has settled."""
-BAYES_START_FIT = 1.0
-"""Under ``"fitted"``, re-estimation begins at a step whose objective is at most this times the mean's sum of squares."""
 
 
 def _damped_step(hessian, gradient, mu):
