@@ -23,6 +23,7 @@ Usage: python benchmarks/accuracy.py [--seeds 20] [--quick] [--blas-threads 1]
 
 import argparse
 import time
+from functools import partial
 import warnings
 
 import numpy as np
@@ -139,17 +140,18 @@ def run_diabetes(seed, record):
         record(name, _rmse(predictions, y), elapsed / len(folds))
 
 
+def _record(per_system, system, error, elapsed):
+    errors, times = per_system.setdefault(system, ([], []))
+    errors.append(error)
+    times.append(elapsed)
+
+
 def run(n_seeds):
     results = {}  # data set -> system -> ([errors], [times])
 
     for data_name, generate in [*DATA_SETS.items(), ("diabetes (10-fold CV)", None)]:
         per_system = results.setdefault(data_name, {})
-
-        def record(system, error, elapsed):
-            errors, times = per_system.setdefault(system, ([], []))
-            errors.append(error)
-            times.append(elapsed)
-
+        record = partial(_record, per_system)
         for seed in range(n_seeds):
             if generate is None:
                 run_diabetes(seed, record)

@@ -10,6 +10,7 @@ Usage: python benchmarks/diagnose_speed.py [--repeats 5]
 
 import argparse
 import time
+from functools import partial
 import warnings
 
 import numpy as np
@@ -44,9 +45,9 @@ def main():
         for n in (1_000, 10_000, 100_000):
             X, y = make(n)
             model = NeuralRegressor(max_iter=200, random_state=0)
-            fit = _median_seconds(lambda: model.fit(X[:2000], y[:2000]), args.repeats)
-            full = _median_seconds(lambda: diagnose(model, X, y), args.repeats)
-            check = _median_seconds(lambda: diagnose(model, X[:2000], y[:2000], codes=FIT_WARNING_CODES), args.repeats)
+            fit = _median_seconds(partial(model.fit, X[:2000], y[:2000]), args.repeats)
+            full = _median_seconds(partial(diagnose, model, X, y), args.repeats)
+            check = _median_seconds(partial(diagnose, model, X[:2000], y[:2000], codes=FIT_WARNING_CODES), args.repeats)
             print(f"{name:<26}{n:>8}{fit:>9.3f}{full:>12.4f}{check:>13.4f}{check / fit:>11.3f}")
 
 

@@ -19,6 +19,7 @@ import argparse
 import sys
 import time
 import warnings
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -52,18 +53,22 @@ def _hidden(width):
     return tuple(int(w) for w in width.split("x"))
 
 
+def _mlpfit(hidden_layer_sizes, seed):
+    return NeuralRegressor(hidden_layer_sizes, random_state=seed)
+
+
 def systems(problem, widths, pipelines):
     """Label -> factory(seed); the plan of each mlpfit system is read after its fit."""
     out = {"mlpfit defaults": lambda seed: NeuralRegressor(random_state=seed)}
     for width in widths:
-        out[f"mlpfit {_hidden(width)}"] = lambda seed, h=_hidden(width): NeuralRegressor(h, random_state=seed)
+        out[f"mlpfit {_hidden(width)}"] = partial(_mlpfit, _hidden(width))
     if problem == "curve":
         out["smoothing spline (GCV)"] = lambda seed: SmoothingSpline()
     if pipelines:
         for solver in ("adam", "lbfgs"):
             for width in widths[:1]:
-                out[f"sklearn {solver} {_hidden(width)} pipeline"] = lambda seed, s=solver, h=_hidden(width): (
-                    _sklearn_pipeline(s, seed, hidden_layer_sizes=h, max_iter=5000)
+                out[f"sklearn {solver} {_hidden(width)} pipeline"] = partial(
+                    _sklearn_pipeline, solver, hidden_layer_sizes=_hidden(width), max_iter=5000
                 )
     return out
 

@@ -51,7 +51,7 @@ Networks 5(6); MacKay (1992), Neural Computation 4(3); Foresee & Hagan (1997), P
 
 from contextlib import nullcontext
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from typing import Optional
 
 import numpy as np
@@ -217,8 +217,9 @@ def _penalised(jtj, jtr, sse, theta, mask, penalty):
     return sse + penalty * (weights @ weights), jtr + penalty * mask * theta, jtj + np.diag(penalty * mask)
 
 
-def _objective(problem, theta, penalty):
-    """``S`` at ``theta``: the sum of squared errors plus ``penalty`` times the weights' squared norm."""
+def _objective(problem, theta, penalty, step=0.0):
+    """``S`` at ``theta + step``: the sum of squared errors plus ``penalty`` times the weights' squared norm."""
+    theta = theta + step
     weights = theta[problem.arch.weight_mask]
     return _network.sum_squared_error(problem.arch, theta, problem.X, problem.Y) + penalty * (weights @ weights)
 
@@ -257,7 +258,7 @@ def solve(problem, theta0, settings, rng):
             if gradient_norm < GRADIENT_FLOOR:
                 step, trial = None, current
             else:
-                step, trial = damping.search(hessian, gradient, current, lambda s: _objective(problem, theta + s, penalty))
+                step, trial = damping.search(hessian, gradient, current, partial(_objective, problem, theta, penalty))
             if step is not None:
                 theta = theta + step
                 if monitor.update(theta, trial / (2 * n)):
