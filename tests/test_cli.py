@@ -6,7 +6,6 @@ import csv
 import io
 import os
 import signal
-import subprocess
 import sys
 
 import numpy as np
@@ -33,17 +32,6 @@ def write_csv(path, header, rows):
         writer.writerow(header)
         writer.writerows(rows)
     return str(path)
-
-
-def run_as_a_command(*args, cwd):
-    """``mlpfit ARGS`` in a child process, as a user runs it: only for the one smoke test per command.
-
-    The child imports the mlpfit this process imported, wherever ``cwd`` is (a relative PYTHONPATH would not).
-    """
-    source = os.path.dirname(os.path.dirname(mlpfit.__file__))
-    path = os.pathsep.join([source, *filter(None, [os.environ.get("PYTHONPATH")])])
-    return subprocess.run([sys.executable, "-m", "mlpfit.cli", *args], capture_output=True, text=True, cwd=cwd,
-                          env={**os.environ, "PYTHONPATH": path, "MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1"})
 
 
 @pytest.fixture
@@ -81,11 +69,11 @@ SMOKE = {
 
 
 @pytest.mark.parametrize("command", SMOKE)
-def test_each_command_runs_as_a_user_runs_it(command, fitted):
+def test_each_command_runs_as_a_user_runs_it(command, fitted, mlpfit_command):
     # catches what in-process calls cannot: the entry point, imports in a fresh interpreter, the exit code
     folder, _, _ = fitted
     argv, check = SMOKE[command]
-    result = run_as_a_command(*argv, cwd=folder)
+    result = mlpfit_command(*argv, cwd=folder)
     assert result.returncode in ((0, 3) if command == "diagnose" else (0,)), result.stderr  # diagnose: 3 = problems found
     assert check(folder, result.stdout) and "Traceback" not in result.stderr
 
