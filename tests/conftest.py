@@ -1,4 +1,4 @@
-"""Shared by the command-line tests: ``mlpfit`` run in a child process, as a user runs it."""
+"""Shared by the command-line tests: ``mlpfit`` run in child processes, as a user runs it."""
 
 import os
 import subprocess
@@ -9,18 +9,28 @@ import pytest
 import mlpfit
 
 
-def run_as_a_command(*args, cwd=None):
-    """``mlpfit ARGS`` in a child process; only for the one smoke test each command has.
+def _run_together(runs, cwd=None, timeout=300):
+    """``{name: args}`` -> ``{name: subprocess.CompletedProcess}`` of ``mlpfit ARGS``, the children run at once.
 
-    The child imports the mlpfit this process imported, wherever ``cwd`` is (a relative PYTHONPATH would not).
+    Each child spends most of its time importing, so starting them together saves most of the wait.
+    They import the mlpfit this process imported, wherever ``cwd`` is (a relative PYTHONPATH would not).
     """
     source = os.path.dirname(os.path.dirname(mlpfit.__file__))
     path = os.pathsep.join([source, *filter(None, [os.environ.get("PYTHONPATH")])])
     env = {**os.environ, "PYTHONPATH": path, "MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, "-m", "mlpfit.cli", *args], capture_output=True, text=True, cwd=cwd, env=env)
+    children = {
+        name: subprocess.Popen([sys.executable, "-m", "mlpfit.cli", *args], cwd=cwd, env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for name, args in runs.items()
+    }
+    results = {}
+    for name, child in children.items():
+        stdout, stderr = child.communicate(timeout=timeout)
+        results[name] = subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr)
+    return results
 
 
-@pytest.fixture
-def mlpfit_command():
-    """:func:`run_as_a_command`."""
-    return run_as_a_command
+@pytest.fixture(scope="session")
+def run_as_commands():
+    """:func:`_run_together`: for the smoke tests only; every other command-line test calls ``main`` in-process."""
+    return _run_together

@@ -63,24 +63,31 @@ SMOKE = {
              lambda folder, out: (folder / "smoke.png").read_bytes().startswith(PNG_SIGNATURE)),
     "diagnose": (["diagnose", "model.npz", "data.csv"], lambda folder, out: out.startswith("Diagnosis: ")),
     "info": (["info", "model.npz"], lambda folder, out: "NeuralRegressor" in out),
+    "demo": (["demo"], lambda folder, out: "RMSE against the true sqrt" in out),
 }
-"""Command -> (arguments, a check of its output and files); ``demo``'s smoke test is in test_cli_demo.py."""
+"""Command -> (arguments, a check of its output and files)."""
+
+
+@pytest.fixture(scope="module")
+def smoke_runs(fitted, run_as_commands):
+    """Every command's smoke run, the child processes started together."""
+    folder, _, _ = fitted
+    return folder, run_as_commands({command: argv for command, (argv, _) in SMOKE.items()}, cwd=folder)
 
 
 @pytest.mark.parametrize("command", SMOKE)
-def test_each_command_runs_as_a_user_runs_it(command, fitted, mlpfit_command):
+def test_each_command_runs_as_a_user_runs_it(command, smoke_runs):
     # catches what in-process calls cannot: the entry point, imports in a fresh interpreter, the exit code
-    folder, _, _ = fitted
-    argv, check = SMOKE[command]
-    result = mlpfit_command(*argv, cwd=folder)
+    folder, runs = smoke_runs
+    result = runs[command]
     assert result.returncode in ((0, 3) if command == "diagnose" else (0,)), result.stderr  # diagnose: 3 = problems found
-    assert check(folder, result.stdout) and "Traceback" not in result.stderr
+    assert SMOKE[command][1](folder, result.stdout) and "Traceback" not in result.stderr
 
 
 def test_every_command_has_a_smoke_test():
     from mlpfit.cli import COMMANDS
 
-    assert {command.__name__.rsplit(".", 1)[-1] for command in COMMANDS} == {*SMOKE, "demo"}
+    assert {command.__name__.rsplit(".", 1)[-1] for command in COMMANDS} == set(SMOKE)
 
 
 # --- fit, predict, plot and info in-process ------------------------------------------------------

@@ -1,4 +1,4 @@
-"""mlpfit demo, called in-process and as a user would run it."""
+"""mlpfit demo, called in-process (its smoke test as a user runs it is with the others, in test_cli.py)."""
 
 from mlpfit.cli import main
 
@@ -10,13 +10,6 @@ def test_demo_reports_a_fit_far_better_than_a_line(capsys):
     line_error = float(out.split("least-squares line")[1].split(":")[1].split()[0])
     assert fit_error < 0.4 < 2.0 < line_error
     assert "breakpoints" in out and "inside the data" in out
-
-
-def test_demo_runs_as_a_user_runs_it(mlpfit_command):
-    # demo's one smoke test: the entry point and the exit code, in a fresh interpreter
-    result = mlpfit_command("demo")
-    assert result.returncode == 0, result.stderr
-    assert "RMSE against the true sqrt" in result.stdout and "Traceback" not in result.stderr
 
 
 def test_demo_broken_prints_the_trap_diagnosed_next_to_the_fixed_fit(capsys):
