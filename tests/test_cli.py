@@ -1,10 +1,10 @@
 """The mlpfit command line: fit, predict, plot and info as a user runs them, and every bad input refused cleanly."""
 
-import argparse
+import contextlib
 import csv
+import io
 import os
 import signal
-import subprocess
 import sys
 
 import numpy as np
@@ -33,11 +33,6 @@ def write_csv(path, header, rows):
     return str(path)
 
 
-def mlpfit_command(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "mlpfit.cli", *args], capture_output=True, text=True, cwd=cwd,
-                          env={**os.environ, "MPLBACKEND": "Agg"})
-
-
 @pytest.fixture
 def data(tmp_path):
     return write_csv(tmp_path / "data.csv", ["dose", "response", "batch"],
@@ -46,52 +41,95 @@ def data(tmp_path):
 
 @pytest.fixture(scope="module")
 def fitted(tmp_path_factory):
-    """``mlpfit fit`` run as a subprocess, once: its directory, result and model file."""
+    """``mlpfit fit`` run once, in-process: its directory, exit code and report."""
     folder = tmp_path_factory.mktemp("cli")
     write_csv(folder / "data.csv", ["dose", "response"], zip(DOSE, RESPONSE))
-    result = mlpfit_command("fit", "data.csv", "--x", "dose", "--y", "response", "--seed", "0", "--max-iter", "50",
-                            "--early-stopping", "-o", "model.npz", "--plot", "fit.png", cwd=folder)
-    return folder, result
+    report = io.StringIO()
+    with contextlib.redirect_stdout(report):
+        code = main(["fit", str(folder / "data.csv"), "--x", "dose", "--y", "response", "--seed", "0",
+                     "--max-iter", "50", "--early-stopping", "-o", str(folder / "model.npz"),
+                     "--plot", str(folder / "fit.png")])
+    return folder, code, report.getvalue()
+
+
+# --- one smoke test per command, run as a user runs it; every other test calls main() in-process ---
+
+
+SMOKE = {
+    "fit": (["fit", "data.csv", "--x", "dose", "--y", "response", "--max-iter", "5", "-o", "smoke.npz"],
+            lambda folder, out: "model written to smoke.npz" in out and mlpfit.load(folder / "smoke.npz").n_iter_ <= 5),
+    "predict": (["predict", "model.npz", "data.csv"], lambda folder, out: out.startswith("dose,response_predicted\n")),
+    "plot": (["plot", "model.npz", "data.csv", "-o", "smoke.png"],
+             lambda folder, out: (folder / "smoke.png").read_bytes().startswith(PNG_SIGNATURE)),
+    "diagnose": (["diagnose", "model.npz", "data.csv"], lambda folder, out: out.startswith("Diagnosis: ")),
+    "info": (["info", "model.npz"], lambda folder, out: "NeuralRegressor" in out),
+    "demo": (["demo"], lambda folder, out: "RMSE against the true sqrt" in out),
+}
+"""Command -> (arguments, a check of its output and files)."""
+
+
+@pytest.fixture(scope="module")
+def smoke_runs(fitted, run_as_commands):
+    """Every command's smoke run, the child processes started together."""
+    folder, _, _ = fitted
+    return folder, run_as_commands({command: argv for command, (argv, _) in SMOKE.items()}, cwd=folder)
+
+
+@pytest.mark.parametrize("command", SMOKE)
+def test_each_command_runs_as_a_user_runs_it(command, smoke_runs):
+    # catches what in-process calls cannot: the entry point, imports in a fresh interpreter, the exit code
+    folder, runs = smoke_runs
+    result = runs[command]
+    assert result.returncode in ((0, 3) if command == "diagnose" else (0,)), result.stderr  # diagnose: 3 = problems found
+    assert SMOKE[command][1](folder, result.stdout) and "Traceback" not in result.stderr
+
+
+def test_every_command_has_a_smoke_test():
+    from mlpfit.cli import COMMANDS
+
+    assert {command.__name__.rsplit(".", 1)[-1] for command in COMMANDS} == set(SMOKE)
+
+
+# --- fit, predict, plot and info in-process ------------------------------------------------------
 
 
 def test_fit_reports_and_writes_the_model_and_a_png(fitted):
-    folder, result = fitted
-    assert result.returncode == 0, result.stderr
-    for expected in ("rows used: 40 of 40", "solver: lm", "iterations", "response: training RMSE", "R^2",
-                     "validation RMSE: ", "fit time", "model written to model.npz"):
-        assert expected in result.stdout
+    folder, code, report = fitted
+    assert code == 0
+    model = mlpfit.load(folder / "model.npz")
+    for expected in ("rows used: 40 of 40", f"solver: {model.summary_.solver}", "iterations", "response: training RMSE",
+                     "R^2", "validation RMSE: ", "fit time", f"model written to {folder / 'model.npz'}"):
+        assert expected in report
     png = (folder / "fit.png").read_bytes()
     assert png.startswith(PNG_SIGNATURE)
     import matplotlib.image
 
     assert matplotlib.image.imread(folder / "fit.png").ndim == 3
-    model = mlpfit.load(folder / "model.npz")
     assert model.n_iter_ <= 50 and model.early_stopping and model.random_state == 0
 
 
-def test_predict_subprocess_equals_the_python_api(fitted):
-    folder, _ = fitted
-    new = write_csv(folder / "new.csv", ["id", "dose"], [[i, x] for i, x in enumerate([0.5, 2.0, 7.25])])
-    result = mlpfit_command("predict", "model.npz", new, "-o", "predictions.csv", cwd=folder)
-    assert result.returncode == 0, result.stderr
-    with open(folder / "predictions.csv", newline="") as file:
+def test_predict_equals_the_python_api(fitted, tmp_path):
+    folder, _, _ = fitted
+    new = write_csv(tmp_path / "new.csv", ["id", "dose"], [[i, x] for i, x in enumerate([0.5, 2.0, 7.25])])
+    assert main(["predict", str(folder / "model.npz"), new, "-o", str(tmp_path / "predictions.csv")]) == 0
+    with open(tmp_path / "predictions.csv", newline="") as file:
         rows = list(csv.reader(file))
     assert rows[0] == ["dose", "response_predicted"]
     expected = mlpfit.load(folder / "model.npz").predict(np.array([[0.5], [2.0], [7.25]]))
     assert np.array_equal(np.array(rows[1:], dtype=float)[:, 1], expected)
 
 
-def test_plot_and_info_subprocesses(fitted):
-    folder, _ = fitted
-    result = mlpfit_command("plot", "model.npz", "data.csv", "-o", "again.png", cwd=folder)
-    assert result.returncode == 0, result.stderr
-    assert (folder / "again.png").read_bytes().startswith(PNG_SIGNATURE)
-    result = mlpfit_command("info", "model.npz", cwd=folder)
-    assert result.returncode == 0, result.stderr
+def test_plot_draws_a_saved_model_and_info_describes_it(fitted, tmp_path, capsys):
+    folder, _, _ = fitted
+    assert main(["plot", str(folder / "model.npz"), str(folder / "data.csv"), "-o", str(tmp_path / "again.png")]) == 0
+    assert (tmp_path / "again.png").read_bytes().startswith(PNG_SIGNATURE)
+    capsys.readouterr()
+    assert main(["info", str(folder / "model.npz")]) == 0
+    info = capsys.readouterr().out
     width = mlpfit.load(folder / "model.npz").architecture_.layer_sizes[1]
     for expected in ("version 1", "NeuralRegressor", "inputs (1): dose", "outputs (1): response",
                      f"layers: 1 -> {width} -> 1, activation relu", "training: "):
-        assert expected in result.stdout
+        assert expected in info
 
 
 def test_predict_prints_csv_to_stdout_for_several_inputs_and_outputs(tmp_path, capsys):
@@ -108,23 +146,24 @@ def test_predict_prints_csv_to_stdout_for_several_inputs_and_outputs(tmp_path, c
     assert np.array_equal(np.array(rows[1:], dtype=float)[:, 2:], mlpfit.load(model_path).predict(X))
 
 
-def test_model_options_map_to_estimator_parameters():
-    parser = argparse.ArgumentParser()
-    fit_command.add_parser(parser.add_subparsers())
-    args = parser.parse_args(["fit", "d.csv", "--x", "a", "--y", "b", "-o", "m.npz", "--hidden", "20,20",
-                              "--activation", "tanh", "--no-standardize", "--early-stopping", "--seed", "3",
-                              "--restarts", "2", "--averaged", "3", "--alpha", "0.5", "--quiet"])
-    assert fit_command.model_params(args) == {
+def test_model_options_reach_the_fitted_model(data, tmp_path):
+    # catches an option dropped, parsed wrong or passed to the wrong parameter on its way to NeuralRegressor
+    def fitted_params(*options):
+        model = str(tmp_path / "m.npz")
+        assert main(["fit", data, "--x", "dose", "--y", "response", "-o", model, "--max-iter", "1", *options]) == 0
+        return mlpfit.load(model).get_params()
+
+    params = fitted_params("--hidden", "20,20", "--activation", "tanh", "--no-standardize", "--early-stopping",
+                           "--seed", "3", "--restarts", "2", "--averaged", "3", "--alpha", "0.5", "--quiet")
+    assert params.items() >= {
         "hidden_layer_sizes": (20, 20), "activation": "tanh", "standardize": False, "early_stopping": True,
-        "random_state": 3, "n_restarts": 2, "n_averaged": 3, "alpha": 0.5, "verbose": 0,
-    }
+        "random_state": 3, "n_restarts": 2, "n_averaged": 3, "alpha": 0.5, "verbose": 0, "max_iter": 1,
+    }.items()
+    params = fitted_params("--alpha", "bayes", "--hidden", "auto", "--tol", "auto", "-q")
+    assert {k: params[k] for k in ("alpha", "hidden_layer_sizes", "tol")} == {
+        "alpha": "bayes", "hidden_layer_sizes": "auto", "tol": "auto"}
     parameters = mlpfit.NeuralRegressor().get_params()
-    assert all(param in parameters for param, _ in fit_command.MODEL_OPTIONS.values())
-    bayes = parser.parse_args(["fit", "d.csv", "--x", "a", "--y", "b", "-o", "m.npz", "--alpha", "bayes"])
-    assert fit_command.model_params(bayes)["alpha"] == "bayes"
-    auto = parser.parse_args(["fit", "d.csv", "--x", "a", "--y", "b", "-o", "m.npz", "--hidden", "auto", "--tol", "auto"])
-    assert {k: fit_command.model_params(auto)[k] for k in ("hidden_layer_sizes", "tol")} == {
-        "hidden_layer_sizes": "auto", "tol": "auto"}
+    assert all(param in parameters for param, _ in fit_command.MODEL_OPTIONS.values())  # every flag has a target
 
 
 def test_dropna_drops_rows_with_empty_cells(tmp_path, capsys):
@@ -177,17 +216,18 @@ def test_ensemble_fit_predicts_interval_columns_equal_to_the_python_api(tmp_path
     assert "ensemble: 3 networks" in capsys.readouterr().out
 
 
-def test_fit_and_info_show_the_plan(fitted, capsys):
-    folder, result = fitted
-    assert "plan: lm, alpha=0.0001, 2 x selected widths up to (50,), init selection, early stopping" in result.stdout
+def test_fit_and_info_show_the_plan_the_model_ran(fitted, capsys):
+    # catches a report or info that drops the plan, or shows another than the fit followed
+    folder, _, report = fitted
+    model = mlpfit.load(folder / "model.npz")
+    assert f"plan: {model.summary_.plan} (" in report and "early stopping" in model.summary_.plan
     assert main(["info", str(folder / "model.npz")]) == 0
-    info = capsys.readouterr().out
-    assert "fit plan:" in info and "solver = 'lm'" in info and "early_stopping = True" in info
+    assert str(model.plan_) in capsys.readouterr().out
 
 
 def test_fit_report_includes_the_diagnosis(fitted):
-    _, result = fitted
-    assert "Diagnosis: " in result.stdout
+    _, _, report = fitted
+    assert "Diagnosis: " in report
 
 
 def test_diagnose_passes_a_good_fit_and_exits_3_on_the_straight_line_trap(tmp_path, capsys):
@@ -286,7 +326,7 @@ def test_bad_input_exits_2_with_one_line_and_no_file(case, tmp_path, monkeypatch
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
-    assert message in captured.err
+    assert captured.err.startswith(f"mlpfit {argv[0]}: error: ") and message in captured.err
     assert folder_contents(tmp_path) == before
 
 
@@ -296,19 +336,11 @@ def folder_contents(folder):
 
 
 def test_predict_data_without_the_model_columns_lists_the_available_ones(fitted, tmp_path, capsys):
-    folder, _ = fitted
+    folder, _, _ = fitted
     data = write_csv(tmp_path / "other.csv", ["x", "y"], [[1, 2]])
     assert main(["predict", str(folder / "model.npz"), data, "-o", str(tmp_path / "p.csv")]) == 2
     assert "has no column 'dose'; available columns: x, y" in capsys.readouterr().err
     assert not (tmp_path / "p.csv").exists()
-
-
-def test_bad_input_as_a_subprocess_has_no_traceback(tmp_path):
-    write_csv(tmp_path / "d.csv", ["dose", "response"], [["a", 1], ["b", 2]])
-    result = mlpfit_command("fit", "d.csv", "--x", "dose", "--y", "response", "-o", "m.npz", cwd=tmp_path)
-    assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert result.stderr.strip() == "mlpfit fit: error: column 'dose' of d.csv has a non-numeric value 'a' in row 1 (line 2)."
-    assert os.listdir(tmp_path) == ["d.csv"]
 
 
 def test_models_saved_from_python_need_the_columns_named(tmp_path, capsys):
@@ -343,6 +375,7 @@ def test_a_failure_after_the_fit_leaves_the_existing_model_untouched(data, tmp_p
     def broken(*args, **kwargs):
         raise ValueError(f"the {failing} failed")
 
+    # No input makes a report or a plot fail once the fit has succeeded: the failure is injected.
     if failing == "report":
         monkeypatch.setattr(fit_command, "REPORT_SECTIONS", [broken])
     else:
@@ -361,21 +394,30 @@ def test_an_overwritten_model_keeps_its_permissions(data, tmp_path):
     assert (tmp_path / "m.npz").stat().st_mode & 0o777 == 0o600 and mlpfit.load(tmp_path / "m.npz")
 
 
-def test_ctrl_c_during_a_fit_says_so_in_one_line_and_writes_nothing(tmp_path):
+class InterruptedAtTheFirstIteration(io.StringIO):
+    """stdout of a ``--verbose`` fit that sends this process a real SIGINT (Ctrl-C) once the fit is running."""
+
+    def write(self, text):
+        if text.startswith("Iteration 1,"):
+            signal.raise_signal(signal.SIGINT)
+        return super().write(text)
+
+
+def test_ctrl_c_during_a_fit_says_so_in_one_line_and_writes_nothing(tmp_path, monkeypatch, capsys):
     write_csv(tmp_path / "d.csv", ["dose", "response"], zip(DOSE, RESPONSE))
     (tmp_path / "m.npz").write_bytes(b"old")
-    child = subprocess.Popen(
-        [sys.executable, "-m", "mlpfit.cli", "fit", "d.csv", "--x", "dose", "--y", "response", "-o", "m.npz",
-         "--solver", "adam", "--max-iter", "1000000", "--verbose"],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
-    )
-    child.stdout.readline()  # the first iteration's loss: the fit is running
-    child.send_signal(signal.SIGINT)
-    _, err = child.communicate(timeout=60)
-    assert child.returncode == 130
-    assert err.strip().splitlines()[-1] == "mlpfit fit: interrupted; no model written" and "Traceback" not in err
-    assert folder_contents(tmp_path) == {"d.csv": (tmp_path / "d.csv").read_bytes(), "m.npz": b"old"}
+    before = folder_contents(tmp_path)
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)  # Python's own: SIGINT -> KeyboardInterrupt
+    try:
+        monkeypatch.setattr(sys, "stdout", InterruptedAtTheFirstIteration())
+        code = main(["fit", str(tmp_path / "d.csv"), "--x", "dose", "--y", "response", "-o", str(tmp_path / "m.npz"),
+                     "--solver", "adam", "--max-iter", "1000000", "--verbose"])
+    finally:
+        signal.signal(signal.SIGINT, handler)
+    assert code == 130
+    err = capsys.readouterr().err
+    assert err == "mlpfit fit: interrupted; no model written\n"
+    assert folder_contents(tmp_path) == before
 
 
 def test_a_diverged_fit_exits_3_and_says_so(tmp_path, capsys):
@@ -444,17 +486,18 @@ def test_parquet_columns_follow_the_same_rule(tmp_path, monkeypatch, capsys, val
     assert message in capsys.readouterr().err
 
 
-def test_parquet_integers_and_missing_values_read_as_in_csv(tmp_path):
-    from mlpfit.cli._data import read_table, select
-
-    import pandas
-
+def test_parquet_integers_and_missing_values_read_as_in_csv(fitted, tmp_path, capsys):
+    pandas = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    folder, _, _ = fitted
     dose = pandas.array([1, 2, None, 4], dtype="Int64")
-    data = write_parquet(tmp_path / "d.parquet", dose=dose, text=["a", "b", "c", "d"])
-    A, keep = select(read_table(data), ["dose"], dropna=True)
-    assert A[:, 0].tolist() == [1.0, 2.0, 4.0] and keep.tolist() == [True, True, False, True]
+    parquet = write_parquet(tmp_path / "d.parquet", dose=dose, text=["a", "b", "c", "d"])
     csv_path = write_csv(tmp_path / "d.csv", ["dose", "text"], [[1, "a"], [2, "b"], ["", "c"], [4, "d"]])
-    assert np.array_equal(select(read_table(csv_path), ["dose"], dropna=True)[0], A)
+    assert main(["predict", str(folder / "model.npz"), parquet, "--dropna"]) == 0
+    from_parquet = capsys.readouterr().out
+    assert [row.split(",")[0] for row in from_parquet.splitlines()] == ["dose", "1.0", "2.0", "4.0"]
+    assert main(["predict", str(folder / "model.npz"), csv_path, "--dropna"]) == 0
+    assert capsys.readouterr().out == from_parquet
 
 
 READ_PEAK = """

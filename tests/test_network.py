@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 
 from mlpfit import NeuralRegressor, gradient_check
 from mlpfit._activations import ACTIVATIONS
@@ -32,17 +33,18 @@ def test_gradient_check_uses_fitted_parameters():
     assert gradient_check(estimator, X, Y[:, 0]) < 1e-6
 
 
-def test_gradient_check_uses_the_fitted_width_the_selection_chose(monkeypatch):
-    import mlpfit._gradcheck as gradcheck
-
+def test_gradient_check_uses_the_fitted_width_the_selection_chose():
+    # catches a check that falls back to a fresh start (the plan's width, new weights) after a width selection
     rng = np.random.default_rng(0)
     x = rng.uniform(-2, 2, size=(100, 1))
     y = np.mod(x[:, 0], 1.0) + 0.05 * rng.normal(size=100)  # a sawtooth: its teeth need selected hinges
     estimator = NeuralRegressor(n_averaged=1, random_state=0).fit(x, y)
-    assert estimator.architecture_.layer_sizes == (1, 16, 1)
-    estimator.set_params(random_state=1)  # whose selection keeps 17 hinges on these data
-    monkeypatch.setattr(gradcheck, "initialize", None)  # a fresh start would fail here
-    assert gradient_check(estimator, x, y) < 1e-5  # ReLU kinks near rows blur central differences a little
+    assert estimator.plan_.selects_width and estimator.architecture_.layer_sizes[1] < estimator.plan_.hidden_layer_sizes[0]
+    fitted = gradient_check(estimator, x, y)
+    assert fitted < 1e-5  # ReLU kinks near rows blur central differences a little
+    assert fitted != gradient_check(clone(estimator), x, y)  # a fresh start checks other parameters ...
+    estimator.set_params(random_state=1)  # ... and another seed would start, and select, differently
+    assert gradient_check(estimator, x, y) == fitted
 
 
 def test_gradient_check_catches_a_wrong_gradient(monkeypatch):
@@ -56,7 +58,7 @@ def test_gradient_check_catches_a_wrong_gradient(monkeypatch):
         grad[arch.weight_mask] *= 1.01  # e.g. a penalty or chain-rule factor gone wrong
         return loss, grad
 
-    monkeypatch.setattr(base._network, "loss_and_grad", off_by_a_bit)
+    monkeypatch.setattr(base._network, "loss_and_grad", off_by_a_bit)  # no public way to break the gradient
     assert gradient_check(NeuralRegressor((5,), random_state=0), X, Y[:, 0]) > 1e-3
 
 

@@ -1,7 +1,12 @@
-"""The progress bar: drawn only on a terminal outside CI, fed by the Monitor, silent in copies sent to workers."""
+"""The progress bar: drawn only on a terminal outside CI, fed by the Monitor, silent in copies sent to workers.
+
+The bar's library is made to draw every step at once (tqdm otherwise waits seconds and throttles redraws);
+what the tests read is what a terminal would show.
+"""
 
 import io
 import pickle
+import re
 import sys
 
 import numpy as np
@@ -22,43 +27,47 @@ class Terminal(io.StringIO):
 
 
 def as_terminal(monkeypatch):
-    """stderr as a terminal, outside CI, with the bar shown at once.
+    """stderr as a terminal, outside CI, with every step of a bar drawn at once.
 
     Called inside the test itself: pytest's output capture resets sys.stderr after fixtures run.
     """
+    import tqdm
+
+    class EveryStep(tqdm.tqdm):
+        """tqdm drawing from the first step and at every step, not after seconds: an untimed test."""
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **{**kwargs, "delay": 0, "mininterval": 0, "miniters": 1})
+
     monkeypatch.delenv("CI", raising=False)
-    monkeypatch.setattr(_progress, "SHOW_AFTER_SECONDS", 0.0)
+    monkeypatch.setattr(tqdm, "tqdm", EveryStep)
     stream = Terminal()
     monkeypatch.setattr(sys, "stderr", stream)
     return stream
 
 
-def test_bar_only_on_a_terminal_outside_ci(monkeypatch):
-    monkeypatch.delenv("CI", raising=False)
-    assert _progress.bar_wanted(Terminal())
-    assert not _progress.bar_wanted(io.StringIO())
-    monkeypatch.setenv("CI", "true")
-    assert not _progress.bar_wanted(Terminal())
+@pytest.mark.parametrize("where, drawn", [("terminal", True), ("pipe", False), ("terminal in CI", False)])
+def test_bar_only_on_a_terminal_outside_ci(monkeypatch, where, drawn):
+    stderr = as_terminal(monkeypatch)
+    if where == "pipe":
+        stderr = io.StringIO()
+        monkeypatch.setattr(sys, "stderr", stderr)
+    if where == "terminal in CI":
+        monkeypatch.setenv("CI", "true")
+    NeuralRegressor(max_iter=5, random_state=0, verbose=1).fit(X, y)
+    assert bool(re.search(r"\| *\d+/\d+ \[", stderr.getvalue())) == drawn  # tqdm's "| 3/10 [" 
 
 
 def test_verbose_fit_advances_the_bar_per_iteration_with_both_losses(monkeypatch):
+    # catches a bar that stops short of the fit's iterations, counts to another total, or drops a loss
     terminal = as_terminal(monkeypatch)
-    callbacks = []
-
-    class Recorded(_progress.ProgressCallback):
-        def __init__(self, bar):
-            super().__init__(bar)
-            callbacks.append(self)
-
-    monkeypatch.setattr(_progress, "ProgressCallback", Recorded)
     model = NeuralRegressor(
         max_iter=25, early_stopping=True, n_iter_no_change=100, n_averaged=1, random_state=0, verbose=True
     )
     model.fit(X, y)
-    (callback,) = callbacks
-    assert callback.bar.n == len(model.loss_curve_) and callback.bar.total == 25
-    assert "loss=" in callback.bar.postfix and "validation loss=" in callback.bar.postfix
-    assert "/25" in terminal.getvalue()
+    drawn = terminal.getvalue()
+    assert f" {len(model.loss_curve_)}/25 " in drawn and f" {len(model.loss_curve_) + 1}/25 " not in drawn
+    assert "loss=" in drawn and "validation loss=" in drawn
 
 
 @pytest.mark.parametrize("verbose", [False, 2])
@@ -68,13 +77,6 @@ def test_no_bar_unless_verbose_is_1(monkeypatch, verbose, capsys):
     assert terminal.getvalue() == ""
     printed = capsys.readouterr().out
     assert ("Iteration 5, loss =" in printed) == (verbose == 2)
-
-
-def test_no_bar_in_ci(monkeypatch):
-    terminal = as_terminal(monkeypatch)
-    monkeypatch.setenv("CI", "1")
-    NeuralRegressor(max_iter=5, random_state=0, verbose=1).fit(X, y)
-    assert terminal.getvalue() == ""
 
 
 def test_copies_sent_to_other_processes_are_silent():
