@@ -127,7 +127,7 @@ def test_plot_draws_a_saved_model_and_info_describes_it(fitted, tmp_path, capsys
     assert main(["info", str(folder / "model.npz")]) == 0
     info = capsys.readouterr().out
     width = mlpfit.load(folder / "model.npz").architecture_.layer_sizes[1]
-    for expected in ("version 1", "NeuralRegressor", "inputs (1): dose", "outputs (1): response",
+    for expected in (f"version {mlpfit.io.FORMAT_VERSION}", "NeuralRegressor", "inputs (1): dose", "outputs (1): response",
                      f"layers: 1 -> {width} -> 1, activation relu", "training: "):
         assert expected in info
 

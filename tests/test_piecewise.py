@@ -31,6 +31,15 @@ def test_one_hidden_layer_breakpoints_are_minus_b_over_w_in_raw_units():
     np.testing.assert_allclose(piecewise_linear(model).breakpoints, expected, rtol=1e-12)
 
 
+def test_first_layer_breakpoints_are_where_units_switch():
+    X, y = make_origin(200, random_state=1)
+    network = NeuralRegressor(random_state=1).fit(X, y).fitted_.network
+    kinks = network.first_layer_breakpoints()
+    W, b = network.layers()[0][0][0], network.layers()[1][0]
+    z = network.x_scaler.transform(kinks[:, None])[:, 0] * W + b
+    assert np.allclose(z, 0.0, atol=1e-9) and len(kinks) == len(W)
+
+
 def test_deeper_net_bends_where_second_layer_units_cross_zero():
     X, y = make_origin(200, random_state=2)
     model = NeuralRegressor((5, 5), random_state=2).fit(X, y)

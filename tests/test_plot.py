@@ -32,14 +32,9 @@ def test_one_input_shows_curve_breakpoints_residuals_and_both_loss_curves(relu_m
     assert curve_ax.get_xlabel() == "dose" and curve_ax.get_ylabel() == "response"
     residuals = residual_ax.collections[0].get_offsets()[:, 1]
     assert np.allclose(residuals, y1 - relu_model.predict(X1))
-    assert [line.get_label() for line in loss_ax.get_lines()] == ["training", "validation"]
-
-
-def test_first_layer_breakpoints_are_where_units_switch(relu_model):
-    kinks = plot.first_layer_breakpoints(relu_model)
-    W, b = relu_model.coefs_[0][0], relu_model.intercepts_[0]
-    z = relu_model.x_scaler_.transform(kinks[:, None])[:, 0] * W + b
-    assert np.allclose(z, 0.0, atol=1e-9) and len(kinks) == relu_model.coefs_[0].shape[1]
+    networks = [f" (network {i + 1})" for i in range(relu_model.n_averaged_)] if relu_model.n_averaged_ > 1 else [""]
+    labels = [f"{curve}{network}" for network in networks for curve in ("training", "validation")]
+    assert [line.get_label() for line in loss_ax.get_lines()] == labels
 
 
 class WithInterval:

@@ -237,7 +237,7 @@ def _scaler(arrays, prefix, n_columns):
 
 EVIDENCE_FIELDS = ("weight_precision", "noise_precision", "effective_params")
 """The fields of a saved :class:`~mlpfit.solvers._evidence.Evidence` (null without Bayesian regularisation)."""
-RUN_FIELDS = {"loss": FINITE, "n_iter": POSITIVE_COUNT, "stop_reason": Rule(lambda v: v in STOP_MESSAGES, "a stop reason"),
+RUN_FIELDS = {"loss": FINITE, "n_iter": POSITIVE_COUNT, "stop_reason": Rule(lambda v: isinstance(v, str) and v in STOP_MESSAGES, "a stop reason"),
               "restart_losses": NUMBERS}
 """:class:`~mlpfit._fitted.TrainingRun` field -> what a saved one may hold, besides its curves (arrays) and evidence
 (``restart_losses`` may hold a diverged restart's inf)."""

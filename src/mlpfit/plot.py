@@ -60,7 +60,7 @@ def _loss_curves(model):
     for i, member in enumerate(members):
         runs = member.fitted_.runs if hasattr(member, "fitted_") else []
         for j, run in enumerate(runs):
-            suffix = ", ".join(([f"member {i}"] if len(members) > 1 else []) + ([f"network {j}"] if len(runs) > 1 else []))
+            suffix = ", ".join(([f"member {i}"] if len(members) > 1 else []) + ([f"network {j + 1}"] if len(runs) > 1 else []))
             suffix = f" ({suffix})" if suffix else ""
             curves += [(f"training{suffix}", run.loss_curve), (f"validation{suffix}", run.validation_curve)]
     return [(label, curve) for label, curve in curves if curve]
