@@ -18,7 +18,7 @@ from sklearn.datasets import make_friedman1
 
 from mlpfit import NeuralRegressor, diagnose
 from mlpfit.datasets import make_origin
-from mlpfit.diagnose import FIT_WARNING_CODES
+from mlpfit.diagnosis import FIT_WARNING_CODES
 
 PROBLEMS = {
     "origin (1 input)": lambda n: make_origin(n, random_state=0),

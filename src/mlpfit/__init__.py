@@ -3,7 +3,7 @@
 from ._fitted import FitSummary, FittedNetwork, FittedState, TrainingRun
 from ._gradcheck import gradient_check
 from ._plan import FitPlan, make_plan
-from .diagnose import Diagnosis, Finding, FitWarning, diagnose
+from .diagnosis import Diagnosis, Finding, FitWarning, diagnose
 from .ensemble import EnsembleRegressor
 from .estimator import NeuralRegressor
 from .io import load, save

@@ -31,7 +31,7 @@ from ._params import Boolean, Constant, Interval, LayerSizes, Options, Seed, val
 from ._plan import AUTO_MAX_HINGES, AUTO_MIN_UNITS, AUTO_UNITS_ONE_INPUT, jtj_affordable, make_plan
 from ._progress import progress
 from ._scaling import Scaler
-from .diagnose import warn_if_fit_failed
+from .diagnosis import warn_if_fit_failed
 from .piecewise import piecewise_linear
 from .solvers import SOLVERS, STOP_MESSAGES, SolverSettings, TrainingProblem
 from .solvers._evidence import Evidence, evidence_at

@@ -6,7 +6,7 @@ import os
 import tempfile
 
 from .._atomic import target_of
-from ..diagnose import diagnose
+from ..diagnosis import diagnose
 from ..ensemble import networks_of
 from ..io import load_with_metadata
 

@@ -8,7 +8,7 @@ from sklearn.exceptions import ConvergenceWarning
 from .. import plot
 from .._activations import ACTIVATIONS
 from ..datasets import make_origin, origin_truth
-from ..diagnose import FitWarning, diagnose
+from ..diagnosis import FitWarning, diagnose
 from ..estimator import NeuralRegressor
 from ._common import add_command, check_outputs
 

@@ -13,7 +13,7 @@ from .. import io, plot
 from .._atomic import atomic_write
 from .._activations import ACTIVATIONS
 from .._selection import INIT_METHODS
-from ..diagnose import FitWarning
+from ..diagnosis import FitWarning
 from ..ensemble import EnsembleRegressor, networks_of
 from ..estimator import NeuralRegressor
 from ..solvers import SOLVERS

@@ -11,7 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from mlpfit import Diagnosis, EnsembleRegressor, FitWarning, NeuralRegressor, diagnose
 from mlpfit.cli.demo import BROKEN_CONFIGURATION
 from mlpfit.datasets import make_origin, origin_truth
-from mlpfit.diagnose import CHECKS, FIT_CHECK_MAX_ROWS
+from mlpfit.diagnosis import CHECKS, FIT_CHECK_MAX_ROWS
 
 TRAP = {"breakpoints-outside-data", "effectively-linear", "inputs-not-standardized"}
 
