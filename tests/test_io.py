@@ -208,7 +208,7 @@ def lost_run_field(arrays, metadata):
     "change, message",
     [
         (set_version, r"format version 3 .*reads up to version 2. Upgrade mlpfit"),
-        (set_older_version, r"bad.npz was written in model format version 1, by a development version .* Refit"),
+        (set_older_version, r"bad.npz was written in model format version 1 \(by mlpfit .*\), before the fitted state .* Refit"),
         (drop_layer, r"no array 'network/coefs/1'"),
         (reshape_weights, r"array 'network/coefs/0' has shape \(3, \d+\) .*expected \(3, \d+\)"),
         (integer_weights, r"array 'network/intercepts/0' .*dtype int64"),

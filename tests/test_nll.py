@@ -146,7 +146,7 @@ def test_diagnose_and_breakpoints_read_the_mean_network_of_an_nll_model():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(x[:, None], y)
     grid = np.linspace(-3, 3, 101)[:, None]
-    np.testing.assert_allclose(model.breakpoints()(grid[:, 0]), model.predict(grid), atol=1e-9)
+    np.testing.assert_allclose(model.piecewise_linear()(grid[:, 0]), model.predict(grid), atol=1e-9)
     assert not [f for f in diagnose(model, x[:, None], y).findings if f.severity == "error"]
 
 

@@ -44,7 +44,7 @@ def test_deeper_net_bends_where_second_layer_units_cross_zero():
     X, y = make_origin(200, random_state=2)
     model = NeuralRegressor((5, 5), random_state=2).fit(X, y)
     first_layer = model.x_scaler_.inverse_transform((-model.intercepts_[0] / model.coefs_[0][0])[:, None])[:, 0]
-    extra = np.setdiff1d(np.round(model.breakpoints().breakpoints, 6), np.round(first_layer, 6))
+    extra = np.setdiff1d(np.round(model.piecewise_linear().breakpoints, 6), np.round(first_layer, 6))
     assert len(extra) > 0  # kinks that no first-layer unit has: found by walking the pattern
 
 
@@ -63,15 +63,15 @@ def test_several_outputs_share_breakpoints():
     X, y = make_origin(200, random_state=0)
     Y = np.column_stack([y, -2 * y])
     model = NeuralRegressor(random_state=0).fit(X, Y)
-    table = model.breakpoints()
+    table = model.piecewise_linear()
     assert isinstance(table, PiecewiseLinear) and table.slopes.shape == (len(table.breakpoints) + 1, 2)
     np.testing.assert_allclose(table(GRID), model.predict(GRID), rtol=0, atol=1e-9)
 
 
-def test_breakpoints_method_is_piecewise_linear():
+def test_the_estimators_piecewise_linear_method_equals_the_function():
     X, y = make_origin(200, random_state=0)
     model = NeuralRegressor(random_state=0).fit(X, y)
-    np.testing.assert_array_equal(model.breakpoints().breakpoints, piecewise_linear(model).breakpoints)
+    np.testing.assert_array_equal(model.piecewise_linear().breakpoints, piecewise_linear(model).breakpoints)
 
 
 @pytest.mark.parametrize(

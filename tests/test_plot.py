@@ -26,7 +26,7 @@ def test_one_input_shows_curve_breakpoints_residuals_and_both_loss_curves(relu_m
     curve, marks = curve_ax.get_lines()
     assert len(curve.get_xdata()) == plot.GRID_POINTS
     assert np.allclose(curve.get_ydata(), relu_model.predict(curve.get_xdata()[:, None]))
-    kinks = relu_model.breakpoints().breakpoints
+    kinks = relu_model.piecewise_linear().breakpoints
     inside = kinks[(kinks >= X1.min()) & (kinks <= X1.max())]
     assert inside.size > 0 and np.allclose(np.sort(marks.get_xdata()), np.sort(inside))
     assert curve_ax.get_xlabel() == "dose" and curve_ax.get_ylabel() == "response"

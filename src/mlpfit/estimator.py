@@ -536,7 +536,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
 
     # --- using the fit ----------------------------------------------------------------
 
-    def breakpoints(self):
+    def piecewise_linear(self):
         """The exact piecewise-linear form of a ReLU-family network with one input, in the user's units.
 
         Returns a :class:`~mlpfit.piecewise.PiecewiseLinear`: ``.breakpoints`` (sorted x where the

@@ -41,8 +41,8 @@ from .solvers._evidence import Evidence
 
 FORMAT_NAME = "mlpfit-model"
 FORMAT_VERSION = 2
-"""Bumped whenever a file written by this version could be misread by an older reader. Version 1 was written
-by development versions before 0.1.0 and is refused with a message to refit."""
+"""Bumped whenever a file written by this version could be misread by an older reader. Version 1, whose
+fitted attributes were stored one by one, is refused with a message to refit."""
 METADATA_KEY = "metadata"
 """The archive entry holding the JSON metadata (a 0-d numpy unicode string)."""
 MAX_METADATA_CHARS = 1 << 22
@@ -534,8 +534,9 @@ def _parse_metadata(text):
         raise ValueError(f"format_version {_shown(version)}.")
     if version < FORMAT_VERSION:
         raise UnreadableVersion(
-            f"was written in model format version {version}, by a development version of mlpfit before 0.1.0; "
-            f"this mlpfit reads version {FORMAT_VERSION}. Refit the model and save it again."
+            f"was written in model format version {version} (by mlpfit {_shown(metadata.get('mlpfit_version', '?'))}), "
+            f"before the fitted state was stored field by field; this mlpfit reads version {FORMAT_VERSION}. "
+            "Refit the model and save it again."
         )
     if version > FORMAT_VERSION:
         raise UnreadableVersion(
