@@ -21,7 +21,7 @@ def test_docs_build_without_warnings_and_document_the_public_api(tmp_path):
     documented = set(re.findall(r'id="(mlpfit\.[\w.]+)"', api))
     missing = {f"mlpfit.{name}" for name in mlpfit.__all__} - documented
     assert not missing, f"the API reference leaves out {sorted(missing)}"
-    for method in ("fit", "predict", "breakpoints"):
+    for method in ("fit", "predict", "piecewise_linear"):
         assert f"mlpfit.NeuralRegressor.{method}" in documented
     for method in ("fit", "predict", "predict_interval", "log_likelihood"):
         assert f"mlpfit.EnsembleRegressor.{method}" in documented
