@@ -23,8 +23,8 @@ Usage: python benchmarks/accuracy.py [--seeds 20] [--quick] [--blas-threads 1]
 
 import argparse
 import time
-from functools import partial
 import warnings
+from functools import partial
 
 import numpy as np
 from scipy.interpolate import make_smoothing_spline
@@ -164,12 +164,17 @@ def run(n_seeds):
 def table(data_name, per_system):
     reference_error = np.median(per_system["mlpfit defaults"][0])
     reference_time = np.median(per_system["sklearn lbfgs pipeline"][1])
-    rows = [f"\n### {data_name}\n", "| system | median error | error / mlpfit defaults | median fit time | time / sklearn lbfgs |",
-            "|---|---|---|---|---|"]
+    rows = [
+        f"\n### {data_name}\n",
+        "| system | median error | error / mlpfit defaults | median fit time | time / sklearn lbfgs |",
+        "|---|---|---|---|---|",
+    ]
     for system, (errors, times) in per_system.items():
         error, fit_time = np.median(errors), np.median(times)
-        rows.append(f"| {system} | {error:.4g} | {error / reference_error:.2f} | {fit_time * 1e3:.1f} ms "
-                    f"| {fit_time / reference_time:.2f} |")
+        rows.append(
+            f"| {system} | {error:.4g} | {error / reference_error:.2f} | {fit_time * 1e3:.1f} ms "
+            f"| {fit_time / reference_time:.2f} |"
+        )
     return "\n".join(rows)
 
 
@@ -178,15 +183,20 @@ NEURAL = ("mlpfit defaults", "mlpfit solver=lm", "sklearn lbfgs pipeline", "skle
 
 
 def summary(results):
-    rows = ["\n### Summary: mlpfit defaults against scikit-learn and the spline",
-            "| data set | lowest neural error | defaults / best scikit-learn | defaults / spline |", "|---|---|---|---|"]
+    rows = [
+        "\n### Summary: mlpfit defaults against scikit-learn and the spline",
+        "| data set | lowest neural error | defaults / best scikit-learn | defaults / spline |",
+        "|---|---|---|---|",
+    ]
     for data_name, per_system in results.items():
         medians = {s: np.median(per_system[s][0]) for s in NEURAL}
         best_sklearn = min(NEURAL[2:], key=medians.get)
         spline = per_system.get("smoothing spline (GCV)")
         versus = f"{medians['mlpfit defaults'] / np.median(spline[0]):.2f}" if spline else "-"
-        rows.append(f"| {data_name} | {min(medians, key=medians.get)} | "
-                    f"{medians['mlpfit defaults'] / medians[best_sklearn]:.2f} ({best_sklearn}) | {versus} |")
+        rows.append(
+            f"| {data_name} | {min(medians, key=medians.get)} | "
+            f"{medians['mlpfit defaults'] / medians[best_sklearn]:.2f} ({best_sklearn}) | {versus} |"
+        )
     return "\n".join(rows)
 
 

@@ -13,7 +13,8 @@ in the scaled pipeline of ``benchmarks/accuracy.py``. LM is skipped above ``MAX_
 (tens of seconds per fit). One BLAS thread for every system.
 
 "mlpfit defaults" is NeuralRegressor() as it stands (solver "auto"; two networks averaged wherever LM
-runs), "mlpfit n_averaged=1" the same with one network. Printed: per data set the median error and fit time of every configuration, then a summary row per
+runs), "mlpfit n_averaged=1" the same with one network. Printed: per data set the median error and fit time of every
+configuration, then a summary row per
 configuration: the geometric mean over data sets of (median error / the sklearn pipeline's), the
 geometric mean of (median fit time / the sklearn pipeline's), and on how many sets it has the lower
 median error.
@@ -107,7 +108,9 @@ EXTRA_SETS = {
     "diagonal step, 2-D (new)": _multivariate(lambda X: (X[:, 0] + X[:, 1] > 0).astype(float), 2, 1000, 0.1),
     "linear, 10-D (new)": _multivariate(lambda X: X @ np.linspace(-1, 1, 10), 10, 200, 0.5),
     "product and sine, 4-D (new)": _multivariate(lambda X: X[:, 0] * X[:, 1] + np.sin(3 * X[:, 2]), 4, 1000, 0.2),
-    "diagonal ridge, 2-D (new)": _multivariate(lambda X: np.maximum(0, 1 - 3 * np.abs(X[:, 0] - X[:, 1])), 2, 1000, 0.1),
+    "diagonal ridge, 2-D (new)": _multivariate(
+        lambda X: np.maximum(0, 1 - 3 * np.abs(X[:, 0] - X[:, 1])), 2, 1000, 0.1
+    ),
     "Gaussian bump, 5-D (new)": _multivariate(lambda X: np.exp(-2 * np.sum(X**2, axis=1)), 5, 2000, 0.05),
 }
 SETS = {**DATA_SETS, "diabetes (80/20 split)": _diabetes, **EXTRA_SETS}
@@ -144,7 +147,8 @@ def summary(results):
     labels = list(configurations())
     rows = [
         "\n### Summary over data sets (ratios to the sklearn lbfgs pipeline, 100 units)\n",
-        "| configuration | sets | geo-mean error ratio | worst error ratio | sets with lower error | geo-mean time ratio |",
+        "| configuration | sets | geo-mean error ratio | worst error ratio | sets with lower error | geo-mean time "
+        "ratio |",
         "|---|---|---|---|---|---|",
     ]
     for label in labels:

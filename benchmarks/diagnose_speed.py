@@ -10,8 +10,8 @@ Usage: python benchmarks/diagnose_speed.py [--repeats 5]
 
 import argparse
 import time
-from functools import partial
 import warnings
+from functools import partial
 
 import numpy as np
 from sklearn.datasets import make_friedman1

@@ -37,10 +37,14 @@ def main():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X, y)
     n_params = model.architecture_.n_params
-    print(f"rows={args.rows}, parameters={n_params}, LM iterations={model.n_iter_}, "
-          f"fit time={time.perf_counter() - start:.1f} s")
-    print(f"peak RSS before fit (data loaded) = {before:.0f} MiB, after fit = {peak_rss_mib():.0f} MiB; "
-          f"a full Jacobian alone would be {args.rows * n_params * 8 / 2**20:.0f} MiB")
+    print(
+        f"rows={args.rows}, parameters={n_params}, LM iterations={model.n_iter_}, "
+        f"fit time={time.perf_counter() - start:.1f} s"
+    )
+    print(
+        f"peak RSS before fit (data loaded) = {before:.0f} MiB, after fit = {peak_rss_mib():.0f} MiB; "
+        f"a full Jacobian alone would be {args.rows * n_params * 8 / 2**20:.0f} MiB"
+    )
 
 
 if __name__ == "__main__":

@@ -61,7 +61,8 @@ def run(n_seeds):
 def table(errors, times, n_seeds):
     reference = np.median(times["sklearn lbfgs pipeline"])
     rows = [
-        f"| system | seeds with error <= {GOOD_ERROR} | median error | worst error | median fit time | time / sklearn pipeline |",
+        f"| system | seeds with error <= {GOOD_ERROR} | median error | worst error | median fit time | time / sklearn "
+        "pipeline |",
         "|---|---|---|---|---|---|",
     ]
     for name in errors:

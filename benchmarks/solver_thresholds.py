@@ -67,8 +67,10 @@ def main():
 def table(args):
     sizes = [300, 3000] if args.quick else [300, 3000, 30000]
     hiddens = [5, 20] if args.quick else [5, 10, 20, 40, 80]
-    print("| n | P | work n*P^2 | solver | median time | time / lbfgs | time to lbfgs loss / lbfgs time "
-          "| median loss | median RMSE vs truth |")
+    print(
+        "| n | P | work n*P^2 | solver | median time | time / lbfgs | time to lbfgs loss / lbfgs time "
+        "| median loss | median RMSE vs truth |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for n in sizes:
         for hidden in hiddens:

@@ -46,8 +46,13 @@ from mlpfit.datasets import make_origin, origin_truth
 
 LEVELS = (0.5, 0.9, 0.95)
 N_TEST = 5000
-UNIVARIATE = ("heteroscedastic sine", "homoscedastic sine", "origin problem", "heteroscedastic sine, n=200",
-              "homoscedastic sine, tested on [3, 5]")
+UNIVARIATE = (
+    "heteroscedastic sine",
+    "homoscedastic sine",
+    "origin problem",
+    "heteroscedastic sine, n=200",
+    "homoscedastic sine, tested on [3, 5]",
+)
 
 
 def _sine(noise_sd, test_domain=(-3, 3)):
@@ -127,7 +132,8 @@ def table(results, n_seeds):
     rows = [
         f"Means over {n_seeds} seeds; test rows {N_TEST}. Coverage target: nominal +- 0.03.",
         "",
-        "| data set | system | cover 50% | cover 90% | cover 95% | 95% width | test NLL | RMSE vs truth | fit time | time / GP |",
+        "| data set | system | cover 50% | cover 90% | cover 95% | 95% width | test NLL | RMSE vs truth | fit time | "
+        "time / GP |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     misses = []
@@ -135,7 +141,8 @@ def table(results, n_seeds):
         values = np.mean(values, axis=0)
         gp = np.mean(results[(name, "GP (RBF + White)")], axis=0)
         rows.append(
-            f"| {name} | {system} | " + " | ".join(f"{c:.3f}" for c in values[:3])
+            f"| {name} | {system} | "
+            + " | ".join(f"{c:.3f}" for c in values[:3])
             + f" | {values[3]:.3g} | {values[4]:.3f} | {values[5]:.3g} | {values[6]:.2f} s | {values[6] / gp[6]:.2f} |"
         )
         if not system.startswith("ensemble"):

@@ -22,6 +22,11 @@ def peak_bytes():
 
 def run_measured(script, *args):
     """Run ``script`` (which may call ``peak_bytes()``) in a child interpreter; return its stdout lines."""
-    result = subprocess.run([sys.executable, "-c", PEAK + script, *map(str, args)], capture_output=True, text=True,
-                            check=True, env={**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"})
+    result = subprocess.run(
+        [sys.executable, "-c", PEAK + script, *map(str, args)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"},
+    )
     return result.stdout.strip().splitlines()

@@ -9,13 +9,12 @@ import sys
 
 import numpy as np
 import pytest
+from _peak import run_measured
 
 import mlpfit
 from mlpfit.cli import fit as fit_command
 from mlpfit.cli import main
 from mlpfit.datasets import make_origin
-
-from _peak import run_measured
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -35,8 +34,11 @@ def write_csv(path, header, rows):
 
 @pytest.fixture
 def data(tmp_path):
-    return write_csv(tmp_path / "data.csv", ["dose", "response", "batch"],
-                     [[d, r, f"b{i % 3}"] for i, (d, r) in enumerate(zip(DOSE, RESPONSE))])
+    return write_csv(
+        tmp_path / "data.csv",
+        ["dose", "response", "batch"],
+        [[d, r, f"b{i % 3}"] for i, (d, r) in enumerate(zip(DOSE, RESPONSE))],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -46,9 +48,25 @@ def fitted(tmp_path_factory):
     write_csv(folder / "data.csv", ["dose", "response"], zip(DOSE, RESPONSE))
     report = io.StringIO()
     with contextlib.redirect_stdout(report):
-        code = main(["fit", str(folder / "data.csv"), "--x", "dose", "--y", "response", "--seed", "0",
-                     "--max-iter", "50", "--early-stopping", "-o", str(folder / "model.npz"),
-                     "--plot", str(folder / "fit.png")])
+        code = main(
+            [
+                "fit",
+                str(folder / "data.csv"),
+                "--x",
+                "dose",
+                "--y",
+                "response",
+                "--seed",
+                "0",
+                "--max-iter",
+                "50",
+                "--early-stopping",
+                "-o",
+                str(folder / "model.npz"),
+                "--plot",
+                str(folder / "fit.png"),
+            ]
+        )
     return folder, code, report.getvalue()
 
 
@@ -56,11 +74,15 @@ def fitted(tmp_path_factory):
 
 
 SMOKE = {
-    "fit": (["fit", "data.csv", "--x", "dose", "--y", "response", "--max-iter", "5", "-o", "smoke.npz"],
-            lambda folder, out: "model written to smoke.npz" in out and mlpfit.load(folder / "smoke.npz").n_iter_ <= 5),
+    "fit": (
+        ["fit", "data.csv", "--x", "dose", "--y", "response", "--max-iter", "5", "-o", "smoke.npz"],
+        lambda folder, out: "model written to smoke.npz" in out and mlpfit.load(folder / "smoke.npz").n_iter_ <= 5,
+    ),
     "predict": (["predict", "model.npz", "data.csv"], lambda folder, out: out.startswith("dose,response_predicted\n")),
-    "plot": (["plot", "model.npz", "data.csv", "-o", "smoke.png"],
-             lambda folder, out: (folder / "smoke.png").read_bytes().startswith(PNG_SIGNATURE)),
+    "plot": (
+        ["plot", "model.npz", "data.csv", "-o", "smoke.png"],
+        lambda folder, out: (folder / "smoke.png").read_bytes().startswith(PNG_SIGNATURE),
+    ),
     "diagnose": (["diagnose", "model.npz", "data.csv"], lambda folder, out: out.startswith("Diagnosis: ")),
     "info": (["info", "model.npz"], lambda folder, out: "NeuralRegressor" in out),
     "demo": (["demo"], lambda folder, out: "RMSE against the true sqrt" in out),
@@ -80,7 +102,9 @@ def test_each_command_runs_as_a_user_runs_it(command, smoke_runs):
     # catches what in-process calls cannot: the entry point, imports in a fresh interpreter, the exit code
     folder, runs = smoke_runs
     result = runs[command]
-    assert result.returncode in ((0, 3) if command == "diagnose" else (0,)), result.stderr  # diagnose: 3 = problems found
+    assert result.returncode in ((0, 3) if command == "diagnose" else (0,)), (
+        result.stderr
+    )  # diagnose: 3 = problems found
     assert SMOKE[command][1](folder, result.stdout) and "Traceback" not in result.stderr
 
 
@@ -97,8 +121,16 @@ def test_fit_reports_and_writes_the_model_and_a_png(fitted):
     folder, code, report = fitted
     assert code == 0
     model = mlpfit.load(folder / "model.npz")
-    for expected in ("rows used: 40 of 40", f"solver: {model.summary_.solver}", "iterations", "response: training RMSE",
-                     "R^2", "validation RMSE: ", "fit time", f"model written to {folder / 'model.npz'}"):
+    for expected in (
+        "rows used: 40 of 40",
+        f"solver: {model.summary_.solver}",
+        "iterations",
+        "response: training RMSE",
+        "R^2",
+        "validation RMSE: ",
+        "fit time",
+        f"model written to {folder / 'model.npz'}",
+    ):
         assert expected in report
     png = (folder / "fit.png").read_bytes()
     assert png.startswith(PNG_SIGNATURE)
@@ -127,8 +159,14 @@ def test_plot_draws_a_saved_model_and_info_describes_it(fitted, tmp_path, capsys
     assert main(["info", str(folder / "model.npz")]) == 0
     info = capsys.readouterr().out
     width = mlpfit.load(folder / "model.npz").architecture_.layer_sizes[1]
-    for expected in (f"version {mlpfit.io.FORMAT_VERSION}", "NeuralRegressor", "inputs (1): dose", "outputs (1): response",
-                     f"layers: 1 -> {width} -> 1, activation relu", "training: "):
+    for expected in (
+        f"version {mlpfit.io.FORMAT_VERSION}",
+        "NeuralRegressor",
+        "inputs (1): dose",
+        "outputs (1): response",
+        f"layers: 1 -> {width} -> 1, activation relu",
+        "training: ",
+    ):
         assert expected in info
 
 
@@ -137,8 +175,32 @@ def test_predict_prints_csv_to_stdout_for_several_inputs_and_outputs(tmp_path, c
     Y = np.c_[X[:, 0] + X[:, 1], X[:, 0] * X[:, 1]]
     data = write_csv(tmp_path / "d.csv", ["a", "b", "u", "v"], np.c_[X, Y])
     model_path = str(tmp_path / "m.npz")
-    assert main(["fit", data, "--x", "a", "--x", "b", "--y", "u", "--y", "v", "--hidden", "6,6",
-                 "--max-iter", "20", "--seed", "1", "-q", "-o", model_path]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                data,
+                "--x",
+                "a",
+                "--x",
+                "b",
+                "--y",
+                "u",
+                "--y",
+                "v",
+                "--hidden",
+                "6,6",
+                "--max-iter",
+                "20",
+                "--seed",
+                "1",
+                "-q",
+                "-o",
+                model_path,
+            ]
+        )
+        == 0
+    )
     assert capsys.readouterr().out == ""
     assert main(["predict", model_path, data]) == 0
     rows = list(csv.reader(capsys.readouterr().out.splitlines()))
@@ -153,15 +215,44 @@ def test_model_options_reach_the_fitted_model(data, tmp_path):
         assert main(["fit", data, "--x", "dose", "--y", "response", "-o", model, "--max-iter", "1", *options]) == 0
         return mlpfit.load(model).get_params()
 
-    params = fitted_params("--hidden", "20,20", "--activation", "tanh", "--no-standardize", "--early-stopping",
-                           "--seed", "3", "--restarts", "2", "--averaged", "3", "--alpha", "0.5", "--quiet")
-    assert params.items() >= {
-        "hidden_layer_sizes": (20, 20), "activation": "tanh", "standardize": False, "early_stopping": True,
-        "random_state": 3, "n_restarts": 2, "n_averaged": 3, "alpha": 0.5, "verbose": 0, "max_iter": 1,
-    }.items()
+    params = fitted_params(
+        "--hidden",
+        "20,20",
+        "--activation",
+        "tanh",
+        "--no-standardize",
+        "--early-stopping",
+        "--seed",
+        "3",
+        "--restarts",
+        "2",
+        "--averaged",
+        "3",
+        "--alpha",
+        "0.5",
+        "--quiet",
+    )
+    assert (
+        params.items()
+        >= {
+            "hidden_layer_sizes": (20, 20),
+            "activation": "tanh",
+            "standardize": False,
+            "early_stopping": True,
+            "random_state": 3,
+            "n_restarts": 2,
+            "n_averaged": 3,
+            "alpha": 0.5,
+            "verbose": 0,
+            "max_iter": 1,
+        }.items()
+    )
     params = fitted_params("--alpha", "bayes", "--hidden", "auto", "--tol", "auto", "-q")
     assert {k: params[k] for k in ("alpha", "hidden_layer_sizes", "tol")} == {
-        "alpha": "bayes", "hidden_layer_sizes": "auto", "tol": "auto"}
+        "alpha": "bayes",
+        "hidden_layer_sizes": "auto",
+        "tol": "auto",
+    }
     parameters = mlpfit.NeuralRegressor().get_params()
     assert all(param in parameters for param, _ in fit_command.MODEL_OPTIONS.values())  # every flag has a target
 
@@ -170,16 +261,36 @@ def test_dropna_drops_rows_with_empty_cells(tmp_path, capsys):
     rows = [[d, r] for d, r in zip(DOSE, RESPONSE)]
     rows[3][1], rows[7][0] = "", "NaN"
     data = write_csv(tmp_path / "d.csv", ["dose", "response"], rows)
-    assert main(["fit", data, "--x", "dose", "--y", "response", "--max-iter", "5", "--dropna",
-                 "-o", str(tmp_path / "m.npz")]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                data,
+                "--x",
+                "dose",
+                "--y",
+                "response",
+                "--max-iter",
+                "5",
+                "--dropna",
+                "-o",
+                str(tmp_path / "m.npz"),
+            ]
+        )
+        == 0
+    )
     assert "rows used: 38 of 40 (2 dropped for empty or NaN cells)" in capsys.readouterr().out
 
 
 def test_semicolon_csv_and_parquet_are_read(tmp_path):
     path = tmp_path / "d.csv"
     path.write_text("dose;response\n" + "".join(f"{d};{r}\n" for d, r in zip(DOSE, RESPONSE)))
-    assert main(["fit", str(path), "--x", "dose", "--y", "response", "--max-iter", "5", "-q",
-                 "-o", str(tmp_path / "m.npz")]) == 0
+    assert (
+        main(
+            ["fit", str(path), "--x", "dose", "--y", "response", "--max-iter", "5", "-q", "-o", str(tmp_path / "m.npz")]
+        )
+        == 0
+    )
     pandas = pytest.importorskip("pandas")
     pytest.importorskip("pyarrow")
     pandas.DataFrame({"dose": DOSE, "response": RESPONSE}).to_parquet(tmp_path / "d.parquet")
@@ -196,8 +307,29 @@ def test_demo_writes_its_plot(tmp_path, capsys):
 def test_ensemble_fit_predicts_interval_columns_equal_to_the_python_api(tmp_path, capsys):
     data = write_csv(tmp_path / "data.csv", ["dose", "response"], zip(DOSE, RESPONSE))
     model_path = str(tmp_path / "ensemble.npz")
-    assert main(["fit", data, "--x", "dose", "--y", "response", "--ensemble", "3", "--noise", "homoscedastic",
-                 "--hidden", "5", "--seed", "0", "-o", model_path]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                data,
+                "--x",
+                "dose",
+                "--y",
+                "response",
+                "--ensemble",
+                "3",
+                "--noise",
+                "homoscedastic",
+                "--hidden",
+                "5",
+                "--seed",
+                "0",
+                "-o",
+                model_path,
+            ]
+        )
+        == 0
+    )
     report = capsys.readouterr().out
     assert "ensemble: 3 networks, noise homoscedastic" in report and "member 2: solver" in report
     assert main(["predict", model_path, data, "--coverage", "0.9", "-o", str(tmp_path / "p.csv")]) == 0
@@ -236,8 +368,19 @@ def test_diagnose_passes_a_good_fit_and_exits_3_on_the_straight_line_trap(tmp_pa
     assert main(["fit", data, "--x", "x", "--y", "y", "--seed", "0", "-q", "-o", str(tmp_path / "good.npz")]) == 0
     assert main(["diagnose", str(tmp_path / "good.npz"), data]) == 0
     assert "error" not in capsys.readouterr().out.split("\n")[0]
-    broken = ["--no-standardize", "--init", "normal", "--solver", "sgd", "--momentum", "0",
-              "--learning-rate", "1e-6", "--max-iter", "200"]
+    broken = [
+        "--no-standardize",
+        "--init",
+        "normal",
+        "--solver",
+        "sgd",
+        "--momentum",
+        "0",
+        "--learning-rate",
+        "1e-6",
+        "--max-iter",
+        "200",
+    ]
     assert main(["fit", data, "--x", "x", "--y", "y", "-q", *broken, "-o", str(tmp_path / "bad.npz")]) == 0
     assert main(["diagnose", str(tmp_path / "bad.npz"), data]) == 3
     out = capsys.readouterr().out
@@ -284,35 +427,67 @@ BAD_INPUTS = {
     "unreadable csv": (FIT + ["binary.csv"], "binary.csv is not a readable CSV file"),
     "empty csv": (FIT + ["empty.csv"], "empty.csv is empty"),
     "ragged csv": (FIT + ["ragged.csv"], "ragged.csv line 3 has 1 fields; the header has 2"),
-    "missing column": (["fit", "good.csv", "--x", "dose", "--y", "weight", "-o", "out.npz"],
-                       "good.csv has no column 'weight'; available columns: dose, response"),
-    "non-numeric value": (FIT + ["text.csv"], "column 'dose' of text.csv has a non-numeric value '12,5 mg' in row 5 (line 6)"),
-    "empty cells": (FIT + ["gaps.csv"], "gaps.csv has 2 empty or NaN cells in 2 rows (first: column 'response', "
-                                        "row 3 (line 4)); pass --dropna"),
+    "missing column": (
+        ["fit", "good.csv", "--x", "dose", "--y", "weight", "-o", "out.npz"],
+        "good.csv has no column 'weight'; available columns: dose, response",
+    ),
+    "non-numeric value": (
+        FIT + ["text.csv"],
+        "column 'dose' of text.csv has a non-numeric value '12,5 mg' in row 5 (line 6)",
+    ),
+    "empty cells": (
+        FIT + ["gaps.csv"],
+        "gaps.csv has 2 empty or NaN cells in 2 rows (first: column 'response', row 3 (line 4)); pass --dropna",
+    ),
     "infinite value": (FIT + ["inf.csv"], "column 'dose' of inf.csv has an infinite value in row 6 (line 7)"),
     "too few rows": (FIT + ["one.csv"], "one.csv has 1 usable row(s); fitting needs at least 2"),
     "constant target": (FIT + ["flat.csv"], "target column 'response' is constant (3 in every row)"),
-    "bad parameter": (FIT + ["good.csv", "--alpha", "-1"], "alpha must be a float in [0, inf) or one of 'auto', 'bayes'; got -1.0"),
-    "missing output directory": (["fit", "good.csv", "--x", "dose", "--y", "response", "-o", "no/dir/m.npz"],
-                                 "cannot write the model to no/dir/m.npz: directory"),
-    "plot into missing directory": (FIT + ["good.csv", "--plot", "nodir/fit.png"], "cannot write the plot to nodir/fit.png"),
-    "not a model": (["predict", "notmodel.npz", "good.csv", "-o", "out.csv"], "notmodel.npz is not an mlpfit model file"),
+    "bad parameter": (
+        FIT + ["good.csv", "--alpha", "-1"],
+        "alpha must be a float in [0, inf) or one of 'auto', 'bayes'; got -1.0",
+    ),
+    "missing output directory": (
+        ["fit", "good.csv", "--x", "dose", "--y", "response", "-o", "no/dir/m.npz"],
+        "cannot write the model to no/dir/m.npz: directory",
+    ),
+    "plot into missing directory": (
+        FIT + ["good.csv", "--plot", "nodir/fit.png"],
+        "cannot write the plot to nodir/fit.png",
+    ),
+    "not a model": (
+        ["predict", "notmodel.npz", "good.csv", "-o", "out.csv"],
+        "notmodel.npz is not an mlpfit model file",
+    ),
     "missing model": (["info", "nomodel.npz"], "model file nomodel.npz does not exist"),
     "not a model for plot": (["plot", "good.csv", "good.csv", "-o", "out.png"], "good.csv is not an mlpfit model file"),
-    "model and plot to one file": (["fit", "good.csv", "--x", "dose", "--y", "response", "-o", "same", "--plot", "same"],
-                                   "cannot write the plot to same: it is also the model output."),
-    "model over the data": (["fit", "good.csv", "--x", "dose", "--y", "response", "-o", "good.csv"],
-                            "cannot write the model to good.csv: it is also the data input."),
-    "model over the data through a symlink": (["fit", "good.csv", "--x", "dose", "--y", "response", "-o", "link.csv"],
-                                              "cannot write the model to link.csv: it is also the data input."),
-    "model over the data through a hard link": (["fit", "good.csv", "--x", "dose", "--y", "response", "-o", "hard.csv"],
-                                                "cannot write the model to hard.csv: it is also the data input."),
-    "predictions over the model": (["predict", "notmodel.npz", "good.csv", "-o", "notmodel.npz"],
-                                   "cannot write the predictions to notmodel.npz: it is also the model input."),
-    "plot over the data": (["plot", "notmodel.npz", "good.csv", "-o", "good.csv"],
-                           "cannot write the plot to good.csv: it is also the data input."),
-    "directory that takes no files": (["fit", "good.csv", "--x", "dose", "--y", "response", "-o", "/proc/m.npz"],
-                                      "cannot write the model to /proc/m.npz: directory /proc does not take new files"),
+    "model and plot to one file": (
+        ["fit", "good.csv", "--x", "dose", "--y", "response", "-o", "same", "--plot", "same"],
+        "cannot write the plot to same: it is also the model output.",
+    ),
+    "model over the data": (
+        ["fit", "good.csv", "--x", "dose", "--y", "response", "-o", "good.csv"],
+        "cannot write the model to good.csv: it is also the data input.",
+    ),
+    "model over the data through a symlink": (
+        ["fit", "good.csv", "--x", "dose", "--y", "response", "-o", "link.csv"],
+        "cannot write the model to link.csv: it is also the data input.",
+    ),
+    "model over the data through a hard link": (
+        ["fit", "good.csv", "--x", "dose", "--y", "response", "-o", "hard.csv"],
+        "cannot write the model to hard.csv: it is also the data input.",
+    ),
+    "predictions over the model": (
+        ["predict", "notmodel.npz", "good.csv", "-o", "notmodel.npz"],
+        "cannot write the predictions to notmodel.npz: it is also the model input.",
+    ),
+    "plot over the data": (
+        ["plot", "notmodel.npz", "good.csv", "-o", "good.csv"],
+        "cannot write the plot to good.csv: it is also the data input.",
+    ),
+    "directory that takes no files": (
+        ["fit", "good.csv", "--x", "dose", "--y", "response", "-o", "/proc/m.npz"],
+        "cannot write the model to /proc/m.npz: directory /proc does not take new files",
+    ),
 }
 
 
@@ -353,12 +528,26 @@ def test_models_saved_from_python_need_the_columns_named(tmp_path, capsys):
     assert "name its target columns with --y" in capsys.readouterr().err
     assert main(["predict", str(tmp_path / "m.npz"), data, "--x", "dose"]) == 0
     assert capsys.readouterr().out.startswith("dose,y0_predicted\n")
-    assert main(["plot", str(tmp_path / "m.npz"), data, "--x", "dose", "--y", "response", "-o", str(tmp_path / "p.png")]) == 0
+    assert (
+        main(["plot", str(tmp_path / "m.npz"), data, "--x", "dose", "--y", "response", "-o", str(tmp_path / "p.png")])
+        == 0
+    )
 
 
 def test_missing_plot_extra_stops_before_fitting_with_exit_1(data, tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
-    argv = ["fit", data, "--x", "dose", "--y", "response", "-o", str(tmp_path / "m.npz"), "--plot", str(tmp_path / "f.png")]
+    argv = [
+        "fit",
+        data,
+        "--x",
+        "dose",
+        "--y",
+        "response",
+        "-o",
+        str(tmp_path / "m.npz"),
+        "--plot",
+        str(tmp_path / "f.png"),
+    ]
     assert main(argv) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "pip install 'mlpfit[plot]'" in err
@@ -380,8 +569,20 @@ def test_a_failure_after_the_fit_leaves_the_existing_model_untouched(data, tmp_p
         monkeypatch.setattr(fit_command, "REPORT_SECTIONS", [broken])
     else:
         monkeypatch.setattr(fit_command.plot, "fit", broken)
-    argv = ["fit", data, "--x", "dose", "--y", "response", "-o", str(tmp_path / "m.npz"), "--max-iter", "5",
-            "--plot", str(tmp_path / "f.png")]
+    argv = [
+        "fit",
+        data,
+        "--x",
+        "dose",
+        "--y",
+        "response",
+        "-o",
+        str(tmp_path / "m.npz"),
+        "--max-iter",
+        "5",
+        "--plot",
+        str(tmp_path / "f.png"),
+    ]
     assert main(argv) == 2
     assert f"the {failing} failed" in capsys.readouterr().err
     assert (tmp_path / "m.npz").read_bytes() == b"the user's old model" and not (tmp_path / "f.png").exists()
@@ -390,7 +591,10 @@ def test_a_failure_after_the_fit_leaves_the_existing_model_untouched(data, tmp_p
 def test_an_overwritten_model_keeps_its_permissions(data, tmp_path):
     (tmp_path / "m.npz").write_bytes(b"old")
     (tmp_path / "m.npz").chmod(0o600)
-    assert main(["fit", data, "--x", "dose", "--y", "response", "-o", str(tmp_path / "m.npz"), "--max-iter", "5", "-q"]) == 0
+    assert (
+        main(["fit", data, "--x", "dose", "--y", "response", "-o", str(tmp_path / "m.npz"), "--max-iter", "5", "-q"])
+        == 0
+    )
     assert (tmp_path / "m.npz").stat().st_mode & 0o777 == 0o600 and mlpfit.load(tmp_path / "m.npz")
 
 
@@ -410,8 +614,23 @@ def test_ctrl_c_during_a_fit_says_so_in_one_line_and_writes_nothing(tmp_path, mo
     handler = signal.signal(signal.SIGINT, signal.default_int_handler)  # Python's own: SIGINT -> KeyboardInterrupt
     try:
         monkeypatch.setattr(sys, "stdout", InterruptedAtTheFirstIteration())
-        code = main(["fit", str(tmp_path / "d.csv"), "--x", "dose", "--y", "response", "-o", str(tmp_path / "m.npz"),
-                     "--solver", "adam", "--max-iter", "1000000", "--verbose"])
+        code = main(
+            [
+                "fit",
+                str(tmp_path / "d.csv"),
+                "--x",
+                "dose",
+                "--y",
+                "response",
+                "-o",
+                str(tmp_path / "m.npz"),
+                "--solver",
+                "adam",
+                "--max-iter",
+                "1000000",
+                "--verbose",
+            ]
+        )
     finally:
         signal.signal(signal.SIGINT, handler)
     assert code == 130
@@ -423,8 +642,24 @@ def test_ctrl_c_during_a_fit_says_so_in_one_line_and_writes_nothing(tmp_path, mo
 def test_a_diverged_fit_exits_3_and_says_so(tmp_path, capsys):
     X, y = make_origin(random_state=0)
     data = write_csv(tmp_path / "d.csv", ["x", "y"], zip(X[:, 0], y))
-    argv = ["fit", data, "--x", "x", "--y", "y", "-o", str(tmp_path / "m.npz"), "--solver", "sgd", "--no-standardize",
-            "--learning-rate", "1e-3", "--seed", "0", "-q"]
+    argv = [
+        "fit",
+        data,
+        "--x",
+        "x",
+        "--y",
+        "y",
+        "-o",
+        str(tmp_path / "m.npz"),
+        "--solver",
+        "sgd",
+        "--no-standardize",
+        "--learning-rate",
+        "1e-3",
+        "--seed",
+        "0",
+        "-q",
+    ]
     assert main(argv) == 3
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("mlpfit fit: the fit diverged;")
@@ -451,7 +686,10 @@ def with_cell(value, row=3):
 
 
 REFUSED_CELLS = {
-    "underscore digits": (with_cell("6_369"), "column 'dose' of d.csv has a non-numeric value '6_369' in row 4 (line 5)"),
+    "underscore digits": (
+        with_cell("6_369"),
+        "column 'dose' of d.csv has a non-numeric value '6_369' in row 4 (line 5)",
+    ),
     "full-width digits": (with_cell("１２"), "has a non-numeric value '１２' in row 4"),
     "csv boolean": (with_cell("True"), "has a non-numeric value 'True' in row 4"),
     "csv date": (with_cell("2024-03-01"), "has a date '2024-03-01' in row 4 (line 5); dates are not supported yet."),
@@ -474,11 +712,21 @@ def test_an_unterminated_quote_is_refused(tmp_path, capsys):
     assert "d.csv is not a readable CSV file: unexpected end of data (line 4)." in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("values, message", [
-    (np.arange(40) % 2 == 0, "column 'dose' of d.parquet has a true/false value True in row 1; only numbers are read."),
-    (np.datetime64("2024-01-01") + np.arange(40), "has a date or time '2024-01-01 00:00:00' in row 1; dates are not supported yet."),
-    (np.array(["6_369"] * 40), "has a non-numeric value '6_369' in row 1."),
-], ids=["bool", "datetime", "underscore text"])
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        (
+            np.arange(40) % 2 == 0,
+            "column 'dose' of d.parquet has a true/false value True in row 1; only numbers are read.",
+        ),
+        (
+            np.datetime64("2024-01-01") + np.arange(40),
+            "has a date or time '2024-01-01 00:00:00' in row 1; dates are not supported yet.",
+        ),
+        (np.array(["6_369"] * 40), "has a non-numeric value '6_369' in row 1."),
+    ],
+    ids=["bool", "datetime", "underscore text"],
+)
 def test_parquet_columns_follow_the_same_rule(tmp_path, monkeypatch, capsys, values, message):
     monkeypatch.chdir(tmp_path)
     write_parquet("d.parquet", dose=values, response=RESPONSE)

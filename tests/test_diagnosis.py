@@ -1,7 +1,8 @@
-"""diagnose(): the origin problem's trap is explained, healthy fits raise no alarm, every code can fire and stay quiet."""
+"""diagnose(): the origin problem's trap is explained, healthy fits raise no alarm, every code can fire and stay
+quiet."""
 
 import warnings
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pytest
@@ -41,13 +42,13 @@ def _quiet_fit(model, X, y):
         return model.fit(X, y)
 
 
-@lru_cache(maxsize=None)
+@cache
 def origin_fit():
     X, y = make_origin(random_state=0)
     return NeuralRegressor(random_state=0).fit(X, y), X, y
 
 
-@lru_cache(maxsize=None)
+@cache
 def failing_weights():
     X, y = make_origin(random_state=0)
     return failing_program(X, y, 2000), X, y
@@ -184,7 +185,7 @@ def case_saturated_units():
     return (layers, X + 2.0, y), {"activation": "tanh"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def case_default_tanh_fit():
     X, y = sine(0)
     # L-BFGS: LM (solver="auto" here) fits this noisy sine tighter and leaves one unit saturated,

@@ -33,7 +33,9 @@ def _sine(n, seed, heteroscedastic=True):
 
 def _small(**params):
     """A quick ensemble: three short-trained members."""
-    return EnsembleRegressor(**{"estimator": NeuralRegressor(max_iter=200), "n_estimators": 3, "random_state": 3, **params})
+    return EnsembleRegressor(
+        **{"estimator": NeuralRegressor(max_iter=200), "n_estimators": 3, "random_state": 3, **params}
+    )
 
 
 @parametrize_with_checks([_small(), _small(noise="homoscedastic")])
@@ -126,7 +128,9 @@ def test_same_random_state_same_model_serially_and_with_processes():
     serial = _predictions()
     np.testing.assert_array_equal(serial, _predictions())
     np.testing.assert_array_equal(serial, _predictions(n_jobs=2))
-    assert not np.array_equal(serial, _small().set_params(random_state=4).fit(*_sine(300, 7)[:2]).predict(_sine(300, 7)[0], return_std=True))
+    assert not np.array_equal(
+        serial, _small().set_params(random_state=4).fit(*_sine(300, 7)[:2]).predict(_sine(300, 7)[0], return_std=True)
+    )
 
 
 def test_members_run_on_a_dask_cluster_and_match_the_serial_run():

@@ -13,8 +13,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from mlpfit import NeuralRegressor, _selection
 from mlpfit._network import loss_and_grad
-from mlpfit._selection import selected_hinge_network
 from mlpfit._plan import AUTO_AVERAGED, AUTO_MAX_HINGES, AUTO_MIN_UNITS, AUTO_UNITS_ONE_INPUT
+from mlpfit._selection import selected_hinge_network
 from mlpfit.datasets import make_curve, make_origin, origin_truth
 
 
@@ -42,8 +42,16 @@ def test_failing_program_configuration_draws_a_straight_line():
     """init="normal", init_scale=0.01, raw data, plain gradient descent: the trap mlpfit avoids."""
     X, y = make_origin(random_state=0)
     broken = NeuralRegressor(
-        (10,), init="normal", init_scale=0.01, standardize=False, solver="sgd", momentum=0.0,
-        learning_rate_init=1e-6, max_iter=2000, tol=0.0, random_state=0,
+        (10,),
+        init="normal",
+        init_scale=0.01,
+        standardize=False,
+        solver="sgd",
+        momentum=0.0,
+        learning_rate_init=1e-6,
+        max_iter=2000,
+        tol=0.0,
+        random_state=0,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -162,8 +170,9 @@ def test_early_stopping_restores_the_best_validation_weights():
     rng = np.random.default_rng(0)
     X = rng.uniform(-1, 1, size=(60, 1))
     y = rng.normal(size=60)  # pure noise: validation loss rises as the net overfits
-    model = NeuralRegressor((50,), solver="adam", early_stopping=True, learning_rate_init=1e-2,
-                            max_iter=2000, random_state=0).fit(X, y)
+    model = NeuralRegressor(
+        (50,), solver="adam", early_stopping=True, learning_rate_init=1e-2, max_iter=2000, random_state=0
+    ).fit(X, y)
     assert model.summary_.stop_reason == "early_stopping"
     assert len(model.validation_loss_curve_) == len(model.loss_curve_)
     best = int(np.argmin(model.validation_loss_curve_))
@@ -174,7 +183,9 @@ def test_pipeline_and_grid_search():
     X, y = make_origin(200, random_state=0)
     search = GridSearchCV(NeuralRegressor(random_state=0), {"activation": ["identity", "relu"]}, cv=3)
     search.fit(X, y)
-    assert search.best_params_["activation"] == "relu"  # a straight line cannot follow sqrt(x): set_params reached the fit
+    assert (
+        search.best_params_["activation"] == "relu"
+    )  # a straight line cannot follow sqrt(x): set_params reached the fit
     pipe = make_pipeline(PolynomialFeatures(1), clone(search.best_estimator_)).fit(X, y)
     assert pipe.score(X, y) > 0.9
 
@@ -217,7 +228,10 @@ def test_bad_data_raises_a_clear_value_error(X, y, message):
 @pytest.mark.parametrize(
     "params, message",
     [
-        ({"hidden_layer_sizes": (10, 0)}, r"hidden_layer_sizes must be one of 'auto' or a positive int or a non-empty tuple"),
+        (
+            {"hidden_layer_sizes": (10, 0)},
+            r"hidden_layer_sizes must be one of 'auto' or a positive int or a non-empty tuple",
+        ),
         ({"activation": "sigmoid"}, r"activation must be one of 'relu'.*got 'sigmoid'"),
         ({"solver": "newton"}, r"solver must be one of 'auto'.*got 'newton'"),
         ({"alpha": -1.0}, r"alpha must be a float in \[0, inf\) or one of 'auto', 'bayes'; got -1.0"),
@@ -278,7 +292,9 @@ def test_free_units_on_a_smooth_curve_bring_the_fit_closer_to_the_truth(monkeypa
         for seed in range(6):
             rng = np.random.default_rng(seed)
             X = rng.uniform(0, 2 * np.pi, (100, 1))
-            model = NeuralRegressor(n_averaged=1, random_state=seed).fit(X, np.sin(X[:, 0]) + 0.1 * rng.normal(size=100))
+            model = NeuralRegressor(n_averaged=1, random_state=seed).fit(
+                X, np.sin(X[:, 0]) + 0.1 * rng.normal(size=100)
+            )
             errors.append(np.sqrt(np.mean((model.predict(grid) - np.sin(grid[:, 0])) ** 2)))
             widths.append(model.architecture_.layer_sizes[1])
         return np.mean(errors), widths

@@ -9,14 +9,13 @@ import zipfile
 
 import numpy as np
 import pytest
+from _peak import run_measured
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mlpfit
 from mlpfit import EnsembleRegressor, NeuralRegressor, io
 from mlpfit.cli import main
-
-from _peak import run_measured
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -27,13 +26,21 @@ X3 = RNG.normal(size=(40, 3))
 CONFIGURATIONS = {
     "relu 1-D": (dict(), X1, np.sin(X1[:, 0])),
     "tanh two layers, two outputs": (
-        dict(hidden_layer_sizes=(6, 4), activation="tanh"), X3, np.c_[X3[:, 0] ** 2, X3[:, 1] - X3[:, 2]]
+        dict(hidden_layer_sizes=(6, 4), activation="tanh"),
+        X3,
+        np.c_[X3[:, 0] ** 2, X3[:, 1] - X3[:, 2]],
     ),
     "logistic unstandardised": (dict(activation="logistic", standardize=False), X3, X3 @ [1.0, -2.0, 0.5]),
     "leaky_relu early stopping, 2-D y with one column": (
-        dict(activation="leaky_relu", early_stopping=True, n_restarts=2), X1, np.abs(X1)
+        dict(activation="leaky_relu", early_stopping=True, n_restarts=2),
+        X1,
+        np.abs(X1),
     ),
-    "softplus three layers, adam": (dict(hidden_layer_sizes=(3, 3, 3), activation="softplus", solver="adam"), X3, X3[:, 0]),
+    "softplus three layers, adam": (
+        dict(hidden_layer_sizes=(3, 3, 3), activation="softplus", solver="adam"),
+        X3,
+        X3[:, 0],
+    ),
     "identity": (dict(activation="identity", hidden_layer_sizes=2), X1, 3 * X1[:, 0] + 1),
     "lm with Bayesian regularisation": (dict(solver="lm", alpha="bayes"), X1, np.sin(X1[:, 0])),
     "gaussian_nll, two outputs": (dict(loss="gaussian_nll"), X3, np.c_[X3[:, 0] ** 2, X3[:, 1]]),
@@ -72,10 +79,13 @@ def test_round_trip_predicts_bit_identically(tmp_path, name):
     assert (loaded.alpha_, loaded.fitted_.evidence) == (model.alpha_, model.fitted_.evidence)
 
 
-@pytest.mark.parametrize("noise, X, y", [
-    ("heteroscedastic", X1, np.sin(X1[:, 0])),
-    ("homoscedastic", X3, np.c_[X3[:, 0], X3[:, 1] * X3[:, 2]]),
-])
+@pytest.mark.parametrize(
+    "noise, X, y",
+    [
+        ("heteroscedastic", X1, np.sin(X1[:, 0])),
+        ("homoscedastic", X3, np.c_[X3[:, 0], X3[:, 1] * X3[:, 2]]),
+    ],
+)
 def test_ensembles_round_trip_with_their_intervals(tmp_path, noise, X, y):
     template = NeuralRegressor((4,), max_iter=30)
     model = EnsembleRegressor(template, n_estimators=3, noise=noise, random_state=0).fit(X, y)
@@ -159,7 +169,8 @@ def test_failed_write_leaves_the_old_file_and_no_temporary(saved, tmp_path, monk
 
 
 def rewrite(source, target, change):
-    """Copy the archive at ``source`` to ``target`` after ``change(arrays, metadata)`` edits it (or returns new metadata text)."""
+    """Copy the archive at ``source`` to ``target`` after ``change(arrays, metadata)`` edits it (or returns new metadata
+    text)."""
     with np.load(source, allow_pickle=False) as archive:
         arrays = {key: archive[key] for key in archive.files}
     metadata = json.loads(str(arrays.pop(io.METADATA_KEY)))
@@ -208,7 +219,10 @@ def lost_run_field(arrays, metadata):
     "change, message",
     [
         (set_version, r"format version 3 .*reads up to version 2. Upgrade mlpfit"),
-        (set_older_version, r"bad.npz was written in model format version 1 \(by mlpfit .*\), before the fitted state .* Refit"),
+        (
+            set_older_version,
+            r"bad.npz was written in model format version 1 \(by mlpfit .*\), before the fitted state .* Refit",
+        ),
         (drop_layer, r"no array 'network/coefs/1'"),
         (reshape_weights, r"array 'network/coefs/0' has shape \(3, \d+\) .*expected \(3, \d+\)"),
         (integer_weights, r"array 'network/intercepts/0' .*dtype int64"),
@@ -281,9 +295,11 @@ def npy_header(shape):
 
 def without(source, target, *names):
     """Copy the archive at ``source`` to ``target`` without the entries ``names``."""
+
     def drop(arrays, metadata):
         for name in names:
             del arrays[name]
+
     return rewrite(source, target, drop)
 
 
@@ -302,14 +318,22 @@ print(peak_bytes())
 @pytest.mark.parametrize(
     "craft, message",
     [
-        (lambda source, path: add_entry(shutil.copy(source, path), "junk", npy_header((GIB // 8,)), GIB),
-         "entry 'junk' is not part of the format"),
-        (lambda source, path: add_entry(without(source, path, "runs/0/loss_curve"), "runs/0/loss_curve",
-                                        npy_header((GIB // 8,)), GIB),
-         r"array 'runs/0/loss_curve' has shape \(134217728,\)"),
-        (lambda source, path: add_entry(without(source, path, "network/coefs/0"), "network/coefs/0",
-                                        npy_header((10**5, 10**5)), 0),
-         r"entry 'network/coefs/0' declares shape \(100000, 100000\) of float64, but the archive stores"),
+        (
+            lambda source, path: add_entry(shutil.copy(source, path), "junk", npy_header((GIB // 8,)), GIB),
+            "entry 'junk' is not part of the format",
+        ),
+        (
+            lambda source, path: add_entry(
+                without(source, path, "runs/0/loss_curve"), "runs/0/loss_curve", npy_header((GIB // 8,)), GIB
+            ),
+            r"array 'runs/0/loss_curve' has shape \(134217728,\)",
+        ),
+        (
+            lambda source, path: add_entry(
+                without(source, path, "network/coefs/0"), "network/coefs/0", npy_header((10**5, 10**5)), 0
+            ),
+            r"entry 'network/coefs/0' declares shape \(100000, 100000\) of float64, but the archive stores",
+        ),
     ],
     ids=["extra 1 GiB entry", "1 GiB loss curve", "header claiming 1e10 elements"],
 )
@@ -324,6 +348,7 @@ def nest_metadata(depth):
     def change(arrays, metadata):
         metadata["model"]["state"]["deep"] = "DEEP"
         return json.dumps(metadata).replace('"DEEP"', "[" * depth + "]" * depth)
+
     return change
 
 
@@ -333,22 +358,27 @@ def nest_estimators(depth):
         for _ in range(depth):
             node = {"estimator": "EnsembleRegressor", "params": {"estimator": node}}
         metadata["model"]["params"]["hidden_layer_sizes"] = node
+
     return change
 
 
 def set_field(*keys, value):
-    """A change setting ``metadata[keys...]`` to ``value`` (keys below ``model/state`` when the first is not top-level)."""
+    """A change setting ``metadata[keys...]`` to ``value`` (keys below ``model/state`` when the first is not
+    top-level)."""
+
     def change(arrays, metadata):
         target = metadata if keys[0] in metadata else metadata["model"]["state"]
         for key in keys[:-1]:
             target = target[key]
         target[keys[-1]] = value
+
     return change
 
 
 def set_array(name, update):
     def change(arrays, metadata):
         arrays[name] = update(arrays[name].copy())
+
     return change
 
 
@@ -356,6 +386,7 @@ def assign(index, value):
     def update(array):
         array[index] = value
         return array
+
     return update
 
 
@@ -370,13 +401,19 @@ def assign(index, value):
         (set_field("runs", 0, "stop_reason", value="bored"), "field 'stop_reason' must be a stop reason"),
         (set_field("runs", 0, "restart_losses", value=0.5), "field 'restart_losses' must be a list of numbers"),
         (set_field("runs", 0, "extra", value=1), "runs/0 has a field 'extra'"),
-        (set_field("runs", 0, "evidence", value={"weight_precision": 1.0}), "'runs/0/evidence' must be null or an object"),
+        (
+            set_field("runs", 0, "evidence", value={"weight_precision": 1.0}),
+            "'runs/0/evidence' must be null or an object",
+        ),
         (set_field("fit_time", value=None), "field 'fit_time' must be a finite number >= 0; got null"),
         (set_field("evidence", value=None), "evidence must be saved exactly when the plan's alpha is 'bayes'"),
         (set_field("plan", "n_averaged", value=0), "fit plan field 'n_averaged' has an impossible value: 0"),
         (set_field("loss", value=float("nan")), "field 'loss' must be a finite number; got NaN"),
         (set_field("alpha", value=-1.0), "field 'alpha' must be a finite number >= 0; got -1.0"),
-        (set_field("network", "layer_sizes", value=[3, "12", 2]), "field 'layer_sizes' must be a list of at least two positive"),
+        (
+            set_field("network", "layer_sizes", value=[3, "12", 2]),
+            "field 'layer_sizes' must be a list of at least two positive",
+        ),
         (set_field("network", "y_ndim", value=True), "field 'y_ndim' must be 1 or 2"),
         (set_field("network", "variance_head", value=True), "variance_head true does not fit loss='squared_error'"),
         (set_field("mlpfit_version", value=[1]), "field 'mlpfit_version' must be a string"),
@@ -385,7 +422,10 @@ def assign(index, value):
         (set_array("network/coefs/1", assign((0, 0), np.nan)), "array 'network/coefs/1' holds NaN or infinity"),
         (set_array("network/intercepts/0", assign(0, -np.inf)), "array 'network/intercepts/0' holds NaN or infinity"),
         (set_array("network/x_scaler/scale", assign(1, 0.0)), "array 'network/x_scaler/scale' must be positive; got 0"),
-        (set_array("network/y_scaler/scale", assign(0, -2.0)), "array 'network/y_scaler/scale' must be positive; got -2"),
+        (
+            set_array("network/y_scaler/scale", assign(0, -2.0)),
+            "array 'network/y_scaler/scale' must be positive; got -2",
+        ),
         (set_array("network/y_scaler/mean", assign(0, np.inf)), "array 'network/y_scaler/mean' holds NaN or infinity"),
         (lambda arrays, metadata: arrays.update(extra=np.ones(2)), "entry 'extra' is not part of the format"),
     ],
@@ -405,15 +445,21 @@ def test_ensemble_members_of_different_widths_are_refused(tmp_path):
     node["state"]["estimators_"][1] = other_node["state"]["estimators_"][1]
     metadata = {"format": io.FORMAT_NAME, "format_version": io.FORMAT_VERSION, "model": node, "columns": None}
     np.savez(tmp_path / "mixed.npz", metadata=np.array(json.dumps(metadata)), **arrays)
-    with pytest.raises(ValueError, match=r"member 1 has \(inputs, outputs, y_ndim\) \(1, 1, 1\); member 0 has \(3, 1, 1\)"):
+    with pytest.raises(
+        ValueError, match=r"member 1 has \(inputs, outputs, y_ndim\) \(1, 1, 1\); member 0 has \(3, 1, 1\)"
+    ):
         mlpfit.load(tmp_path / "mixed.npz")
 
 
-@pytest.mark.parametrize("contents", [
-    b"\x89PNG\r\n\x1a\n" + bytes(100),
-    np.random.default_rng(5).bytes(3000),
-    b"",
-], ids=["png", "random bytes", "empty"])
+@pytest.mark.parametrize(
+    "contents",
+    [
+        b"\x89PNG\r\n\x1a\n" + bytes(100),
+        np.random.default_rng(5).bytes(3000),
+        b"",
+    ],
+    ids=["png", "random bytes", "empty"],
+)
 def test_foreign_bytes_are_not_a_model_file(tmp_path, contents):
     (tmp_path / "model.npz").write_bytes(contents)
     with pytest.raises(ValueError, match="model.npz is not an mlpfit model file: it is not a zip archive") as error:
@@ -424,7 +470,9 @@ def test_foreign_bytes_are_not_a_model_file(tmp_path, contents):
 def test_the_array_budget_binds_save_and_load(saved, tmp_path, monkeypatch):
     model, path = saved
     monkeypatch.setattr(io, "MAX_ARRAY_BYTES", 1000)
-    with pytest.raises(ValueError, match=r"cannot save .*load would refuse the file: the arrays take \d+ bytes; the limit is 1000"):
+    with pytest.raises(
+        ValueError, match=r"cannot save .*load would refuse the file: the arrays take \d+ bytes; the limit is 1000"
+    ):
         mlpfit.save(model, tmp_path / "m.npz")
     with pytest.raises(ValueError, match=r"entry '.*' would take the array data read past 1000 bytes"):
         mlpfit.load(path)
@@ -438,10 +486,14 @@ def test_a_fifo_or_device_is_refused_without_waiting(tmp_path):
             mlpfit.load(path)
 
 
-@pytest.mark.parametrize("change", [
-    {"loss": "gaussian_nll"},
-    {"activation": "swish"},
-], ids=["loss changed", "invalid parameter"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"loss": "gaussian_nll"},
+        {"activation": "swish"},
+    ],
+    ids=["loss changed", "invalid parameter"],
+)
 def test_save_refuses_a_model_whose_parameters_changed_after_fit(tmp_path, change):
     model = fitted(*CONFIGURATIONS["relu 1-D"])
     model.set_params(**change)
@@ -476,7 +528,8 @@ def metadata_paths(node, path=()):
 
 @st.composite
 def damaged(draw, original):
-    """A mutated copy of the ``original`` file's bytes: flipped bytes, an entry dropped or added, or a metadata field replaced.
+    """A mutated copy of the ``original`` file's bytes: flipped bytes, an entry dropped or added, or a metadata field
+    replaced.
 
     Entries are not replaced by valid arrays of the same shape: that is a different model, not damage.
     """
@@ -509,7 +562,8 @@ def damaged(draw, original):
 SMALL_MODELS = {
     "network": lambda: fitted(dict(hidden_layer_sizes=(3,)), X3, X3[:, 0]),
     "homoscedastic ensemble": lambda: EnsembleRegressor(
-        NeuralRegressor((2,), max_iter=10), n_estimators=2, noise="homoscedastic", random_state=0).fit(X3, X3[:, 0]),
+        NeuralRegressor((2,), max_iter=10), n_estimators=2, noise="homoscedastic", random_state=0
+    ).fit(X3, X3[:, 0]),
 }
 
 

@@ -24,9 +24,13 @@ def private_accesses(tree, folder=SOURCE):
         if isinstance(node, ast.ImportFrom) and node.level:
             package = folder.parents[node.level - 2] if node.level > 1 else folder
             package = package.joinpath(*(node.module or "").split(".")) if node.module else package
-            found += [(node.lineno, ast.unparse(node)) for alias in node.names
-                      if alias.name.startswith("_") and not alias.name.startswith("__")
-                      and not (package / f"{alias.name}.py").exists()]
+            found += [
+                (node.lineno, ast.unparse(node))
+                for alias in node.names
+                if alias.name.startswith("_")
+                and not alias.name.startswith("__")
+                and not (package / f"{alias.name}.py").exists()
+            ]
         if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
             receiver = node.value
             if isinstance(receiver, ast.Name) and receiver.id in OWN_NAMES or node.attr in NAMEDTUPLE_API:
@@ -49,8 +53,12 @@ def test_no_module_touches_private_attributes_of_other_objects(path):
 
 
 def test_the_check_finds_what_it_looks_for():
-    tree = ast.parse("from . import _network\nfrom ._plan import _lm_affordable\nmodel._y_ndim\n"
-                     "getattr(model, '_parameter_constraints')\nself._own\nrow._replace(a=1)\n")
+    tree = ast.parse(
+        "from . import _network\nfrom ._plan import _lm_affordable\nmodel._y_ndim\n"
+        "getattr(model, '_parameter_constraints')\nself._own\nrow._replace(a=1)\n"
+    )
     assert [text for _, text in private_accesses(tree)] == [
-        "from ._plan import _lm_affordable", "model._y_ndim", "getattr(model, '_parameter_constraints')"
+        "from ._plan import _lm_affordable",
+        "model._y_ndim",
+        "getattr(model, '_parameter_constraints')",
     ]

@@ -159,8 +159,9 @@ def test_lm_early_stopping_allows_six_validation_failures_and_restores_the_best(
     best = int(np.argmin(curve))
     assert len(curve) - 1 - best == LM_MAX_FAIL  # MATLAB's max_fail
     assert model.loss_ == pytest.approx(model.summary_.loss)
-    best_loss = NeuralRegressor((30,), "tanh", solver="lm", early_stopping=True, n_iter_no_change=2,
-                                random_state=0).fit(X, y)
+    best_loss = NeuralRegressor(
+        (30,), "tanh", solver="lm", early_stopping=True, n_iter_no_change=2, random_state=0
+    ).fit(X, y)
     assert len(best_loss.validation_loss_curve_) < len(curve)
 
 

@@ -3,9 +3,8 @@
 import numpy as np
 import pytest
 
-from mlpfit import NeuralRegressor
+from mlpfit import NeuralRegressor, _memory
 from mlpfit.cli import main
-from mlpfit import _memory
 
 X = np.linspace(0, 1, 50)[:, None]
 y = np.sin(3 * X[:, 0])
@@ -14,11 +13,15 @@ y = np.sin(3 * X[:, 0])
 def test_memory_needed_counts_units_rows_and_parameters():
     # 1-4-1 network: 13 parameters, 5 units past the input, 50 rows
     assert _memory.memory_needed("lbfgs", 50, (1, 4, 1)) == 8 * (3 * 50 * 5 + _memory.LBFGS_VECTORS * 13)
-    assert _memory.memory_needed("lm", 50, (1, 4, 1)) == 8 * (3 * 50 * 5 + _memory.LBFGS_VECTORS * 13 + 50 * 13 + 2 * 13**2)
+    assert _memory.memory_needed("lm", 50, (1, 4, 1)) == 8 * (
+        3 * 50 * 5 + _memory.LBFGS_VECTORS * 13 + 50 * 13 + 2 * 13**2
+    )
 
 
 def test_a_billion_units_are_refused_with_the_memory_figure():
-    with pytest.raises(ValueError, match=r"layer sizes \(1, 1000000000, 1\) .* needs about [\d,.]+ GiB; [\d,.]+ [GM]iB is available"):
+    with pytest.raises(
+        ValueError, match=r"layer sizes \(1, 1000000000, 1\) .* needs about [\d,.]+ GiB; [\d,.]+ [GM]iB is available"
+    ):
         NeuralRegressor(hidden_layer_sizes=(10**9,)).fit(X, y)
 
 
@@ -32,7 +35,23 @@ def test_the_limit_is_the_memory_available(monkeypatch):
 
 def test_the_command_line_refuses_it_in_one_line(tmp_path, capsys):
     np.savetxt(tmp_path / "d.csv", np.c_[X, y], delimiter=",", header="x,y", comments="")
-    assert main(["fit", str(tmp_path / "d.csv"), "--x", "x", "--y", "y", "-o", str(tmp_path / "m.npz"),
-                 "--hidden", "1000000000", "-q"]) == 2
+    assert (
+        main(
+            [
+                "fit",
+                str(tmp_path / "d.csv"),
+                "--x",
+                "x",
+                "--y",
+                "y",
+                "-o",
+                str(tmp_path / "m.npz"),
+                "--hidden",
+                "1000000000",
+                "-q",
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "GiB" in err and not (tmp_path / "m.npz").exists()

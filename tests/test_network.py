@@ -4,9 +4,8 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
-from mlpfit import NeuralRegressor, gradient_check
+from mlpfit import NeuralRegressor, _network, gradient_check
 from mlpfit._activations import ACTIVATIONS
-from mlpfit import _network
 from mlpfit._network import Architecture, average, loss_and_grad, output_jacobian, predict, residuals_and_jacobian
 
 
@@ -39,7 +38,9 @@ def test_gradient_check_uses_the_fitted_width_the_selection_chose():
     x = rng.uniform(-2, 2, size=(100, 1))
     y = np.mod(x[:, 0], 1.0) + 0.05 * rng.normal(size=100)  # a sawtooth: its teeth need selected hinges
     estimator = NeuralRegressor(n_averaged=1, random_state=0).fit(x, y)
-    assert estimator.plan_.selects_width and estimator.architecture_.layer_sizes[1] < estimator.plan_.hidden_layer_sizes[0]
+    assert (
+        estimator.plan_.selects_width and estimator.architecture_.layer_sizes[1] < estimator.plan_.hidden_layer_sizes[0]
+    )
     fitted = gradient_check(estimator, x, y)
     assert fitted < 1e-5  # ReLU kinks near rows blur central differences a little
     assert fitted != gradient_check(clone(estimator), x, y)  # a fresh start checks other parameters ...

@@ -8,8 +8,8 @@ from scipy.stats import norm
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from mlpfit import NeuralRegressor, diagnose, gradient_check, load, save
-from mlpfit import _nll
+from mlpfit import NeuralRegressor, _nll, diagnose, gradient_check, load, save
+
 
 @parametrize_with_checks([NeuralRegressor(loss="gaussian_nll", random_state=0)])
 def test_scikit_learn_compatible_with_the_nll(estimator, check):
@@ -24,7 +24,9 @@ ACTIVATIONS = ["relu", "leaky_relu", "tanh", "logistic", "softplus", "identity"]
 def _data(n_outputs, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(30, 2))
-    Y = np.column_stack([np.sin(X[:, 0] + j) * (1 + j) for j in range(n_outputs)]) + 0.2 * rng.normal(size=(30, n_outputs))
+    Y = np.column_stack([np.sin(X[:, 0] + j) * (1 + j) for j in range(n_outputs)]) + 0.2 * rng.normal(
+        size=(30, n_outputs)
+    )
     return X, Y
 
 
@@ -43,11 +45,16 @@ def test_variance_head_gradient_matches_finite_differences_from_tiny_to_large_va
     params, features, squared_residuals = _head_problem(n_outputs, raw_shift)
     analytic = _nll.variance_loss_and_grad(params, features, squared_residuals, alpha=0.7)[1]
     eps = 1e-6
-    numeric = np.array([
-        (_nll.variance_loss_and_grad(params + eps * e, features, squared_residuals, 0.7)[0]
-         - _nll.variance_loss_and_grad(params - eps * e, features, squared_residuals, 0.7)[0]) / (2 * eps)
-        for e in np.eye(params.size)
-    ])
+    numeric = np.array(
+        [
+            (
+                _nll.variance_loss_and_grad(params + eps * e, features, squared_residuals, 0.7)[0]
+                - _nll.variance_loss_and_grad(params - eps * e, features, squared_residuals, 0.7)[0]
+            )
+            / (2 * eps)
+            for e in np.eye(params.size)
+        ]
+    )
     np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-7 * np.abs(numeric).max())
 
 
@@ -88,7 +95,9 @@ def test_variance_is_inflated_by_the_effective_number_of_parameters():
     in_sample = np.mean((y - model.predict(x)) ** 2)
     predicted = np.mean(model.predict(rng.uniform(-3, 3, (5000, 1)), return_std=True)[1] ** 2)
     assert in_sample < 0.75 * 0.3**2  # the residuals the head is fitted to run small ...
-    assert abs(predicted - 0.3**2) < 0.8 * abs(in_sample - 0.3**2)  # ... and the inflation brings it closer to the truth
+    assert abs(predicted - 0.3**2) < 0.8 * abs(
+        in_sample - 0.3**2
+    )  # ... and the inflation brings it closer to the truth
 
 
 @pytest.mark.parametrize("solver", ["lm", "lbfgs", "adam", "sgd"])
@@ -98,8 +107,12 @@ def test_every_solver_learns_the_noise_level(solver):
     true_std = 0.1 + 0.2 * np.abs(x)
     y = np.sin(x) + true_std * rng.normal(size=x.size)
     model = NeuralRegressor(
-        loss="gaussian_nll", solver=solver, learning_rate_init=0.01, max_iter=1500,
-        n_iter_no_change=100, random_state=0,
+        loss="gaussian_nll",
+        solver=solver,
+        learning_rate_init=0.01,
+        max_iter=1500,
+        n_iter_no_change=100,
+        random_state=0,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -157,7 +170,9 @@ def test_a_saved_nll_model_predicts_the_same_noise(tmp_path):
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X, Y)
     save(model, tmp_path / "nll.npz")
-    np.testing.assert_array_equal(load(tmp_path / "nll.npz").predict(X, return_std=True), model.predict(X, return_std=True))
+    np.testing.assert_array_equal(
+        load(tmp_path / "nll.npz").predict(X, return_std=True), model.predict(X, return_std=True)
+    )
 
 
 def test_bayesian_regularisation_fits_the_means_of_an_nll_model():

@@ -12,10 +12,10 @@ from mlpfit._plan import (
     AUTO_AVERAGED,
     AUTO_MAX_HINGES,
     AUTO_UNITS,
-    AUTO_UNITS_ROWS,
     AUTO_UNITS_ONE_INPUT,
-    AVERAGED_WORK,
+    AUTO_UNITS_ROWS,
     AVERAGE_MAX_WORK,
+    AVERAGED_WORK,
     DEFAULT_MAX_ITER,
     EVIDENCE_MAX_PARAMS,
     EVIDENCE_MAX_WORK,
@@ -86,8 +86,18 @@ def test_the_solver_follows_the_cost_of_lm(n_samples, n_features, hidden):
 
 
 def test_given_parameters_are_kept_and_given_no_reason():
-    plan = _plan(100, 2, hidden_layer_sizes=(7, 3), solver="adam", alpha=0.5, n_averaged=3, tol=1e-3,
-                 n_iter_no_change=4, batch_size=16, init="he")
+    plan = _plan(
+        100,
+        2,
+        hidden_layer_sizes=(7, 3),
+        solver="adam",
+        alpha=0.5,
+        n_averaged=3,
+        tol=1e-3,
+        n_iter_no_change=4,
+        batch_size=16,
+        init="he",
+    )
     assert (plan.hidden_layer_sizes, plan.solver, plan.alpha, plan.n_averaged) == ((7, 3), "adam", 0.5, 3)
     assert (plan.tol, plan.n_iter_no_change, plan.batch_size, plan.init) == (1e-3, 4, 16, "he")
     assert not {"hidden_layer_sizes", "solver", "alpha", "n_averaged", "tol", "init"} & set(plan.reasons)

@@ -55,7 +55,7 @@ def test_bar_only_on_a_terminal_outside_ci(monkeypatch, where, drawn):
     if where == "terminal in CI":
         monkeypatch.setenv("CI", "true")
     NeuralRegressor(max_iter=5, random_state=0, verbose=1).fit(X, y)
-    assert bool(re.search(r"\| *\d+/\d+ \[", stderr.getvalue())) == drawn  # tqdm's "| 3/10 [" 
+    assert bool(re.search(r"\| *\d+/\d+ \[", stderr.getvalue())) == drawn  # tqdm's "| 3/10 ["
 
 
 def test_verbose_fit_advances_the_bar_per_iteration_with_both_losses(monkeypatch):

@@ -35,8 +35,11 @@ def test_a_range_float64_cannot_hold_is_refused():
         NeuralRegressor(max_iter=1).fit(A, [0.0, 1.0, 2.0])
 
 
-@pytest.mark.parametrize("x_scale, y_scale", [(1e299, 1e299), (1, 1e-300), (1e300, 1), (1e-300, 1)],
-                         ids=["x and y near 1e299", "y near 1e-300", "x near 1e300", "x near 1e-300"])
+@pytest.mark.parametrize(
+    "x_scale, y_scale",
+    [(1e299, 1e299), (1, 1e-300), (1e300, 1), (1e-300, 1)],
+    ids=["x and y near 1e299", "y near 1e-300", "x near 1e300", "x near 1e-300"],
+)
 def test_extreme_data_fit_as_well_as_unit_data(x_scale, y_scale):
     def relative_error(x_scale, y_scale):
         prediction = fitted_quietly(X * x_scale, Y * y_scale).predict(X * x_scale)

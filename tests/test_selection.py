@@ -5,6 +5,7 @@ import pytest
 
 from mlpfit import NeuralRegressor
 from mlpfit._activations import ACTIVATIONS
+from mlpfit._network import Architecture, predict
 from mlpfit._selection import (
     GREEDY_MAX_ROWS,
     SMOOTHER_KNOTS,
@@ -17,7 +18,6 @@ from mlpfit._selection import (
     mirror_slope,
     selected_hinge_network,
 )
-from mlpfit._network import Architecture, predict
 from mlpfit.datasets import make_curve
 
 RELU = ACTIVATIONS["relu"]

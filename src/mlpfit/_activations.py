@@ -5,7 +5,8 @@ Every entry maps a name to an :class:`Activation` holding ``forward(z)`` and
 logistic reuse the output instead of recomputing it.
 """
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 from scipy.special import expit

@@ -67,6 +67,8 @@ def validate_data(estimator, X, *args, **kwargs):
         kinds = {"X": getattr(getattr(X, "dtype", None), "kind", "")}
     dated = [name for name, kind in kinds.items() if kind and kind in "mM"]
     if dated:
-        raise ValueError(f"column {dated[0]!r} of X holds dates or times; {DATES_REFUSED} (convert them to "
-                         "numbers, e.g. days since a start date).")
+        raise ValueError(
+            f"column {dated[0]!r} of X holds dates or times; {DATES_REFUSED} (convert them to "
+            "numbers, e.g. days since a start date)."
+        )
     return sklearn_validate_data(estimator, X, *args, **kwargs)

@@ -8,7 +8,6 @@ training record.
 """
 
 from dataclasses import dataclass, replace
-from typing import Optional
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -120,11 +119,11 @@ class TrainingRun:
 
     loss: float
     loss_curve: list
-    validation_curve: Optional[list]
+    validation_curve: list | None
     n_iter: int
     stop_reason: str
     restart_losses: list
-    evidence: Optional[object] = None
+    evidence: object | None = None
 
     @property
     def converged(self):
@@ -207,11 +206,11 @@ class FittedState:
     """
 
     network: FittedNetwork
-    plan: Optional[object] = None
+    plan: object | None = None
     runs: tuple = ()
     loss: float = float("nan")
     alpha: float = float("nan")
-    evidence: Optional[object] = None
+    evidence: object | None = None
     fit_time: float = 0.0
 
     @property
@@ -268,7 +267,10 @@ def as_fitted_state(model, activation=None):
     sizes = (coefs[0].shape[0], *(W.shape[1] for W in coefs))
     arch = _network.Architecture(sizes, activation or "identity")
     network = FittedNetwork(
-        arch, arch.pack(coefs, intercepts), Scaler.identity(sizes[0]), Scaler.identity(sizes[-1]),
+        arch,
+        arch.pack(coefs, intercepts),
+        Scaler.identity(sizes[0]),
+        Scaler.identity(sizes[-1]),
         y_ndim=1 if sizes[-1] == 1 else 2,
     )
     return FittedState(network)
@@ -295,7 +297,9 @@ def _layer_arrays(layers):
         if fan_in is not None and W.shape[0] != fan_in:
             raise ValueError(f"layer {index}: W has {W.shape[0]} rows but the layer before has {fan_in} units.")
         if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
-            raise ValueError(f"layer {index}: the weights contain NaN or infinity; the training that made them diverged.")
+            raise ValueError(
+                f"layer {index}: the weights contain NaN or infinity; the training that made them diverged."
+            )
         pairs[index] = (W, b)
         fan_in = W.shape[1]
     return [W for W, _ in pairs], [b for _, b in pairs]

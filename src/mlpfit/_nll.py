@@ -69,7 +69,7 @@ def variance_loss_and_grad(params, features, squared_residuals, alpha=HEAD_ALPHA
     grad : ndarray like ``params``
     """
     n, k = squared_residuals.shape
-    weights, biases = params[: features.shape[1] * k].reshape(-1, k), params[features.shape[1] * k:]
+    weights, biases = params[: features.shape[1] * k].reshape(-1, k), params[features.shape[1] * k :]
     raw = features @ weights + biases
     variance = np.logaddexp(0.0, raw) + VARIANCE_FLOOR
     total = np.sum(np.log(2 * np.pi * variance) + squared_residuals / variance)
@@ -87,10 +87,14 @@ def fit_variance_head(features, squared_residuals, alpha=HEAD_ALPHA, max_iter=10
     start = np.concatenate([np.zeros(n_features * k), np.log(np.expm1(constant))])
     with np.errstate(over="ignore"):
         result = minimize(
-            variance_loss_and_grad, start, (features, squared_residuals, alpha), jac=True, method="L-BFGS-B",
+            variance_loss_and_grad,
+            start,
+            (features, squared_residuals, alpha),
+            jac=True,
+            method="L-BFGS-B",
             options={"maxiter": max_iter, "gtol": 1e-9},
         )
-    return result.x[: n_features * k].reshape(n_features, k), result.x[n_features * k:]
+    return result.x[: n_features * k].reshape(n_features, k), result.x[n_features * k :]
 
 
 def with_variance_head(arch, theta, head_weights, head_biases):

@@ -23,8 +23,19 @@ SUFFIX = ".npy"
 """What ``numpy.savez`` appends to every entry name."""
 CHUNK_BYTES = 1 << 20
 HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
-READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, struct.error, ValueError,
-               RuntimeError, OverflowError, tokenize.TokenError, SyntaxError, OSError)
+READ_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    NotImplementedError,
+    struct.error,
+    ValueError,
+    RuntimeError,
+    OverflowError,
+    tokenize.TokenError,
+    SyntaxError,
+    OSError,
+)
 """What reading a damaged zip or ``.npy`` member raises (zipfile, and numpy's header parser, use all of these)."""
 
 
@@ -58,7 +69,9 @@ class Archive(Mapping):
             name = info.filename.removesuffix(SUFFIX)
             if not info.filename.endswith(SUFFIX) or name in self._entries:
                 self.close()
-                raise ValueError(f"entry {info.filename!r} is {'repeated' if name in self._entries else 'not a .npy array'}")
+                raise ValueError(
+                    f"entry {info.filename!r} is {'repeated' if name in self._entries else 'not a .npy array'}"
+                )
             self._entries[name] = Entry(self, name, info)
 
     def __getitem__(self, name):
@@ -110,8 +123,10 @@ class Entry:
         if dtype.hasobject or any(n < 0 for n in shape):
             raise ValueError(f"entry {self.name!r} declares dtype {dtype} and shape {shape}; expected numbers")
         if header_bytes + prod(shape) * dtype.itemsize != self._info.file_size:
-            raise ValueError(f"entry {self.name!r} declares shape {shape} of {dtype}, but the archive "
-                             f"stores {self._info.file_size} bytes for it")
+            raise ValueError(
+                f"entry {self.name!r} declares shape {shape} of {dtype}, but the archive "
+                f"stores {self._info.file_size} bytes for it"
+            )
         return shape, fortran_order, dtype, header_bytes
 
     @property
@@ -154,6 +169,6 @@ def _fill(stream, target):
         chunk = stream.read(min(CHUNK_BYTES, len(target) - done))
         if not chunk:
             return False
-        target[done: done + len(chunk)] = chunk
+        target[done : done + len(chunk)] = chunk
         done += len(chunk)
     return not stream.read(1)

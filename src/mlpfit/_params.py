@@ -5,7 +5,7 @@ accepted when any kind accepts it. A rejected value raises
 ``ValueError("<name> must be <allowed>; got <value>.")``.
 """
 
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 
@@ -74,9 +74,7 @@ class LayerSizes:
     def accepts(self, value):
         sizes = (value,) if isinstance(value, Integral) else value
         try:
-            return len(sizes) > 0 and all(
-                isinstance(s, Integral) and not isinstance(s, bool) and s >= 1 for s in sizes
-            )
+            return len(sizes) > 0 and all(isinstance(s, Integral) and not isinstance(s, bool) and s >= 1 for s in sizes)
         except TypeError:
             return False
 

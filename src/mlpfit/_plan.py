@@ -8,8 +8,8 @@ measurements behind each threshold are in ``benchmarks/README.md``.
 """
 
 import math
-from numbers import Integral
 from dataclasses import asdict, dataclass, field, fields
+from numbers import Integral
 
 from ._activations import ACTIVATIONS
 from ._network import normal_equations_work
@@ -70,6 +70,7 @@ MEMBER_INIT = "breakpoints"
 """``init="auto"`` of an ensemble member: random breakpoints, so that members disagree away from the data."""
 MEMBER_AVERAGED = 1
 """``n_averaged="auto"`` of an ensemble member: the ensemble averages its members itself."""
+
 
 @dataclass(frozen=True)
 class FitPlan:
@@ -162,10 +163,22 @@ class FitPlan:
 
 
 _FIELD_TYPES = {
-    "hidden_layer_sizes": list, "selects_width": bool, "init": str, "solver": str, "alpha": (int, float, str),
-    "bayes_start": (str, type(None)), "bayes_start_alpha": (int, float), "n_averaged": int, "max_iter": int,
-    "tol": (int, float), "n_iter_no_change": int, "batch_size": int,
-    "early_stopping": bool, "validation_fraction": (int, float), "n_training_rows": int, "reasons": dict,
+    "hidden_layer_sizes": list,
+    "selects_width": bool,
+    "init": str,
+    "solver": str,
+    "alpha": (int, float, str),
+    "bayes_start": (str, type(None)),
+    "bayes_start_alpha": (int, float),
+    "n_averaged": int,
+    "max_iter": int,
+    "tol": (int, float),
+    "n_iter_no_change": int,
+    "batch_size": int,
+    "early_stopping": bool,
+    "validation_fraction": (int, float),
+    "n_training_rows": int,
+    "reasons": dict,
 }
 """:meth:`FitPlan.from_dict`'s check of a saved plan's JSON types..."""
 
@@ -230,15 +243,27 @@ def make_plan(params, n_samples, n_features, n_outputs, *, ensemble_member=False
     if batch_size == "auto":
         batch_size = n_rows if n_rows <= FULL_BATCH_MAX_ROWS else AUTO_BATCH_SIZE
         reasons["batch_size"] = (
-            f"the full batch: {n_rows} rows <= {FULL_BATCH_MAX_ROWS}" if n_rows <= FULL_BATCH_MAX_ROWS
+            f"the full batch: {n_rows} rows <= {FULL_BATCH_MAX_ROWS}"
+            if n_rows <= FULL_BATCH_MAX_ROWS
             else f"minibatches: {n_rows} rows > {FULL_BATCH_MAX_ROWS}"
         )
     return FitPlan(
-        hidden_layer_sizes=sizes, selects_width=selects_width, init=init, solver=solver, alpha=alpha,
-        bayes_start=bayes_start, bayes_start_alpha=start_alpha, n_averaged=n_averaged,
-        max_iter=max_iter, tol=tol, n_iter_no_change=n_iter_no_change,
-        batch_size=batch_size, early_stopping=early_stopping, validation_fraction=validation_fraction,
-        n_training_rows=n_rows, reasons=reasons,
+        hidden_layer_sizes=sizes,
+        selects_width=selects_width,
+        init=init,
+        solver=solver,
+        alpha=alpha,
+        bayes_start=bayes_start,
+        bayes_start_alpha=start_alpha,
+        n_averaged=n_averaged,
+        max_iter=max_iter,
+        tol=tol,
+        n_iter_no_change=n_iter_no_change,
+        batch_size=batch_size,
+        early_stopping=early_stopping,
+        validation_fraction=validation_fraction,
+        n_training_rows=n_rows,
+        reasons=reasons,
     )
 
 
@@ -306,9 +331,7 @@ def _solver(params, n_rows, n_features, n_outputs, n_params, work, reasons):
             )
         return solver
     if _lm_affordable(n_rows, n_outputs, n_params):
-        reasons["solver"] = (
-            f"{n_params} parameters <= {LM_MAX_PARAMS} and J^T J work {work:.3g} <= {LM_MAX_WORK:.3g}"
-        )
+        reasons["solver"] = f"{n_params} parameters <= {LM_MAX_PARAMS} and J^T J work {work:.3g} <= {LM_MAX_WORK:.3g}"
         return "lm"
     too_big = f"too big for LM ({n_params} parameters, J^T J work {work:.3g})"
     if params["alpha"] == "bayes" or _bayesian_lbfgs(params, n_features, n_params, work):
@@ -370,12 +393,13 @@ def _n_averaged(params, solver, alpha, n_features, work, ensemble_member, reason
         n_averaged = AUTO_AVERAGED
         if n_features > 1:
             n_averaged = min(MAX_AVERAGED, max(AUTO_AVERAGED, int(AVERAGED_WORK // work)))
-        reasons["n_averaged"] = (
-            f"{solver!r} fits are cheap here (J^T J work {work:.3g} <= {AVERAGE_MAX_WORK:.3g})"
-            + ("" if n_features == 1 else f"; several inputs: up to {MAX_AVERAGED} within {AVERAGED_WORK:.3g} together")
+        reasons["n_averaged"] = f"{solver!r} fits are cheap here (J^T J work {work:.3g} <= {AVERAGE_MAX_WORK:.3g})" + (
+            "" if n_features == 1 else f"; several inputs: up to {MAX_AVERAGED} within {AVERAGED_WORK:.3g} together"
         )
         return n_averaged
-    reasons["n_averaged"] = f"one network: {solver!r} fits this size are costly" if averageable else (
-        f"one network: {solver!r} fits are costly"
+    reasons["n_averaged"] = (
+        f"one network: {solver!r} fits this size are costly"
+        if averageable
+        else (f"one network: {solver!r} fits are costly")
     )
     return 1

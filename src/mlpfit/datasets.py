@@ -78,7 +78,8 @@ CURVES = {
     "sinc": (sinc, (-10.0, 10.0), 200, {"noise": 0.1}),
     "step": (step, (-1.0, 1.0), 200, {"noise": 0.1}),
 }
-"""Curve name -> (noise-free function, x domain, default n_samples, default noise as an sd or a signal-to-noise ratio)."""
+"""Curve name -> (noise-free function, x domain, default n_samples, default noise as an sd or a signal-to-noise
+ratio)."""
 
 
 def curve_noise(name):

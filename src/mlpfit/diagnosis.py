@@ -39,21 +39,26 @@ SEVERITIES = ("error", "warning", "info")
 """Most serious first; a Diagnosis is ``ok`` when it has no error or warning."""
 
 SCALE_LIMIT = 10.0
-"""A column the network sees with standard deviation beyond 10x or below 1/10 is off the unit scale initialisers assume."""
+"""A column the network sees with standard deviation beyond 10x or below 1/10 is off the unit scale initialisers
+assume."""
 OFFSET_LIMIT = 3.0
-"""A column mean beyond +-3 in the network's units puts zero-bias breakpoints (at 0) at the edge of the data or outside."""
+"""A column mean beyond +-3 in the network's units puts zero-bias breakpoints (at 0) at the edge of the data or
+outside."""
 BREAKPOINTS_MIN_INSIDE = 0.5
 """Fewer than half of the first-layer breakpoints inside the data is noted (an error when none is inside)."""
 UNIT_WARNING_FRACTION = 0.8
-"""Dead, always-active or saturated units are noted; a warning once they are 4 in 5 (good fits leave up to ~60% idle)."""
+"""Dead, always-active or saturated units are noted; a warning once they are 4 in 5 (good fits leave up to ~60%
+idle)."""
 IDLE_UNITS_HARMLESS = "A few are harmless where the fit is good (the solver parks units it does not need). Many: "
 """How the idle-unit notes open: wide default layers on smooth curves leave 1-3 of 60 units idle."""
 LINEAR_MATCH = 0.9
 """A network that removes less than 10% of the least-squares line's squared error is no better than the line."""
 NOISE_RATIO = 2.0
-"""An error twice the noise estimate is clearly more than noise (the estimate's own scatter is far smaller for n >= 50)."""
+"""An error twice the noise estimate is clearly more than noise (the estimate's own scatter is far smaller for n >=
+50)."""
 NOISE_FLOOR = 1e-3
-"""Noise below 0.1% of the target's variance is treated as that floor: a near noise-free curve need not be followed closer."""
+"""Noise below 0.1% of the target's variance is treated as that floor: a near noise-free curve need not be followed
+closer."""
 OVERFIT_RATIO = 2.0
 """Validation error twice the training error: the network learned the training rows' noise."""
 OVERFIT_NOISE_FRACTION = 0.5
@@ -85,7 +90,8 @@ NOISE_MIN_SAMPLES = 20
 NOISE_MAX_ROWS = 2000
 """The nearest-neighbour noise estimate queries at most this many rows: ~3% relative scatter, fast on 10^5 rows."""
 NEIGHBOUR_EPS = 1.0
-"""Approximate neighbours (within 2x the nearest distance) cost a fraction of exact ones; the estimate is an upper one anyway."""
+"""Approximate neighbours (within 2x the nearest distance) cost a fraction of exact ones; the estimate is an upper one
+anyway."""
 
 
 class FitWarning(UserWarning):
@@ -189,7 +195,9 @@ class _Facts:
         if self.n_samples < NOISE_MIN_SAMPLES:
             return np.full(self.Y.shape[1], np.nan)
         if self.varying.shape[1] <= 1:
-            return _local_linear_noise(self.varying[:, 0] if self.varying.shape[1] else np.zeros(self.n_samples), self.Y)
+            return _local_linear_noise(
+                self.varying[:, 0] if self.varying.shape[1] else np.zeros(self.n_samples), self.Y
+            )
         rows = np.arange(self.n_samples)
         if self.n_samples > NOISE_MAX_ROWS:
             rows = np.random.default_rng(0).choice(self.n_samples, NOISE_MAX_ROWS, replace=False)
@@ -221,8 +229,11 @@ class _Facts:
         """``(network, curve, stop_reason)`` per network trained: ``network`` words that name it among
         several ("network 2 of 5's "; "the " for one) and its loss curve as an array."""
         label = (lambda i: f"network {i + 1} of {len(self.runs)}'s ") if len(self.runs) > 1 else (lambda i: "the ")
-        return [(label(i), np.asarray(run.loss_curve, dtype=np.float64), run.stop_reason)
-                for i, run in enumerate(self.runs) if run.loss_curve]
+        return [
+            (label(i), np.asarray(run.loss_curve, dtype=np.float64), run.stop_reason)
+            for i, run in enumerate(self.runs)
+            if run.loss_curve
+        ]
 
     def hidden_layers(self):
         """Pre-activations of each hidden layer on the data, (n_samples, units) each."""
@@ -235,7 +246,8 @@ underflow float64; they are diagnosed in units of a power of two near their size
 
 
 def _target_unit(Y):
-    """Per output: 1, or for extreme targets the power of two nearest their largest magnitude (dividing by it is exact)."""
+    """Per output: 1, or for extreme targets the power of two nearest their largest magnitude (dividing by it is
+    exact)."""
     magnitude = np.abs(Y).max(axis=0)
     extreme = (magnitude > EXTREME_MAGNITUDE) | ((magnitude > 0) & (magnitude < 1 / EXTREME_MAGNITUDE))
     return np.where(extreme, 2.0 ** np.round(np.log2(np.where(magnitude > 0, magnitude, 1.0))), 1.0)
@@ -283,7 +295,9 @@ def _off_scale(A, what):
 def _inputs_not_standardized(facts):
     message = _off_scale(facts.network.x_scaler.transform(facts.X), "input columns")
     return message and Finding(
-        "inputs-not-standardized", "warning", message,
+        "inputs-not-standardized",
+        "warning",
+        message,
         "Use standardize=True (the default), or centre and scale each input column to mean 0 and "
         "standard deviation 1 before training your own network.",
     )
@@ -292,7 +306,9 @@ def _inputs_not_standardized(facts):
 def _target_not_standardized(facts):
     message = _off_scale(facts.network.y_scaler.transform(facts.Y * facts.unit), "target columns")
     return message and Finding(
-        "target-not-standardized", "warning", message,
+        "target-not-standardized",
+        "warning",
+        message,
         "Use standardize=True (the default), or train on (y - mean) / std and map predictions back.",
     )
 
@@ -302,7 +318,8 @@ def _constant_feature(facts):
     if not len(constant):
         return None
     return Finding(
-        "constant-feature", "warning",
+        "constant-feature",
+        "warning",
         f"Input column(s) {', '.join(map(str, constant))} take a single value on all {facts.n_samples} rows "
         f"(column {constant[0]} is always {facts.X[0, constant[0]]:.6g}): they carry no information.",
         "Drop the constant column(s), or check that the right columns were selected.",
@@ -323,13 +340,17 @@ def _breakpoints_outside_data(facts):
     if inside >= BREAKPOINTS_MIN_INSIDE * units:
         return None
     if len(arch.layer_sizes) == 3:
-        consequence = ("so the network is one straight line on the data" if inside == 0
-                       else f"so the fit can bend at only {inside} place(s) on the data")
+        consequence = (
+            "so the network is one straight line on the data"
+            if inside == 0
+            else f"so the fit can bend at only {inside} place(s) on the data"
+        )
     else:
         consequence = "so the first layer is (nearly) linear on the data and later layers have little to bend"
     shown = ", ".join(f"{x:.3g}" for x in np.sort(breakpoints)[:5])
     return Finding(
-        "breakpoints-outside-data", "error" if inside == 0 else "info",
+        "breakpoints-outside-data",
+        "error" if inside == 0 else "info",
         f"{inside} of {units} first-layer breakpoints (-b/w) lie inside the data range [{low:.4g}, {high:.4g}], "
         f"{consequence} (breakpoints at {shown or 'none'}{', ...' if units > 5 else ''}).",
         "Start the breakpoints inside the data: init='auto' (the default) with standardize=True; in your own "
@@ -351,7 +372,8 @@ def _dead_units(facts):
     if not ACTIVATIONS[facts.network.arch.activation].hinge:
         return None
     return _unit_finding(
-        "dead-units", [np.all(z <= 0, axis=0) for z in facts.hidden_layers()],
+        "dead-units",
+        [np.all(z <= 0, axis=0) for z in facts.hidden_layers()],
         f"are off (pre-activation <= 0) on every one of the {facts.n_samples} samples: they bend nothing there "
         "(a ReLU unit also adds and learns nothing)",
         IDLE_UNITS_HARMLESS + "start "
@@ -364,7 +386,8 @@ def _always_active_units(facts):
     if not ACTIVATIONS[facts.network.arch.activation].hinge:
         return None
     return _unit_finding(
-        "always-active-units", [np.all(z > 0, axis=0) for z in facts.hidden_layers()],
+        "always-active-units",
+        [np.all(z > 0, axis=0) for z in facts.hidden_layers()],
         f"are on for every one of the {facts.n_samples} samples, so each is linear on the data and none bends the fit",
         IDLE_UNITS_HARMLESS + "start "
         "breakpoints inside the data (init='auto' with standardize=True); for your own network, standardize "
@@ -383,8 +406,10 @@ def _saturated_units(facts):
             flat = activation.derivative(z, activation.forward(z)) < SATURATED_DERIVATIVE * peak
         flags.append(flat.mean(axis=0) > SATURATED_SAMPLES)
     return _unit_finding(
-        "saturated-units", flags,
-        f"are saturated ({facts.network.arch.activation} derivative below {SATURATED_DERIVATIVE:.0%} of its peak) on more than "
+        "saturated-units",
+        flags,
+        f"are saturated ({facts.network.arch.activation} derivative below {SATURATED_DERIVATIVE:.0%} of its peak) on "
+        "more than "
         f"{SATURATED_SAMPLES:.0%} of the samples: they act as constants and pass almost no gradient",
         "Standardize the inputs (standardize=True), start from smaller weights (init='auto' or a smaller "
         "init_scale), or raise alpha.",
@@ -404,10 +429,13 @@ def _effectively_linear(facts):
     k, which = _worst(np.where(flagged, line / noise, -np.inf), len(line))
     shape = "line" if facts.varying.shape[1] <= 1 else "plane"
     return Finding(
-        "effectively-linear", "error",
+        "effectively-linear",
+        "error",
         f"The network fits no better than a least-squares {shape}{which}: its mean squared error "
-        f"{facts.squared(model, k)} is {model[k] / line[k]:.2f} times the {shape}'s {facts.squared(line, k)}, yet the data "
-        f"are not linear: the {shape}'s error is {line[k] / noise[k]:.3g} times the noise estimate {facts.squared(noise, k)} "
+        f"{facts.squared(model, k)} is {model[k] / line[k]:.2f} times the {shape}'s {facts.squared(line, k)}, yet the "
+        "data "
+        f"are not linear: the {shape}'s error is {line[k] / noise[k]:.3g} times the noise estimate "
+        f"{facts.squared(noise, k)} "
         f"({facts.noise_method}).",
         "Standardize the data (standardize=True) and start the breakpoints inside the data (init='auto'); "
         "if training stopped early, train longer. The unit findings say which units stopped bending.",
@@ -422,9 +450,11 @@ def _underfit(facts):
         return None
     k, which = _worst(ratio, len(ratio))
     return Finding(
-        "underfit", "warning",
+        "underfit",
+        "warning",
         f"The training error{which} {facts.squared(facts.model_mse, k)} is {ratio[k]:.3g} times the noise estimate "
-        f"{facts.squared(facts.noise_level, k)} ({facts.noise_method}): the network follows the data less closely than the "
+        f"{facts.squared(facts.noise_level, k)} ({facts.noise_method}): the network follows the data less closely "
+        "than the "
         "noise allows.",
         "Train to convergence (solver='lbfgs', more max_iter), add hidden units, lower alpha, or use n_restarts.",
     )
@@ -438,28 +468,35 @@ def _overfit(facts):
             validation = np.mean((facts.network.predict(facts.X_val) / facts.unit - facts.Y_val) ** 2, axis=0)
         ratio = validation / facts.model_mse
         k, which = _worst(ratio, len(ratio))
-        evidence = (f"the validation error{which} {facts.squared(validation, k)} is {ratio[k]:.3g} times the training "
-                    f"error {facts.squared(facts.model_mse, k)}")
+        evidence = (
+            f"the validation error{which} {facts.squared(validation, k)} is {ratio[k]:.3g} times the training "
+            f"error {facts.squared(facts.model_mse, k)}"
+        )
         flagged = ratio[k] > OVERFIT_RATIO
     elif facts.runs and facts.runs[0].validation_curve:
         validation = np.mean([min(run.validation_curve) for run in facts.runs])
         training = facts.to_network_loss(facts.model_mse)
-        evidence = (f"the best validation loss on the estimator's early-stopping split, {validation:.4g}"
-                    f"{' (the networks mean)' if len(facts.runs) > 1 else ''}, is {validation / training:.3g} times "
-                    f"the training loss {training:.4g}")
+        evidence = (
+            f"the best validation loss on the estimator's early-stopping split, {validation:.4g}"
+            f"{' (the networks mean)' if len(facts.runs) > 1 else ''}, is {validation / training:.3g} times "
+            f"the training loss {training:.4g}"
+        )
         flagged = validation > OVERFIT_RATIO * training
     elif facts.varying.shape[1] == 1 and facts.n_samples >= NOISE_MIN_SAMPLES:
         ratio = facts.model_mse / facts.noise
         k, which = _worst(-ratio, len(ratio))
-        evidence = (f"the training error{which} {facts.squared(facts.model_mse, k)} is only {ratio[k]:.2f} times the noise "
-                    f"estimate {facts.squared(facts.noise, k)} ({facts.noise_method})")
+        evidence = (
+            f"the training error{which} {facts.squared(facts.model_mse, k)} is only {ratio[k]:.2f} times the noise "
+            f"estimate {facts.squared(facts.noise, k)} ({facts.noise_method})"
+        )
         flagged = ratio[k] < OVERFIT_NOISE_FRACTION and facts.noise[k] > NOISE_FLOOR * facts.target_variance[k]
     else:
         return None
     if not flagged:
         return None
     return Finding(
-        "overfit", "warning",
+        "overfit",
+        "warning",
         f"The network learned the training rows' noise: {evidence}.",
         "Use fewer hidden units, a larger alpha, early_stopping=True, or more data.",
     )
@@ -480,7 +517,9 @@ def _diverged(facts):
     if evidence is None:
         return None
     return Finding(
-        "diverged", "error", f"Training diverged: {evidence}.",
+        "diverged",
+        "error",
+        f"Training diverged: {evidence}.",
         "Lower learning_rate_init (by 10x at a time), keep standardize=True, or use solver='lbfgs'.",
     )
 
@@ -488,11 +527,15 @@ def _diverged(facts):
 def _divergence(curve, network):
     """Why ``network``'s training ``curve`` shows a divergence, or None."""
     if not np.all(np.isfinite(curve)):
-        return (f"{network}training loss became {curve[~np.isfinite(curve)][0]} at iteration "
-                f"{np.argmin(np.isfinite(curve)) + 1}")
+        return (
+            f"{network}training loss became {curve[~np.isfinite(curve)][0]} at iteration "
+            f"{np.argmin(np.isfinite(curve)) + 1}"
+        )
     if curve[-1] > DIVERGED_RISE * curve.min():
-        return (f"{network}training loss ended at {curve[-1]:.4g}, {curve[-1] / curve.min():.3g} times the lowest "
-                f"value it reached ({curve.min():.4g} at iteration {np.argmin(curve) + 1})")
+        return (
+            f"{network}training loss ended at {curve[-1]:.4g}, {curve[-1] / curve.min():.3g} times the lowest "
+            f"value it reached ({curve.min():.4g} at iteration {np.argmin(curve) + 1})"
+        )
     return None
 
 
@@ -512,7 +555,8 @@ def _unconverged_run(facts, network, curve, stop_reason):
     if not (share > NOT_CONVERGED_SHARE or (drop > NOT_CONVERGED_DROP and above_noise)):
         return None
     return Finding(
-        "not-converged", "warning",
+        "not-converged",
+        "warning",
         f"{network.capitalize()}training loss was still falling when training stopped: down {drop:.2%} over the last "
         f"{len(curve) - 1 - start} of {len(curve)} iterations, to {curve[-1]:.4g} ({share:.2%} of its whole decrease).",
         "Raise max_iter, or use solver='lbfgs', which converges in far fewer iterations on small data.",
@@ -538,8 +582,10 @@ def _slow_run(facts, network, curve):
     if steps <= SLOW_STEPS_FACTOR * len(curve) or np.mean(np.diff(curve) <= 0) < SLOW_MONOTONE:
         return None
     return Finding(
-        "learning-rate-too-small", "warning",
-        f"{network.capitalize()}loss falls steadily but far too slowly: after {len(curve)} iterations it has covered {progress:.1%} "
+        "learning-rate-too-small",
+        "warning",
+        f"{network.capitalize()}loss falls steadily but far too slowly: after {len(curve)} iterations it has covered "
+        f"{progress:.1%} "
         f"of the way from {curve[0]:.4g} to the noise level {floor:.4g}, and at its final pace of {pace:.3g} per "
         f"iteration it would need about {steps:.3g} more.",
         "Raise learning_rate_init (10x at a time), use solver='lbfgs' (no learning rate to choose), or "

@@ -41,6 +41,7 @@ def networks_of(model):
     """The networks a fitted model is made of: an ensemble's members, else the model itself."""
     return list(getattr(model, "estimators_", None) or [model])
 
+
 def _fit_member(template, X, y, seed, noise, holdout_fraction):
     """Train one member, by its plan as an ensemble member; for homoscedastic noise on all rows but a
     held-out share, whose indices it returns.

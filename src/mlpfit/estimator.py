@@ -25,12 +25,12 @@ from . import _network, _nll
 from ._activations import ACTIVATIONS
 from ._cells import validate_data
 from ._fitted import FittedNetwork, FittedState, TrainingRun
-from ._selection import INIT_METHODS, initialize, selected_hinge_network
 from ._memory import check_memory
 from ._params import Boolean, Constant, Interval, LayerSizes, Options, Seed, validate_params
 from ._plan import AUTO_MAX_HINGES, AUTO_MIN_UNITS, AUTO_UNITS_ONE_INPUT, jtj_affordable, make_plan
 from ._progress import progress
 from ._scaling import Scaler
+from ._selection import INIT_METHODS, initialize, selected_hinge_network
 from .diagnosis import warn_if_fit_failed
 from .piecewise import piecewise_linear
 from .solvers import SOLVERS, STOP_MESSAGES, SolverSettings, TrainingProblem
@@ -414,7 +414,8 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
             warnings.warn(
                 f"NeuralRegressor (solver={plan.solver}, max_iter={plan.max_iter}): "
                 f"{STOP_MESSAGES[self.fitted_.stop_reason]}",
-                ConvergenceWarning, stacklevel=2,
+                ConvergenceWarning,
+                stacklevel=2,
             )
         warn_if_fit_failed(self, X, Y)
         return self
@@ -427,8 +428,14 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
             return problem, None
         selection_rng = np.random.default_rng(rng.randint(np.iinfo(np.int32).max))
         arch, start = selected_hinge_network(
-            problem.X, problem.Y, AUTO_MAX_HINGES, self.activation, selection_rng, self.init_scale,
-            AUTO_MIN_UNITS, AUTO_UNITS_ONE_INPUT,
+            problem.X,
+            problem.Y,
+            AUTO_MAX_HINGES,
+            self.activation,
+            selection_rng,
+            self.init_scale,
+            AUTO_MIN_UNITS,
+            AUTO_UNITS_ONE_INPUT,
         )
         return replace(problem, arch=arch), start
 
@@ -531,7 +538,9 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
     def _evidence(self, name):
         evidence = self.fitted_.evidence
         if evidence is None:
-            raise AttributeError(f"{name} is learned only with Bayesian regularisation; this fit used alpha={self.alpha_:g}.")
+            raise AttributeError(
+                f"{name} is learned only with Bayesian regularisation; this fit used alpha={self.alpha_:g}."
+            )
         return evidence
 
     # --- using the fit ----------------------------------------------------------------

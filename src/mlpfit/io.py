@@ -16,24 +16,23 @@ import json
 import math
 import os
 import re
-from dataclasses import asdict, dataclass
-from typing import Callable
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from ._atomic import atomic_write
-from ._npz import Archive, NotAModelFile
 from ._fitted import FittedNetwork, FittedState, TrainingRun
 from ._network import Architecture
 from ._nll import OUTPUTS_PER_TARGET
+from ._npz import Archive, NotAModelFile
 from ._params import validate_params
 from ._plan import FitPlan
 from ._scaling import Scaler
-from .ensemble import MEMBER_LOSSES
+from .ensemble import MEMBER_LOSSES, EnsembleRegressor
 from .ensemble import PARAMETER_CONSTRAINTS as ENSEMBLE_CONSTRAINTS
-from .ensemble import EnsembleRegressor
 from .estimator import PARAMETER_CONSTRAINTS as NEURAL_CONSTRAINTS
 from .estimator import NeuralRegressor
 from .solvers import STOP_MESSAGES
@@ -189,7 +188,8 @@ TEXTS = Rule(lambda v: isinstance(v, list) and all(isinstance(item, str) for ite
 
 
 def _field(mapping, key, rule):
-    """``mapping[key]`` when it follows ``rule``; else a ValueError naming the field, what is allowed and what was found."""
+    """``mapping[key]`` when it follows ``rule``; else a ValueError naming the field, what is allowed and what was
+    found."""
     value = _require(mapping, key, object)
     if not rule.test(value):
         raise ValueError(f"model metadata field {key!r} must be {rule.allowed}; got {_shown(value)}.")
@@ -202,7 +202,8 @@ def _shown(value):
 
 
 def _array(arrays, key, shape, *, finite=True):
-    """``arrays[key]`` as float64 of ``shape`` (None: any length up to :data:`MAX_CURVE_LENGTH`), checked before reading.
+    """``arrays[key]`` as float64 of ``shape`` (None: any length up to :data:`MAX_CURVE_LENGTH`), checked before
+    reading.
 
     ``arrays`` maps names to arrays or to :class:`mlpfit._npz.Entry` (whose data are read only once
     its header passed). With ``finite``, NaN and infinity are refused.
@@ -212,9 +213,7 @@ def _array(arrays, key, shape, *, finite=True):
     value = arrays[key]
     if value.dtype != np.float64 or not _shape_fits(value.shape, shape):
         limits = tuple(f"<={MAX_CURVE_LENGTH}" if want is None else want for want in shape)
-        raise ValueError(
-            f"array {key!r} has shape {value.shape} and dtype {value.dtype}; expected {limits} float64."
-        )
+        raise ValueError(f"array {key!r} has shape {value.shape} and dtype {value.dtype}; expected {limits} float64.")
     value = np.asarray(value)
     if finite and not np.isfinite(value).all():
         raise ValueError(f"array {key!r} holds NaN or infinity; the fit that wrote it diverged or the file is damaged.")
@@ -237,8 +236,12 @@ def _scaler(arrays, prefix, n_columns):
 
 EVIDENCE_FIELDS = ("weight_precision", "noise_precision", "effective_params")
 """The fields of a saved :class:`~mlpfit.solvers._evidence.Evidence` (null without Bayesian regularisation)."""
-RUN_FIELDS = {"loss": FINITE, "n_iter": POSITIVE_COUNT, "stop_reason": Rule(lambda v: isinstance(v, str) and v in STOP_MESSAGES, "a stop reason"),
-              "restart_losses": NUMBERS}
+RUN_FIELDS = {
+    "loss": FINITE,
+    "n_iter": POSITIVE_COUNT,
+    "stop_reason": Rule(lambda v: isinstance(v, str) and v in STOP_MESSAGES, "a stop reason"),
+    "restart_losses": NUMBERS,
+}
 """:class:`~mlpfit._fitted.TrainingRun` field -> what a saved one may hold, besides its curves (arrays) and evidence
 (``restart_losses`` may hold a diverged restart's inf)."""
 
@@ -261,8 +264,11 @@ def _encode_neural(model):
             arrays[f"runs/{i}/validation_curve"] = np.asarray(run.validation_curve, dtype=np.float64)
         runs.append({**{name: getattr(run, name) for name in RUN_FIELDS}, "evidence": _evidence_to_json(run.evidence)})
     return arrays, {
-        "network": {"layer_sizes": list(network.arch.layer_sizes), "y_ndim": network.y_ndim,
-                    "variance_head": network.variance_head},
+        "network": {
+            "layer_sizes": list(network.arch.layer_sizes),
+            "y_ndim": network.y_ndim,
+            "variance_head": network.variance_head,
+        },
         "plan": state.plan.to_dict(),
         "runs": runs,
         "loss": state.loss,
@@ -293,19 +299,30 @@ def _decode_neural(model, arrays, state):
     runs = tuple(_decode_run(arrays, f"runs/{i}", node) for i, node in enumerate(nodes))
     evidence = _evidence_from_json(_require(state, "evidence", object), "evidence")
     if (evidence is None) != (plan.alpha != "bayes"):
-        raise ValueError(f"evidence must be saved exactly when the plan's alpha is 'bayes'; its alpha is {plan.alpha!r}.")
+        raise ValueError(
+            f"evidence must be saved exactly when the plan's alpha is 'bayes'; its alpha is {plan.alpha!r}."
+        )
     model.n_features_in_ = network.n_features
     model.fitted_ = FittedState(
-        network=network, plan=plan, runs=runs, loss=float(_field(state, "loss", FINITE)),
-        alpha=float(_field(state, "alpha", NON_NEGATIVE)), evidence=evidence,
+        network=network,
+        plan=plan,
+        runs=runs,
+        loss=float(_field(state, "loss", FINITE)),
+        alpha=float(_field(state, "alpha", NON_NEGATIVE)),
+        evidence=evidence,
         fit_time=float(_field(state, "fit_time", NON_NEGATIVE)),
     )
 
 
 def _decode_network(model, arrays, node):
-    sizes = _field(node, "layer_sizes", Rule(
-        lambda v: isinstance(v, list) and len(v) >= 2 and all(_is_int(n) and n >= 1 for n in v),
-        "a list of at least two positive integers"))
+    sizes = _field(
+        node,
+        "layer_sizes",
+        Rule(
+            lambda v: isinstance(v, list) and len(v) >= 2 and all(_is_int(n) and n >= 1 for n in v),
+            "a list of at least two positive integers",
+        ),
+    )
     variance_head = _field(node, "variance_head", FLAG)
     if variance_head != (model.loss == "gaussian_nll"):
         raise ValueError(f"variance_head {str(variance_head).lower()} does not fit loss={model.loss!r}.")
@@ -320,8 +337,12 @@ def _decode_network(model, arrays, node):
     intercepts = [_array(arrays, f"network/intercepts/{i}", (n,)) for i, n in enumerate(sizes[1:])]
     arch = Architecture(tuple(sizes), model.activation)
     return FittedNetwork(
-        arch, arch.pack(coefs, intercepts), _scaler(arrays, "network/x_scaler", sizes[0]),
-        _scaler(arrays, "network/y_scaler", n_targets), y_ndim, variance_head,
+        arch,
+        arch.pack(coefs, intercepts),
+        _scaler(arrays, "network/x_scaler", sizes[0]),
+        _scaler(arrays, "network/y_scaler", n_targets),
+        y_ndim,
+        variance_head,
     )
 
 
@@ -333,8 +354,9 @@ def _decode_run(arrays, prefix, node):
     return TrainingRun(
         **{name: _field(node, name, rule) for name, rule in RUN_FIELDS.items()},
         loss_curve=_array(arrays, f"{prefix}/loss_curve", (None,), finite=False).tolist(),
-        validation_curve=(_array(arrays, validation_key, (None,), finite=False).tolist()
-                          if validation_key in arrays else None),
+        validation_curve=(
+            _array(arrays, validation_key, (None,), finite=False).tolist() if validation_key in arrays else None
+        ),
         evidence=_evidence_from_json(_require(node, "evidence", object), f"{prefix}/evidence"),
     )
 
@@ -360,11 +382,15 @@ def _decode_ensemble(model, arrays, state):
     members = [decode(members_arrays(arrays, f"estimators_/{i}"), node) for i, node in enumerate(nodes)]
     for i, member in enumerate(members):
         if type(member) is not NeuralRegressor or member.loss != MEMBER_LOSSES[model.noise]:
-            raise ValueError(f"ensemble member {i} must be a NeuralRegressor with loss={MEMBER_LOSSES[model.noise]!r} "
-                             f"for noise={model.noise!r}.")
+            raise ValueError(
+                f"ensemble member {i} must be a NeuralRegressor with loss={MEMBER_LOSSES[model.noise]!r} "
+                f"for noise={model.noise!r}."
+            )
         if _widths(member) != _widths(members[0]):
-            raise ValueError(f"ensemble member {i} has (inputs, outputs, y_ndim) {_widths(member)}; "
-                             f"member 0 has {_widths(members[0])}.")
+            raise ValueError(
+                f"ensemble member {i} has (inputs, outputs, y_ndim) {_widths(member)}; "
+                f"member 0 has {_widths(members[0])}."
+            )
     model.estimators_ = members
     model.n_features_in_, model.n_outputs_ = members[0].n_features_in_, members[0].n_outputs_
     model.noise_variances_ = None
@@ -426,8 +452,10 @@ def save(model, path, *, columns=None):
             raise ValueError(f"the arrays take {array_bytes} bytes; the limit is {MAX_ARRAY_BYTES}.")
         _model_from(arrays, _parse_metadata(text))
     except ValueError as error:
-        raise ValueError(f"cannot save this {type(model).__name__} to {os.fspath(path)}; load would refuse the "
-                         f"file: {error} If its parameters were changed after fitting, refit it or restore them.") from None
+        raise ValueError(
+            f"cannot save this {type(model).__name__} to {os.fspath(path)}; load would refuse the "
+            f"file: {error} If its parameters were changed after fitting, refit it or restore them."
+        ) from None
     with atomic_write(path) as file:
         np.savez(file, **{METADATA_KEY: np.array(text)}, **arrays)
 
@@ -439,8 +467,10 @@ def _columns(metadata, model):
         return None
     x, y = _field(columns, "x", TEXTS), _field(columns, "y", TEXTS)
     if len(x) != model.n_features_in_ or len(y) != model.n_outputs_:
-        raise ValueError(f"columns name {len(x)} inputs and {len(y)} outputs; the model has "
-                         f"{model.n_features_in_} and {model.n_outputs_}.")
+        raise ValueError(
+            f"columns name {len(x)} inputs and {len(y)} outputs; the model has "
+            f"{model.n_features_in_} and {model.n_outputs_}."
+        )
     return {"x": x, "y": y}
 
 

@@ -49,7 +49,6 @@ class PiecewiseLinear:
             x = x[:, None]
         return self.slopes[segment] * x + self.intercepts[segment]
 
-
     def __str__(self):
         edges = [-np.inf, *self.breakpoints, np.inf]
         lines = [f"Piecewise-linear function, {len(self.slopes)} segments:"]

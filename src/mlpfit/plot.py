@@ -13,9 +13,9 @@ import io
 
 import numpy as np
 
+from ._activations import ACTIVATIONS
 from ._atomic import atomic_write
 from .ensemble import networks_of
-from ._activations import ACTIVATIONS
 from .piecewise import piecewise_linear
 
 GRID_POINTS = 500
@@ -60,7 +60,9 @@ def _loss_curves(model):
     for i, member in enumerate(members):
         runs = member.fitted_.runs if hasattr(member, "fitted_") else []
         for j, run in enumerate(runs):
-            suffix = ", ".join(([f"member {i}"] if len(members) > 1 else []) + ([f"network {j + 1}"] if len(runs) > 1 else []))
+            suffix = ", ".join(
+                ([f"member {i}"] if len(members) > 1 else []) + ([f"network {j + 1}"] if len(runs) > 1 else [])
+            )
             suffix = f" ({suffix})" if suffix else ""
             curves += [(f"training{suffix}", run.loss_curve), (f"validation{suffix}", run.validation_curve)]
     return [(label, curve) for label, curve in curves if curve]
@@ -88,13 +90,20 @@ def _draw_curve(ax, model, X, Y, names):
         (line,) = ax.plot(grid[:, 0], curve[:, k], label=f"fit: {names[1][k]}", zorder=3)
         ax.scatter(x, Y[:, k], s=8, alpha=0.3, color=line.get_color(), zorder=1)
         if band is not None:
-            ax.fill_between(grid[:, 0], band[0][:, k], band[1][:, k], alpha=0.2, color=line.get_color(),
-                            label=f"{INTERVAL_COVERAGE:.0%} interval")
+            ax.fill_between(
+                grid[:, 0],
+                band[0][:, k],
+                band[1][:, k],
+                alpha=0.2,
+                color=line.get_color(),
+                label=f"{INTERVAL_COVERAGE:.0%} interval",
+            )
     kinks = breakpoints(model)
     kinks = np.sort(kinks[(kinks >= x.min()) & (kinks <= x.max())])
     if kinks.size:
-        ax.plot(kinks, _as_columns(model.predict(kinks[:, None]))[:, 0], "kx", zorder=4,
-                label=f"breakpoints ({kinks.size})")
+        ax.plot(
+            kinks, _as_columns(model.predict(kinks[:, None]))[:, 0], "kx", zorder=4, label=f"breakpoints ({kinks.size})"
+        )
     ax.set_xlabel(names[0][0])
     ax.set_ylabel(", ".join(names[1]))
     ax.set_title("Fit")

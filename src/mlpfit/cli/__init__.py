@@ -48,7 +48,9 @@ def main(argv=None):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except KeyboardInterrupt:
-        print(f"mlpfit {args.command}: interrupted; {INTERRUPTED.get(args.command, 'nothing written')}", file=sys.stderr)
+        print(
+            f"mlpfit {args.command}: interrupted; {INTERRUPTED.get(args.command, 'nothing written')}", file=sys.stderr
+        )
         return EXIT_INTERRUPTED
     except (UsageError, ValueError, OSError, ImportError) as error:
         print(f"mlpfit {args.command}: error: {error}", file=sys.stderr)

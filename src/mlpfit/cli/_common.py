@@ -34,10 +34,18 @@ def add_command(subparsers, name, *, summary, description, example, run):
 def add_verbosity(parser):
     """``--quiet`` / ``--verbose``, stored as the estimator's ``verbose`` level (default 1: progress bar)."""
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--quiet", "-q", dest="verbose", action="store_const", const=0, default=1,
-                       help="print nothing but errors; no progress bar")
-    group.add_argument("--verbose", "-v", dest="verbose", action="store_const", const=2,
-                       help="print the loss at every iteration")
+    group.add_argument(
+        "--quiet",
+        "-q",
+        dest="verbose",
+        action="store_const",
+        const=0,
+        default=1,
+        help="print nothing but errors; no progress bar",
+    )
+    group.add_argument(
+        "--verbose", "-v", dest="verbose", action="store_const", const=2, help="print the loss at every iteration"
+    )
 
 
 def check_outputs(outputs, inputs):
@@ -67,8 +75,9 @@ def _check_writable(path, what):
     try:
         tempfile.TemporaryFile(dir=directory).close()
     except OSError as error:
-        raise UsageError(f"cannot write the {what} to {path}: directory {directory} does not take new files "
-                         f"({error.strerror}).") from None
+        raise UsageError(
+            f"cannot write the {what} to {path}: directory {directory} does not take new files ({error.strerror})."
+        ) from None
 
 
 def _same_file(path, other):

@@ -13,7 +13,6 @@ import csv
 import os
 from array import array
 from dataclasses import dataclass, field
-from typing import Optional
 
 import numpy as np
 
@@ -31,7 +30,7 @@ class Column:
     """One column read: its float64 values so far, or the first cell the rule refused."""
 
     chunks: list = field(default_factory=list)
-    problem: Optional[tuple] = None
+    problem: tuple | None = None
     """``(row, NotANumber)`` for the first refused cell."""
 
     def add(self, cells, first_row):
@@ -82,7 +81,7 @@ class Table:
     names: list
     columns: dict
     n_rows: int
-    lines: Optional[np.ndarray] = None
+    lines: np.ndarray | None = None
     """File line of each data row (CSV), to point the user at the right place."""
 
     def where(self, row):
@@ -204,9 +203,7 @@ def select(table, names, *, dropna=False):
     """
     missing = [name for name in names if name not in table.names]
     if missing:
-        raise UsageError(
-            f"{table.source} has no column {missing[0]!r}; available columns: {', '.join(table.names)}."
-        )
+        raise UsageError(f"{table.source} has no column {missing[0]!r}; available columns: {', '.join(table.names)}.")
     A = np.column_stack([_numeric_column(table, name) for name in names]) if table.n_rows else np.empty((0, len(names)))
     empty = np.isnan(A)
     keep = ~empty.any(axis=1)

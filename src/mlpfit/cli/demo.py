@@ -15,8 +15,15 @@ from ._common import add_command, check_outputs
 BROKEN_MAX_ITER = 30_000
 """Gradient-descent steps of ``--broken``: a tenth of the original 300,000, which end at the same straight line."""
 BROKEN_CONFIGURATION = dict(
-    hidden_layer_sizes=(10,), init="normal", init_scale=0.01, standardize=False, solver="sgd", momentum=0.0,
-    learning_rate_init=1e-6, max_iter=BROKEN_MAX_ITER, tol=0.0,
+    hidden_layer_sizes=(10,),
+    init="normal",
+    init_scale=0.01,
+    standardize=False,
+    solver="sgd",
+    momentum=0.0,
+    learning_rate_init=1e-6,
+    max_iter=BROKEN_MAX_ITER,
+    tol=0.0,
 )
 """The failing NumPy program's set-up: 10 ReLUs, tiny normal weights, zero biases, raw data, plain gradient descent
 (full batch: ``batch_size="auto"`` takes all 500 rows)."""
@@ -24,7 +31,8 @@ BROKEN_CONFIGURATION = dict(
 
 def add_parser(subparsers):
     parser = add_command(
-        subparsers, "demo",
+        subparsers,
+        "demo",
         summary="fit the origin problem (y = sqrt(x) on raw x) with defaults",
         description="Generate 500 noisy points of y = sqrt(x), x = |N(0,1)| * 1000, fit them with "
         "mlpfit's defaults on the raw data, and compare with a least-squares line.",
@@ -34,7 +42,8 @@ def add_parser(subparsers):
     parser.add_argument("--seed", type=int, default=0, help="random seed of the data and the fit (default 0)")
     parser.add_argument("--plot", metavar="PNG", help="also draw the fit to this PNG file")
     parser.add_argument(
-        "--broken", action="store_true",
+        "--broken",
+        action="store_true",
         help=f"first fit the failing program's configuration ({BROKEN_MAX_ITER:,} gradient-descent steps, a few "
         "seconds) and print its diagnosis next to the default fit's",
     )
@@ -81,8 +90,10 @@ def run(args):
     print(f"  fit: {model.summary_}")
     if ACTIVATIONS[model.activation].kinked:
         inside, total = breakpoints_inside(model, X)
-        print(f"  breakpoints: {inside} of {total} first-layer units bend inside the data "
-              f"[{X.min():.3g}, {X.max():.3g}]; the rest are off or linear on all of it.")
+        print(
+            f"  breakpoints: {inside} of {total} first-layer units bend inside the data "
+            f"[{X.min():.3g}, {X.max():.3g}]; the rest are off or linear on all of it."
+        )
     if args.plot:
         plot.save_png(plot.fit(model, X, y, x_names=["x"], y_names=["y"]), args.plot)
         print(f"  plot written to {args.plot}")

@@ -3,9 +3,11 @@
 from ._arguments import add_model_labelled_data_arguments, read_model_and_labelled_data
 from ._common import EXIT_PROBLEMS, add_command, diagnoses, diagnosis_lines
 
+
 def add_parser(subparsers):
     parser = add_command(
-        subparsers, "diagnose",
+        subparsers,
+        "diagnose",
         summary="explain what is wrong with a saved model's fit to data, and what to change",
         description="Check a saved model against DATA (its input and target columns, matched by name): "
         "scaling, breakpoints, dead or saturated units, a fit no better than a straight line, under- and "

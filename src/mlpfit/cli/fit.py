@@ -10,8 +10,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
 
 from .. import io, plot
-from .._atomic import atomic_write
 from .._activations import ACTIVATIONS
+from .._atomic import atomic_write
 from .._selection import INIT_METHODS
 from ..diagnosis import FitWarning
 from ..ensemble import EnsembleRegressor, networks_of
@@ -53,32 +53,41 @@ def tolerance(text):
 
 
 MODEL_OPTIONS = {
-    "--hidden": ("hidden_layer_sizes", {"type": layer_sizes,
-                                        "help": "units per hidden layer: 10, or 20,20 for two layers, or auto"}),
+    "--hidden": (
+        "hidden_layer_sizes",
+        {"type": layer_sizes, "help": "units per hidden layer: 10, or 20,20 for two layers, or auto"},
+    ),
     "--activation": ("activation", {"choices": list(ACTIVATIONS), "help": "hidden-layer activation"}),
     "--solver": ("solver", {"choices": ["auto", *SOLVERS], "help": "training algorithm"}),
     "--alpha": ("alpha", {"type": penalty, "help": "L2 penalty on the weights, 'bayes' (learn it) or 'auto'"}),
-    "--max-iter": ("max_iter", {"type": int, "help": "iterations (LM, L-BFGS) or epochs (Adam, SGD); default: the plan's"}),
+    "--max-iter": (
+        "max_iter",
+        {"type": int, "help": "iterations (LM, L-BFGS) or epochs (Adam, SGD); default: the plan's"},
+    ),
     "--tol": ("tol", {"type": tolerance, "help": "loss improvement counted as progress, or 'auto'"}),
     "--restarts": ("n_restarts", {"type": int, "help": "independent initialisations; the best is kept"}),
     "--averaged": ("n_averaged", {"type": int, "help": "networks trained independently whose mean is the model"}),
     "--jobs": ("n_jobs", {"type": int, "help": "restarts and averaged networks run in parallel"}),
     "--seed": ("random_state", {"type": int, "help": "random seed, for a reproducible fit"}),
     "--init": ("init", {"choices": list(INIT_METHODS), "help": "weight initialisation"}),
-    "--early-stopping": ("early_stopping", {"action": "store_true",
-                                            "help": "hold out --validation-fraction of the rows; keep the best weights"}),
+    "--early-stopping": (
+        "early_stopping",
+        {"action": "store_true", "help": "hold out --validation-fraction of the rows; keep the best weights"},
+    ),
     "--validation-fraction": ("validation_fraction", {"type": float, "help": "share of rows held out"}),
     "--learning-rate": ("learning_rate_init", {"type": float, "help": "step size of Adam and SGD"}),
     "--momentum": ("momentum", {"type": float, "help": "SGD momentum; 0 with a full batch is plain gradient descent"}),
     "--batch-size": ("batch_size", {"type": int, "help": "minibatch rows of Adam and SGD"}),
     "--no-standardize": ("standardize", {"action": "store_false", "help": "train on the raw numbers"}),
 }
-"""Command-line flag -> (NeuralRegressor parameter, argparse keywords). Flags not given keep the estimator's defaults."""
+"""Command-line flag -> (NeuralRegressor parameter, argparse keywords). Flags not given keep the estimator's
+defaults."""
 
 
 def add_parser(subparsers):
     parser = add_command(
-        subparsers, "fit",
+        subparsers,
+        "fit",
         summary="fit a curve to columns of a CSV or Parquet file and save the model",
         description="Fit a neural network to columns of DATA (CSV, or Parquet with the parquet extra), print "
         "how the fit went, save the model (-o) and optionally draw the fit (--plot).",
@@ -92,18 +101,28 @@ def add_parser(subparsers):
     parser.add_argument("-o", "--output", required=True, metavar="MODEL", help="model file to write (.npz)")
     parser.add_argument("--plot", metavar="PNG", help="also draw the fit to this PNG file")
     parser.add_argument("--dropna", action="store_true", help="drop rows with empty or NaN cells instead of failing")
-    parser.add_argument("--ensemble", type=int, metavar="N",
-                        help="fit a deep ensemble of N networks (EnsembleRegressor), for prediction intervals")
-    parser.add_argument("--noise", choices=["heteroscedastic", "homoscedastic"], default="heteroscedastic",
-                        help="with --ensemble: noise level varying with x, or one level (default heteroscedastic)")
+    parser.add_argument(
+        "--ensemble",
+        type=int,
+        metavar="N",
+        help="fit a deep ensemble of N networks (EnsembleRegressor), for prediction intervals",
+    )
+    parser.add_argument(
+        "--noise",
+        choices=["heteroscedastic", "homoscedastic"],
+        default="heteroscedastic",
+        help="with --ensemble: noise level varying with x, or one level (default heteroscedastic)",
+    )
     add_verbosity(parser)
     defaults = NeuralRegressor().get_params()
     options = parser.add_argument_group("model options (NeuralRegressor parameters)")
     for flag, (param, keywords) in MODEL_OPTIONS.items():
         if not keywords.get("action"):
-            keywords = {"help": f"{keywords['help']} (default {defaults[param]})",
-                        "metavar": None if "choices" in keywords else flag[2:].upper().replace("-", "_"),
-                        **{key: value for key, value in keywords.items() if key != "help"}}
+            keywords = {
+                "help": f"{keywords['help']} (default {defaults[param]})",
+                "metavar": None if "choices" in keywords else flag[2:].upper().replace("-", "_"),
+                **{key: value for key, value in keywords.items() if key != "help"},
+            }
         options.add_argument(flag, dest=param, default=argparse.SUPPRESS, **keywords)
 
 
@@ -129,8 +148,10 @@ class FitReport:
 def _data_lines(report):
     dropped = report.rows_read - len(report.X)
     extra = f" ({dropped} dropped for empty or NaN cells)" if dropped else ""
-    yield f"rows used: {len(report.X)} of {report.rows_read}{extra}; inputs {', '.join(report.x_names)}; " \
-          f"target {', '.join(report.y_names)}"
+    yield (
+        f"rows used: {len(report.X)} of {report.rows_read}{extra}; inputs {', '.join(report.x_names)}; "
+        f"target {', '.join(report.y_names)}"
+    )
 
 
 def _training_lines(report):
@@ -141,8 +162,10 @@ def _training_lines(report):
         summary = member.summary_
         prefix = f"member {i}: " if len(members) > 1 else ""
         averaged = f", mean of {summary.n_averaged} networks" if summary.n_averaged > 1 else ""
-        yield f"{prefix}solver: {summary.solver}, {summary.n_iter} iterations, " \
-              f"{summary.n_restarts} restart(s){averaged}, fit time {summary.fit_time:.3g} s"
+        yield (
+            f"{prefix}solver: {summary.solver}, {summary.n_iter} iterations, "
+            f"{summary.n_restarts} restart(s){averaged}, fit time {summary.fit_time:.3g} s"
+        )
         yield f"{prefix}stopped: {summary.message}"
         if summary.plan:
             yield f"{prefix}plan: {summary.plan} ('mlpfit info' shows every choice and why)"
@@ -170,7 +193,11 @@ def _error_lines(report):
     for name, error, score in zip(report.y_names, rmse, r2):
         yield f"{name}: training RMSE {error:.4g} (in {name}'s units), R^2 {score:.4f}"
     validation = _validation_rmse(report.model)
-    yield f"validation RMSE: {validation}" if validation else "validation: none held out (--early-stopping holds out rows)"
+    yield (
+        f"validation RMSE: {validation}"
+        if validation
+        else "validation: none held out (--early-stopping holds out rows)"
+    )
 
 
 def _diagnosis_lines(report):
@@ -190,10 +217,12 @@ def read_training_data(args):
     A, _ = select(table, args.x + args.y, dropna=args.dropna)
     if len(A) < MIN_ROWS:
         raise UsageError(f"{args.data} has {len(A)} usable row(s); fitting needs at least {MIN_ROWS}.")
-    X, Y = A[:, : len(args.x)], A[:, len(args.x):]
+    X, Y = A[:, : len(args.x)], A[:, len(args.x) :]
     for name, column in zip(args.y, Y.T):
         if np.ptp(column) == 0:
-            raise UsageError(f"target column {name!r} is constant ({column[0]:g} in every row); there is nothing to fit.")
+            raise UsageError(
+                f"target column {name!r} is constant ({column[0]:g} in every row); there is nothing to fit."
+            )
     return X, Y, table.n_rows
 
 
@@ -201,8 +230,9 @@ def fitted_model(args, X, Y):
     """The model the options describe, fitted; and the warnings to show as notes."""
     model = NeuralRegressor(**model_params(args))
     if args.ensemble is not None:
-        model = EnsembleRegressor(model, n_estimators=args.ensemble, noise=args.noise,
-                                  n_jobs=model.n_jobs, random_state=model.random_state)
+        model = EnsembleRegressor(
+            model, n_estimators=args.ensemble, noise=args.noise, n_jobs=model.n_jobs, random_state=model.random_state
+        )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model.fit(X, Y[:, 0] if Y.shape[1] == 1 else Y)

@@ -6,7 +6,8 @@ from ._common import add_command, open_model
 
 def add_parser(subparsers):
     parser = add_command(
-        subparsers, "info",
+        subparsers,
+        "info",
         summary="describe a saved model",
         description="Print a model file's format version, the model's inputs, outputs, layers, "
         "parameters and training summary.",
@@ -31,8 +32,10 @@ def describe(model, metadata):
         lines.append(f"ensemble: {len(members)} networks, noise {model.noise}")
     if hasattr(members[0], "fitted_"):
         arch = members[0].architecture_
-        lines.append(f"layers: {' -> '.join(map(str, arch.layer_sizes))}, activation {arch.activation}, "
-                     f"{arch.n_params} weights and biases")
+        lines.append(
+            f"layers: {' -> '.join(map(str, arch.layer_sizes))}, activation {arch.activation}, "
+            f"{arch.n_params} weights and biases"
+        )
     params = ", ".join(f"{key}={value}" for key, value in sorted(node["params"].items()))
     lines.append(f"parameters: {params}")
     for i, member in enumerate(members):

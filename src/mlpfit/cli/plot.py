@@ -7,7 +7,8 @@ from ._common import add_command, check_outputs
 
 def add_parser(subparsers):
     parser = add_command(
-        subparsers, "plot",
+        subparsers,
+        "plot",
         summary="draw a saved model's fit against data to a PNG",
         description="Plot the model against DATA, which needs the model's input and target columns: the fitted "
         "curve (one input) or predicted against actual (several), the residuals and the loss curve.",

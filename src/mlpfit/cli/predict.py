@@ -13,7 +13,8 @@ from ._data import read_table, select
 
 def add_parser(subparsers):
     parser = add_command(
-        subparsers, "predict",
+        subparsers,
+        "predict",
         summary="predict new rows with a saved model",
         description="Read the model's input columns (by name) from DATA and write them with one prediction "
         "column per target, named TARGET_predicted (and, for an ensemble, the interval's TARGET_lower and "
@@ -23,9 +24,13 @@ def add_parser(subparsers):
     )
     add_model_data_arguments(parser)
     parser.add_argument("-o", "--output", metavar="OUT", help="CSV file to write (default: standard output)")
-    parser.add_argument("--coverage", type=float, default=0.95,
-                        help="for an ensemble model: the prediction interval's coverage, written as "
-                        "TARGET_lower and TARGET_upper columns (default 0.95)")
+    parser.add_argument(
+        "--coverage",
+        type=float,
+        default=0.95,
+        help="for an ensemble model: the prediction interval's coverage, written as "
+        "TARGET_lower and TARGET_upper columns (default 0.95)",
+    )
 
 
 def _write_csv(file, header, rows):

@@ -6,8 +6,8 @@ iteration or epoch to the :class:`Monitor` in ``settings``, which records the lo
 curves, runs early stopping, prints in verbose mode, and tells the solver when to stop.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Optional
 
 import numpy as np
 
@@ -33,8 +33,8 @@ class TrainingProblem:
     X: np.ndarray
     Y: np.ndarray
     alpha: float = 0.0
-    X_val: Optional[np.ndarray] = None
-    Y_val: Optional[np.ndarray] = None
+    X_val: np.ndarray | None = None
+    Y_val: np.ndarray | None = None
 
     @property
     def n_samples(self):
@@ -99,11 +99,11 @@ class Monitor:
     n_iter_no_change: int
     watch_training: bool = False
     verbose: bool = False
-    on_iteration: Optional[Callable] = None
+    on_iteration: Callable | None = None
     loss_curve: list = field(default_factory=list)
     validation_curve: list = field(default_factory=list)
-    best_theta: Optional[np.ndarray] = None
-    stop_reason: Optional[str] = None
+    best_theta: np.ndarray | None = None
+    stop_reason: str | None = None
     _best: float = np.inf
     _stalled: int = 0
 
@@ -121,7 +121,9 @@ class Monitor:
             extra = f", validation loss = {watched:.6g}" if self.problem.has_validation else ""
             print(f"Iteration {len(self.loss_curve)}, loss = {loss:.6g}{extra}")
         if self.on_iteration is not None:
-            self.on_iteration(len(self.loss_curve), float(loss), self.validation_curve[-1] if self.validation_curve else None)
+            self.on_iteration(
+                len(self.loss_curve), float(loss), self.validation_curve[-1] if self.validation_curve else None
+            )
         if not (self.problem.has_validation or self.watch_training):
             return False
         if watched < self._best - self.tol:
@@ -152,8 +154,8 @@ class SolverSettings:
     momentum: float
     batch_size: int
     verbose: bool = False
-    on_iteration: Optional[Callable] = None
-    bayes_start: Optional[str] = None
+    on_iteration: Callable | None = None
+    bayes_start: str | None = None
     """With Bayesian regularisation (``alpha="bayes"``; LM and L-BFGS), when re-estimating the penalty starts:
     ``"fitted"`` at the first step that fits better than the targets' mean, ``"settled"`` once the
     first fit has settled (see ``mlpfit.solvers.lm`` and ``mlpfit.solvers.lbfgs``); None without it."""
@@ -176,7 +178,7 @@ class SolverResult:
     stop_reason: str
     loss_curve: list
     validation_curve: list
-    evidence: Optional[object] = None
+    evidence: object | None = None
     """The :class:`~mlpfit.solvers._evidence.Evidence` of a Bayesian-regularised run, else None."""
 
     @property
@@ -189,4 +191,6 @@ class SolverResult:
         theta = monitor.final_theta(theta)
         stop_reason = monitor.stop_reason or stop_reason
         loss = problem.loss_and_grad(theta)[0]
-        return cls(theta, float(loss), len(monitor.loss_curve), stop_reason, monitor.loss_curve, monitor.validation_curve)
+        return cls(
+            theta, float(loss), len(monitor.loss_curve), stop_reason, monitor.loss_curve, monitor.validation_curve
+        )

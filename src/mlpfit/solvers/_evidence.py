@@ -17,11 +17,11 @@ import numpy as np
 
 from .. import _network
 
-
 BAYES_START_IMPROVEMENT = 1e-3
 """Re-estimation begins once an accepted step gains at most this fraction of the objective: the fit has settled."""
 BAYES_START_FIT = 1.0
-"""Under ``"fitted"``, re-estimation begins at a step whose objective is at most this times the mean's sum of squares."""
+"""Under ``"fitted"``, re-estimation begins at a step whose objective is at most this times the mean's sum of
+squares."""
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,11 @@ def _minimize(problem, theta, monitor, max_iter, ftol, stop_at=None):
 
     with np.errstate(over="ignore", invalid="ignore"):
         result = minimize(
-            problem.loss_and_grad, theta, jac=True, method="L-BFGS-B", callback=callback,
+            problem.loss_and_grad,
+            theta,
+            jac=True,
+            method="L-BFGS-B",
+            callback=callback,
             options={"maxiter": max_iter, "maxfun": 2 * max_iter + 20, "ftol": ftol, "gtol": GRADIENT_TOLERANCE},
         )
     if result.status == 99:  # the callback raised StopIteration: the monitor's stop or the start rule's

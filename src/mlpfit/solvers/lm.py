@@ -52,7 +52,6 @@ Networks 5(6); MacKay (1992), Neural Computation 4(3); Foresee & Hagan (1997), P
 from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import cache, partial
-from typing import Optional
 
 import numpy as np
 from scipy.linalg.lapack import dpotrf, dpotrs
@@ -186,8 +185,8 @@ class _BayesStart:
         With ``"fitted"``, the objective at or below which a step fits better than the targets' mean.
     """
 
-    rule: Optional[str]
-    fit_below: Optional[float] = None
+    rule: str | None
+    fit_below: float | None = None
 
     @classmethod
     def of(cls, rule, Y):
