@@ -17,7 +17,7 @@ import math
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -234,7 +234,7 @@ def _scaler(arrays, prefix, n_columns):
 
 # --- NeuralRegressor: its FittedState, field by field -----------------------------------------
 
-EVIDENCE_FIELDS = ("weight_precision", "noise_precision", "effective_params")
+EVIDENCE_FIELDS = tuple(field.name for field in fields(Evidence))
 """The fields of a saved :class:`~mlpfit.solvers._evidence.Evidence` (null without Bayesian regularisation)."""
 RUN_FIELDS = {
     "loss": FINITE,
