@@ -49,23 +49,10 @@ def fitted(tmp_path_factory):
     report = io.StringIO()
     with contextlib.redirect_stdout(report):
         code = main(
-            [
-                "fit",
-                str(folder / "data.csv"),
-                "--x",
-                "dose",
-                "--y",
-                "response",
-                "--seed",
-                "0",
-                "--max-iter",
-                "50",
-                "--early-stopping",
-                "-o",
-                str(folder / "model.npz"),
-                "--plot",
-                str(folder / "fit.png"),
-            ]
+            (
+                f"fit {folder / 'data.csv'} --x dose --y response --seed 0 --max-iter 50 "
+                f"--early-stopping -o {folder / 'model.npz'} --plot {folder / 'fit.png'}"
+            ).split()
         )
     return folder, code, report.getvalue()
 
@@ -75,7 +62,7 @@ def fitted(tmp_path_factory):
 
 SMOKE = {
     "fit": (
-        ["fit", "data.csv", "--x", "dose", "--y", "response", "--max-iter", "5", "-o", "smoke.npz"],
+        "fit data.csv --x dose --y response --max-iter 5 -o smoke.npz".split(),
         lambda folder, out: "model written to smoke.npz" in out and mlpfit.load(folder / "smoke.npz").n_iter_ <= 5,
     ),
     "predict": (["predict", "model.npz", "data.csv"], lambda folder, out: out.startswith("dose,response_predicted\n")),
@@ -176,30 +163,7 @@ def test_predict_prints_csv_to_stdout_for_several_inputs_and_outputs(tmp_path, c
     data = write_csv(tmp_path / "d.csv", ["a", "b", "u", "v"], np.c_[X, Y])
     model_path = str(tmp_path / "m.npz")
     assert (
-        main(
-            [
-                "fit",
-                data,
-                "--x",
-                "a",
-                "--x",
-                "b",
-                "--y",
-                "u",
-                "--y",
-                "v",
-                "--hidden",
-                "6,6",
-                "--max-iter",
-                "20",
-                "--seed",
-                "1",
-                "-q",
-                "-o",
-                model_path,
-            ]
-        )
-        == 0
+        main(f"fit {data} --x a --x b --y u --y v --hidden 6,6 --max-iter 20 --seed 1 -q -o {model_path}".split()) == 0
     )
     assert capsys.readouterr().out == ""
     assert main(["predict", model_path, data]) == 0
@@ -261,36 +225,14 @@ def test_dropna_drops_rows_with_empty_cells(tmp_path, capsys):
     rows = [[d, r] for d, r in zip(DOSE, RESPONSE)]
     rows[3][1], rows[7][0] = "", "NaN"
     data = write_csv(tmp_path / "d.csv", ["dose", "response"], rows)
-    assert (
-        main(
-            [
-                "fit",
-                data,
-                "--x",
-                "dose",
-                "--y",
-                "response",
-                "--max-iter",
-                "5",
-                "--dropna",
-                "-o",
-                str(tmp_path / "m.npz"),
-            ]
-        )
-        == 0
-    )
+    assert main(f"fit {data} --x dose --y response --max-iter 5 --dropna -o {tmp_path / 'm.npz'}".split()) == 0
     assert "rows used: 38 of 40 (2 dropped for empty or NaN cells)" in capsys.readouterr().out
 
 
 def test_semicolon_csv_and_parquet_are_read(tmp_path):
     path = tmp_path / "d.csv"
     path.write_text("dose;response\n" + "".join(f"{d};{r}\n" for d, r in zip(DOSE, RESPONSE)))
-    assert (
-        main(
-            ["fit", str(path), "--x", "dose", "--y", "response", "--max-iter", "5", "-q", "-o", str(tmp_path / "m.npz")]
-        )
-        == 0
-    )
+    assert main(f"fit {path} --x dose --y response --max-iter 5 -q -o {tmp_path / 'm.npz'}".split()) == 0
     pandas = pytest.importorskip("pandas")
     pytest.importorskip("pyarrow")
     pandas.DataFrame({"dose": DOSE, "response": RESPONSE}).to_parquet(tmp_path / "d.parquet")
@@ -309,30 +251,16 @@ def test_ensemble_fit_predicts_interval_columns_equal_to_the_python_api(tmp_path
     model_path = str(tmp_path / "ensemble.npz")
     assert (
         main(
-            [
-                "fit",
-                data,
-                "--x",
-                "dose",
-                "--y",
-                "response",
-                "--ensemble",
-                "3",
-                "--noise",
-                "homoscedastic",
-                "--hidden",
-                "5",
-                "--seed",
-                "0",
-                "-o",
-                model_path,
-            ]
+            (
+                f"fit {data} --x dose --y response --ensemble 3 --noise homoscedastic --hidden 5 "
+                f"--seed 0 -o {model_path}"
+            ).split()
         )
         == 0
     )
     report = capsys.readouterr().out
     assert "ensemble: 3 networks, noise homoscedastic" in report and "member 2: solver" in report
-    assert main(["predict", model_path, data, "--coverage", "0.9", "-o", str(tmp_path / "p.csv")]) == 0
+    assert main(f"predict {model_path} {data} --coverage 0.9 -o {tmp_path / 'p.csv'}".split()) == 0
     with open(tmp_path / "p.csv", newline="") as file:
         rows = list(csv.reader(file))
     assert rows[0] == ["dose", "response_predicted", "response_lower", "response_upper"]
@@ -365,7 +293,7 @@ def test_fit_report_includes_the_diagnosis(fitted):
 def test_diagnose_passes_a_good_fit_and_exits_3_on_the_straight_line_trap(tmp_path, capsys):
     X, y = make_origin(random_state=0)
     data = write_csv(tmp_path / "origin.csv", ["x", "y"], zip(X[:, 0], y))
-    assert main(["fit", data, "--x", "x", "--y", "y", "--seed", "0", "-q", "-o", str(tmp_path / "good.npz")]) == 0
+    assert main(f"fit {data} --x x --y y --seed 0 -q -o {tmp_path / 'good.npz'}".split()) == 0
     assert main(["diagnose", str(tmp_path / "good.npz"), data]) == 0
     assert "error" not in capsys.readouterr().out.split("\n")[0]
     broken = [
@@ -387,7 +315,7 @@ def test_diagnose_passes_a_good_fit_and_exits_3_on_the_straight_line_trap(tmp_pa
     assert "[error] effectively-linear" in out and "[error] breakpoints-outside-data" in out
 
 
-@pytest.mark.parametrize("command", ["fit", "predict", "plot", "diagnose", "info", "demo"])
+@pytest.mark.parametrize("command", "fit predict plot diagnose info demo".split())
 def test_every_command_has_help_with_an_example(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([command, "--help"])
@@ -421,14 +349,14 @@ def bad_files(folder):
     os.link(folder / "good.csv", folder / "hard.csv")
 
 
-FIT = ["fit", "--x", "dose", "--y", "response", "-o", "out.npz"]
+FIT = "fit --x dose --y response -o out.npz".split()
 BAD_INPUTS = {
     "missing data file": (FIT + ["nofile.csv"], "data file nofile.csv does not exist"),
     "unreadable csv": (FIT + ["binary.csv"], "binary.csv is not a readable CSV file"),
     "empty csv": (FIT + ["empty.csv"], "empty.csv is empty"),
     "ragged csv": (FIT + ["ragged.csv"], "ragged.csv line 3 has 1 fields; the header has 2"),
     "missing column": (
-        ["fit", "good.csv", "--x", "dose", "--y", "weight", "-o", "out.npz"],
+        "fit good.csv --x dose --y weight -o out.npz".split(),
         "good.csv has no column 'weight'; available columns: dose, response",
     ),
     "non-numeric value": (
@@ -447,7 +375,7 @@ BAD_INPUTS = {
         "alpha must be a float in [0, inf) or one of 'auto', 'bayes'; got -1.0",
     ),
     "missing output directory": (
-        ["fit", "good.csv", "--x", "dose", "--y", "response", "-o", "no/dir/m.npz"],
+        "fit good.csv --x dose --y response -o no/dir/m.npz".split(),
         "cannot write the model to no/dir/m.npz: directory",
     ),
     "plot into missing directory": (
@@ -461,19 +389,19 @@ BAD_INPUTS = {
     "missing model": (["info", "nomodel.npz"], "model file nomodel.npz does not exist"),
     "not a model for plot": (["plot", "good.csv", "good.csv", "-o", "out.png"], "good.csv is not an mlpfit model file"),
     "model and plot to one file": (
-        ["fit", "good.csv", "--x", "dose", "--y", "response", "-o", "same", "--plot", "same"],
+        "fit good.csv --x dose --y response -o same --plot same".split(),
         "cannot write the plot to same: it is also the model output.",
     ),
     "model over the data": (
-        ["fit", "good.csv", "--x", "dose", "--y", "response", "-o", "good.csv"],
+        "fit good.csv --x dose --y response -o good.csv".split(),
         "cannot write the model to good.csv: it is also the data input.",
     ),
     "model over the data through a symlink": (
-        ["fit", "good.csv", "--x", "dose", "--y", "response", "-o", "link.csv"],
+        "fit good.csv --x dose --y response -o link.csv".split(),
         "cannot write the model to link.csv: it is also the data input.",
     ),
     "model over the data through a hard link": (
-        ["fit", "good.csv", "--x", "dose", "--y", "response", "-o", "hard.csv"],
+        "fit good.csv --x dose --y response -o hard.csv".split(),
         "cannot write the model to hard.csv: it is also the data input.",
     ),
     "predictions over the model": (
@@ -485,7 +413,7 @@ BAD_INPUTS = {
         "cannot write the plot to good.csv: it is also the data input.",
     ),
     "directory that takes no files": (
-        ["fit", "good.csv", "--x", "dose", "--y", "response", "-o", "/proc/m.npz"],
+        "fit good.csv --x dose --y response -o /proc/m.npz".split(),
         "cannot write the model to /proc/m.npz: directory /proc does not take new files",
     ),
 }
@@ -524,30 +452,16 @@ def test_models_saved_from_python_need_the_columns_named(tmp_path, capsys):
     data = write_csv(tmp_path / "d.csv", ["dose", "response"], zip(DOSE, RESPONSE))
     assert main(["predict", str(tmp_path / "m.npz"), data]) == 2
     assert "saved without column names; name its input columns with --x" in capsys.readouterr().err
-    assert main(["plot", str(tmp_path / "m.npz"), data, "--x", "dose", "-o", str(tmp_path / "p.png")]) == 2
+    assert main(f"plot {tmp_path / 'm.npz'} {data} --x dose -o {tmp_path / 'p.png'}".split()) == 2
     assert "name its target columns with --y" in capsys.readouterr().err
     assert main(["predict", str(tmp_path / "m.npz"), data, "--x", "dose"]) == 0
     assert capsys.readouterr().out.startswith("dose,y0_predicted\n")
-    assert (
-        main(["plot", str(tmp_path / "m.npz"), data, "--x", "dose", "--y", "response", "-o", str(tmp_path / "p.png")])
-        == 0
-    )
+    assert main(f"plot {tmp_path / 'm.npz'} {data} --x dose --y response -o {tmp_path / 'p.png'}".split()) == 0
 
 
 def test_missing_plot_extra_stops_before_fitting_with_exit_1(data, tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
-    argv = [
-        "fit",
-        data,
-        "--x",
-        "dose",
-        "--y",
-        "response",
-        "-o",
-        str(tmp_path / "m.npz"),
-        "--plot",
-        str(tmp_path / "f.png"),
-    ]
+    argv = f"fit {data} --x dose --y response -o {tmp_path / 'm.npz'} --plot {tmp_path / 'f.png'}".split()
     assert main(argv) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "pip install 'mlpfit[plot]'" in err
@@ -569,20 +483,7 @@ def test_a_failure_after_the_fit_leaves_the_existing_model_untouched(data, tmp_p
         monkeypatch.setattr(fit_command, "REPORT_SECTIONS", [broken])
     else:
         monkeypatch.setattr(fit_command.plot, "fit", broken)
-    argv = [
-        "fit",
-        data,
-        "--x",
-        "dose",
-        "--y",
-        "response",
-        "-o",
-        str(tmp_path / "m.npz"),
-        "--max-iter",
-        "5",
-        "--plot",
-        str(tmp_path / "f.png"),
-    ]
+    argv = f"fit {data} --x dose --y response -o {tmp_path / 'm.npz'} --max-iter 5 --plot {tmp_path / 'f.png'}".split()
     assert main(argv) == 2
     assert f"the {failing} failed" in capsys.readouterr().err
     assert (tmp_path / "m.npz").read_bytes() == b"the user's old model" and not (tmp_path / "f.png").exists()
@@ -591,10 +492,7 @@ def test_a_failure_after_the_fit_leaves_the_existing_model_untouched(data, tmp_p
 def test_an_overwritten_model_keeps_its_permissions(data, tmp_path):
     (tmp_path / "m.npz").write_bytes(b"old")
     (tmp_path / "m.npz").chmod(0o600)
-    assert (
-        main(["fit", data, "--x", "dose", "--y", "response", "-o", str(tmp_path / "m.npz"), "--max-iter", "5", "-q"])
-        == 0
-    )
+    assert main(f"fit {data} --x dose --y response -o {tmp_path / 'm.npz'} --max-iter 5 -q".split()) == 0
     assert (tmp_path / "m.npz").stat().st_mode & 0o777 == 0o600 and mlpfit.load(tmp_path / "m.npz")
 
 
@@ -615,21 +513,10 @@ def test_ctrl_c_during_a_fit_says_so_in_one_line_and_writes_nothing(tmp_path, mo
     try:
         monkeypatch.setattr(sys, "stdout", InterruptedAtTheFirstIteration())
         code = main(
-            [
-                "fit",
-                str(tmp_path / "d.csv"),
-                "--x",
-                "dose",
-                "--y",
-                "response",
-                "-o",
-                str(tmp_path / "m.npz"),
-                "--solver",
-                "adam",
-                "--max-iter",
-                "1000000",
-                "--verbose",
-            ]
+            (
+                f"fit {tmp_path / 'd.csv'} --x dose --y response -o {tmp_path / 'm.npz'} --solver "
+                "adam --max-iter 1000000 --verbose"
+            ).split()
         )
     finally:
         signal.signal(signal.SIGINT, handler)
@@ -642,24 +529,9 @@ def test_ctrl_c_during_a_fit_says_so_in_one_line_and_writes_nothing(tmp_path, mo
 def test_a_diverged_fit_exits_3_and_says_so(tmp_path, capsys):
     X, y = make_origin(random_state=0)
     data = write_csv(tmp_path / "d.csv", ["x", "y"], zip(X[:, 0], y))
-    argv = [
-        "fit",
-        data,
-        "--x",
-        "x",
-        "--y",
-        "y",
-        "-o",
-        str(tmp_path / "m.npz"),
-        "--solver",
-        "sgd",
-        "--no-standardize",
-        "--learning-rate",
-        "1e-3",
-        "--seed",
-        "0",
-        "-q",
-    ]
+    argv = (
+        f"fit {data} --x x --y y -o {tmp_path / 'm.npz'} --solver sgd --no-standardize --learning-rate 1e-3 --seed 0 -q"
+    ).split()
     assert main(argv) == 3
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("mlpfit fit: the fit diverged;")
@@ -701,14 +573,14 @@ def test_csv_cells_outside_the_reading_rule_are_refused(case, tmp_path, monkeypa
     monkeypatch.chdir(tmp_path)
     rows, message = REFUSED_CELLS[case]
     write_csv("d.csv", ["dose", "response"], rows)
-    assert main(["fit", "d.csv", "--x", "dose", "--y", "response", "-o", "m.npz"]) == 2
+    assert main("fit d.csv --x dose --y response -o m.npz".split()) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "m.npz").exists()
 
 
 def test_an_unterminated_quote_is_refused(tmp_path, capsys):
     (tmp_path / "d.csv").write_text('dose,response\n1,2\n"3,4\n5,6\n')
-    assert main(["fit", str(tmp_path / "d.csv"), "--x", "dose", "--y", "response", "-o", str(tmp_path / "m.npz")]) == 2
+    assert main(f"fit {tmp_path / 'd.csv'} --x dose --y response -o {tmp_path / 'm.npz'}".split()) == 2
     assert "d.csv is not a readable CSV file: unexpected end of data (line 4)." in capsys.readouterr().err
 
 
@@ -730,7 +602,7 @@ def test_an_unterminated_quote_is_refused(tmp_path, capsys):
 def test_parquet_columns_follow_the_same_rule(tmp_path, monkeypatch, capsys, values, message):
     monkeypatch.chdir(tmp_path)
     write_parquet("d.parquet", dose=values, response=RESPONSE)
-    assert main(["fit", "d.parquet", "--x", "dose", "--y", "response", "-o", "m.npz"]) == 2
+    assert main("fit d.parquet --x dose --y response -o m.npz".split()) == 2
     assert message in capsys.readouterr().err
 
 

@@ -15,6 +15,7 @@ from mlpfit import NeuralRegressor, _selection
 from mlpfit._network import loss_and_grad
 from mlpfit._plan import AUTO_AVERAGED, AUTO_MAX_HINGES, AUTO_MIN_UNITS, AUTO_UNITS_ONE_INPUT
 from mlpfit._selection import selected_hinge_network
+from mlpfit.cli.demo import BROKEN_CONFIGURATION
 from mlpfit.datasets import make_curve, make_origin, origin_truth
 
 
@@ -41,18 +42,7 @@ def test_origin_problem_is_fitted_from_raw_data_with_defaults(seed):
 def test_failing_program_configuration_draws_a_straight_line():
     """init="normal", init_scale=0.01, raw data, plain gradient descent: the trap mlpfit avoids."""
     X, y = make_origin(random_state=0)
-    broken = NeuralRegressor(
-        (10,),
-        init="normal",
-        init_scale=0.01,
-        standardize=False,
-        solver="sgd",
-        momentum=0.0,
-        learning_rate_init=1e-6,
-        max_iter=2000,
-        tol=0.0,
-        random_state=0,
-    )
+    broken = NeuralRegressor(**{**BROKEN_CONFIGURATION, "max_iter": 2000}, random_state=0)  # the same line, sooner
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         broken.fit(X, y)

@@ -35,23 +35,6 @@ def test_the_limit_is_the_memory_available(monkeypatch):
 
 def test_the_command_line_refuses_it_in_one_line(tmp_path, capsys):
     np.savetxt(tmp_path / "d.csv", np.c_[X, y], delimiter=",", header="x,y", comments="")
-    assert (
-        main(
-            [
-                "fit",
-                str(tmp_path / "d.csv"),
-                "--x",
-                "x",
-                "--y",
-                "y",
-                "-o",
-                str(tmp_path / "m.npz"),
-                "--hidden",
-                "1000000000",
-                "-q",
-            ]
-        )
-        == 2
-    )
+    assert main(f"fit {tmp_path / 'd.csv'} --x x --y y -o {tmp_path / 'm.npz'} --hidden 1000000000 -q".split()) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "GiB" in err and not (tmp_path / "m.npz").exists()

@@ -16,8 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 from . import _network, _nll
 from ._activations import ACTIVATIONS
 from ._scaling import Scaler
-from .solvers import STOP_MESSAGES
-from .solvers._base import CONVERGED_REASONS
+from .solvers import STOP_MESSAGES, RunRecord
 
 
 @dataclass(frozen=True)
@@ -95,39 +94,18 @@ class FittedNetwork:
         return raw[np.isfinite(raw)]
 
 
-@dataclass(frozen=True)
-class TrainingRun:
-    """The record of one trained network: its kept run among its restarts.
+@dataclass(kw_only=True)
+class TrainingRun(RunRecord):
+    """The record of one trained network: its kept run among its restarts (the fields of
+    :class:`~mlpfit.solvers.RunRecord`), and every restart's final objective.
 
     Attributes
     ----------
-    loss : float
-        The kept run's final objective (penalty included, network units).
-    loss_curve : list of float
-        Its objective per iteration or epoch.
-    validation_curve : list of float or None
-        Half the mean squared validation error per iteration, summed over outputs, under early stopping.
-    n_iter : int
-        Iterations (full-batch solvers) or epochs (minibatch solvers) of the kept run.
-    stop_reason : str
-        Why its solver stopped (a key of ``mlpfit.solvers.STOP_MESSAGES``).
     restart_losses : list of float
         The final objective of every restart of this network, the kept one's included.
-    evidence : Evidence or None
-        The run's Bayesian-regularisation estimates, or None with a fixed penalty.
     """
 
-    loss: float
-    loss_curve: list
-    validation_curve: list | None
-    n_iter: int
-    stop_reason: str
     restart_losses: list
-    evidence: object | None = None
-
-    @property
-    def converged(self):
-        return self.stop_reason in CONVERGED_REASONS
 
 
 @dataclass

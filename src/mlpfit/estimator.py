@@ -12,6 +12,7 @@ import time
 import warnings
 from dataclasses import replace
 from numbers import Integral, Real
+from operator import attrgetter
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -456,28 +457,24 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         per_network = seeds.shape[1]
         return [runs[i : i + per_network] for i in range(0, len(runs), per_network)]
 
-    # --- the fit, as attributes ---------------------------------------------------------
+    # --- the fit, as attributes: views of fitted_ (see the class docstring) ------------
 
-    @property
-    def coefs_(self):
-        """Weight matrices, ``coefs_[i]`` of shape (fan_in, fan_out), acting on standardised data."""
-        return self.fitted_.network.layers()[0]
-
-    @property
-    def intercepts_(self):
-        return self.fitted_.network.layers()[1]
-
-    @property
-    def x_scaler_(self):
-        return self.fitted_.network.x_scaler
-
-    @property
-    def y_scaler_(self):
-        return self.fitted_.network.y_scaler
-
-    @property
-    def n_outputs_(self):
-        return self.fitted_.network.n_targets
+    coefs_ = property(lambda self: self.fitted_.network.layers()[0])
+    intercepts_ = property(lambda self: self.fitted_.network.layers()[1])
+    x_scaler_ = property(attrgetter("fitted_.network.x_scaler"))
+    y_scaler_ = property(attrgetter("fitted_.network.y_scaler"))
+    n_outputs_ = property(attrgetter("fitted_.network.n_targets"))
+    plan_ = property(attrgetter("fitted_.plan"))
+    summary_ = property(attrgetter("fitted_.summary"))
+    loss_ = property(attrgetter("fitted_.loss"))
+    alpha_ = property(attrgetter("fitted_.alpha"))
+    n_iter_ = property(attrgetter("fitted_.summary.n_iter"))
+    n_averaged_ = property(lambda self: len(self.fitted_.runs))
+    loss_curve_ = property(lambda self: self.fitted_.runs[0].loss_curve)
+    validation_loss_curve_ = property(lambda self: self.fitted_.runs[0].validation_curve)
+    weight_precision_ = property(lambda self: self._evidence("weight_precision_").weight_precision)
+    noise_precision_ = property(lambda self: self._evidence("noise_precision_").noise_precision)
+    effective_params_ = property(lambda self: self._evidence("effective_params_").effective_params)
 
     @property
     def architecture_(self):
@@ -490,50 +487,6 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         """The fitted parameters as one packed vector."""
         check_is_fitted(self)
         return self.fitted_.network.theta
-
-    @property
-    def plan_(self):
-        return self.fitted_.plan
-
-    @property
-    def summary_(self):
-        return self.fitted_.summary
-
-    @property
-    def loss_(self):
-        return self.fitted_.loss
-
-    @property
-    def n_iter_(self):
-        return self.summary_.n_iter
-
-    @property
-    def n_averaged_(self):
-        return len(self.fitted_.runs)
-
-    @property
-    def loss_curve_(self):
-        return self.fitted_.runs[0].loss_curve
-
-    @property
-    def validation_loss_curve_(self):
-        return self.fitted_.runs[0].validation_curve
-
-    @property
-    def alpha_(self):
-        return self.fitted_.alpha
-
-    @property
-    def weight_precision_(self):
-        return self._evidence("weight_precision_").weight_precision
-
-    @property
-    def noise_precision_(self):
-        return self._evidence("noise_precision_").noise_precision
-
-    @property
-    def effective_params_(self):
-        return self._evidence("effective_params_").effective_params
 
     def _evidence(self, name):
         evidence = self.fitted_.evidence

@@ -169,21 +169,42 @@ class SolverSettings:
 
 
 @dataclass
-class SolverResult:
-    """How one solver run ended."""
+class RunRecord:
+    """How one solver run went.
 
-    theta: np.ndarray
+    Attributes
+    ----------
+    loss : float
+        The final objective (penalty included, network units).
+    n_iter : int
+        Iterations (full-batch solvers) or epochs (minibatch solvers).
+    stop_reason : str
+        Why the solver stopped (a key of :data:`STOP_MESSAGES`).
+    loss_curve : list of float
+        The objective per iteration or epoch.
+    validation_curve : list of float or None
+        Half the mean squared validation error per iteration, summed over outputs, under early stopping.
+    evidence : Evidence or None
+        The run's Bayesian-regularisation estimates, or None with a fixed penalty.
+    """
+
     loss: float
     n_iter: int
     stop_reason: str
     loss_curve: list
-    validation_curve: list
+    validation_curve: list | None
     evidence: object | None = None
-    """The :class:`~mlpfit.solvers._evidence.Evidence` of a Bayesian-regularised run, else None."""
 
     @property
     def converged(self):
         return self.stop_reason in CONVERGED_REASONS
+
+
+@dataclass(kw_only=True)
+class SolverResult(RunRecord):
+    """How one solver run ended, and the parameters it ended at."""
+
+    theta: np.ndarray
 
     @classmethod
     def from_monitor(cls, problem, monitor, theta, stop_reason):
@@ -192,5 +213,5 @@ class SolverResult:
         stop_reason = monitor.stop_reason or stop_reason
         loss = problem.loss_and_grad(theta)[0]
         return cls(
-            theta, float(loss), len(monitor.loss_curve), stop_reason, monitor.loss_curve, monitor.validation_curve
+            float(loss), len(monitor.loss_curve), stop_reason, monitor.loss_curve, monitor.validation_curve, theta=theta
         )

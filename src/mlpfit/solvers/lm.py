@@ -275,12 +275,5 @@ def solve(problem, theta0, settings, rng):
         jtj, _, sse = _network.normal_equations(problem.arch, theta, problem.X, problem.Y)
         evidence = reestimate(jtj, sse, theta, mask, penalty, problem.Y.size)
     loss = _objective(problem, theta, penalty) / (2 * n)
-    return SolverResult(
-        theta,
-        float(loss),
-        len(monitor.loss_curve),
-        reason,
-        monitor.loss_curve,
-        monitor.validation_curve,
-        evidence,
-    )
+    curves = monitor.loss_curve, monitor.validation_curve
+    return SolverResult(float(loss), len(monitor.loss_curve), reason, *curves, evidence, theta=theta)
