@@ -1,38 +1,63 @@
-"""The MODEL and DATA arguments that several commands take, and reading them."""
+"""The arguments that several commands take (MODEL, DATA, columns, the decimal mark), and reading them."""
 
 from ._common import UsageError, model_columns, open_model
-from ._data import read_table, select
+from ._data import named_columns, read_table, select
+
+COLUMNS = "COL[,COL...]"
+"""Metavar of an option naming columns: comma-separated, or the option repeated."""
+
+
+def add_columns(parser, flag, what, **keywords):
+    """An option naming columns, ``--x a,b`` or ``--x a --x b`` (expanded by :func:`named_columns`)."""
+    parser.add_argument(flag, action="append", metavar=COLUMNS, help=f"{what}: a,b or the option repeated", **keywords)
+
+
+def add_decimal(parser):
+    parser.add_argument(
+        "--decimal",
+        choices=["auto", ".", ","],
+        default="auto",
+        metavar="MARK",
+        help="decimal mark of DATA's numbers, . or , (default auto: ',' for a ';'-separated file whose numbers "
+        "use a comma, else '.')",
+    )
+
+
+def add_dropna(parser):
+    parser.add_argument("--dropna", action="store_true", help="drop rows with empty or NaN cells instead of failing")
 
 
 def add_model_data_arguments(parser):
-    """MODEL, DATA, --x and --dropna: what ``predict`` and ``plot`` share."""
+    """MODEL, DATA, --x and --decimal: what ``predict``, ``plot`` and ``diagnose`` share."""
     parser.add_argument("model", metavar="MODEL", help="model file written by 'mlpfit fit' or mlpfit.save")
     parser.add_argument("data", metavar="DATA", help="CSV or Parquet file with the model's input columns")
-    parser.add_argument(
-        "--x",
-        action="append",
-        metavar="COL",
-        help="input column, when DATA names it differently from the training data (repeat)",
-    )
-    parser.add_argument("--dropna", action="store_true", help="skip rows with empty or NaN cells instead of failing")
+    add_columns(parser, "--x", "input columns, when DATA names them differently from the training data")
+    add_decimal(parser)
 
 
 def add_model_labelled_data_arguments(parser):
-    """MODEL, DATA with inputs and targets, --x, --y and --dropna: what ``plot`` and ``diagnose`` share."""
+    """MODEL, DATA with inputs and targets, --x, --y, --decimal and --dropna: what ``plot`` and ``diagnose`` share."""
     add_model_data_arguments(parser)
-    parser.add_argument(
-        "--y",
-        action="append",
-        metavar="COL",
-        help="target column, when DATA names it differently from the training data (repeat)",
-    )
+    add_columns(parser, "--y", "target columns, when DATA names them differently from the training data")
+    add_dropna(parser)
+
+
+def check_roles(x, y):
+    """Refuse a column that is both an input and a target: the model would fit the target from itself."""
+    both = [name for name in x if name in y]
+    if both:
+        raise UsageError(f"column {both[0]!r} is both an input (--x) and a target (--y); a target cannot be an input.")
 
 
 def read_model_and_labelled_data(args):
     """``(model, X, Y, x_names, y_names)``: the saved model and its input and target columns from DATA."""
     model, metadata = open_model(args.model)
-    x_names, y_names = model_columns(model, metadata, x=args.x, y=args.y)
+    table = read_table(args.data, decimal=args.decimal)
+    x_names, y_names = model_columns(
+        model, metadata, x=named_columns(args.x, table.names, "--x"), y=named_columns(args.y, table.names, "--y")
+    )
     if not y_names:
         raise UsageError("the model was saved without column names; name its target columns with --y.")
-    A, _ = select(read_table(args.data), x_names + y_names, dropna=args.dropna)
+    check_roles(x_names, y_names)
+    A, _ = select(table, x_names + y_names, missing="drop" if args.dropna else "error")
     return model, A[:, : len(x_names)], A[:, len(x_names) :], x_names, y_names

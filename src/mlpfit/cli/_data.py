@@ -3,7 +3,10 @@
 CSV is read with the standard library's csv module (strict quoting), so the command line needs
 no pandas; the delimiter (comma, semicolon or tab) is sniffed from the file. One rule decides
 what a cell is, whatever the format (:func:`mlpfit._cells.cell_value`); a refused cell is an
-error only when its column is used, naming the file, the column and the row.
+error only when its column is used, naming the file, the column and the row. The decimal mark is
+``"."`` unless given, or detected for a ``;``-separated file whose numbers use a comma
+(:func:`mlpfit._cells.decimal_mark`); a ``,``- or tab-separated file is never read with a comma.
+Columns passed through to the output (``--keep``) are kept as their cell text.
 
 Columns are converted to float64 as they are read, chunk by chunk, so a CSV costs about its
 float64 size in memory rather than one Python string per cell.
@@ -16,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._cells import NotANumber, cell_value
+from .._cells import NotANumber, cell_value, decimal_mark
 from ._common import UsageError
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -29,6 +32,7 @@ CHUNK_ROWS = 65_536
 class Column:
     """One column read: its float64 values so far, or the first cell the rule refused."""
 
+    decimal: str = "."
     chunks: list = field(default_factory=list)
     problem: tuple | None = None
     """``(row, NotANumber)`` for the first refused cell."""
@@ -37,12 +41,12 @@ class Column:
         """Convert ``cells`` (rows ``first_row``...) and keep them, unless the column already failed."""
         if self.problem is not None:
             return
-        values = _fast_floats(cells)
+        values = _fast_floats(cells, self.decimal)
         if values is None:
             values = np.empty(len(cells))
             for row, cell in enumerate(cells):
                 try:
-                    values[row] = cell_value(cell)
+                    values[row] = cell_value(cell, self.decimal)
                 except NotANumber as error:
                     self.chunks, self.problem = [], (first_row + row, error)
                     return
@@ -54,19 +58,39 @@ class Column:
         return self.chunks[0] if self.chunks else np.empty(0)
 
 
-def _fast_floats(cells):
+@dataclass
+class TextColumn:
+    """A column passed through as its cells' text (``--keep``), never converted."""
+
+    cells: list = field(default_factory=list)
+
+    def add(self, cells, first_row):
+        self.cells += [_cell_text(cell) for cell in cells]
+
+
+def _cell_text(cell):
+    """A CSV cell as it is; a Parquet value as text, missing as empty."""
+    if isinstance(cell, str):
+        return cell
+    return "" if cell is None or (isinstance(cell, float) and np.isnan(cell)) else str(cell)
+
+
+def _fast_floats(cells, decimal):
     """``cells`` as float64 when numpy's parser gives what :func:`cell_value` would; else None (take the slow path).
 
-    numpy reads ASCII decimal text as ``float`` does; it is trusted only on ASCII without underscores,
-    on numbers, and never on booleans or dates.
+    numpy reads ASCII decimal text as ``float`` does; it is trusted only on ASCII without underscores
+    or commas, on numbers, and never on booleans or dates. Under a decimal comma, a cell with a point
+    takes the slow path (which refuses it).
     """
     if isinstance(cells, np.ndarray) and cells.dtype.kind in "iuf":
         return cells.astype(np.float64)
     if not all(isinstance(cell, str) for cell in cells):
         return None
     text = "".join(cells)
-    if not text.isascii() or "_" in text:
+    if not text.isascii() or "_" in text or ("." if decimal == "," else ",") in text:
         return None
+    if decimal == ",":
+        cells = [cell.replace(",", ".") for cell in cells]
     try:
         return np.asarray(cells, dtype=np.float64)
     except ValueError:
@@ -83,6 +107,11 @@ class Table:
     n_rows: int
     lines: np.ndarray | None = None
     """File line of each data row (CSV), to point the user at the right place."""
+    decimal: str = "."
+    decimal_detected: bool = False
+    """Whether ``decimal`` was detected from the file rather than given."""
+    kept: list = field(default_factory=list)
+    """Columns read as text, to pass through (as :class:`TextColumn` in ``columns``)."""
 
     def where(self, row):
         """``row 7 (line 8)``: a 0-based data row as the user finds it in the file."""
@@ -90,16 +119,20 @@ class Table:
         return f"row {row + 1}{line}"
 
 
-def read_table(path):
-    """Read a CSV or Parquet file into a :class:`Table`."""
+def read_table(path, *, decimal="auto", keep=()):
+    """Read a CSV or Parquet file into a :class:`Table`.
+
+    ``decimal``: ``"."``, ``","`` or ``"auto"`` (``","`` for a ``;``-separated file whose numbers use a
+    comma, else ``"."``). ``keep``: ``--keep`` values (see :func:`named_columns`), columns read as text.
+    """
     if not os.path.isfile(path):
         raise UsageError(f"data file {path} does not exist." if not os.path.exists(path) else f"{path} is not a file.")
     if path.lower().endswith(PARQUET_SUFFIXES):
-        return _read_parquet(path)
-    return _read_csv(path)
+        return _read_parquet(path, "." if decimal == "auto" else decimal, keep)
+    return _read_csv(path, decimal, keep)
 
 
-def _read_csv(path):
+def _read_csv(path, decimal, keep):
     try:
         with open(path, newline="", encoding="utf-8-sig") as file:
             sample = file.read(SNIFF_BYTES)
@@ -114,26 +147,62 @@ def _read_csv(path):
                 raise UsageError(f"{path} is empty: a CSV file needs a header line of column names.")
             names = [name.strip() for name in header]
             _check_unique(names, path)
-            columns, lines = _read_rows(reader, names, path)
+            table = Table(path, names, {}, 0, decimal=decimal, kept=_kept(names, keep, path))
+            if decimal == "auto":
+                table.decimal = _sniffed_decimal(sample, dialect, len(sample) < SNIFF_BYTES)
+                table.decimal_detected = table.decimal == ","
+            table.columns, table.lines = _read_rows(reader, table)
+            table.n_rows = len(table.lines)
     except UnicodeDecodeError:
         raise UsageError(f"{path} is not a readable CSV file (it is not UTF-8 text).") from None
     except csv.Error as error:
         raise UsageError(f"{path} is not a readable CSV file: {error} (line {reader.line_num}).") from None
-    return Table(path, names, columns, len(lines), lines)
+    return table
 
 
-def _read_rows(reader, names, path):
-    """Every data row of ``reader``, converted a chunk at a time: ``({name: Column}, line numbers)``."""
-    columns = {name: Column() for name in names}
-    rows, lines, n_rows = [], array("q"), 0
+def _sniffed_decimal(sample, dialect, whole):
+    """The decimal mark of a CSV file from its first bytes: ``","`` only for ``;``-separated numbers with commas."""
+    if dialect.delimiter != ";":
+        return "."
+    lines = sample.splitlines()[1 : None if whole else -1]  # the header, and a line the sample may cut
+    try:
+        return decimal_mark(cell for row in csv.reader(lines, dialect) for cell in row)
+    except csv.Error:
+        return "."  # a quoted cell the sample cut: let the reader say what is wrong, if anything
+
+
+def _kept(names, keep, path):
+    kept = named_columns(keep, names, "--keep")
+    _check_present(kept, names, path)
+    return kept
+
+
+def _new_columns(table):
+    return {name: TextColumn() if name in table.kept else Column(table.decimal) for name in table.names}
+
+
+def _read_rows(reader, table):
+    """Every data row of ``reader``, converted a chunk at a time: ``({name: Column}, line numbers)``.
+
+    Blank lines are skipped, except in a one-column table, where a blank line before a data line is
+    an empty cell (only trailing blank lines are skipped), so that no row goes missing.
+    """
+    names, path = table.names, table.source
+    columns = _new_columns(table)
+    rows, lines, n_rows, blanks = [], array("q"), 0, []
     for row in reader:
         if not any(cell.strip() for cell in row):
+            blanks += [reader.line_num] if len(names) == 1 else []
             continue
         if len(row) != len(names):
             raise UsageError(f"{path} line {reader.line_num} has {len(row)} fields; the header has {len(names)}.")
+        if blanks:
+            rows += [[""] for _ in blanks]
+            lines.extend(blanks)
+            blanks.clear()
         rows.append(row)
         lines.append(reader.line_num)
-        if len(rows) == CHUNK_ROWS:
+        if len(rows) >= CHUNK_ROWS:
             n_rows = _add_rows(columns, rows, n_rows)
     _add_rows(columns, rows, n_rows)
     return columns, np.frombuffer(lines, dtype=np.int64)
@@ -148,7 +217,7 @@ def _add_rows(columns, rows, first_row):
     return first_row
 
 
-def _read_parquet(path):
+def _read_parquet(path, decimal, keep):
     try:
         import pandas as pd
         import pyarrow  # noqa: F401  (pandas would otherwise fall back to a less clear error)
@@ -160,16 +229,17 @@ def _read_parquet(path):
         raise UsageError(f"{path} is not a readable Parquet file: {error}") from None
     names = [str(name) for name in frame.columns]
     _check_unique(names, path)
-    columns = {}
+    table = Table(path, names, {}, len(frame), decimal=decimal, kept=_kept(names, keep, path))
+    table.columns = _new_columns(table)
     for name, label in zip(names, frame.columns):
-        columns[name] = Column()
-        columns[name].add(_parquet_cells(frame[label]), 0)
-    return Table(path, names, columns, len(frame))
+        table.columns[name].add(_parquet_cells(frame[label], as_text=name in table.kept), 0)
+    return table
 
 
-def _parquet_cells(series):
-    """A column's cells for :meth:`Column.add`: numbers as a float array, anything else as Python objects."""
-    if series.dtype.kind in "iuf":
+def _parquet_cells(series, as_text=False):
+    """A column's cells for :meth:`Column.add`: numbers as a float array (unless ``as_text``: passed through),
+    anything else as Python objects."""
+    if series.dtype.kind in "iuf" and not as_text:
         return series.to_numpy(dtype=np.float64, na_value=np.nan)
     return series.astype(object).where(series.notna(), None).to_list()
 
@@ -182,13 +252,47 @@ def _check_unique(names, path):
         seen.add(name)
 
 
+def named_columns(values, names, option):
+    """The column names an option's values give: each value a name, or names separated by commas.
+
+    A value that is itself one of ``names`` (a header such as ``"weight, kg"``) is taken whole.
+    A column named twice, or an empty name, is an error.
+    """
+    columns = []
+    for value in values or ():
+        parts = [value] if value in names else [part.strip() for part in value.split(",")]
+        if not all(parts):
+            raise UsageError(f"{option} {value!r} has an empty column name.")
+        for part in parts:
+            if part in columns:
+                raise UsageError(f"column {part!r} is named twice in {option}.")
+            columns.append(part)
+    return columns
+
+
+def _check_present(names, available, source):
+    missing = [name for name in names if name not in available]
+    if missing:
+        raise UsageError(f"{source} has no column {missing[0]!r}; available columns: {', '.join(available)}.")
+
+
+def _refusal(table, name):
+    """Why a column is not numeric: its first refused cell, where, and the decimal mark that would read it."""
+    row, error = table.columns[name].problem
+    text = f"{error.what} in {table.where(row)}{f'; {error.why}' if error.why else ''}"
+    if error.mark:
+        detected = ", detected from the file's ';' separator and decimal commas" if table.decimal_detected else ""
+        text += f" (pass --decimal {error.mark} if it is {error.mark!r}{detected})"
+    return text
+
+
 def _numeric_column(table, name):
     """One column as float64, empty cells as NaN; a refused or infinite cell is an error."""
     column = table.columns[name]
+    if name in table.kept:
+        raise UsageError(f"column {name!r} is passed through (--keep); it cannot also be an input or target.")
     if column.problem is not None:
-        row, error = column.problem
-        why = f"; {error.why}" if error.why else ""
-        raise UsageError(f"column {name!r} of {table.source} has {error.what} in {table.where(row)}{why}.")
+        raise UsageError(f"column {name!r} of {table.source} has {_refusal(table, name)}.")
     values = column.values()
     infinite = np.flatnonzero(np.isinf(values))
     if infinite.size:
@@ -196,21 +300,46 @@ def _numeric_column(table, name):
     return values
 
 
-def select(table, names, *, dropna=False):
-    """The named columns as an (n_rows, len(names)) float64 array and the mask of the rows kept.
+def inputs_but(table, targets):
+    """``--x-all``: every column of ``table`` but ``targets``, the passed-through and the empty ones.
 
-    Rows with an empty or NaN cell in these columns are an error unless ``dropna``.
+    A column that is not numeric is an error naming it: categorical inputs are not supported yet.
     """
-    missing = [name for name in names if name not in table.names]
-    if missing:
-        raise UsageError(f"{table.source} has no column {missing[0]!r}; available columns: {', '.join(table.names)}.")
+    names = [name for name in table.names if name not in targets and name not in table.kept]
+    text = [name for name in names if table.columns[name].problem is not None]
+    if text:
+        which = f"column {text[0]!r}" if len(text) == 1 else f"columns {', '.join(map(repr, text))}"
+        first = "" if len(text) == 1 else f"{text[0]!r}: "
+        raise UsageError(
+            f"--x-all: {which} of {table.source} {'is' if len(text) == 1 else 'are'} not numeric "
+            f"({first}{_refusal(table, text[0])}); categorical inputs are not supported yet: name the inputs with --x."
+        )
+    names = [name for name in names if not (table.n_rows and np.isnan(table.columns[name].values()).all())]
+    if not names:
+        raise UsageError(f"--x-all: {table.source} has no column with numbers besides the target(s).")
+    return names
+
+
+def select(table, names, *, missing="error"):
+    """The named columns as an (n_rows, len(names)) float64 array, and the mask of the complete rows.
+
+    ``missing`` says what becomes of a row with an empty or NaN cell in these columns: ``"error"``
+    (the default: refused, pointing at the first), ``"drop"`` (left out of the array) or ``"keep"``
+    (kept, with NaN).
+    """
+    _check_present(names, table.names, table.source)
     A = np.column_stack([_numeric_column(table, name) for name in names]) if table.n_rows else np.empty((0, len(names)))
     empty = np.isnan(A)
-    keep = ~empty.any(axis=1)
-    if not dropna and empty.any():
+    complete = ~empty.any(axis=1)
+    if missing == "error" and empty.any():
         row, column = np.argwhere(empty)[0]
         raise UsageError(
-            f"{table.source} has {int(empty.sum())} empty or NaN cells in {int((~keep).sum())} rows "
+            f"{table.source} has {int(empty.sum())} empty or NaN cells in {int((~complete).sum())} rows "
             f"(first: column {names[column]!r}, {table.where(row)}); pass --dropna to drop those rows."
         )
-    return (A, keep) if keep.all() else (A[keep], keep)
+    return (A[complete] if missing == "drop" and not complete.all() else A), complete
+
+
+def text_column(table, name):
+    """A passed-through column's cells, as text."""
+    return table.columns[name].cells

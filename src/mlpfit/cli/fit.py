@@ -17,8 +17,9 @@ from ..diagnosis import FitWarning
 from ..ensemble import EnsembleRegressor, networks_of
 from ..estimator import NeuralRegressor
 from ..solvers import SOLVERS
+from ._arguments import add_columns, add_decimal, add_dropna, check_roles
 from ._common import EXIT_PROBLEMS, UsageError, add_command, add_verbosity, check_outputs, diagnoses, diagnosis_lines
-from ._data import read_table, select
+from ._data import inputs_but, named_columns, read_table, select
 
 MIN_ROWS = 2
 """Fewest usable rows ``fit`` accepts (the estimator's own minimum)."""
@@ -92,15 +93,23 @@ def add_parser(subparsers):
         description="Fit a neural network to columns of DATA (CSV, or Parquet with the parquet extra), print "
         "how the fit went, save the model (-o) and optionally draw the fit (--plot).",
         example="mlpfit fit data.csv --x dose --y response -o model.npz --plot fit.png\n"
-        "mlpfit fit data.csv --x a --x b --y c --hidden 20,20 --early-stopping --seed 0 -o model.npz",
+        "mlpfit fit data.csv --x a,b --y c --hidden 20,20 --early-stopping --seed 0 -o model.npz\n"
+        "mlpfit fit data.csv --x-all --y c -o model.npz",
         run=run,
     )
     parser.add_argument("data", metavar="DATA", help="CSV or Parquet file with a header of column names")
-    parser.add_argument("--x", action="append", required=True, metavar="COL", help="input column (repeat for several)")
-    parser.add_argument("--y", action="append", required=True, metavar="COL", help="target column (repeat for several)")
+    inputs = parser.add_mutually_exclusive_group(required=True)
+    add_columns(inputs, "--x", "input columns")
+    inputs.add_argument(
+        "--x-all",
+        action="store_true",
+        help="every numeric column but the targets is an input (a text column is an error naming it)",
+    )
+    add_columns(parser, "--y", "target columns", required=True)
     parser.add_argument("-o", "--output", required=True, metavar="MODEL", help="model file to write (.npz)")
     parser.add_argument("--plot", metavar="PNG", help="also draw the fit to this PNG file")
-    parser.add_argument("--dropna", action="store_true", help="drop rows with empty or NaN cells instead of failing")
+    add_dropna(parser)
+    add_decimal(parser)
     parser.add_argument(
         "--ensemble",
         type=int,
@@ -143,14 +152,19 @@ class FitReport:
     y_names: list
     rows_read: int
     notes: list
+    decimal: str = "."
+    decimal_detected: bool = False
 
 
 def _data_lines(report):
     dropped = report.rows_read - len(report.X)
     extra = f" ({dropped} dropped for empty or NaN cells)" if dropped else ""
+    mark = ""
+    if report.decimal != ".":
+        mark = f"; decimal mark {report.decimal!r}" + (" (detected)" if report.decimal_detected else "")
     yield (
         f"rows used: {len(report.X)} of {report.rows_read}{extra}; inputs {', '.join(report.x_names)}; "
-        f"target {', '.join(report.y_names)}"
+        f"target {', '.join(report.y_names)}{mark}"
     )
 
 
@@ -212,18 +226,29 @@ REPORT_SECTIONS = [_data_lines, _training_lines, _error_lines, _diagnosis_lines,
 """The fit report, section by section: each maps a :class:`FitReport` to lines."""
 
 
+def training_columns(args, table):
+    """``(x_names, y_names)``: the columns ``--x`` (or ``--x-all``) and ``--y`` name, each once, none both."""
+    y_names = named_columns(args.y, table.names, "--y")
+    x_names = inputs_but(table, y_names) if args.x_all else named_columns(args.x, table.names, "--x")
+    check_roles(x_names, y_names)
+    return x_names, y_names
+
+
 def read_training_data(args):
-    table = read_table(args.data)
-    A, _ = select(table, args.x + args.y, dropna=args.dropna)
+    """``(X, Y, report)``: the training columns, and a :class:`FitReport` of how they were read."""
+    table = read_table(args.data, decimal=args.decimal)
+    x_names, y_names = training_columns(args, table)
+    A, _ = select(table, x_names + y_names, missing="drop" if args.dropna else "error")
     if len(A) < MIN_ROWS:
         raise UsageError(f"{args.data} has {len(A)} usable row(s); fitting needs at least {MIN_ROWS}.")
-    X, Y = A[:, : len(args.x)], A[:, len(args.x) :]
-    for name, column in zip(args.y, Y.T):
+    X, Y = A[:, : len(x_names)], A[:, len(x_names) :]
+    for name, column in zip(y_names, Y.T):
         if np.ptp(column) == 0:
             raise UsageError(
                 f"target column {name!r} is constant ({column[0]:g} in every row); there is nothing to fit."
             )
-    return X, Y, table.n_rows
+    report = FitReport(None, X, Y, x_names, y_names, table.n_rows, [], table.decimal, table.decimal_detected)
+    return X, Y, report
 
 
 def fitted_model(args, X, Y):
@@ -247,12 +272,13 @@ def run(args):
     check_outputs({"model": args.output, "plot": args.plot}, {"data": args.data})
     if args.plot:
         plot.require_matplotlib()
-    X, Y, rows_read = read_training_data(args)
-    model, notes = fitted_model(args, X, Y)
-    report = FitReport(model, X, Y, args.x, args.y, rows_read, notes)
+    X, Y, report = read_training_data(args)
+    model, report.notes = fitted_model(args, X, Y)
+    report.model = model
+    x_names, y_names = report.x_names, report.y_names
     lines = [line for section in REPORT_SECTIONS for line in section(report)] if args.verbose else []
-    png = plot.png_bytes(plot.fit(model, X, Y, x_names=args.x, y_names=args.y)) if args.plot else None
-    io.save(model, args.output, columns={"x": args.x, "y": args.y})
+    png = plot.png_bytes(plot.fit(model, X, Y, x_names=x_names, y_names=y_names)) if args.plot else None
+    io.save(model, args.output, columns={"x": x_names, "y": y_names})
     if png is not None:
         with atomic_write(args.plot) as file:
             file.write(png)

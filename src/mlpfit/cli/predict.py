@@ -1,4 +1,9 @@
-"""``mlpfit predict``: a saved model's predictions for new rows, columns matched by name."""
+"""``mlpfit predict``: a saved model's predictions for new rows, columns matched by name.
+
+Every row of DATA is written, in order: a row with an empty or NaN input gets empty cells for that
+input and for its predictions, and the count of such rows goes to stderr (``--dropna`` leaves them
+out instead). Text in an input column is still an error.
+"""
 
 import csv
 import sys
@@ -6,9 +11,9 @@ import sys
 import numpy as np
 
 from .._atomic import atomic_write
-from ._arguments import add_model_data_arguments
+from ._arguments import add_columns, add_model_data_arguments
 from ._common import add_command, check_outputs, model_columns, open_model
-from ._data import read_table, select
+from ._data import named_columns, read_table, select, text_column
 
 
 def add_parser(subparsers):
@@ -16,13 +21,22 @@ def add_parser(subparsers):
         subparsers,
         "predict",
         summary="predict new rows with a saved model",
-        description="Read the model's input columns (by name) from DATA and write them with one prediction "
-        "column per target, named TARGET_predicted (and, for an ensemble, the interval's TARGET_lower and "
-        "TARGET_upper), as CSV to OUT or standard output.",
-        example="mlpfit predict model.npz new.csv -o predictions.csv\nmlpfit predict model.npz new.csv | head",
+        description="Read the model's input columns (by name) from DATA and write, for every row, the columns "
+        "passed through with --keep, the inputs and one prediction column per target, named TARGET_predicted "
+        "(and, for an ensemble, the interval's TARGET_lower and TARGET_upper), as CSV to OUT or standard "
+        "output. A row with an empty or NaN input keeps its place with empty predictions; stderr says how "
+        "many there are.",
+        example="mlpfit predict model.npz new.csv -o predictions.csv\n"
+        "mlpfit predict model.npz new.csv --keep id | head",
         run=run,
     )
     add_model_data_arguments(parser)
+    add_columns(parser, "--keep", "columns written first, as they are (ids, labels), e.g. --keep id")
+    parser.add_argument(
+        "--dropna",
+        action="store_true",
+        help="leave out rows with an empty or NaN input (default: write them with empty predictions)",
+    )
     parser.add_argument("-o", "--output", metavar="OUT", help="CSV file to write (default: standard output)")
     parser.add_argument(
         "--coverage",
@@ -33,27 +47,55 @@ def add_parser(subparsers):
     )
 
 
-def _write_csv(file, header, rows):
-    writer = csv.writer(file, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows([repr(float(v)) for v in row] for row in rows)
+def _predictions(model, X, complete, coverage):
+    """``{suffix: (n_rows, n_outputs) array}`` of predictions and interval bounds; NaN where an input is missing."""
+    suffixes = ["predicted", "lower", "upper"] if hasattr(model, "predict_interval") else ["predicted"]
+    found = {}
+    if complete.any():
+        found["predicted"] = model.predict(X[complete])
+        if "lower" in suffixes:
+            found["lower"], found["upper"] = model.predict_interval(X[complete], coverage)
+    columns = {}
+    for suffix in suffixes:
+        columns[suffix] = np.full((len(X), model.n_outputs_), np.nan)
+        if suffix in found:
+            columns[suffix][complete] = np.asarray(found[suffix]).reshape(int(complete.sum()), -1)
+    return columns
+
+
+def _cells(values):
+    """Numbers as CSV cells, exactly (``repr``); NaN as an empty cell."""
+    return ["" if value != value else repr(value) for value in values.tolist()]
 
 
 def run(args):
     check_outputs({"predictions": args.output}, {"model": args.model, "data": args.data})
     model, metadata = open_model(args.model)
-    x_names, y_names = model_columns(model, metadata, x=args.x)
+    table = read_table(args.data, decimal=args.decimal, keep=args.keep)
+    x_names, y_names = model_columns(model, metadata, x=named_columns(args.x, table.names, "--x"))
     y_names = y_names or [f"y{k}" for k in range(model.n_outputs_)]
-    X, _ = select(read_table(args.data), x_names, dropna=args.dropna)
-    columns = [np.asarray(model.predict(X)).reshape(len(X), -1)]
-    header = x_names + [f"{name}_predicted" for name in y_names]
-    if hasattr(model, "predict_interval"):
-        columns += [np.asarray(bound).reshape(len(X), -1) for bound in model.predict_interval(X, args.coverage)]
-        header += [f"{name}_{bound}" for bound in ("lower", "upper") for name in y_names]
-    rows = np.hstack([X, *columns])
+    X, complete = select(table, x_names, missing="drop" if args.dropna else "keep")
+    rows = complete if args.dropna else np.ones(table.n_rows, dtype=bool)
+    header = table.kept + x_names
+    columns = [[cell for cell, kept in zip(text_column(table, name), rows) if kept] for name in table.kept]
+    columns += [_cells(column) for column in X.T]
+    for suffix, values in _predictions(model, X, complete[rows], args.coverage).items():
+        header += [f"{name}_{suffix}" for name in y_names]
+        columns += [_cells(column) for column in values.T]
     if args.output is None:
-        _write_csv(sys.stdout, header, rows)
+        _write_csv(sys.stdout, header, columns)
     else:
         with atomic_write(args.output, "w") as file:
-            _write_csv(file, header, rows)
+            _write_csv(file, header, columns)
+    n_missing = int((~complete).sum())
+    if n_missing:
+        what = "left out (--dropna)" if args.dropna else f"{'its' if n_missing == 1 else 'their'} predictions are empty"
+        have = "row has" if n_missing == 1 else "rows have"
+        print(f"mlpfit predict: {n_missing} of {table.n_rows} {have} a missing input; {what}.", file=sys.stderr)
     return 0
+
+
+def _write_csv(file, header, columns):
+    writer = csv.writer(file, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(zip(*columns))
