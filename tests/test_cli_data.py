@@ -8,9 +8,11 @@ import pytest
 
 import mlpfit
 from mlpfit import _cells
+from mlpfit._plan import DEFAULT_MAX_ITER, LBFGS_MAX_ITER
 from mlpfit.cli import main
 from mlpfit.cli._data import read_table, select
 from mlpfit.io import load_with_metadata
+from mlpfit.solvers import SOLVERS
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -404,3 +406,26 @@ def test_a_blank_line_in_a_one_column_file_is_an_empty_cell(tmp_path, capsys):
     captured = capsys.readouterr()
     assert [row[0] for row in read_csv(captured.out)] == ["a", "", "1.5", "", "", "2.5"]  # trailing blank: no row
     assert captured.err == "mlpfit predict: 3 of 5 rows have a missing input; their predictions are empty.\n"
+
+
+# --- help texts say what the options do ----------------------------------------------------------
+
+
+def test_fit_help_describes_the_solvers_and_what_auto_means(capsys):
+    with pytest.raises(SystemExit):
+        main(["fit", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert f"auto: {LBFGS_MAX_ITER} for L-BFGS, {DEFAULT_MAX_ITER} for the others" in text
+    assert all(name in text for name in SOLVERS) and "(L-BFGS) or epochs" not in text
+    for option in ("--x-all", "--decimal MARK", "COL[,COL...]"):
+        assert option in text
+
+
+def test_auto_can_be_given_to_every_option_whose_default_is_auto(table, tmp_path):
+    options = "--max-iter auto --batch-size auto --averaged auto --tol auto --alpha auto --hidden auto".split()
+    code = main(
+        ["fit", table, "--x", "a", "--y", "y", *options, "--solver", "adam", "-q", "-o", str(tmp_path / "m.npz")]
+    )
+    assert code == 0
+    params = mlpfit.load(tmp_path / "m.npz").get_params()
+    assert all(params[key] == "auto" for key in ("max_iter", "batch_size", "n_averaged", "tol", "alpha"))

@@ -12,6 +12,15 @@ from sklearn.metrics import r2_score
 from .. import io, plot
 from .._activations import ACTIVATIONS
 from .._atomic import atomic_write
+from .._plan import (
+    AUTO_ALPHA,
+    AUTO_BATCH_SIZE,
+    DEFAULT_MAX_ITER,
+    DEFAULT_TOL,
+    FULL_BATCH_MAX_ROWS,
+    LBFGS_MAX_ITER,
+    LM_TOL,
+)
 from .._selection import INIT_METHODS
 from ..diagnosis import FitWarning
 from ..ensemble import EnsembleRegressor, networks_of
@@ -53,33 +62,107 @@ def tolerance(text):
     return text if text == "auto" else float(text)
 
 
+def count(text):
+    """``"200"`` -> 200; ``"auto"`` stays (the fit plan's choice)."""
+    return text if text == "auto" else int(text)
+
+
 MODEL_OPTIONS = {
     "--hidden": (
         "hidden_layer_sizes",
-        {"type": layer_sizes, "help": "units per hidden layer: 10, or 20,20 for two layers, or auto"},
+        {
+            "type": layer_sizes,
+            "help": "units per hidden layer: 10, or 20,20 for two layers; auto: one layer as wide as the fit "
+            "plan decides (one input: as many hinges as the data support; several: 10, more beyond 1,000 rows)",
+        },
     ),
-    "--activation": ("activation", {"choices": list(ACTIVATIONS), "help": "hidden-layer activation"}),
-    "--solver": ("solver", {"choices": ["auto", *SOLVERS], "help": "training algorithm"}),
-    "--alpha": ("alpha", {"type": penalty, "help": "L2 penalty on the weights, 'bayes' (learn it) or 'auto'"}),
+    "--activation": (
+        "activation",
+        {"choices": list(ACTIVATIONS), "help": "hidden-layer activation (the output is linear)"},
+    ),
+    "--solver": (
+        "solver",
+        {
+            "choices": ["auto", *SOLVERS],
+            "help": "training algorithm: lm (Levenberg-Marquardt), lbfgs, adam or sgd; auto: LM while the network "
+            "and the rows allow it, else L-BFGS, else Adam for large data",
+        },
+    ),
+    "--alpha": (
+        "alpha",
+        {
+            "type": penalty,
+            "help": "L2 penalty on the weights (standardised scale); bayes: learn it from the data (solver lm, "
+            f"lbfgs or auto); auto: bayes with several inputs where affordable, else {AUTO_ALPHA:g}",
+        },
+    ),
     "--max-iter": (
         "max_iter",
-        {"type": int, "help": "iterations (LM, L-BFGS) or epochs (Adam, SGD); default: the plan's"},
+        {
+            "type": count,
+            "help": f"most iterations (LM, L-BFGS) or epochs (Adam, SGD); auto: {LBFGS_MAX_ITER} for L-BFGS, "
+            f"{DEFAULT_MAX_ITER} for the others",
+        },
     ),
-    "--tol": ("tol", {"type": tolerance, "help": "loss improvement counted as progress, or 'auto'"}),
-    "--restarts": ("n_restarts", {"type": int, "help": "independent initialisations; the best is kept"}),
-    "--averaged": ("n_averaged", {"type": int, "help": "networks trained independently whose mean is the model"}),
-    "--jobs": ("n_jobs", {"type": int, "help": "restarts and averaged networks run in parallel"}),
-    "--seed": ("random_state", {"type": int, "help": "random seed, for a reproducible fit"}),
-    "--init": ("init", {"choices": list(INIT_METHODS), "help": "weight initialisation"}),
+    "--tol": (
+        "tol",
+        {
+            "type": tolerance,
+            "help": "loss improvement below which training has converged (LM: relative, per accepted step); "
+            f"auto: {LM_TOL:g} for LM, {DEFAULT_TOL:g} for the others",
+        },
+    ),
+    "--restarts": ("n_restarts", {"type": int, "help": "independent starts of each network; the best run is kept"}),
+    "--averaged": (
+        "n_averaged",
+        {
+            "type": count,
+            "help": "networks trained from their own starts whose mean is the model; auto: 2 where fits are "
+            "cheap (up to 5 with several inputs), else 1",
+        },
+    ),
+    "--jobs": (
+        "n_jobs",
+        {
+            "type": int,
+            "help": "parallel workers (joblib; -1: every core) for restarts, averaged networks and ensemble members",
+            "default_text": "one, unless a joblib context says otherwise",
+        },
+    ),
+    "--seed": (
+        "random_state",
+        {"type": int, "help": "random seed, for a reproducible fit", "default_text": "a new start every run"},
+    ),
+    "--init": (
+        "init",
+        {
+            "choices": list(INIT_METHODS),
+            "help": "weight initialisation; breakpoints: ReLU kinks at random points inside the data; auto: the "
+            "same, but with one input and one layer chosen by forward selection of hinges (MARS)",
+        },
+    ),
     "--early-stopping": (
         "early_stopping",
         {"action": "store_true", "help": "hold out --validation-fraction of the rows; keep the best weights"},
     ),
-    "--validation-fraction": ("validation_fraction", {"type": float, "help": "share of rows held out"}),
+    "--validation-fraction": (
+        "validation_fraction",
+        {"type": float, "help": "share of rows held out by --early-stopping"},
+    ),
     "--learning-rate": ("learning_rate_init", {"type": float, "help": "step size of Adam and SGD"}),
     "--momentum": ("momentum", {"type": float, "help": "SGD momentum; 0 with a full batch is plain gradient descent"}),
-    "--batch-size": ("batch_size", {"type": int, "help": "minibatch rows of Adam and SGD"}),
-    "--no-standardize": ("standardize", {"action": "store_false", "help": "train on the raw numbers"}),
+    "--batch-size": (
+        "batch_size",
+        {
+            "type": count,
+            "help": f"minibatch rows of Adam and SGD; auto: the full batch up to {FULL_BATCH_MAX_ROWS} rows, "
+            f"else {AUTO_BATCH_SIZE}",
+        },
+    ),
+    "--no-standardize": (
+        "standardize",
+        {"action": "store_false", "help": "train on the raw numbers (default: centre and scale every column)"},
+    ),
 }
 """Command-line flag -> (NeuralRegressor parameter, argparse keywords). Flags not given keep the estimator's
 defaults."""
@@ -120,7 +203,8 @@ def add_parser(subparsers):
         "--noise",
         choices=["heteroscedastic", "homoscedastic"],
         default="heteroscedastic",
-        help="with --ensemble: noise level varying with x, or one level (default heteroscedastic)",
+        help="with --ensemble: each member predicts a noise level varying with x (heteroscedastic, the default), "
+        "or measures one on rows it holds out (homoscedastic)",
     )
     add_verbosity(parser)
     defaults = NeuralRegressor().get_params()
@@ -128,9 +212,9 @@ def add_parser(subparsers):
     for flag, (param, keywords) in MODEL_OPTIONS.items():
         if not keywords.get("action"):
             keywords = {
-                "help": f"{keywords['help']} (default {defaults[param]})",
+                "help": f"{keywords['help']} (default {keywords.get('default_text', defaults[param])})",
                 "metavar": None if "choices" in keywords else flag[2:].upper().replace("-", "_"),
-                **{key: value for key, value in keywords.items() if key != "help"},
+                **{key: value for key, value in keywords.items() if key not in ("help", "default_text")},
             }
         options.add_argument(flag, dest=param, default=argparse.SUPPRESS, **keywords)
 

@@ -31,7 +31,7 @@ def add_parser(subparsers):
         run=run,
     )
     add_model_data_arguments(parser)
-    add_columns(parser, "--keep", "columns written first, as they are (ids, labels), e.g. --keep id")
+    add_columns(parser, "--keep", "columns written first, as they are (ids, labels)")
     parser.add_argument(
         "--dropna",
         action="store_true",
