@@ -5,8 +5,25 @@ import pytest
 
 from mlpfit import NeuralRegressor, PiecewiseLinear, piecewise_linear
 from mlpfit.datasets import make_origin
+from mlpfit.piecewise import SAME_LINE_RTOL
 
 GRID = np.linspace(-1000.0, 4000.0, 10_000)[:, None]  # the origin problem's data and well beyond both ends
+FAR = np.concatenate([-np.logspace(12, 0, 300), GRID[:, 0], np.logspace(0, 12, 300)])[:, None]
+"""The data and up to 1e12 either side, where a unit of near-zero weight bends."""
+
+
+def assert_lines_differ(table):
+    """Each listed breakpoint changes the slope or the intercept by more than rounding."""
+    slopes, intercepts = np.atleast_2d(table.slopes.T).T, np.atleast_2d(table.intercepts.T).T
+    slope_change = np.abs(np.diff(slopes, axis=0)) > SAME_LINE_RTOL * np.abs(slopes).max(axis=0)
+    intercept_change = np.abs(np.diff(intercepts, axis=0)) > SAME_LINE_RTOL * np.abs(intercepts).max(axis=0)
+    assert np.all(np.any(slope_change | intercept_change, axis=1))
+
+
+def assert_equal_up_to_rounding(table, x, expected):
+    """``table(x)`` within 1e-9 of the function's scale at x, ``max|slope| |x| + max|intercept|``."""
+    scale = np.abs(x) * np.abs(table.slopes).max() + np.abs(table.intercepts).max()
+    assert np.all(np.abs(table(x) - expected) <= 1e-9 * scale)
 
 
 @pytest.mark.parametrize("hidden, activation", [((10,), "relu"), ((10, 10), "relu"), ((8, 6), "leaky_relu")])
@@ -85,6 +102,38 @@ def test_unsupported_networks_raise(activation, n_features, message):
     model = NeuralRegressor(activation=activation, max_iter=20, random_state=0).fit(X, X.sum(axis=1))
     with pytest.raises(ValueError, match=message):
         piecewise_linear(model)
+
+
+def test_kinks_that_change_the_line_by_rounding_are_merged():
+    # glorot starts and a penalty shrink some units' weights to ~0: they bend near x = -1e11 with slopes equal
+    # on both sides and intercepts equal to 1e-10, which the table listed as breakpoints
+    X, y = make_origin(200, random_state=1)
+    model = NeuralRegressor(init="glorot", alpha=1.0, random_state=1).fit(X, y)
+    table = piecewise_linear(model)
+    assert_lines_differ(table)
+    assert table.breakpoints.min() > -1e5
+    assert_equal_up_to_rounding(table, FAR[:, 0], model.predict(FAR))
+
+
+def relu_network(x, layers):
+    """The hand-built layers' function, computed directly."""
+    (W, b), (V, c) = layers
+    return (np.maximum(np.outer(x, W[0]) + b, 0.0) @ V + c)[:, 0]
+
+
+@pytest.mark.parametrize(
+    "unit, breakpoints",
+    [((1e-10, 0.03, 1e-10), [1.0]), ((1.0, -2.0, 1e-6), [1.0, 2.0])],
+    ids=["weight ~0: bends at -3e8 by 1e-20, merged", "small but real bend at 2: kept"],
+)
+def test_hand_built_redundant_kink(unit, breakpoints):
+    # relu(x - 1) and one more unit v * relu(w x + b)
+    w, b, v = unit
+    layers = [(np.array([[1.0, w]]), np.array([-1.0, b])), (np.array([[1.0], [v]]), np.zeros(1))]
+    table = piecewise_linear(layers, activation="relu")
+    np.testing.assert_array_equal(table.breakpoints, breakpoints)
+    assert_lines_differ(table)
+    assert_equal_up_to_rounding(table, FAR[:, 0], relu_network(FAR[:, 0], layers))
 
 
 def test_evaluation_refuses_several_columns():

@@ -23,6 +23,7 @@ def relu_model():
 def test_one_input_shows_curve_breakpoints_residuals_and_both_loss_curves(relu_model):
     figure = plot.fit(relu_model, X1, y1, x_names=["dose"], y_names=["response"])
     curve_ax, residual_ax, loss_ax = figure.axes
+    assert [ax.get_title() for ax in figure.axes] == ["Fit", "Residuals", "Loss curve"]
     curve, marks = curve_ax.get_lines()
     assert len(curve.get_xdata()) == plot.GRID_POINTS
     assert np.allclose(curve.get_ydata(), relu_model.predict(curve.get_xdata()[:, None]))
@@ -57,14 +58,46 @@ def test_interval_band_is_drawn_when_the_model_has_one():
     assert len(curve_ax.get_lines()) == 1  # no kinks marked: the stand-in is not a ReLU network
 
 
-def test_several_inputs_show_predicted_against_actual():
+def test_several_inputs_show_predicted_against_actual_per_output():
     X = RNG.normal(size=(50, 2))
-    Y = np.c_[X[:, 0] * X[:, 1], X[:, 0]]
+    Y = np.c_[X[:, 0] * X[:, 1], 100 * X[:, 0]]
     model = NeuralRegressor(max_iter=30, random_state=0).fit(X, Y)
-    figure = plot.fit(model, X, Y)
-    assert [ax.get_title() for ax in figure.axes] == ["Predicted against actual", "Residuals", "Loss curve"]
-    first_output = figure.axes[0].collections[0].get_offsets()
-    assert np.allclose(first_output, np.c_[Y[:, 0], model.predict(X)[:, 0]])
+    figure = plot.fit(model, X, Y, y_names=["product", "scaled"])
+    assert [ax.get_title() for ax in figure.axes] == [
+        "Predicted against actual: product",
+        "Residuals: product",
+        "Loss curve",
+        "Predicted against actual: scaled",
+        "Residuals: scaled",
+    ]
+    P = model.predict(X)
+    for k, (actual_ax, residual_ax) in enumerate([figure.axes[:2], figure.axes[3:]]):
+        assert np.allclose(actual_ax.collections[0].get_offsets(), np.c_[Y[:, k], P[:, k]])
+        assert np.allclose(residual_ax.collections[0].get_offsets(), np.c_[P[:, k], Y[:, k] - P[:, k]])
+        assert len(actual_ax.collections) == len(residual_ax.collections) == 1  # no other output drawn here
+
+
+def test_one_input_two_outputs_give_a_row_each_with_its_own_data_and_name():
+    Y = np.c_[y1, 1000 * X1[:, 0]]  # different units: each output gets its own axes
+    model = NeuralRegressor(max_iter=60, random_state=0).fit(X1, Y)
+    figure = plot.fit(model, X1, Y, x_names=["dose"], y_names=["response", "cost"])
+    curve_0, residual_0, loss_ax, curve_1, residual_1 = figure.axes
+    assert loss_ax.get_title() == "Loss curve" and loss_ax.get_subplotspec().rowspan == range(2)
+    P = model.predict(X1)
+    kinks = model.piecewise_linear().breakpoints
+    inside = np.sort(kinks[(kinks >= X1.min()) & (kinks <= X1.max())])
+    for k, (curve_ax, residual_ax, name) in enumerate(
+        [(curve_0, residual_0, "response"), (curve_1, residual_1, "cost")]
+    ):
+        assert curve_ax.get_title() == f"Fit: {name}" and residual_ax.get_title() == f"Residuals: {name}"
+        assert curve_ax.get_ylabel() == name and curve_ax.get_xlabel() == "dose"
+        curve, marks = curve_ax.get_lines()
+        assert np.allclose(curve.get_ydata(), model.predict(curve.get_xdata()[:, None])[:, k])
+        assert np.allclose(curve_ax.collections[0].get_offsets(), np.c_[X1[:, 0], Y[:, k]])
+        assert np.allclose(marks.get_xdata(), inside) and np.allclose(
+            marks.get_ydata(), model.predict(inside[:, None])[:, k]
+        )
+        assert np.allclose(residual_ax.collections[0].get_offsets(), np.c_[X1[:, 0], Y[:, k] - P[:, k]])
 
 
 def test_png_is_written_atomically_and_readable(relu_model, tmp_path):

@@ -11,6 +11,12 @@ kinks are the zeros ``s = -q / p`` that fall inside their segment. Propagating t
 affine maps through the pattern at each segment's midpoint gives the next layer's
 maps; after the last hidden layer the output map is each segment's line. Scalers
 are undone at the end, so the table is in the user's units.
+
+A unit whose weight has shrunk to nearly zero still bends, at ``-b / w``, often
+far outside the data (``-1.8e11`` for ``x`` in ``[0, 3000]``), where it changes the
+slope by a rounding error. Neighbouring segments whose lines agree to
+:data:`SAME_LINE_RTOL` are therefore one segment, so every breakpoint listed is one
+where the function bends.
 """
 
 from dataclasses import dataclass
@@ -20,6 +26,10 @@ import numpy as np
 from ._activations import ACTIVATIONS
 from ._fitted import as_fitted_state
 
+SAME_LINE_RTOL = 1e-9
+"""Neighbouring segments are one line when their slopes differ by at most this fraction of the largest |slope|
+and their intercepts by at most this fraction of the largest |intercept| (per output): the kink is rounding."""
+
 
 @dataclass(frozen=True)
 class PiecewiseLinear:
@@ -28,8 +38,9 @@ class PiecewiseLinear:
     Attributes
     ----------
     breakpoints : ndarray of shape (n_segments - 1,)
-        Sorted positions (user's x units) where the slope changes; segment ``k``
-        runs from ``breakpoints[k - 1]`` to ``breakpoints[k]`` (unbounded at both ends).
+        Sorted positions (user's x units) where the line changes by more than rounding
+        (:data:`SAME_LINE_RTOL`); segment ``k`` runs from ``breakpoints[k - 1]`` to
+        ``breakpoints[k]`` (unbounded at both ends).
     slopes, intercepts : ndarray of shape (n_segments,) or (n_segments, n_outputs)
         Each segment's line in the user's units; 2-D when the model has a 2-D target.
     """
@@ -135,10 +146,35 @@ def _in_user_units(network, cuts, p, q):
     y_mean, y_scale = network.y_scaler.mean, network.y_scaler.scale
     slopes = p * y_scale / x_scale
     intercepts = (q - p * x_mean / x_scale) * y_scale + y_mean
-    changes = np.any((slopes[1:] != slopes[:-1]) | (intercepts[1:] != intercepts[:-1]), axis=1)
-    keep = np.concatenate([[True], changes])
-    breakpoints = cuts[changes] * x_scale + x_mean
+    starts = _line_starts(slopes, intercepts)
+    keep = _nearest_the_data(starts, cuts)
+    breakpoints = cuts[starts[1:]] * x_scale + x_mean
     slopes, intercepts = slopes[keep], intercepts[keep]
     if network.y_ndim == 1:
         slopes, intercepts = slopes[:, 0], intercepts[:, 0]
     return PiecewiseLinear(breakpoints, slopes, intercepts)
+
+
+def _line_starts(slopes, intercepts):
+    """Mask (n_segments,): True where a segment's line differs from the line of the run before it by more than
+    :data:`SAME_LINE_RTOL` (compared with the run's first segment, so a run cannot drift)."""
+    slope_tolerance = SAME_LINE_RTOL * np.abs(slopes).max(axis=0)
+    intercept_tolerance = SAME_LINE_RTOL * np.abs(intercepts).max(axis=0)
+    starts = np.zeros(len(slopes), dtype=bool)
+    starts[0], first = True, 0
+    for k in range(1, len(slopes)):
+        if np.any(np.abs(slopes[k] - slopes[first]) > slope_tolerance) or np.any(
+            np.abs(intercepts[k] - intercepts[first]) > intercept_tolerance
+        ):
+            starts[k], first = True, k
+    return starts
+
+
+def _nearest_the_data(starts, cuts):
+    """Per run of one line, the index of its segment nearest the data's centre (``s = 0``), whose line has the
+    least rounding where the model is used."""
+    low, high = _segment_bounds(cuts)
+    distance = np.maximum(np.maximum(low, -high), 0.0)
+    run = np.cumsum(starts) - 1
+    order = np.lexsort((distance, run))
+    return order[np.concatenate([[True], np.diff(run[order]) > 0])]

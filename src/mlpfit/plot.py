@@ -79,59 +79,62 @@ def _draw_loss(ax, model):
         ax.legend(fontsize="small")
 
 
-def _draw_curve(ax, model, X, Y, names):
-    x = X[:, 0]
-    grid = np.linspace(x.min(), x.max(), GRID_POINTS)[:, None]
-    curve = _as_columns(model.predict(grid))
+def _curve_on_grid(model, x):
+    """The fitted curve on a fine grid over ``x``: ``(grid, curve, band, kinks, at_kinks)``, curves as columns.
+
+    ``band`` is ``(lower, upper)`` or None; ``kinks`` are the breakpoints inside the data, ``at_kinks`` the
+    model there.
+    """
+    grid = np.linspace(x.min(), x.max(), GRID_POINTS)
+    curve = _as_columns(model.predict(grid[:, None]))
     band = None
     if hasattr(model, "predict_interval"):
-        band = [_as_columns(bound) for bound in model.predict_interval(grid, coverage=INTERVAL_COVERAGE)]
-    for k in range(Y.shape[1]):
-        (line,) = ax.plot(grid[:, 0], curve[:, k], label=f"fit: {names[1][k]}", zorder=3)
-        ax.scatter(x, Y[:, k], s=8, alpha=0.3, color=line.get_color(), zorder=1)
-        if band is not None:
-            ax.fill_between(
-                grid[:, 0],
-                band[0][:, k],
-                band[1][:, k],
-                alpha=0.2,
-                color=line.get_color(),
-                label=f"{INTERVAL_COVERAGE:.0%} interval",
-            )
+        band = [_as_columns(bound) for bound in model.predict_interval(grid[:, None], coverage=INTERVAL_COVERAGE)]
     kinks = breakpoints(model)
     kinks = np.sort(kinks[(kinks >= x.min()) & (kinks <= x.max())])
-    if kinks.size:
-        ax.plot(
-            kinks, _as_columns(model.predict(kinks[:, None]))[:, 0], "kx", zorder=4, label=f"breakpoints ({kinks.size})"
+    at_kinks = _as_columns(model.predict(kinks[:, None])) if kinks.size else None
+    return grid, curve, band, kinks, at_kinks
+
+
+def _draw_curve(ax, x, y, on_grid, k, names):
+    """Output ``k`` against the one input: data, fitted curve, interval band and breakpoints."""
+    grid, curve, band, kinks, at_kinks = on_grid
+    (line,) = ax.plot(grid, curve[:, k], label=f"fit: {names[1][k]}", zorder=3)
+    ax.scatter(x, y, s=8, alpha=0.3, color=line.get_color(), zorder=1)
+    if band is not None:
+        ax.fill_between(
+            grid,
+            band[0][:, k],
+            band[1][:, k],
+            alpha=0.2,
+            color=line.get_color(),
+            label=f"{INTERVAL_COVERAGE:.0%} interval",
         )
+    if kinks.size:
+        ax.plot(kinks, at_kinks[:, k], "kx", zorder=4, label=f"breakpoints ({kinks.size})")
     ax.set_xlabel(names[0][0])
-    ax.set_ylabel(", ".join(names[1]))
-    ax.set_title("Fit")
+    ax.set_ylabel(names[1][k])
     ax.legend(fontsize="small")
 
 
 def _draw_residuals(ax, against, residuals, xlabel):
-    for k in range(residuals.shape[1]):
-        ax.scatter(against[:, min(k, against.shape[1] - 1)], residuals[:, k], s=8, alpha=0.5)
+    ax.scatter(against, residuals, s=8, alpha=0.5)
     ax.axhline(0.0, color="k", linewidth=0.8)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("residual (data - fit)")
-    ax.set_title("Residuals")
 
 
-def _draw_predicted_vs_actual(ax, Y, P, names):
-    for k in range(Y.shape[1]):
-        ax.scatter(Y[:, k], P[:, k], s=8, alpha=0.5, label=names[1][k])
-    low, high = min(Y.min(), P.min()), max(Y.max(), P.max())
+def _draw_predicted_vs_actual(ax, y, prediction, name):
+    ax.scatter(y, prediction, s=8, alpha=0.5, label=name)
+    low, high = min(y.min(), prediction.min()), max(y.max(), prediction.max())
     ax.plot([low, high], [low, high], "k--", linewidth=0.8, label="predicted = actual")
     ax.set_xlabel("actual")
     ax.set_ylabel("predicted")
-    ax.set_title("Predicted against actual")
     ax.legend(fontsize="small")
 
 
 def fit(model, X, y, *, x_names=None, y_names=None):
-    """A figure of a fitted model against data.
+    """A figure of a fitted model against data: one row of panels per output, the loss curve once.
 
     Parameters
     ----------
@@ -146,24 +149,35 @@ def fit(model, X, y, *, x_names=None, y_names=None):
     Returns
     -------
     matplotlib.figure.Figure
-        One input: the data with the fitted curve on a fine grid, breakpoints marked and the
-        95% interval when the model has ``predict_interval``; residuals against x; the loss
-        curve. Several inputs: predicted against actual; residuals against the prediction;
-        the loss curve.
+        A grid of ``n_outputs`` rows and 3 columns. Each row is one output, titled with its name when
+        there are several (outputs may have different units, so each has its own axes). One input:
+        the data with the fitted curve on a fine grid, breakpoints marked and the 95% interval when the
+        model has ``predict_interval``; residuals against x. Several inputs: predicted against actual;
+        residuals against the prediction. The third column is the loss curve, drawn once over all rows.
+        ``figure.axes`` lists each row's two panels, the loss curve after the first row's.
     """
     Figure = _matplotlib_figure()
     X, Y = _as_columns(X), _as_columns(y)
     names = (x_names or [f"x{j}" for j in range(X.shape[1])], y_names or [f"y{k}" for k in range(Y.shape[1])])
     P = _as_columns(model.predict(X))
-    figure = Figure(figsize=(12, 4), layout="constrained")
-    first, second, third = figure.subplots(1, 3)
-    if X.shape[1] == 1:
-        _draw_curve(first, model, X, Y, names)
-        _draw_residuals(second, X, Y - P, names[0][0])
-    else:
-        _draw_predicted_vs_actual(first, Y, P, names)
-        _draw_residuals(second, P, Y - P, "prediction")
-    _draw_loss(third, model)
+    n_outputs = Y.shape[1]
+    figure = Figure(figsize=(12, 4 * n_outputs), layout="constrained")
+    grid = figure.add_gridspec(n_outputs, 3)
+    on_grid = _curve_on_grid(model, X[:, 0]) if X.shape[1] == 1 else None
+    for k in range(n_outputs):
+        first, second = figure.add_subplot(grid[k, 0]), figure.add_subplot(grid[k, 1])
+        if on_grid is not None:
+            _draw_curve(first, X[:, 0], Y[:, k], on_grid, k, names)
+            _draw_residuals(second, X[:, 0], Y[:, k] - P[:, k], names[0][0])
+            titles = ("Fit", "Residuals")
+        else:
+            _draw_predicted_vs_actual(first, Y[:, k], P[:, k], names[1][k])
+            _draw_residuals(second, P[:, k], Y[:, k] - P[:, k], "prediction")
+            titles = ("Predicted against actual", "Residuals")
+        for ax, title in zip((first, second), titles):
+            ax.set_title(f"{title}: {names[1][k]}" if n_outputs > 1 else title)
+        if k == 0:
+            _draw_loss(figure.add_subplot(grid[:, 2]), model)
     return figure
 
 
