@@ -189,8 +189,7 @@ def case_saturated_units():
 @cache
 def case_default_tanh_fit():
     X, y = sine(0)
-    # L-BFGS: LM (solver="auto" here) fits this noisy sine tighter and leaves one unit saturated,
-    # a weight of 14 making a step at the data's edge (an info finding, rightly raised).
+    # L-BFGS, a default start: no unit saturated, and a good fit's idle units go unreported anyway.
     return (NeuralRegressor((10,), "tanh", solver="lbfgs", random_state=0).fit(X, y), X, y), {}
 
 

@@ -23,6 +23,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from . import __version__
 from ._atomic import atomic_write
 from ._fitted import FittedNetwork, FittedState, TrainingRun
 from ._network import Architecture
@@ -435,8 +436,6 @@ def save(model, path, *, columns=None):
         the fitted weights depend on: the file is then not written.
     """
     arrays, node = encode(model)
-    from . import __version__  # here, not at the top: mlpfit/__init__ imports this module before defining it
-
     metadata = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,

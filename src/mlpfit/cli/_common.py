@@ -7,7 +7,6 @@ import tempfile
 
 from .._atomic import target_of
 from ..diagnosis import diagnose
-from ..ensemble import networks_of
 from ..io import load_with_metadata
 
 EXIT_PROBLEMS = 3
@@ -109,21 +108,7 @@ def model_columns(model, metadata, x=None, y=None):
     return list(x), y and list(y)
 
 
-def diagnoses(model, X, Y):
-    """``[(label, Diagnosis), ...]``: the model's, or each member's for an ensemble (label "member i")."""
-    y = Y[:, 0] if Y.shape[1] == 1 else Y
-    members = networks_of(model)
-    if len(members) == 1 and members[0] is model:
-        return [("", diagnose(model, X, y))]
-    return [(f"member {i}", diagnose(member, X, y)) for i, member in enumerate(members)]
-
-
-def diagnosis_lines(results):
-    """:func:`diagnoses` as printed lines; for an ensemble, a member's findings only when it is not ok."""
-    if len(results) == 1:
-        return str(results[0][1]).splitlines()
-    lines = []
-    for label, diagnosis in results:
-        text = str(diagnosis).splitlines()
-        lines += [f"{label}: {text[0]}", *([] if diagnosis.ok else text[1:])]
-    return lines
+def diagnosis_of(model, X, Y):
+    """:func:`mlpfit.diagnose` of a model (an ensemble as a whole, its members' findings labelled) on
+    columns ``Y`` (one column: a 1-D target, as the model was fitted)."""
+    return diagnose(model, X, Y[:, 0] if Y.shape[1] == 1 else Y)

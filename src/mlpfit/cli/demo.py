@@ -36,7 +36,7 @@ def add_parser(subparsers):
         summary="fit the origin problem (y = sqrt(x) on raw x) with defaults",
         description="Generate 500 noisy points of y = sqrt(x), x = |N(0,1)| * 1000, fit them with "
         "mlpfit's defaults on the raw data, and compare with a least-squares line.",
-        example="mlpfit demo --seed 3 --plot origin.png\n  mlpfit demo --broken",
+        example="mlpfit demo --seed 3 --plot origin.png\nmlpfit demo --broken",
         run=run,
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed of the data and the fit (default 0)")

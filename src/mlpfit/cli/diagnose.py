@@ -1,7 +1,7 @@
 """``mlpfit diagnose``: why a saved model fits its data badly, and what to change."""
 
 from ._arguments import add_model_labelled_data_arguments, read_model_and_labelled_data
-from ._common import EXIT_PROBLEMS, add_command, diagnoses, diagnosis_lines
+from ._common import EXIT_PROBLEMS, add_command, diagnosis_of
 
 
 def add_parser(subparsers):
@@ -21,6 +21,6 @@ def add_parser(subparsers):
 
 def run(args):
     model, X, Y, _, _ = read_model_and_labelled_data(args)
-    results = diagnoses(model, X, Y)
-    print("\n".join(diagnosis_lines(results)))
-    return 0 if all(diagnosis.ok for _, diagnosis in results) else EXIT_PROBLEMS
+    diagnosis = diagnosis_of(model, X, Y)
+    print(diagnosis)
+    return 0 if diagnosis.ok else EXIT_PROBLEMS

@@ -27,7 +27,7 @@ from ..ensemble import EnsembleRegressor, networks_of
 from ..estimator import NeuralRegressor
 from ..solvers import SOLVERS
 from ._arguments import add_columns, add_decimal, add_dropna, check_roles
-from ._common import EXIT_PROBLEMS, UsageError, add_command, add_verbosity, check_outputs, diagnoses, diagnosis_lines
+from ._common import EXIT_PROBLEMS, UsageError, add_command, add_verbosity, check_outputs, diagnosis_of
 from ._data import inputs_but, named_columns, read_table, select
 
 MIN_ROWS = 2
@@ -299,7 +299,7 @@ def _error_lines(report):
 
 
 def _diagnosis_lines(report):
-    yield from diagnosis_lines(diagnoses(report.model, report.X, report.Y))
+    yield from str(diagnosis_of(report.model, report.X, report.Y)).splitlines()
 
 
 def _note_lines(report):
