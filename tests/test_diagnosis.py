@@ -11,9 +11,10 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression
 
 from mlpfit import Diagnosis, EnsembleRegressor, FitWarning, NeuralRegressor, diagnose
+from mlpfit._fit_facts import FitFacts
 from mlpfit.cli.demo import BROKEN_CONFIGURATION
 from mlpfit.datasets import make_curve, make_origin, origin_truth
-from mlpfit.diagnosis import CHECKS, FIT_CHECK_MAX_ROWS, _Facts
+from mlpfit.diagnosis import CHECKS, FIT_CHECK_MAX_ROWS
 
 TRAP = {"breakpoints-outside-data", "effectively-linear", "inputs-not-standardized"}
 
@@ -412,7 +413,7 @@ def test_replicated_x_fitted_as_well_as_any_function_is_not_underfit():
     assert np.mean((model.predict(X) - y) ** 2) < 1.05 * np.mean((means - y) ** 2)  # the per-x means' floor
     diagnosis = diagnose(model, X, y)
     assert "underfit" not in diagnosis.codes and diagnosis.ok, str(diagnosis)
-    facts = _Facts(model.fitted_, X, y[:, None], None, None)
+    facts = FitFacts(model.fitted_, X, y[:, None], None, None)
     # pure error: the pooled within-x variance, close to the true 0.05**2 (neighbour differences across levels
     # would count the curve's steps as noise, or the replicates' spread as none)
     assert facts.noise[0] == pytest.approx(0.05**2, rel=0.15)
@@ -439,7 +440,7 @@ def test_the_noise_mixes_replicates_and_differences_where_only_some_x_repeat():
     x_single = rng.uniform(0.05, 12.5, 200)
     X = np.vstack([X, x_single[:, None]])
     y = np.concatenate([y, 2 * x_single / (1 + x_single) + 0.05 * rng.normal(size=200)])
-    facts = _Facts(NeuralRegressor(random_state=0).fit(X, y).fitted_, X, y[:, None], None, None)
+    facts = FitFacts(NeuralRegressor(random_state=0).fit(X, y).fitted_, X, y[:, None], None, None)
     assert facts.noise[0] == pytest.approx(0.05**2, rel=0.2)
     assert "120 rows" in facts.noise_method and "other 200" in facts.noise_method
 

@@ -41,17 +41,15 @@ Checks live in :data:`CHECKS` (code -> function of the evidence); each returns a
 
 import warnings
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 
 import numpy as np
-from scipy.spatial import cKDTree
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
 from ._activations import ACTIVATIONS
+from ._fit_facts import NOISE_FLOOR, NOISE_MIN_SAMPLES, EnsembleFacts, FitFacts
 from ._fitted import as_fitted_state
 from ._plan import network_params
-from ._scaling import Scaler
 from .solvers._base import CONVERGED_REASONS
 
 SEVERITIES = ("error", "warning", "info")
@@ -73,9 +71,6 @@ LINEAR_MATCH = 0.9
 NOISE_RATIO = 2.0
 """A mean squared error twice the noise variance (an RMSE 1.41 times its standard deviation) is clearly more than
 noise (the estimate's own scatter is far smaller for n >= 50)."""
-NOISE_FLOOR = 1e-3
-"""Noise below 0.1% of the target's variance is treated as that floor: a near noise-free curve need not be followed
-closer."""
 OVERFIT_RATIO = 2.0
 """Validation error twice the training error: the network learned the training rows' noise."""
 OVERFIT_NOISE_FRACTION = 0.5
@@ -102,10 +97,6 @@ SATURATED_DERIVATIVE = 0.05
 """A unit whose derivative is below 5% of its peak passes almost no gradient: it is saturated."""
 SATURATED_SAMPLES = 0.9
 """A unit saturated on more than 90% of the samples acts as a constant."""
-NOISE_MIN_SAMPLES = 20
-"""Below 20 rows the noise estimate is too uncertain to judge by: the checks that need it stay silent."""
-NOISE_MAX_ROWS = 2000
-"""The nearest-neighbour noise estimate queries at most this many rows: ~3% relative scatter, fast on 10^5 rows."""
 EFFECTIVE_PARAMS_SHARE = 0.5
 """Bayesian regularisation's effective parameters at half the data values (rows x outputs) or more: too many."""
 PARAMETERS_SHARE = 0.75
@@ -118,9 +109,6 @@ CALIBRATION_Z = 3.0
 """A share further than 3 binomial standard deviations from nominal is not chance..."""
 CALIBRATION_MIN_GAP = 0.05
 """...and it must be off by 5 points or more to matter."""
-NEIGHBOUR_EPS = 1.0
-"""Approximate neighbours (within 2x the nearest distance) cost a fraction of exact ones; the estimate is an upper one
-anyway."""
 
 
 class FitWarning(UserWarning):
@@ -166,200 +154,15 @@ class Diagnosis:
         return "\n".join([f"Diagnosis: {counts}.", *map(str, self.findings)])
 
 
-class _Facts:
-    """What the checks read, each piece computed once and only when a check asks for it.
-
-    Targets and predictions are held divided by :func:`_target_unit` (1 but for targets near 1e300
-    or 1e-300), so that squared errors stay representable; :meth:`squared` prints them back.
-    """
-
-    def __init__(self, state, X, Y, X_val, Y_val):
-        self.unit = _target_unit(Y)
-        self.network = state.network.means()  # the means alone, whose squared error training recorded
-        self.runs, self.plan, self.evidence = state.runs, state.plan, state.evidence
-        self.solver = state.plan and state.plan.solver
-        self.unfinished = any(not run.converged for run in state.runs)  # unknown for a raw network: False
-        self.X, self.Y, self.X_val = X, Y / self.unit, X_val
-        self.Y_val = None if Y_val is None else Y_val / self.unit
-        self.n_samples, self.n_features = X.shape
-
-    @property
-    def user_start(self):
-        """The start was the user's: a raw network, an ``init`` other than ``"auto"``, or ``standardize=False``."""
-        scaler = self.network.x_scaler
-        unscaled = np.all(scaler.mean == 0) and np.all(scaler.scale == 1)
-        return self.plan is None or "init" not in self.plan.reasons or bool(unscaled)
-
-    @cached_property
-    def poor_fit(self):
-        """The fit is far from what the data allow: underfit or effectively linear."""
-        return _underfit(self) is not None or _effectively_linear(self) is not None
-
-    def predict(self, X):
-        """Predictions on other rows, in held units."""
-        with np.errstate(over="ignore", invalid="ignore"):
-            return self.network.predict(X) / self.unit
-
-    @cached_property
-    def hidden_and_output(self):
-        with np.errstate(over="ignore", invalid="ignore"):
-            return self.network.hidden_and_output(self.X)
-
-    @cached_property
-    def prediction(self):
-        with np.errstate(over="ignore", invalid="ignore"):
-            return self.network.y_scaler.inverse_transform(self.hidden_and_output[1]) / self.unit
-
-    @cached_property
-    def finite(self):
-        return bool(np.all(np.isfinite(self.prediction)))
-
-    @cached_property
-    def model_mse(self):
-        """Mean squared training error per output, user's units."""
-        return np.mean((self.prediction - self.Y) ** 2, axis=0)
-
-    @cached_property
-    def varying(self):
-        """Standardised non-constant input columns."""
-        X = self.X[:, np.ptp(self.X, axis=0) > 0]
-        return Scaler.fit(X).transform(X)  # robust to data near 1e300 or 1e-300, where X.std() over- or underflows
-
-    @cached_property
-    def linear_mse(self):
-        """Mean squared error of the least-squares line or plane, per output."""
-        design = np.column_stack([np.ones(self.n_samples), self.varying])
-        # Normal equations on standardised columns: well conditioned, and far cheaper than QR on 10^5 rows.
-        coef = np.linalg.lstsq(design.T @ design, design.T @ self.Y, rcond=None)[0]
-        return np.mean((design @ coef - self.Y) ** 2, axis=0)
-
-    @cached_property
-    def target_variance(self):
-        return self.Y.var(axis=0)
-
-    @cached_property
-    def replicates(self):
-        """``(group, size)``: each row's group of rows with the same whole X, and each row's group size."""
-        _, group, counts = np.unique(self.X, axis=0, return_inverse=True, return_counts=True)
-        group = group.ravel()
-        return group, counts[group]
-
-    @cached_property
-    def pure_error(self):
-        """``(sum of squares, degrees of freedom)`` of the targets about their group means where X repeats."""
-        group, size = self.replicates
-        totals = np.zeros((group.max() + 1, self.Y.shape[1]))
-        np.add.at(totals, group, self.Y)
-        deviations = self.Y - totals[group] / size[:, None]
-        return np.sum(deviations**2, axis=0), int(np.sum(size > 1) - len(np.unique(group[size > 1])))
-
-    @cached_property
-    def floor_mse(self):
-        """Per output, the mean squared error of the per-X means: no function of X gets below it on these rows."""
-        return self.pure_error[0] / self.n_samples
-
-    @cached_property
-    def noise(self):
-        """Noise variance estimate per output (see the module notes); NaN (no judgement) on too few rows."""
-        if self.n_samples < NOISE_MIN_SAMPLES:
-            return np.full(self.Y.shape[1], np.nan)
-        squares, degrees = self.pure_error
-        single = self.replicates[1] == 1
-        variance, count = self._difference_noise(single)
-        return (squares + count * variance) / (degrees + count)
-
-    def _difference_noise(self, rows):
-        """``(variance, count)``: the difference estimate of the noise on these rows (whose X does not repeat)
-        and the number of differences it averages; count 0 where there are too few rows for one."""
-        varying, Y = self.varying[rows], self.Y[rows]
-        if varying.shape[1] <= 1:
-            if len(Y) < 3:
-                return np.zeros(Y.shape[1]), 0
-            x = varying[:, 0] if varying.shape[1] else np.zeros(len(Y))
-            return _local_linear_noise(x, Y), len(Y) - 2
-        if len(Y) < 2:
-            return np.zeros(Y.shape[1]), 0
-        rows = np.arange(len(Y))
-        if len(Y) > NOISE_MAX_ROWS:
-            rows = np.random.default_rng(0).choice(len(Y), NOISE_MAX_ROWS, replace=False)
-        _, neighbours = cKDTree(varying).query(varying[rows], k=2, eps=NEIGHBOUR_EPS)
-        other = np.where(neighbours[:, 0] == rows, neighbours[:, 1], neighbours[:, 0])
-        return np.mean((Y[rows] - Y[other]) ** 2, axis=0) / 2, len(rows)
-
-    @cached_property
-    def noise_level(self):
-        """The noise estimate, floored at ``NOISE_FLOOR`` of the target's variance."""
-        return np.maximum(self.noise, NOISE_FLOOR * self.target_variance)
-
-    @property
-    def noise_method(self):
-        group, size = self.replicates
-        repeated = size > 1
-        differences = (
-            "differences from neighbours' lines on x-sorted data"
-            if self.varying.shape[1] <= 1
-            else "nearest-neighbour differences, an upper estimate"
-        )
-        if not repeated.any():
-            return differences
-        pure = f"replicates: the spread of y at {len(np.unique(group[repeated]))} repeated x over {repeated.sum()} rows"
-        return pure if repeated.all() else f"{pure}; {differences} on the other {np.sum(~repeated)}"
-
-    def to_network_loss(self, mse):
-        """Per-output mean squared errors (held units) -> the half-MSE loss the network's curves record."""
-        return float(np.sum(mse / (self.network.y_scaler.scale / self.unit) ** 2) / 2)
-
-    def root(self, values, k):
-        """``values[k]``, a mean squared error or variance of output ``k`` in held units, as its root in the
-        user's units (an RMSE, a standard deviation): the unit every message speaks."""
-        return f"{np.sqrt(values[k]) * self.unit[k]:.4g}"
-
-    def curves(self):
-        """``(network, curve, run)`` per network trained: ``network`` words that name it among several
-        ("network 2 of 5's "; "the " for one), its loss curve as an array, and its TrainingRun."""
-        label = (lambda i: f"network {i + 1} of {len(self.runs)}'s ") if len(self.runs) > 1 else (lambda i: "the ")
-        return [
-            (label(i), np.asarray(run.loss_curve, dtype=np.float64), run)
-            for i, run in enumerate(self.runs)
-            if run.loss_curve
-        ]
-
-    def hidden_layers(self):
-        """Pre-activations of each hidden layer on the data, (n_samples, units) each."""
-        return self.hidden_and_output[0]
-
-
-EXTREME_MAGNITUDE = 2.0**500
-"""Targets larger than this (about 3e150) or smaller than its inverse have squared errors that over- or
-underflow float64; they are diagnosed in units of a power of two near their size."""
-
-
-def _target_unit(Y):
-    """Per output: 1, or for extreme targets the power of two nearest their largest magnitude (dividing by it is
-    exact)."""
-    magnitude = np.abs(Y).max(axis=0)
-    extreme = (magnitude > EXTREME_MAGNITUDE) | ((magnitude > 0) & (magnitude < 1 / EXTREME_MAGNITUDE))
-    return np.where(extreme, 2.0 ** np.round(np.log2(np.where(magnitude > 0, magnitude, 1.0))), 1.0)
-
-
-def _local_linear_noise(x, Y):
-    """Noise variance per column of ``Y`` from pseudo-residuals on x-sorted data (Gasser et al. 1986).
-
-    ``e_i = a_i y_(i-1) + b_i y_(i+1) - y_i`` with ``a_i, b_i`` the linear-interpolation
-    weights from the neighbours' x, scaled by ``1 / (a_i**2 + b_i**2 + 1)`` to be unbiased.
-    """
-    order = np.argsort(x, kind="stable")
-    x, Y = x[order], Y[order]
-    span = x[2:] - x[:-2]
-    a = np.divide(x[2:] - x[1:-1], span, out=np.full_like(span, 0.5), where=span > 0)[:, None]
-    residual = a * Y[:-2] + (1 - a) * Y[2:] - Y[1:-1]
-    return np.mean(residual**2 / (a**2 + (1 - a) ** 2 + 1), axis=0)
-
-
 def _worst(ratio, n_outputs):
     """Index of the worst output and the text naming it (empty for one output)."""
     k = int(np.nanargmax(ratio))
     return k, (f" (output {k})" if n_outputs > 1 else "")
+
+
+def _poor_fit(facts):
+    """The fit is far from what the data allow: underfit or effectively linear."""
+    return _underfit(facts) is not None or _effectively_linear(facts) is not None
 
 
 # --- scale -------------------------------------------------------------------------------
@@ -486,7 +289,7 @@ def _breakpoints_outside_data(facts):
     low, high = facts.X[:, 0].min(), facts.X[:, 0].max()
     inside = int(np.sum((breakpoints > low) & (breakpoints < high)))
     units = arch.layer_sizes[1]
-    if inside >= BREAKPOINTS_MIN_INSIDE * units or (inside and not (facts.user_start or facts.poor_fit)):
+    if inside >= BREAKPOINTS_MIN_INSIDE * units or (inside and not (facts.user_start or _poor_fit(facts))):
         return None
     if len(arch.layer_sizes) == 3:
         consequence = (
@@ -520,7 +323,7 @@ def _unit_finding(facts, code, flags, description, fix):
     count, total = sum(int(f.sum()) for f in flags), sum(len(f) for f in flags)
     if not count:
         return None
-    if count < IDLE_NOTE_FRACTION * total and not (facts.user_start or facts.poor_fit):
+    if count < IDLE_NOTE_FRACTION * total and not (facts.user_start or _poor_fit(facts)):
         return None
     per_layer = "; ".join(f"layer {i + 1}: {int(f.sum())} of {len(f)}" for i, f in enumerate(flags))
     severity = "warning" if count >= UNIT_WARNING_FRACTION * total else "info"
@@ -848,30 +651,6 @@ FIT_WARNING_CODES = ("diverged", "effectively-linear")
 # --- ensembles ----------------------------------------------------------------------------
 
 
-class _EnsembleFacts(_Facts):
-    """What the checks of an ensemble's mean fit read: its mean prediction in place of one network's."""
-
-    def __init__(self, ensemble, X, Y, X_val, Y_val):
-        members = [member.fitted_ for member in ensemble.estimators_]
-        self.ensemble, self.unit = ensemble, _target_unit(Y)
-        self.runs, self.plan, self.evidence = (), members[0].plan, None  # runs: no one curve is the mean's
-        self.solver = self.plan.solver
-        self.unfinished = any(not run.converged for member in members for run in member.runs)
-        self.X, self.Y, self.X_val = X, Y / self.unit, X_val
-        self.Y_val = None if Y_val is None else Y_val / self.unit
-        self.n_samples, self.n_features = X.shape
-
-    user_start = False
-
-    @cached_property
-    def prediction(self):
-        return self.predict(self.X)
-
-    def predict(self, X):
-        with np.errstate(over="ignore", invalid="ignore"):
-            return self.ensemble.predict(X).reshape(len(X), -1) / self.unit
-
-
 def _interval_calibration(facts):
     """The share of ``y`` inside the ensemble's central intervals against their nominal coverage."""
     shares, scatters = [], []
@@ -924,13 +703,13 @@ def _diagnose_ensemble(ensemble, X, y, X_val, y_val, codes):
     X, Y = _validated(X, y, member, "X", "y")
     if X_val is not None:
         X_val, y_val = _validated(X_val, y_val, member, "X_val", "y_val")
-    facts = _EnsembleFacts(ensemble, X, Y, X_val, y_val)
+    facts = EnsembleFacts(ensemble, X, Y, X_val, y_val)
     findings = [
         finding for code in ENSEMBLE_CHECKS if code in codes for finding in [ENSEMBLE_CHECKS[code](facts)] if finding
     ]
     for i, estimator in enumerate(ensemble.estimators_):
         state = as_fitted_state(estimator)
-        member_facts = _Facts(state, X, Y, X_val, y_val)
+        member_facts = FitFacts(state, X, Y, X_val, y_val)
         for finding in _run_checks(member_facts, [code for code in codes if code in CHECKS]).findings:
             findings.append(replace(finding, message=f"member {i}: {finding.message}"))
     return Diagnosis(sorted(findings, key=lambda finding: SEVERITIES.index(finding.severity)))
@@ -981,7 +760,7 @@ def diagnose(model, X, y, *, activation=None, X_val=None, y_val=None, codes=None
     X, Y = _validated(X, y, state.network, "X", "y")
     if X_val is not None:
         X_val, y_val = _validated(X_val, y_val, state.network, "X_val", "y_val")
-    return _run_checks(_Facts(state, X, Y, X_val, y_val), codes)
+    return _run_checks(FitFacts(state, X, Y, X_val, y_val), codes)
 
 
 def _run_checks(facts, codes):
@@ -1016,7 +795,7 @@ def warn_if_fit_failed(model, X, Y):
     if len(X) > FIT_CHECK_MAX_ROWS:
         rows = np.random.default_rng(0).choice(len(X), FIT_CHECK_MAX_ROWS, replace=False)
         X, Y = X[rows], Y[rows]
-    diagnosis = _run_checks(_Facts(as_fitted_state(model), X, Y, None, None), FIT_WARNING_CODES)
+    diagnosis = _run_checks(FitFacts(as_fitted_state(model), X, Y, None, None), FIT_WARNING_CODES)
     if diagnosis.findings:
         top = diagnosis.findings[0]
         warnings.warn(f"{top.code}: {top.message} Fix: {top.fix}", FitWarning, stacklevel=3)
