@@ -65,7 +65,10 @@ SMOKE = {
         "fit data.csv --x dose --y response --max-iter 5 -o smoke.npz".split(),
         lambda folder, out: "model written to smoke.npz" in out and mlpfit.load(folder / "smoke.npz").n_iter_ <= 5,
     ),
-    "predict": (["predict", "model.npz", "data.csv"], lambda folder, out: out.startswith("dose,response_predicted\n")),
+    "predict": (
+        ["predict", "model.npz", "data.csv"],
+        lambda folder, out: out.startswith("dose,response_predicted,in_range\n"),
+    ),
     "plot": (
         ["plot", "model.npz", "data.csv", "-o", "smoke.png"],
         lambda folder, out: (folder / "smoke.png").read_bytes().startswith(PNG_SIGNATURE),
@@ -133,7 +136,7 @@ def test_predict_equals_the_python_api(fitted, tmp_path):
     assert main(["predict", str(folder / "model.npz"), new, "-o", str(tmp_path / "predictions.csv")]) == 0
     with open(tmp_path / "predictions.csv", newline="") as file:
         rows = list(csv.reader(file))
-    assert rows[0] == ["dose", "response_predicted"]
+    assert rows[0] == ["dose", "response_predicted", "in_range"]
     expected = mlpfit.load(folder / "model.npz").predict(np.array([[0.5], [2.0], [7.25]]))
     assert np.array_equal(np.array(rows[1:], dtype=float)[:, 1], expected)
 
@@ -168,8 +171,8 @@ def test_predict_prints_csv_to_stdout_for_several_inputs_and_outputs(tmp_path, c
     assert capsys.readouterr().out == ""
     assert main(["predict", model_path, data]) == 0
     rows = list(csv.reader(capsys.readouterr().out.splitlines()))
-    assert rows[0] == ["a", "b", "u_predicted", "v_predicted"]
-    assert np.array_equal(np.array(rows[1:], dtype=float)[:, 2:], mlpfit.load(model_path).predict(X))
+    assert rows[0] == ["a", "b", "u_predicted", "v_predicted", "in_range"]
+    assert np.array_equal(np.array(rows[1:], dtype=float)[:, 2:4], mlpfit.load(model_path).predict(X))
 
 
 def test_model_options_reach_the_fitted_model(data, tmp_path):
@@ -263,7 +266,7 @@ def test_ensemble_fit_predicts_interval_columns_equal_to_the_python_api(tmp_path
     assert main(f"predict {model_path} {data} --coverage 0.9 -o {tmp_path / 'p.csv'}".split()) == 0
     with open(tmp_path / "p.csv", newline="") as file:
         rows = list(csv.reader(file))
-    assert rows[0] == ["dose", "response_predicted", "response_lower", "response_upper"]
+    assert rows[0] == ["dose", "response_predicted", "response_lower", "response_upper", "in_range"]
     model = mlpfit.load(model_path)
     assert isinstance(model, mlpfit.EnsembleRegressor) and len(model.estimators_) == 3
     lower, upper = model.predict_interval(DOSE[:, None], 0.9)
@@ -456,7 +459,7 @@ def test_models_saved_from_python_need_the_columns_named(tmp_path, capsys):
     assert main(f"plot {tmp_path / 'm.npz'} {data} --x dose -o {tmp_path / 'p.png'}".split()) == 2
     assert "name its target columns with --y" in capsys.readouterr().err
     assert main(["predict", str(tmp_path / "m.npz"), data, "--x", "dose"]) == 0
-    assert capsys.readouterr().out.startswith("dose,y0_predicted\n")
+    assert capsys.readouterr().out.startswith("dose,y0_predicted,in_range\n")
     assert main(f"plot {tmp_path / 'm.npz'} {data} --x dose --y response -o {tmp_path / 'p.png'}".split()) == 0
 
 

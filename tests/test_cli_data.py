@@ -155,7 +155,7 @@ def test_predict_renames_inputs_with_a_listed_x(tmp_path, capsys):
     renamed = write_csv(tmp_path / "r.csv", ["u", "v"], zip(A, B))
     assert main(["predict", path, renamed, "--x", "u,v"]) == 0
     rows = read_csv(capsys.readouterr().out)
-    assert rows[0] == ["u", "v", "y_predicted"]
+    assert rows[0] == ["u", "v", "y_predicted", "in_range"]
     assert np.array_equal(np.array(rows[1:], dtype=float)[:, 2], predictions(path, np.c_[A, B]))
 
 
@@ -308,9 +308,12 @@ def test_predict_keeps_every_row_with_empty_predictions_where_an_input_is_missin
     assert main(["predict", model, data, "--keep", "id,site", "-o", str(tmp_path / "p.csv")]) == 0
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert captured.err == "mlpfit predict: 2 of 6 rows have a missing input; their predictions are empty.\n"
+    assert captured.err == (
+        "mlpfit predict: 2 of 6 rows have a missing input; their predictions are empty.\n"
+        "mlpfit predict: 1 of 6 row lies outside the training range of an input; predictions there extrapolate.\n"
+    )
     rows = read_csv(str(tmp_path / "p.csv"))
-    assert rows[0] == ["id", "site", "a", "b", "y_predicted"]
+    assert rows[0] == ["id", "site", "a", "b", "y_predicted", "in_range"]
     assert [row[:2] for row in rows[1:]] == [
         ["r1", "s0"],
         ["r,2", "s1"],
@@ -321,6 +324,7 @@ def test_predict_keeps_every_row_with_empty_predictions_where_an_input_is_missin
     ]
     assert [row[2:4] for row in rows[1:]][1] == ["", "0.1"] and rows[5][3] == ""
     assert [row[4] == "" for row in rows[1:]] == [False, True, False, False, True, False]
+    assert [row[5] for row in rows[1:]] == ["1", "", "1", "1", "", "0"]
     complete = np.array([[1.0, 0.5], [2.0, -1.0], [3.5, 0.0], [5.0, 2.0]])
     assert np.array_equal([float(rows[i][4]) for i in (1, 3, 4, 6)], predictions(model, complete))
 
@@ -328,16 +332,24 @@ def test_predict_keeps_every_row_with_empty_predictions_where_an_input_is_missin
 def test_predict_dropna_leaves_the_rows_out_and_counts_them(model, tmp_path, capsys):
     assert main(["predict", model, new_rows(tmp_path), "--keep", "id", "--dropna"]) == 0
     captured = capsys.readouterr()
-    assert captured.err == "mlpfit predict: 2 of 6 rows have a missing input; left out (--dropna).\n"
+    assert captured.err == (
+        "mlpfit predict: 2 of 6 rows have a missing input; left out (--dropna).\n"
+        "mlpfit predict: 1 of 6 row lies outside the training range of an input; predictions there extrapolate.\n"
+    )
     rows = read_csv(captured.out)
-    assert rows[0] == ["id", "a", "b", "y_predicted"] and [row[0] for row in rows[1:]] == ["r1", "r3", "", "r6"]
+    assert rows[0] == ["id", "a", "b", "y_predicted", "in_range"] and [row[0] for row in rows[1:]] == [
+        "r1",
+        "r3",
+        "",
+        "r6",
+    ]
 
 
 def test_predict_with_every_input_missing_writes_every_row_empty(model, tmp_path, capsys):
     data = write_csv(tmp_path / "d.csv", ["a", "b"], [["", 1], ["nan", ""]])
     assert main(["predict", model, data]) == 0
     captured = capsys.readouterr()
-    assert read_csv(captured.out) == [["a", "b", "y_predicted"], ["", "1.0", ""], ["", "", ""]]
+    assert read_csv(captured.out) == [["a", "b", "y_predicted", "in_range"], ["", "1.0", "", ""], ["", "", "", ""]]
     assert captured.err == "mlpfit predict: 2 of 2 rows have a missing input; their predictions are empty.\n"
 
 
@@ -377,7 +389,7 @@ def test_an_ensembles_interval_is_empty_where_an_input_is_missing(tmp_path, caps
     new = write_csv(tmp_path / "n.csv", ["a"], [[1.0], ["NaN"], [3.0]])
     assert main(["predict", path, new]) == 0
     rows = read_csv(capsys.readouterr().out)
-    assert rows[0] == ["a", "y_predicted", "y_lower", "y_upper"] and rows[2] == ["", "", "", ""]
+    assert rows[0] == ["a", "y_predicted", "y_lower", "y_upper", "in_range"] and rows[2] == ["", "", "", "", ""]
     lower, upper = mlpfit.load(path).predict_interval(np.array([[1.0], [3.0]]), 0.95)
     assert np.array_equal([float(rows[1][2]), float(rows[3][3])], [lower[0], upper[1]])
 

@@ -417,7 +417,7 @@ def assign(index, value):
         (set_field("network", "y_ndim", value=True), "field 'y_ndim' must be 1 or 2"),
         (set_field("network", "variance_head", value=True), "variance_head true does not fit loss='squared_error'"),
         (set_field("mlpfit_version", value=[1]), "field 'mlpfit_version' must be a string"),
-        (set_field("columns", value={"x": ["a", "b", "c"], "y": "uv"}), "field 'y' must be a list of strings"),
+        (set_field("columns", value={"x": ["a", "b", "c"], "y": "uv"}), "field 'y' must be null or a list of strings"),
         (set_field("columns", value={"x": ["a"], "y": ["u", "v"]}), "columns name 1 inputs and 2 outputs"),
         (set_array("network/coefs/1", assign((0, 0), np.nan)), "array 'network/coefs/1' holds NaN or infinity"),
         (set_array("network/intercepts/0", assign(0, -np.inf)), "array 'network/intercepts/0' holds NaN or infinity"),

@@ -10,8 +10,6 @@ training record.
 from dataclasses import dataclass, replace
 
 import numpy as np
-from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_is_fitted
 
 from . import _network, _nll
 from ._activations import ACTIVATIONS
@@ -181,6 +179,9 @@ class FittedState:
         Bayesian regularisation's estimates; for several networks, the mean of theirs.
     fit_time : float
         Seconds the fit took.
+    x_range : tuple of two ndarrays of shape (n_features,), or None
+        Each input's least and greatest value over the training rows (validation rows included):
+        where predictions interpolate (:func:`within`). None for a user's raw network.
     """
 
     network: FittedNetwork
@@ -190,6 +191,7 @@ class FittedState:
     alpha: float = float("nan")
     evidence: object | None = None
     fit_time: float = 0.0
+    x_range: tuple | None = None
 
     @property
     def stop_reason(self):
@@ -214,13 +216,32 @@ class FittedState:
         )
 
 
+def range_of(X):
+    """``(low, high)``: each column's least and greatest value in ``X`` (n_samples, n_features)."""
+    return X.min(axis=0), X.max(axis=0)
+
+
+def within(X, x_range):
+    """Boolean (n_samples,): True where every input of a row of ``X`` lies in ``x_range``'s ``[low, high]``.
+
+    Outside it a network extrapolates: a ReLU network continues its outermost segments as straight
+    lines, and an ensemble's members, which agree only near their data, spread, so its intervals widen.
+    """
+    low, high = x_range
+    return np.all((X >= low) & (X <= high), axis=1)
+
+
 def as_fitted_state(model, activation=None):
     """Read ``model``: a fitted NeuralRegressor, or a sequence of ``(W, b)`` pairs with ``activation`` named.
 
     Layer pairs compute ``a @ W + b`` with ``W`` of shape (fan_in, fan_out) and ``b`` of
     shape (fan_out,); every layer but the last applies ``activation``; there is no scaling.
     """
-    from .estimator import NeuralRegressor  # here: the estimator builds its state from this module
+    # here: the estimator builds its state from this module, and reading a model file needs no scikit-learn
+    from sklearn.base import BaseEstimator
+    from sklearn.utils.validation import check_is_fitted
+
+    from .estimator import NeuralRegressor
 
     if isinstance(model, BaseEstimator):
         if not isinstance(model, NeuralRegressor):

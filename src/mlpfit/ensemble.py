@@ -18,6 +18,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._cells import validate_data
+from ._fitted import within
 from ._params import Constant, InstanceOf, Interval, Options, Seed, validate_params
 from ._plan import make_plan
 from .estimator import PARAMETER_CONSTRAINTS as MEMBER_CONSTRAINTS
@@ -227,3 +228,12 @@ class EnsembleRegressor(MultiOutputMixin, RegressorMixin, BaseEstimator):
         if y.shape != mean.shape:
             raise ValueError(f"y must have shape {mean.shape} to match X and the fitted targets; got {y.shape}.")
         return float(np.sum(norm.logpdf(y, mean, std)) / len(y))
+
+    def in_range(self, X):
+        """Boolean (n_samples,): True where every input of a row of ``X`` lies within the range of the rows the
+        members were trained on (all rows, but with ``noise="homoscedastic"`` a row every member held out does
+        not count), False where the members extrapolate and the intervals widen."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        lows, highs = zip(*(member.fitted_.x_range for member in self.estimators_))
+        return within(X, (np.min(lows, axis=0), np.max(highs, axis=0)))

@@ -25,7 +25,7 @@ from sklearn.utils.validation import check_is_fitted
 from . import _network, _nll
 from ._activations import ACTIVATIONS
 from ._cells import validate_data
-from ._fitted import FittedNetwork, FittedState, TrainingRun
+from ._fitted import FittedNetwork, FittedState, TrainingRun, range_of, within
 from ._memory import check_memory
 from ._params import Boolean, Constant, Interval, LayerSizes, Options, Seed, validate_params
 from ._plan import AUTO_MAX_HINGES, AUTO_MIN_UNITS, AUTO_UNITS_ONE_INPUT, jtj_affordable, make_plan
@@ -410,6 +410,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
             alpha=float(plan.alpha if evidence is None else evidence.penalty),
             evidence=evidence,
             fit_time=time.perf_counter() - start,
+            x_range=range_of(X),
         )
         if self.fitted_.stop_reason in ("max_iter", "diverged"):
             warnings.warn(
@@ -525,3 +526,9 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
             return network.as_target(network.predict(X))
         mean, std = network.predict(X)
         return (network.as_target(mean), network.as_target(std)) if return_std else network.as_target(mean)
+
+    def in_range(self, X):
+        """Boolean (n_samples,): True where every input of a row of ``X`` lies within the range of the
+        training rows (validation rows included), False where the prediction extrapolates."""
+        check_is_fitted(self)
+        return within(validate_data(self, X, reset=False, dtype=np.float64), self.fitted_.x_range)

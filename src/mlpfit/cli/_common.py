@@ -1,13 +1,15 @@
 """What every command shares: the user-error type, parser construction, output-path checks, model files
-and the diagnosis's lines."""
+and the diagnosis's lines.
+
+The estimators and the diagnosis are imported where they are used: ``mlpfit info`` reads a model file
+without scikit-learn, whose import takes most of a second.
+"""
 
 import argparse
 import os
 import tempfile
 
 from .._atomic import target_of
-from ..diagnosis import diagnose
-from ..io import load_with_metadata
 
 EXIT_PROBLEMS = 3
 """Exit code when the diagnosis has a warning or an error, so scripts can test a fit (2 stays bad input)."""
@@ -86,10 +88,32 @@ def _same_file(path, other):
 
 
 def open_model(path):
-    """``(model, metadata)`` from a model file; a missing file or a non-model is a one-line error."""
+    """``(model, metadata)`` from a model file; a missing file or a non-model is a one-line error.
+
+    The commands match a table's columns by name themselves (:func:`model_columns`) and pass arrays, so a model
+    fitted on a DataFrame loses its ``feature_names_in_`` here: scikit-learn would warn that arrays have no names.
+    """
+    from ..io import load_with_metadata
+
+    _check_model_exists(path)
+    model, metadata = load_with_metadata(path)
+    if hasattr(model, "feature_names_in_"):
+        del model.feature_names_in_
+    return model, metadata
+
+
+def read_model(path):
+    """``(saved, metadata)``: what a model file holds (:class:`mlpfit._model_file.SavedModel`), checked as
+    :func:`open_model` checks it but for the parameters' constraints, without building the estimator."""
+    from .._model_file import read_model
+
+    _check_model_exists(path)
+    return read_model(path)
+
+
+def _check_model_exists(path):
     if not os.path.isfile(path):
         raise UsageError(f"model file {path} does not exist.")
-    return load_with_metadata(path)
 
 
 def model_columns(model, metadata, x=None, y=None):
@@ -111,4 +135,6 @@ def model_columns(model, metadata, x=None, y=None):
 def diagnosis_of(model, X, Y):
     """:func:`mlpfit.diagnose` of a model (an ensemble as a whole, its members' findings labelled) on
     columns ``Y`` (one column: a 1-D target, as the model was fitted)."""
+    from ..diagnosis import diagnose
+
     return diagnose(model, X, Y[:, 0] if Y.shape[1] == 1 else Y)

@@ -1,7 +1,10 @@
-"""``mlpfit info``: what a saved model is and how it was trained."""
+"""``mlpfit info``: what a saved model is and how it was trained.
 
-from ..ensemble import networks_of
-from ._common import add_command, open_model
+The description comes from the file as :mod:`mlpfit._model_file` reads it, every field and array checked,
+without building the estimator: no scikit-learn import, so it answers in a fraction of a second.
+"""
+
+from ._common import add_command, read_model
 
 
 def add_parser(subparsers):
@@ -17,34 +20,33 @@ def add_parser(subparsers):
     parser.add_argument("model", metavar="MODEL", help="model file written by 'mlpfit fit' or mlpfit.save")
 
 
-def describe(model, metadata):
-    """The lines ``mlpfit info`` prints."""
-    node, columns = metadata["model"], metadata.get("columns") or {}
+def describe(saved, metadata):
+    """The lines ``mlpfit info`` prints for a :class:`~mlpfit._model_file.SavedModel` and its file's metadata."""
+    columns = metadata.get("columns") or {}
     lines = [
         f"format: {metadata['format']} version {metadata['format_version']} "
         f"(written by mlpfit {metadata.get('mlpfit_version', '?')})",
-        f"model: {node['class']}",
-        f"inputs ({model.n_features_in_}): {', '.join(columns.get('x', [])) or 'unnamed'}",
-        f"outputs ({getattr(model, 'n_outputs_', '?')}): {', '.join(columns.get('y', [])) or 'unnamed'}",
+        f"model: {saved.name}",
+        f"inputs ({saved.n_features_in}): {', '.join(columns.get('x') or []) or 'unnamed'}",
+        f"outputs ({saved.n_outputs}): {', '.join(columns.get('y') or []) or 'unnamed'}",
     ]
-    members = networks_of(model)
-    if len(members) > 1:
-        lines.append(f"ensemble: {len(members)} networks, noise {model.noise}")
-    if hasattr(members[0], "fitted_"):
-        arch = members[0].architecture_
-        lines.append(
-            f"layers: {' -> '.join(map(str, arch.layer_sizes))}, activation {arch.activation}, "
-            f"{arch.n_params} weights and biases"
-        )
-    params = ", ".join(f"{key}={value}" for key, value in sorted(node["params"].items()))
+    networks = saved.networks
+    if len(networks) > 1:
+        lines.append(f"ensemble: {len(networks)} networks, noise {saved.params.get('noise')}")
+    arch = networks[0].network.arch
+    lines.append(
+        f"layers: {' -> '.join(map(str, arch.layer_sizes))}, activation {arch.activation}, "
+        f"{arch.n_params} weights and biases"
+    )
+    params = ", ".join(f"{key}={value}" for key, value in sorted(saved.params.items()))
     lines.append(f"parameters: {params}")
-    for i, member in enumerate(members):
-        prefix = f"training (member {i})" if len(members) > 1 else "training"
-        lines.append(f"{prefix}: {member.summary_}")
-    lines += str(members[0].plan_).splitlines()
+    for i, network in enumerate(networks):
+        prefix = f"training (member {i})" if len(networks) > 1 else "training"
+        lines.append(f"{prefix}: {network.summary}")
+    lines += str(networks[0].plan).splitlines()
     return lines
 
 
 def run(args):
-    print("\n".join(describe(*open_model(args.model))))
+    print("\n".join(describe(*read_model(args.model))))
     return 0

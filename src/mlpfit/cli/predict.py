@@ -3,6 +3,10 @@
 Every row of DATA is written, in order: a row with an empty or NaN input gets empty cells for that
 input and for its predictions, and the count of such rows goes to stderr (``--dropna`` leaves them
 out instead). Text in an input column is still an error.
+
+The last column, ``in_range``, is 1 where every input lies within the range the model was trained on
+and 0 where the prediction extrapolates (empty where an input is missing); stderr counts the rows
+outside. It comes last so that the columns before it keep their places.
 """
 
 import csv
@@ -23,9 +27,10 @@ def add_parser(subparsers):
         summary="predict new rows with a saved model",
         description="Read the model's input columns (by name) from DATA and write, for every row, the columns "
         "passed through with --keep, the inputs and one prediction column per target, named TARGET_predicted "
-        "(and, for an ensemble, the interval's TARGET_lower and TARGET_upper), as CSV to OUT or standard "
-        "output. A row with an empty or NaN input keeps its place with empty predictions; stderr says how "
-        "many there are.",
+        "(and, for an ensemble, the interval's TARGET_lower and TARGET_upper), then in_range: 1 where every "
+        "input lies within the training range, 0 where the prediction extrapolates (an ensemble's interval "
+        "widens there). CSV goes to OUT or standard output. A row with an empty or NaN input keeps its place "
+        "with empty predictions; stderr says how many there are, and how many rows lie outside the range.",
         example="mlpfit predict model.npz new.csv -o predictions.csv\n"
         "mlpfit predict model.npz new.csv --keep id | head",
         run=run,
@@ -63,6 +68,15 @@ def _predictions(model, X, complete, coverage):
     return columns
 
 
+def _in_range(model, X, complete):
+    """``in_range`` per row: 1.0 where every input lies within the training range, 0.0 outside, NaN where an input
+    is missing."""
+    column = np.full(len(X), np.nan)
+    if complete.any():
+        column[complete] = model.in_range(X[complete])
+    return column
+
+
 def _cells(values):
     """Numbers as CSV cells, exactly (``repr``); NaN as an empty cell."""
     return ["" if value != value else repr(value) for value in values.tolist()]
@@ -82,6 +96,9 @@ def run(args):
     for suffix, values in _predictions(model, X, complete[rows], args.coverage).items():
         header += [f"{name}_{suffix}" for name in y_names]
         columns += [_cells(column) for column in values.T]
+    in_range = _in_range(model, X, complete[rows])
+    header.append("in_range")
+    columns.append(["" if value != value else str(int(value)) for value in in_range.tolist()])
     if args.output is None:
         _write_csv(sys.stdout, header, columns)
     else:
@@ -92,6 +109,14 @@ def run(args):
         what = "left out (--dropna)" if args.dropna else f"{'its' if n_missing == 1 else 'their'} predictions are empty"
         have = "row has" if n_missing == 1 else "rows have"
         print(f"mlpfit predict: {n_missing} of {table.n_rows} {have} a missing input; {what}.", file=sys.stderr)
+    n_outside = int((in_range == 0).sum())
+    if n_outside:
+        lie = "row lies" if n_outside == 1 else "rows lie"
+        print(
+            f"mlpfit predict: {n_outside} of {table.n_rows} {lie} outside the training range of an input; "
+            "predictions there extrapolate.",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -1,0 +1,505 @@
+"""The model file without the estimators: reading and checking what a ``.npz`` model file holds.
+
+A model file (``docs/model-format.md``) is read here into a :class:`SavedModel`: the class name,
+the parameters as saved, and the fitted state (:class:`~mlpfit._fitted.FittedState`, one per network),
+every field and array checked. Nothing here imports scikit-learn, so ``mlpfit info`` describes a file in
+a fraction of the time loading it takes; :mod:`mlpfit.io` builds the estimator from the same
+:class:`SavedModel` after checking its parameters as ``fit`` does.
+"""
+
+import json
+import math
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, fields, replace
+
+import numpy as np
+
+from ._activations import ACTIVATIONS
+from ._fitted import FittedNetwork, FittedState, TrainingRun
+from ._network import Architecture
+from ._nll import OUTPUTS_PER_TARGET
+from ._npz import Archive, NotAModelFile
+from ._plan import FitPlan
+from ._scaling import Scaler
+from .solvers import STOP_MESSAGES
+from .solvers._evidence import Evidence
+
+FORMAT_NAME = "mlpfit-model"
+FORMAT_VERSION = 2
+"""Bumped whenever a file written by this version could be misread by an older reader. Version 1, whose
+fitted attributes were stored one by one, is refused with a message to refit."""
+METADATA_KEY = "metadata"
+"""The archive entry holding the JSON metadata (a 0-d numpy unicode string)."""
+MAX_METADATA_CHARS = 1 << 22
+"""Longest metadata JSON read, in characters: room for thousands of ensemble members."""
+MAX_METADATA_DEPTH = 32
+"""Deepest nesting of JSON arrays and objects read: a few times what a saved ensemble needs."""
+MAX_CURVE_LENGTH = 10**6
+"""Longest loss curve read: one value per iteration or epoch."""
+MAX_ARRAY_BYTES = 1 << 28
+"""Bytes of array data one file may hold (32 Mi float64 numbers): the memory ``load`` may spend on them."""
+
+
+# --- nesting: how a model stores the models it holds --------------------------------------
+
+
+def nest(prefix, arrays):
+    """The ``arrays`` dict with every key put under ``prefix/``."""
+    return {f"{prefix}/{key}": value for key, value in arrays.items()}
+
+
+def members_arrays(arrays, prefix):
+    """The inverse of :func:`nest`: the entries under ``prefix/``, with the prefix removed."""
+    start = len(prefix) + 1
+    return {key[start:]: value for key, value in arrays.items() if key.startswith(prefix + "/")}
+
+
+# --- fields: what a metadata entry may hold ------------------------------------------------
+
+
+def require(mapping, key, kind):
+    """``mapping[key]`` when it exists and is a ``kind``; else a ValueError naming the key."""
+    if not isinstance(mapping, dict) or key not in mapping:
+        raise ValueError(f"model metadata has no {key!r} entry.")
+    if not isinstance(mapping[key], kind) or (kind is int and isinstance(mapping[key], bool)):
+        raise ValueError(f"model metadata entry {key!r} has the wrong type ({type(mapping[key]).__name__}).")
+    return mapping[key]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What a metadata field may hold: ``test(value)`` and the words for it."""
+
+    test: Callable
+    allowed: str
+
+
+def is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_texts(value):
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+COUNT = Rule(lambda v: is_int(v) and v >= 0, "an integer >= 0")
+POSITIVE_COUNT = Rule(lambda v: is_int(v) and v >= 1, "an integer >= 1")
+FINITE = Rule(lambda v: _is_number(v) and math.isfinite(v), "a finite number")
+NON_NEGATIVE = Rule(lambda v: _is_number(v) and 0 <= v < math.inf, "a finite number >= 0")
+TEXT = Rule(lambda v: isinstance(v, str), "a string")
+FLAG = Rule(lambda v: isinstance(v, bool), "true or false")
+NUMBERS = Rule(lambda v: isinstance(v, list) and all(map(_is_number, v)), "a list of numbers")
+TEXTS = Rule(_is_texts, "a list of strings")
+TEXTS_OR_NULL = Rule(lambda v: v is None or _is_texts(v), "null or a list of strings")
+
+
+def field(mapping, key, rule):
+    """``mapping[key]`` when it follows ``rule``; else a ValueError naming the field, what is allowed and what was
+    found."""
+    value = require(mapping, key, object)
+    if not rule.test(value):
+        raise ValueError(f"model metadata field {key!r} must be {rule.allowed}; got {shown(value)}.")
+    return value
+
+
+def shown(value):
+    text = json.dumps(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def array(arrays, key, shape, *, finite=True):
+    """``arrays[key]`` as float64 of ``shape`` (None: any length up to :data:`MAX_CURVE_LENGTH`), checked before
+    reading.
+
+    ``arrays`` maps names to arrays or to :class:`mlpfit._npz.Entry` (whose data are read only once
+    its header passed). With ``finite``, NaN and infinity are refused.
+    """
+    if key not in arrays:
+        raise ValueError(f"model file has no array {key!r}.")
+    value = arrays[key]
+    if value.dtype != np.float64 or not _shape_fits(value.shape, shape):
+        limits = tuple(f"<={MAX_CURVE_LENGTH}" if want is None else want for want in shape)
+        raise ValueError(f"array {key!r} has shape {value.shape} and dtype {value.dtype}; expected {limits} float64.")
+    value = np.asarray(value)
+    if finite and not np.isfinite(value).all():
+        raise ValueError(f"array {key!r} holds NaN or infinity; the fit that wrote it diverged or the file is damaged.")
+    return value
+
+
+def _shape_fits(got, want):
+    return len(got) == len(want) and all(g <= MAX_CURVE_LENGTH if w is None else g == w for g, w in zip(got, want))
+
+
+def _scaler(arrays, prefix, n_columns):
+    """The :class:`Scaler` stored under ``prefix``; its scales must be positive."""
+    scale = array(arrays, f"{prefix}/scale", (n_columns,))
+    if not (scale > 0).all():
+        raise ValueError(f"array '{prefix}/scale' must be positive; got {scale.min():g}.")
+    return Scaler(array(arrays, f"{prefix}/mean", (n_columns,)), scale)
+
+
+# --- what a file holds, checked ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SavedModel:
+    """A model as its file describes it, every field and array checked, no estimator built.
+
+    Attributes
+    ----------
+    name : str
+        The class name, a key of :data:`READERS`.
+    params : dict
+        ``get_params(deep=False)`` as saved (JSON), not yet checked against the class's constraints.
+    fitted : FittedState or None
+        A NeuralRegressor's fitted state; None for an ensemble.
+    members : tuple of SavedModel
+        An ensemble's members; empty otherwise.
+    noise_variances : ndarray or None
+        A homoscedastic ensemble's ``noise_variances_``.
+    feature_names : list of str or None
+        ``feature_names_in_``: the DataFrame columns the model was fitted on.
+    """
+
+    name: str
+    params: dict
+    fitted: FittedState | None = None
+    members: tuple = ()
+    noise_variances: np.ndarray | None = None
+    feature_names: list | None = None
+
+    @property
+    def networks(self):
+        """The fitted state of each network: an ensemble's members', else the model's own."""
+        return [member.fitted for member in self.members] if self.members else [self.fitted]
+
+    @property
+    def n_features_in(self):
+        return self.networks[0].network.n_features
+
+    @property
+    def n_outputs(self):
+        return self.networks[0].network.n_targets
+
+
+def read_node(arrays, node):
+    """The :class:`SavedModel` that ``node`` (``{"class", "params", "state"}``) and its ``arrays`` describe."""
+    name = require(node, "class", str)
+    if name not in READERS:
+        raise ValueError(f"unknown model class {name!r}; this mlpfit reads: {', '.join(READERS)}.")
+    params, state = require(node, "params", dict), require(node, "state", dict)
+    saved = READERS[name](arrays, params, state)
+    names = state.get("feature_names_in")  # optional: files written before it was saved have none
+    if names is not None:
+        names = field(state, "feature_names_in", TEXTS)
+        if len(names) != saved.n_features_in:
+            raise ValueError(f"feature_names_in names {len(names)} inputs; the model has {saved.n_features_in}.")
+    return replace(saved, feature_names=names)
+
+
+# --- NeuralRegressor: its FittedState, field by field -----------------------------------------
+
+EVIDENCE_FIELDS = tuple(f.name for f in fields(Evidence))
+"""The fields of a saved :class:`~mlpfit.solvers._evidence.Evidence` (null without Bayesian regularisation)."""
+RUN_FIELDS = {
+    "loss": FINITE,
+    "n_iter": POSITIVE_COUNT,
+    "stop_reason": Rule(lambda v: isinstance(v, str) and v in STOP_MESSAGES, "a stop reason"),
+    "restart_losses": NUMBERS,
+}
+""":class:`~mlpfit._fitted.TrainingRun` field -> what a saved one may hold, besides its curves (arrays) and evidence
+(``restart_losses`` may hold a diverged restart's inf)."""
+LOSS = Rule(lambda v: v in OUTPUTS_PER_TARGET, f"one of {', '.join(OUTPUTS_PER_TARGET)}")
+ACTIVATION = Rule(lambda v: v in ACTIVATIONS, f"one of {', '.join(ACTIVATIONS)}")
+
+
+def encode_fitted(state, feature_names=None):
+    """``(arrays, node)`` of a NeuralRegressor's :class:`FittedState` and its ``feature_names_in_`` (or None)."""
+    network = state.network
+    arrays = {
+        "network/x_scaler/mean": network.x_scaler.mean,
+        "network/x_scaler/scale": network.x_scaler.scale,
+        "network/y_scaler/mean": network.y_scaler.mean,
+        "network/y_scaler/scale": network.y_scaler.scale,
+        "x_range/min": state.x_range[0],
+        "x_range/max": state.x_range[1],
+    }
+    for i, (W, b) in enumerate(zip(*network.layers())):
+        arrays[f"network/coefs/{i}"], arrays[f"network/intercepts/{i}"] = W, b
+    runs = []
+    for i, run in enumerate(state.runs):
+        arrays[f"runs/{i}/loss_curve"] = np.asarray(run.loss_curve, dtype=np.float64)
+        if run.validation_curve is not None:
+            arrays[f"runs/{i}/validation_curve"] = np.asarray(run.validation_curve, dtype=np.float64)
+        runs.append({**{name: getattr(run, name) for name in RUN_FIELDS}, "evidence": _evidence_to_json(run.evidence)})
+    return arrays, {
+        "network": {
+            "layer_sizes": list(network.arch.layer_sizes),
+            "y_ndim": network.y_ndim,
+            "variance_head": network.variance_head,
+        },
+        "plan": state.plan.to_dict(),
+        "runs": runs,
+        "loss": state.loss,
+        "alpha": state.alpha,
+        "evidence": _evidence_to_json(state.evidence),
+        "fit_time": state.fit_time,
+        "feature_names_in": None if feature_names is None else [str(name) for name in feature_names],
+    }
+
+
+def _evidence_to_json(evidence):
+    return None if evidence is None else {name: float(getattr(evidence, name)) for name in EVIDENCE_FIELDS}
+
+
+def _evidence_from_json(value, where):
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) != set(EVIDENCE_FIELDS):
+        raise ValueError(f"model metadata field {where!r} must be null or an object with {', '.join(EVIDENCE_FIELDS)}.")
+    return Evidence(**{name: float(field(value, name, NON_NEGATIVE)) for name in EVIDENCE_FIELDS})
+
+
+def _read_neural(arrays, params, state):
+    network = _read_network(arrays, require(state, "network", dict), field(params, "loss", LOSS), params)
+    plan = FitPlan.from_dict(require(state, "plan", dict))
+    nodes = require(state, "runs", list)
+    if len(nodes) != plan.n_averaged:
+        raise ValueError(f"the model has {len(nodes)} training runs; its plan averages {plan.n_averaged} networks.")
+    runs = tuple(_read_run(arrays, f"runs/{i}", node) for i, node in enumerate(nodes))
+    evidence = _evidence_from_json(require(state, "evidence", object), "evidence")
+    if (evidence is None) != (plan.alpha != "bayes"):
+        raise ValueError(
+            f"evidence must be saved exactly when the plan's alpha is 'bayes'; its alpha is {plan.alpha!r}."
+        )
+    fitted = FittedState(
+        network=network,
+        plan=plan,
+        runs=runs,
+        loss=float(field(state, "loss", FINITE)),
+        alpha=float(field(state, "alpha", NON_NEGATIVE)),
+        evidence=evidence,
+        fit_time=float(field(state, "fit_time", NON_NEGATIVE)),
+        x_range=_read_range(arrays, network.n_features),
+    )
+    return SavedModel("NeuralRegressor", params, fitted)
+
+
+def _read_range(arrays, n_features):
+    low, high = array(arrays, "x_range/min", (n_features,)), array(arrays, "x_range/max", (n_features,))
+    if (low > high).any():
+        raise ValueError("array 'x_range/min' exceeds 'x_range/max' for an input.")
+    return low, high
+
+
+def _read_network(arrays, node, loss, params):
+    sizes = field(
+        node,
+        "layer_sizes",
+        Rule(
+            lambda v: isinstance(v, list) and len(v) >= 2 and all(is_int(n) and n >= 1 for n in v),
+            "a list of at least two positive integers",
+        ),
+    )
+    variance_head = field(node, "variance_head", FLAG)
+    if variance_head != (loss == "gaussian_nll"):
+        raise ValueError(f"variance_head {str(variance_head).lower()} does not fit loss={loss!r}.")
+    per_target = OUTPUTS_PER_TARGET[loss]  # 2 when the network also predicts a variance
+    if sizes[-1] % per_target:
+        raise ValueError(f"loss={loss!r} needs a multiple of {per_target} outputs; got {sizes[-1]}.")
+    n_targets = sizes[-1] // per_target
+    y_ndim = field(node, "y_ndim", Rule(lambda v: v in (1, 2) and is_int(v), "1 or 2"))
+    if y_ndim == 1 and n_targets != 1:
+        raise ValueError(f"y_ndim 1 does not fit {n_targets} targets.")
+    coefs = [array(arrays, f"network/coefs/{i}", shape) for i, shape in enumerate(zip(sizes[:-1], sizes[1:]))]
+    intercepts = [array(arrays, f"network/intercepts/{i}", (n,)) for i, n in enumerate(sizes[1:])]
+    arch = Architecture(tuple(sizes), field(params, "activation", ACTIVATION))
+    return FittedNetwork(
+        arch,
+        arch.pack(coefs, intercepts),
+        _scaler(arrays, "network/x_scaler", sizes[0]),
+        _scaler(arrays, "network/y_scaler", n_targets),
+        y_ndim,
+        variance_head,
+    )
+
+
+def _read_run(arrays, prefix, node):
+    unknown = sorted(set(node) - {*RUN_FIELDS, "evidence"}) if isinstance(node, dict) else []
+    if unknown:
+        raise ValueError(f"{prefix} has a field {unknown[0]!r} this mlpfit does not know.")
+    validation_key = f"{prefix}/validation_curve"
+    return TrainingRun(
+        **{name: field(node, name, rule) for name, rule in RUN_FIELDS.items()},
+        loss_curve=array(arrays, f"{prefix}/loss_curve", (None,), finite=False).tolist(),
+        validation_curve=(
+            array(arrays, validation_key, (None,), finite=False).tolist() if validation_key in arrays else None
+        ),
+        evidence=_evidence_from_json(require(node, "evidence", object), f"{prefix}/evidence"),
+    )
+
+
+# --- EnsembleRegressor ---------------------------------------------------------------------
+
+
+def _read_ensemble(arrays, params, state):
+    """The members, each read as a model of its own, and the noise variances when the file holds them (whether
+    it must, by ``noise``, :mod:`mlpfit.io` checks with the other parameters)."""
+    nodes = require(state, "estimators_", list)
+    if not nodes:
+        raise ValueError("the ensemble has no saved members.")
+    members = tuple(read_node(members_arrays(arrays, f"estimators_/{i}"), node) for i, node in enumerate(nodes))
+    for i, member in enumerate(members):
+        if member.name != "NeuralRegressor":
+            raise ValueError(f"ensemble member {i} must be a NeuralRegressor; got {member.name}.")
+        if _widths(member) != _widths(members[0]):
+            raise ValueError(
+                f"ensemble member {i} has (inputs, outputs, y_ndim) {_widths(member)}; "
+                f"member 0 has {_widths(members[0])}."
+            )
+    noise_variances = None
+    if "noise_variances_" in arrays:
+        y_ndim = members[0].fitted.network.y_ndim
+        shape = (len(members),) if y_ndim == 1 else (len(members), members[0].n_outputs)
+        noise_variances = array(arrays, "noise_variances_", shape)
+        if (noise_variances < 0).any():
+            raise ValueError("array 'noise_variances_' holds a negative variance.")
+    return SavedModel("EnsembleRegressor", params, members=members, noise_variances=noise_variances)
+
+
+def _widths(member):
+    return member.n_features_in, member.n_outputs, member.fitted.network.y_ndim
+
+
+READERS = {"NeuralRegressor": _read_neural, "EnsembleRegressor": _read_ensemble}
+"""Class name -> ``read(arrays, params, state) -> SavedModel``: the classes a model file may hold."""
+
+
+# --- the file: metadata first, then the arrays it implies ---------------------------------------
+
+
+def read_model(path):
+    """``(saved, metadata)``: the :class:`SavedModel` in the file at ``path`` and its JSON metadata, every field and
+    array checked (the parameters only as far as the state needs them; :func:`mlpfit.io.load` checks them all).
+
+    Raises ValueError as :func:`mlpfit.io.load` does.
+    """
+    return read_file(path, MAX_ARRAY_BYTES, read_saved)
+
+
+def read_saved(arrays, metadata):
+    """The :class:`SavedModel` that the parsed ``metadata`` and its ``arrays`` describe; ``metadata["columns"]``
+    checked against it."""
+    saved = read_node(arrays, require(metadata, "model", dict))
+    metadata["columns"] = _columns(metadata, saved)
+    return saved
+
+
+def read_file(path, budget, read):
+    """``(read(archive, metadata), metadata)`` for the model file at ``path``, reading at most ``budget`` bytes of
+    arrays: the one place a model file is opened, its metadata parsed, its errors turned into one ValueError
+    naming it, and any entry that ``read`` did not ask for refused.
+    """
+    where = os.fspath(path)
+    try:
+        with Archive(path, budget) as archive:
+            metadata = parse_metadata(_metadata_text(archive))
+            result = read(archive, metadata)
+            unread = archive.unread()
+    except NotAModelFile as error:
+        raise ValueError(f"{where} is not an mlpfit model file: {error}.") from None
+    except UnreadableVersion as error:
+        raise ValueError(f"{where} {error}") from None
+    except ValueError as error:
+        raise ValueError(f"{where} is not a valid mlpfit model file: {error}") from None
+    if unread:
+        raise ValueError(f"{where} is not a valid mlpfit model file: entry {unread[0]!r} is not part of the format.")
+    return result, metadata
+
+
+def _columns(metadata, saved):
+    """The metadata's ``columns``: None, or ``x`` names matching the inputs and ``y`` names matching the outputs
+    (or null: unnamed targets); ``x`` must be ``feature_names_in_`` when the model has those."""
+    columns = metadata.get("columns")
+    if columns is None:
+        return None
+    x, y = field(columns, "x", TEXTS), field(columns, "y", TEXTS_OR_NULL)
+    if len(x) != saved.n_features_in or (y is not None and len(y) != saved.n_outputs):
+        raise ValueError(
+            f"columns name {len(x)} inputs and {'no' if y is None else len(y)} outputs; the model has "
+            f"{saved.n_features_in} and {saved.n_outputs}."
+        )
+    if saved.feature_names is not None and x != saved.feature_names:
+        raise ValueError(
+            f"columns x {shown(x)} differ from the feature names the model was fitted with, "
+            f"{shown(saved.feature_names)}."
+        )
+    return {"x": x, "y": y}
+
+
+def _metadata_text(archive):
+    """The JSON text of the ``metadata`` entry, its size checked from the header before it is read."""
+    if METADATA_KEY not in archive:
+        raise NotAModelFile(f"it has no {METADATA_KEY!r} entry")
+    entry = archive[METADATA_KEY]
+    if entry.dtype.kind != "U" or entry.shape != ():
+        raise NotAModelFile(f"its {METADATA_KEY!r} entry is {entry.dtype} of shape {entry.shape}, not a string")
+    check_metadata_length(entry.dtype.itemsize // 4)  # numpy stores 4 bytes per character
+    return str(np.asarray(entry))
+
+
+class UnreadableVersion(ValueError):
+    """The file was written in a format version this mlpfit does not read (older or newer)."""
+
+
+def check_metadata_length(n_characters):
+    if n_characters > MAX_METADATA_CHARS:
+        raise ValueError(f"the metadata is {n_characters} characters long; the limit is {MAX_METADATA_CHARS}.")
+
+
+STRING_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"')
+"""A JSON string, escapes included: its brackets do not nest anything."""
+
+
+def _json_depth(text):
+    """Deepest nesting of arrays and objects in JSON ``text`` (string contents skipped), without parsing it."""
+    brackets = re.sub(r"[^\[\]{}]", "", STRING_LITERAL.sub("", text))
+    steps = np.where(np.isin(np.frombuffer(brackets.encode(), np.uint8), (ord("["), ord("{"))), 1, -1)
+    return int(np.cumsum(steps).max(initial=0))
+
+
+def parse_metadata(text):
+    """The metadata document from its JSON ``text``, format and version checked; nesting capped before parsing."""
+    depth = _json_depth(text)
+    if depth > MAX_METADATA_DEPTH:
+        raise ValueError(f"the metadata nests {depth} levels deep; the limit is {MAX_METADATA_DEPTH}.")
+    try:
+        metadata = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"its metadata is not JSON ({error}).") from None
+    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT_NAME:
+        raise NotAModelFile(f"its metadata format is not {FORMAT_NAME!r}")
+    version = metadata.get("format_version")
+    if not is_int(version) or version < 1:
+        raise ValueError(f"format_version {shown(version)}.")
+    if version < FORMAT_VERSION:
+        raise UnreadableVersion(
+            f"was written in model format version {version} (by mlpfit {shown(metadata.get('mlpfit_version', '?'))}), "
+            f"before the fitted state was stored field by field; this mlpfit reads version {FORMAT_VERSION}. "
+            "Refit the model and save it again."
+        )
+    if version > FORMAT_VERSION:
+        raise UnreadableVersion(
+            f"was written in model format version {version} (by mlpfit "
+            f"{shown(metadata.get('mlpfit_version', '?'))}); this mlpfit reads up to version {FORMAT_VERSION}. "
+            "Upgrade mlpfit to load it."
+        )
+    if "mlpfit_version" in metadata:
+        field(metadata, "mlpfit_version", TEXT)
+    return metadata
