@@ -21,6 +21,11 @@ follows from that reading:
 - the variance head of ``loss="gaussian_nll"`` is fitted by the weighted likelihood;
 - a row of zero weight is dropped before anything else.
 
+Two places agree with repeated rows only to rounding, which the sums' order sets: the hinge selection
+among candidates whose gains tie (knots between the same two rows, of equal GCV to ~1e-15), and a
+solver's stopping point (L-BFGS stops ~1e-7 apart; step for step the runs agree). Levenberg-Marquardt's
+damping ``mu`` is absolute, so its path (not its optimum) depends on the weights' overall scale.
+
 What does not follow it, because it counts or orders rows rather than weighing them: the fit plan
 (widths, solver, batch size, averaging decide by the rows' number, the work they cost), random row
 draws (several inputs' breakpoints between two rows drawn uniformly, minibatches, the validation
