@@ -53,8 +53,8 @@ def test_gradient_check_catches_a_wrong_gradient(monkeypatch):
 
     X, Y = _data()
 
-    def off_by_a_bit(arch, theta, X, Y, alpha=0.0):
-        loss, grad = loss_and_grad(arch, theta, X, Y, alpha)
+    def off_by_a_bit(arch, theta, X, Y, alpha=0.0, sample_weight=None):
+        loss, grad = loss_and_grad(arch, theta, X, Y, alpha, sample_weight)
         grad = grad.copy()
         grad[arch.weight_mask] *= 1.01  # e.g. a penalty or chain-rule factor gone wrong
         return loss, grad

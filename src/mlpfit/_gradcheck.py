@@ -10,7 +10,7 @@ from ._selection import initialize
 from .estimator import training_objective
 
 
-def gradient_check(estimator, X, y, *, eps=1e-6):
+def gradient_check(estimator, X, y, *, sample_weight=None, eps=1e-6):
     """Largest relative error between the analytic gradient and central finite differences.
 
     The objective is the one ``estimator.fit`` minimises on ``(X, y)`` (same
@@ -23,6 +23,8 @@ def gradient_check(estimator, X, y, *, eps=1e-6):
     estimator : NeuralRegressor
     X : array-like of shape (n_samples, n_features)
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+    sample_weight : array-like of shape (n_samples,) or None
+        Row weights, as ``fit`` takes them: the objective checked is then the weighted one.
     eps : float
         Central-difference step.
 
@@ -33,7 +35,7 @@ def gradient_check(estimator, X, y, *, eps=1e-6):
         analytic and ``f`` the finite-difference gradient; ``floor = 1e-3 * max(max|f|, 1e-8)``
         keeps components that are zero up to round-off from dividing by zero.
     """
-    problem, plan = training_objective(clone(estimator), X, y)
+    problem, plan = training_objective(clone(estimator), X, y, sample_weight)
     problem, theta = _parameters_to_check(estimator, plan, problem)
     analytic = problem.loss_and_grad(theta)[1]
     numeric = np.empty_like(theta)
@@ -58,7 +60,8 @@ def _parameters_to_check(estimator, plan, problem):
         if fitted == problem.arch or (chose_widths and _outline(fitted) == _outline(problem.arch)):
             return replace(problem, arch=fitted), estimator.theta_
     rng = np.random.default_rng(check_random_state(estimator.random_state).randint(2**31 - 1))
-    return problem, initialize(problem.arch, problem.X, problem.Y, plan.init, rng, estimator.init_scale)
+    start = initialize(problem.arch, problem.X, problem.Y, plan.init, rng, estimator.init_scale, problem.sample_weight)
+    return problem, start
 
 
 def _outline(arch):

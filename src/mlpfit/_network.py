@@ -144,29 +144,33 @@ def backward(arch, theta, activations, pre_activations, output_grad):
     return grad
 
 
-def loss_and_grad(arch, theta, X, Y, alpha=0.0):
+def loss_and_grad(arch, theta, X, Y, alpha=0.0, sample_weight=None):
     """Squared-error loss with L2 penalty and its gradient.
 
     ``loss = (sum((output - Y)**2) + alpha * sum(W**2)) / (2 * n_samples)``,
     i.e. half the mean over samples of the squared error summed over outputs,
-    with the weights (not biases) penalised as in scikit-learn's MLP.
+    with the weights (not biases) penalised as in scikit-learn's MLP. With
+    ``sample_weight`` ``w`` the mean is weighted: row ``i``'s squared error counts ``w_i``
+    times and ``n_samples`` becomes ``sum(w)`` (see :mod:`mlpfit._weights`).
 
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
     Y : ndarray of shape (n_samples, n_outputs)
+    sample_weight : ndarray of shape (n_samples,) or None
 
     Returns
     -------
     loss : float
     grad : ndarray of shape (n_params,)
     """
-    n = X.shape[0]
+    n = X.shape[0] if sample_weight is None else sample_weight.sum()
     activations, pre_activations = forward(arch, theta, X)
     error = activations[-1] - Y
+    weighted_error = error if sample_weight is None else error * sample_weight[:, None]
     weights = theta[arch.weight_mask]
-    loss = (np.einsum("ij,ij->", error, error) + alpha * (weights @ weights)) / (2 * n)
-    grad = backward(arch, theta, activations, pre_activations, error / n)
+    loss = (np.einsum("ij,ij->", weighted_error, error) + alpha * (weights @ weights)) / (2 * n)
+    grad = backward(arch, theta, activations, pre_activations, weighted_error / n)
     if alpha:
         grad[arch.weight_mask] += (alpha / n) * weights
     return loss, grad
@@ -200,11 +204,13 @@ def output_jacobian(arch, theta, X):
     return activations[-1], jacobian
 
 
-def residuals_and_jacobian(arch, theta, X, Y):
+def residuals_and_jacobian(arch, theta, X, Y, sample_weight=None):
     """Residuals ``output - Y`` flattened sample-major and their Jacobian.
 
     The least-squares form of :func:`loss_and_grad` without the penalty:
     ``loss = residuals @ residuals / (2 n)`` and ``grad = jacobian.T @ residuals / n``.
+    With ``sample_weight`` each row's residuals and Jacobian rows are multiplied by
+    ``sqrt(w)`` (in place), so that the same sums are the weighted ones and ``n`` is ``sum(w)``.
 
     Returns
     -------
@@ -212,7 +218,12 @@ def residuals_and_jacobian(arch, theta, X, Y):
     jacobian : ndarray of shape (n_samples * n_outputs, n_params)
     """
     outputs, jacobian = output_jacobian(arch, theta, X)
-    return (outputs - Y).ravel(), jacobian.reshape(-1, arch.n_params)
+    residuals = outputs - Y
+    if sample_weight is not None:
+        root = np.sqrt(sample_weight)
+        residuals *= root[:, None]
+        jacobian *= root[:, None, None]
+    return residuals.ravel(), jacobian.reshape(-1, arch.n_params)
 
 
 JACOBIAN_CHUNK_ENTRIES = 2**20
@@ -229,7 +240,7 @@ def default_chunk_rows(arch, n_outputs):
     return max(1, JACOBIAN_CHUNK_ENTRIES // (n_outputs * arch.n_params))
 
 
-def normal_equations(arch, theta, X, Y, chunk_rows=None):
+def normal_equations(arch, theta, X, Y, chunk_rows=None, sample_weight=None):
     """``J^T J``, ``J^T r`` and ``r^T r`` of :func:`residuals_and_jacobian`, built over row chunks.
 
     Only one chunk's Jacobian exists at a time, so memory is
@@ -241,6 +252,8 @@ def normal_equations(arch, theta, X, Y, chunk_rows=None):
     Y : ndarray of shape (n_samples, n_outputs)
     chunk_rows : int or None
         Rows per chunk; None uses :func:`default_chunk_rows`.
+    sample_weight : ndarray of shape (n_samples,) or None
+        Sample weights: the sums are over weighted residuals (see :func:`residuals_and_jacobian`).
 
     Returns
     -------
@@ -254,7 +267,8 @@ def normal_equations(arch, theta, X, Y, chunk_rows=None):
     jtr = np.zeros(arch.n_params)
     sse = 0.0
     for rows in _row_chunks(X.shape[0], chunk_rows):
-        residuals, jacobian = residuals_and_jacobian(arch, theta, X[rows], Y[rows])
+        chunk_weight = None if sample_weight is None else sample_weight[rows]
+        residuals, jacobian = residuals_and_jacobian(arch, theta, X[rows], Y[rows], chunk_weight)
         jtj += jacobian.T @ jacobian
         jtr += jacobian.T @ residuals
         sse += residuals @ residuals
@@ -268,13 +282,15 @@ def normal_equations_work(n_residuals, n_params):
     return n_residuals * n_params**2 + n_params**3
 
 
-def sum_squared_error(arch, theta, X, Y, chunk_rows=None):
-    """``sum((output - Y)**2)`` over row chunks (memory bounded like :func:`normal_equations`)."""
+def sum_squared_error(arch, theta, X, Y, chunk_rows=None, sample_weight=None):
+    """``sum((output - Y)**2)``, each row's times its weight if ``sample_weight``, over row chunks (memory bounded
+    like :func:`normal_equations`)."""
     chunk_rows = chunk_rows or default_chunk_rows(arch, Y.shape[1])
     sse = 0.0
     for rows in _row_chunks(X.shape[0], chunk_rows):
         error = predict(arch, theta, X[rows]) - Y[rows]
-        sse += np.einsum("ij,ij->", error, error)
+        weighted_error = error if sample_weight is None else error * sample_weight[rows, None]
+        sse += np.einsum("ij,ij->", weighted_error, error)
     return float(sse)
 
 

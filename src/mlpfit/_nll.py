@@ -21,7 +21,8 @@ with ``V`` the head's weights and ``s`` the squared residuals scaled by
 ``N / (N - gamma)`` (``N`` residuals, ``gamma`` the means' effective number of
 parameters, MacKay's, from Bayesian regularisation or :func:`mlpfit.solvers._evidence.evidence_at`):
 in-sample residuals are smaller than fresh ones by about that factor, and the variance
-is wanted for fresh data.
+is wanted for fresh data. With sample weights ``w`` each row's terms count ``w_i`` times, ``n`` is
+``sum(w)`` and ``N`` is ``sum(w)`` times the targets (see :mod:`mlpfit._weights`).
 
 Training means and variances jointly on the likelihood (Lakshminarayanan, Pritzel and
 Blundell 2017) lets the network trade the mean's fit for a smaller variance where it
@@ -35,7 +36,7 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import expit
 
-from . import _network
+from . import _network, _weights
 
 VARIANCE_FLOOR = 1e-6
 """Smallest variance the network can predict, on the standardised target scale."""
@@ -51,7 +52,7 @@ def mean_and_variance(outputs):
     return outputs[:, :k], np.logaddexp(0.0, outputs[:, k:]) + VARIANCE_FLOOR
 
 
-def variance_loss_and_grad(params, features, squared_residuals, alpha=HEAD_ALPHA):
+def variance_loss_and_grad(params, features, squared_residuals, alpha=HEAD_ALPHA, sample_weight=None):
     """The variance head's penalised negative log-likelihood (module notes) and its gradient.
 
     Parameters
@@ -62,34 +63,39 @@ def variance_loss_and_grad(params, features, squared_residuals, alpha=HEAD_ALPHA
         The last hidden layer's activations.
     squared_residuals : ndarray of shape (n_samples, k)
     alpha : float
+    sample_weight : ndarray of shape (n_samples,) or None
 
     Returns
     -------
     loss : float
     grad : ndarray like ``params``
     """
-    n, k = squared_residuals.shape
+    k = squared_residuals.shape[1]
+    n = _weights.total(sample_weight, len(squared_residuals))
     weights, biases = params[: features.shape[1] * k].reshape(-1, k), params[features.shape[1] * k :]
     raw = features @ weights + biases
     variance = np.logaddexp(0.0, raw) + VARIANCE_FLOOR
-    total = np.sum(np.log(2 * np.pi * variance) + squared_residuals / variance)
-    loss = (total + alpha * np.einsum("ij,ij->", weights, weights)) / (2 * n)
+    terms = np.log(2 * np.pi * variance) + squared_residuals / variance
     # d/dvar (log var + s/var) = 1/var - s/var^2; d var / d raw = sigmoid(raw).
     raw_grad = (1 / variance - squared_residuals / variance**2) * expit(raw) / (2 * n)
+    if sample_weight is not None:
+        terms, raw_grad = terms * sample_weight[:, None], raw_grad * sample_weight[:, None]
+    loss = (np.sum(terms) + alpha * np.einsum("ij,ij->", weights, weights)) / (2 * n)
     grad = np.concatenate([(features.T @ raw_grad + (alpha / n) * weights).ravel(), raw_grad.sum(axis=0)])
     return loss, grad
 
 
-def fit_variance_head(features, squared_residuals, alpha=HEAD_ALPHA, max_iter=1000):
-    """The variance head's weights (n_features, k) and biases (k,) by L-BFGS from a constant variance."""
+def fit_variance_head(features, squared_residuals, alpha=HEAD_ALPHA, max_iter=1000, sample_weight=None):
+    """The variance head's weights (n_features, k) and biases (k,) by L-BFGS from a constant variance
+    (rows weighted by ``sample_weight`` when given)."""
     n_features, k = features.shape[1], squared_residuals.shape[1]
-    constant = np.maximum(squared_residuals.mean(axis=0), 1e-3)
+    constant = np.maximum(_weights.mean(squared_residuals, sample_weight), 1e-3)
     start = np.concatenate([np.zeros(n_features * k), np.log(np.expm1(constant))])
     with np.errstate(over="ignore"):
         result = minimize(
             variance_loss_and_grad,
             start,
-            (features, squared_residuals, alpha),
+            (features, squared_residuals, alpha, sample_weight),
             jac=True,
             method="L-BFGS-B",
             options={"maxiter": max_iter, "gtol": 1e-9},

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import _weights
+
 CONSTANT_RELATIVE_SPREAD = 10 * np.finfo(float).eps
 """A column whose standard deviation is below this fraction of its largest magnitude counts as constant."""
 
@@ -27,8 +29,9 @@ class Scaler:
     scale: np.ndarray
 
     @classmethod
-    def fit(cls, A):
-        """Column means and standard deviations of finite ``A`` (n_samples, n_columns).
+    def fit(cls, A, sample_weight=None):
+        """Column means and standard deviations of finite ``A`` (n_samples, n_columns), weighted by
+        ``sample_weight`` (n_samples,) when given (those of the rows repeated by integer weights).
 
         Raises ValueError when a column's values span more than float64 can hold (``max - min``
         overflows), since centring it would then produce infinity.
@@ -43,7 +46,7 @@ class Scaler:
         magnitude = np.abs(A).max(axis=0)
         unit = np.where(magnitude > 0, magnitude, 1.0)
         scaled = A / unit
-        mean, scale = scaled.mean(axis=0) * unit, scaled.std(axis=0) * unit
+        mean, scale = _weights.mean(scaled, sample_weight) * unit, _weights.std(scaled, sample_weight) * unit
         scale[~(scale > CONSTANT_RELATIVE_SPREAD * magnitude)] = 1.0
         return cls(mean, scale)
 

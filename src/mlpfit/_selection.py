@@ -29,6 +29,7 @@ smooth enough that many small bends fit it better than a few free knots
 
 import numpy as np
 
+from . import _weights
 from ._activations import ACTIVATIONS
 from ._network import Architecture
 
@@ -58,7 +59,7 @@ GREEDY_MAX_ROWS = 100_000
 """Rows the selection sees (a random subset of larger data): more let GCV keep more hinges, at more cost."""
 
 
-def greedy_hinges(x, Y, n_units, activation, rng):
+def greedy_hinges(x, Y, n_units, activation, rng, sample_weight=None):
     """Knots and directions of the hinges a forward selection keeps, most useful first.
 
     Parameters
@@ -73,6 +74,9 @@ def greedy_hinges(x, Y, n_units, activation, rng):
     rng : numpy.random.Generator
         Draws the candidate knots (quantiles of ``x`` at uniform random levels), so that
         restarts and ensemble members start from different selections.
+    sample_weight : ndarray of shape (n_samples,) or None
+        Positive row weights: the least squares, quantiles and row counts are those of the rows
+        repeated by them (see :mod:`mlpfit._weights`).
 
     Returns
     -------
@@ -82,21 +86,23 @@ def greedy_hinges(x, Y, n_units, activation, rng):
     gcv : float
         The generalised cross-validation of the least-squares fit on them (``GREEDY_GCV_COST``).
     """
-    n = len(x)
-    end, n_candidates = min(GREEDY_END_SPAN / n, 0.25), min(n, GREEDY_CANDIDATES_PER_UNIT * n_units)
-    knots = _stratified_quantiles(x, n_candidates, rng, end=end)
+    n, rows = _weights.total(sample_weight, len(x)), _weights.count(sample_weight, len(x))
+    end, n_candidates = min(GREEDY_END_SPAN / n, 0.25), min(rows, GREEDY_CANDIDATES_PER_UNIT * n_units)
+    knots = _stratified_quantiles(x, n_candidates, rng, end=end, sample_weight=sample_weight)
     rising = activation.forward(x[:, None] - knots)
-    rising -= rising.mean(axis=0)  # the output bias is free: select on centred columns
+    rising -= _weights.mean(rising, sample_weight)  # the output bias is free: select on centred columns
     # Candidates are the rising columns, then the falling ones. A falling hinge is the rising one minus a
     # line (f(-z) = f(z) - k z for every hinge activation), so only the rising columns are stored.
-    line = mirror_slope(activation) * (x - x.mean())
-    residual = Y - Y.mean(axis=0)
+    line = mirror_slope(activation) * (x - _weights.mean(x, sample_weight))
+    residual = Y - _weights.mean(Y, sample_weight)
+    # With weights every column is scaled by sqrt(w), so that the inner products below are weighted sums.
+    rising, line, residual = (_weights.scaled_rows(A, sample_weight) for A in (rising, line, residual))
     rising_sq_norms = np.einsum("ij,ij->j", rising, rising)
     sq_norms = np.r_[rising_sq_norms, rising_sq_norms - 2 * (line @ rising) + line @ line]
     correlations = _with_falling(rising.T @ residual, line @ residual)
     negligible = 1e-10 * sq_norms.max()
-    max_hinges = min(n_units, n)  # no more orthogonal directions than rows, however wide the layer
-    basis, chosen = np.empty((n, max_hinges)), []
+    max_hinges = min(n_units, rows)  # no more orthogonal directions than rows, however wide the layer
+    basis, chosen = np.empty((len(x), max_hinges)), []
     best_count, best_gcv = 0, _gcv(np.sum(residual**2), n, 0)
     while len(chosen) < max_hinges and len(chosen) - best_count < GREEDY_PATIENCE:
         gain = np.sum(correlations**2, axis=1) / np.maximum(sq_norms, negligible)
@@ -123,13 +129,14 @@ def greedy_hinges(x, Y, n_units, activation, rng):
     return np.r_[knots, knots][chosen], np.where(chosen < len(knots), 1.0, -1.0), best_gcv
 
 
-def _stratified_quantiles(x, n, rng, end=0.0, shuffle=False):
-    """Quantiles of ``x`` at ``n`` random levels, one uniform in each of ``n`` equal slices of
-    ``[end, 1 - end]``, so that no wide gap is left between them; ``shuffle`` puts them in random order."""
+def _stratified_quantiles(x, n, rng, end=0.0, shuffle=False, sample_weight=None):
+    """Quantiles of ``x`` (weighted: :func:`mlpfit._weights.quantile`) at ``n`` random levels, one uniform in
+    each of ``n`` equal slices of ``[end, 1 - end]``, so that no wide gap is left between them; ``shuffle`` puts
+    them in random order."""
     levels = (np.arange(n) + rng.uniform(size=n)) / max(n, 1)
     if shuffle:
         levels = rng.permutation(levels)
-    return np.quantile(x, end + (1 - 2 * end) * levels)
+    return _weights.quantile(x, end + (1 - 2 * end) * levels, sample_weight)
 
 
 def mirror_slope(activation):
@@ -163,13 +170,14 @@ EXACT_FIT = 1e-12
 """A GCV under this fraction of the target's variance is an exact fit, rounding aside."""
 
 
-def _smoother_gcv(x, Y):
+def _smoother_gcv(x, Y, sample_weight=None):
     """GCV of the best ridge-penalised linear spline on ``SMOOTHER_KNOTS`` fixed knots: a smoother whose
     bends are many and small, as a wide network's are, where the selection's are few and free."""
-    knots = np.quantile(x, (np.arange(SMOOTHER_KNOTS) + 0.5) / SMOOTHER_KNOTS)
+    knots = _weights.quantile(x, (np.arange(SMOOTHER_KNOTS) + 0.5) / SMOOTHER_KNOTS, sample_weight)
     columns = np.column_stack([np.maximum(x[:, None] - knots, 0.0), x])
-    columns -= columns.mean(axis=0)
-    residual = Y - Y.mean(axis=0)
+    columns -= _weights.mean(columns, sample_weight)
+    residual = Y - _weights.mean(Y, sample_weight)
+    columns, residual = _weights.scaled_rows(columns, sample_weight), _weights.scaled_rows(residual, sample_weight)
     # The columns' principal coordinates from their Gram matrix, cheaper than an SVD of the tall matrix.
     eigenvalues, vectors = np.linalg.eigh(columns.T @ columns)
     keep = eigenvalues > 1e-12 * eigenvalues[-1]
@@ -179,39 +187,48 @@ def _smoother_gcv(x, Y):
     outside = max(np.sum(residual**2) - projections.sum(), 0.0)
     shrink = eigenvalues / (eigenvalues + SMOOTHER_PENALTIES[:, None])
     rss = outside + ((1 - shrink) ** 2) @ projections
-    return float(np.min(_generalised_cv(rss, len(x), 1.0 + shrink.sum(axis=1))))
+    n = _weights.total(sample_weight, len(x))
+    return float(np.min(_generalised_cv(rss, n, 1.0 + shrink.sum(axis=1))))
 
 
-def _select(X, Y, n_units, activation, rng):
-    """The rows the selection sees (a random subset of larger data), and the hinges it keeps there with their GCV."""
+def _select(X, Y, n_units, activation, rng, sample_weight=None):
+    """The rows the selection sees (a random subset of larger data) with their weights, and the hinges it keeps
+    there with their GCV."""
     rows = rng.permutation(len(X))[:GREEDY_MAX_ROWS] if len(X) > GREEDY_MAX_ROWS else slice(None)
     x, Y = X[rows, 0], Y[rows]
-    return x, Y, *greedy_hinges(x, Y, n_units, activation, rng)
+    weights = None if sample_weight is None else sample_weight[rows]
+    return x, Y, weights, *greedy_hinges(x, Y, n_units, activation, rng, weights)
 
 
-def _hinge_network(arch, x, Y, knots, directions, rng, scale):
-    """One hidden layer on one input: the given hinges, the rest at quantiles, output layer by least squares."""
+def _hinge_network(arch, x, Y, knots, directions, rng, scale, sample_weight=None):
+    """One hidden layer on one input: the given hinges, the rest at quantiles, output layer by (weighted) least
+    squares."""
     n_units = arch.layer_sizes[1]
     activation = ACTIVATIONS[arch.activation]
     n_kept, n_rest = len(knots), n_units - len(knots)
-    knots = np.r_[knots, _stratified_quantiles(x, n_rest, rng)]
+    knots = np.r_[knots, _stratified_quantiles(x, n_rest, rng, sample_weight=sample_weight)]
     directions = np.r_[directions, rng.choice([-1.0, 1.0], n_rest)]
     # Slopes of about one on the standardised input; the output layer absorbs the scale.
     slopes = directions * scale * (0.2 + np.abs(rng.normal(1.0, 0.3, n_units)))
     kept = activation.forward(slopes[:n_kept] * (x[:, None] - knots[:n_kept]))
-    solution = np.linalg.lstsq(np.column_stack([kept, np.ones(len(x))]), Y, rcond=None)[0]
+    design = np.column_stack([kept, np.ones(len(x))])
+    solution = np.linalg.lstsq(*(_weights.scaled_rows(A, sample_weight) for A in (design, Y)), rcond=None)[0]
     output_W = np.zeros((n_units, Y.shape[1]))
     output_W[:n_kept] = solution[:-1]
     return arch.pack([slopes[None, :], output_W], [-slopes * knots, solution[-1]])
 
 
-def _greedy_network(arch, X, Y, rng, scale):
+def _greedy_network(arch, X, Y, rng, scale, sample_weight=None):
     """A given number of hinge units: the selected ones, and any left over free for the solver."""
-    x, Y, knots, directions, _ = _select(X, Y, arch.layer_sizes[1], ACTIVATIONS[arch.activation], rng)
-    return _hinge_network(arch, x, Y, knots, directions, rng, scale)
+    x, Y, weights, knots, directions, _ = _select(
+        X, Y, arch.layer_sizes[1], ACTIVATIONS[arch.activation], rng, sample_weight
+    )
+    return _hinge_network(arch, x, Y, knots, directions, rng, scale, weights)
 
 
-def selected_hinge_network(X, Y, max_units, activation, rng, init_scale=None, min_units=1, smooth_units=1):
+def selected_hinge_network(
+    X, Y, max_units, activation, rng, init_scale=None, min_units=1, smooth_units=1, sample_weight=None
+):
     """A network on one input with as many hinge units as the forward selection keeps.
 
     The width is the selection's: it keeps a hinge only while generalised cross-validation
@@ -220,7 +237,8 @@ def selected_hinge_network(X, Y, max_units, activation, rng, init_scale=None, mi
     for those that make up ``min_units``, and on a smooth curve: where a linear spline with many
     small bends has the lower GCV by a clear margin (``SMOOTH_GCV_RATIO``), the width is
     ``smooth_units``, the units beyond the selected ones free at quantiles, because few free knots
-    draw a smooth curve as a coarse polygon whose ends swing.
+    draw a smooth curve as a coarse polygon whose ends swing. ``sample_weight`` weighs the rows
+    (see :func:`greedy_hinges`).
 
     Returns
     -------
@@ -228,23 +246,25 @@ def selected_hinge_network(X, Y, max_units, activation, rng, init_scale=None, mi
         One hidden layer of ``activation`` units.
     theta : ndarray of shape (arch.n_params,)
     """
-    x, Y, knots, directions, gcv = _select(X, Y, max_units, ACTIVATIONS[activation], rng)
+    x, Y, weights, knots, directions, gcv = _select(X, Y, max_units, ACTIVATIONS[activation], rng, sample_weight)
     width = max(len(knots), min_units, 1)
-    exact = EXACT_FIT * np.sum(Y.var(axis=0))  # both fits within rounding of exact: a tie, not a win
-    if smooth_units > width and _smoother_gcv(x, Y) + exact < SMOOTH_GCV_RATIO * (gcv + exact):
+    exact = EXACT_FIT * np.sum(_weights.var(Y, weights))  # both fits within rounding of exact: a tie, not a win
+    if smooth_units > width and _smoother_gcv(x, Y, weights) + exact < SMOOTH_GCV_RATIO * (gcv + exact):
         width = smooth_units
     arch = Architecture((1, width, Y.shape[1]), activation)
-    return arch, _hinge_network(arch, x, Y, knots, directions, rng, 1.0 if init_scale is None else init_scale)
+    scale = 1.0 if init_scale is None else init_scale
+    return arch, _hinge_network(arch, x, Y, knots, directions, rng, scale, weights)
 
 
-def _breakpoint_layer(X, fan_out, rng, scale):
-    """First-layer weights and biases whose breakpoints lie inside the data."""
+def _breakpoint_layer(X, fan_out, rng, scale, sample_weight=None):
+    """First-layer weights and biases whose breakpoints lie inside the data (on one input at weighted quantiles;
+    on several between rows drawn uniformly, whatever their weights)."""
     n_samples, fan_in = X.shape
-    spread = X.std(axis=0)
+    spread = _weights.std(X, sample_weight)
     spread[spread == 0] = 1.0
     W = _he(fan_in, fan_out, rng, scale) / spread[:, None]
     if fan_in == 1:
-        anchors = _stratified_quantiles(X[:, 0], fan_out, rng, shuffle=True)
+        anchors = _stratified_quantiles(X[:, 0], fan_out, rng, shuffle=True, sample_weight=sample_weight)
         b = -(anchors * W[0])
     else:
         # A point between two random rows: inside the data's hull, yet on no sample's kink.
@@ -263,7 +283,7 @@ RESOLVED_INIT_METHODS = ("selection", "breakpoints", "he", "glorot", "normal")
 """What :func:`initialize` accepts: ``INIT_METHODS`` with ``"auto"`` resolved by the fit plan."""
 
 
-def initialize(arch, X, Y, method, rng, init_scale=None):
+def initialize(arch, X, Y, method, rng, init_scale=None, sample_weight=None):
     """A packed parameter vector for ``arch``.
 
     Parameters
@@ -283,6 +303,8 @@ def initialize(arch, X, Y, method, rng, init_scale=None):
     init_scale : float or None
         For ``"normal"``, the weights' standard deviation (default 0.01); for the
         others, a multiplier of their standard scale (default 1).
+    sample_weight : ndarray of shape (n_samples,) or None
+        Row weights for the data-aware methods (see :mod:`mlpfit._weights`).
 
     Biases are zero except for the breakpoint-placed first layer.
     """
@@ -292,14 +314,14 @@ def initialize(arch, X, Y, method, rng, init_scale=None):
         scale = 1.0 if init_scale is None else init_scale
     hinge = ACTIVATIONS[arch.activation].hinge
     if method == "selection" and hinge and arch.layer_sizes[0] == 1 and len(arch.layer_sizes) == 3:
-        return _greedy_network(arch, X, Y, rng, scale)
+        return _greedy_network(arch, X, Y, rng, scale, sample_weight)
     coefs, intercepts = [], []
     n_layers = len(arch.shapes)
     for layer, (fan_in, fan_out) in enumerate(arch.shapes):
         is_output = layer == n_layers - 1
         b = np.zeros(fan_out)
         if method in DATA_AWARE and layer == 0 and hinge and not is_output:
-            W, b = _breakpoint_layer(X, fan_out, rng, scale)
+            W, b = _breakpoint_layer(X, fan_out, rng, scale, sample_weight)
         elif method in DATA_AWARE:
             name = "he" if hinge and not is_output else "glorot"
             W = _WEIGHT_INITIALIZERS[name](fan_in, fan_out, rng, scale)

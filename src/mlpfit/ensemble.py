@@ -17,6 +17,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from . import _weights
 from ._cells import validate_data
 from ._fitted import within
 from ._params import Constant, InstanceOf, Interval, Options, Seed, validate_params
@@ -43,9 +44,9 @@ def networks_of(model):
     return list(getattr(model, "estimators_", None) or [model])
 
 
-def _fit_member(template, X, y, seed, noise, holdout_fraction):
+def _fit_member(template, X, y, seed, noise, holdout_fraction, sample_weight=None):
     """Train one member, by its plan as an ensemble member; for homoscedastic noise on all rows but a
-    held-out share, whose indices it returns.
+    held-out share, whose indices it returns. ``sample_weight`` (positive, or None) weighs the rows.
 
     Module-level and free of estimator state so joblib can ship it to any backend.
     """
@@ -54,13 +55,15 @@ def _fit_member(template, X, y, seed, noise, holdout_fraction):
     if noise == "homoscedastic":
         fit_rows, held_rows = train_test_split(np.arange(len(X)), test_size=holdout_fraction, random_state=seed)
         X, y = X[fit_rows], y[fit_rows]
+        sample_weight = None if sample_weight is None else sample_weight[fit_rows]
     n_outputs = 1 if y.ndim == 1 else y.shape[1]
     plan = make_plan(member.get_params(deep=False), *X.shape, n_outputs, ensemble_member=True)
-    return member.fit(X, y, plan=plan), held_rows
+    return member.fit(X, y, sample_weight, plan=plan), held_rows
 
 
-def _noise_variances(members, held_rows, X, y):
-    """Each member's noise variance: its held-out mean squared error less twice the members' spread there.
+def _noise_variances(members, held_rows, X, y, sample_weight=None):
+    """Each member's noise variance: its held-out mean squared error less twice the members' spread there
+    (both means weighted by ``sample_weight`` when given).
 
     With member errors of equal variance ``v`` and independent across members, a member's
     held-out error is ``noise + bias**2 + v`` while the ensemble mean's is
@@ -73,8 +76,9 @@ def _noise_variances(members, held_rows, X, y):
     spread = ((means - means.mean(axis=0)) ** 2).mean(axis=0)
     variances = []
     for mean, rows in zip(means, held_rows):
-        error = np.mean((y[rows] - mean[rows]) ** 2, axis=0)
-        variances.append(np.maximum(error - 2 * spread[rows].mean(axis=0), 0.1 * error))
+        weights = None if sample_weight is None else sample_weight[rows]
+        error = _weights.mean((y[rows] - mean[rows]) ** 2, weights)
+        variances.append(np.maximum(error - 2 * _weights.mean(spread[rows], weights), 0.1 * error))
     return np.array(variances)
 
 
@@ -149,23 +153,31 @@ class EnsembleRegressor(MultiOutputMixin, RegressorMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    def fit(self, X, y):
-        """Train the members on ``X`` (n_samples, n_features) and ``y`` (n_samples,) or (n_samples, n_outputs)."""
+    def fit(self, X, y, sample_weight=None):
+        """Train the members on ``X`` (n_samples, n_features) and ``y`` (n_samples,) or (n_samples, n_outputs).
+
+        ``sample_weight`` (n_samples,), optional: row weights as :meth:`NeuralRegressor.fit` takes them
+        (frequencies; a zero weight drops the row). Every member is fitted with them, and a homoscedastic
+        member's noise variance is the weighted mean of its held-out rows' squared errors.
+        """
         validate_params(self.get_params(deep=False), PARAMETER_CONSTRAINTS)
         if y is None:
             raise ValueError("EnsembleRegressor requires y to be passed, but the target y is None.")
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=np.float64, ensure_min_samples=2)
+        X, y, sample_weight = _weights.positive_rows(X, y, sample_weight)
         template = NeuralRegressor() if self.estimator is None else self.estimator
         validate_params(template.get_params(deep=False), MEMBER_CONSTRAINTS)
         seeds = check_random_state(self.random_state).randint(np.iinfo(np.int32).max, size=self.n_estimators)
         fits = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_member)(template, X, y, seed, self.noise, self.holdout_fraction) for seed in seeds
+            delayed(_fit_member)(template, X, y, seed, self.noise, self.holdout_fraction, sample_weight)
+            for seed in seeds
         )
         self.estimators_ = [member for member, _ in fits]
         self.n_outputs_ = self.estimators_[0].n_outputs_
         self.noise_variances_ = None
         if self.noise == "homoscedastic":
-            self.noise_variances_ = _noise_variances(self.estimators_, [rows for _, rows in fits], X, y)
+            held_rows = [rows for _, rows in fits]
+            self.noise_variances_ = _noise_variances(self.estimators_, held_rows, X, y, sample_weight)
         return self
 
     def _member_moments(self, X):

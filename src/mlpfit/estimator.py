@@ -22,7 +22,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from . import _network, _nll
+from . import _network, _nll, _weights
 from ._activations import ACTIVATIONS
 from ._cells import validate_data
 from ._fitted import FittedNetwork, FittedState, TrainingRun, range_of, within
@@ -75,36 +75,44 @@ def _validated_training_data(estimator, X, y):
     return X, y.reshape(len(y), -1), y.ndim
 
 
-def _scalers(X, Y, standardize):
-    """The input and target standardisation, or identities."""
+def _scalers(X, Y, standardize, sample_weight=None):
+    """The input and target standardisation (weighted by ``sample_weight`` when given), or identities."""
     if standardize:
-        return Scaler.fit(X), Scaler.fit(Y)
+        return Scaler.fit(X, sample_weight), Scaler.fit(Y, sample_weight)
     return Scaler.identity(X.shape[1]), Scaler.identity(Y.shape[1])
 
 
-def _training_problem(plan, X, Y, activation, rng):
-    """The objective on standardised ``X``, ``Y``: the plan's widths, its starting penalty (which Bayesian
-    regularisation then re-estimates) and, when it says so, validation rows split off."""
+def _training_problem(plan, X, Y, activation, rng, sample_weight=None):
+    """The objective on standardised ``X``, ``Y`` (rows weighted by ``sample_weight``): the plan's widths, its
+    starting penalty (which Bayesian regularisation then re-estimates) and, when it says so, validation rows
+    split off, with their weights."""
     validation = {}
     if plan.early_stopping:
-        X, X_val, Y, Y_val = train_test_split(X, Y, train_size=plan.n_training_rows, random_state=rng)
+        arrays = (X, Y) if sample_weight is None else (X, Y, sample_weight)
+        split = train_test_split(*arrays, train_size=plan.n_training_rows, random_state=rng)
+        X, X_val, Y, Y_val = split[:4]
         validation = dict(X_val=X_val, Y_val=Y_val)
+        if sample_weight is not None:
+            sample_weight, validation["sample_weight_val"] = split[4:]
     arch = _network.Architecture((X.shape[1], *plan.hidden_layer_sizes, Y.shape[1]), activation)
-    return TrainingProblem(arch, X, Y, alpha=plan.bayes_start_alpha, **validation)
+    return TrainingProblem(arch, X, Y, alpha=plan.bayes_start_alpha, sample_weight=sample_weight, **validation)
 
 
-def training_objective(estimator, X, y):
-    """``(problem, plan)``: the objective ``estimator.fit(X, y)`` would minimise, and the plan it would follow.
+def training_objective(estimator, X, y, sample_weight=None):
+    """``(problem, plan)``: the objective ``estimator.fit(X, y, sample_weight)`` would minimise, and the plan it
+    would follow.
 
     The problem has the plan's widths; a fit whose plan selects them, or averages networks, trains
     others (see :func:`mlpfit.gradient_check`).
     """
     validate_params(estimator.get_params(deep=False), PARAMETER_CONSTRAINTS)
     X, Y, _ = _validated_training_data(estimator, X, y)
+    X, Y, sample_weight = _weights.positive_rows(X, Y, sample_weight)
     plan = make_plan(estimator.get_params(deep=False), *X.shape, Y.shape[1])
-    x_scaler, y_scaler = _scalers(X, Y, estimator.standardize)
+    x_scaler, y_scaler = _scalers(X, Y, estimator.standardize, sample_weight)
     rng = check_random_state(estimator.random_state)
-    return _training_problem(plan, x_scaler.transform(X), y_scaler.transform(Y), estimator.activation, rng), plan
+    X, Y = x_scaler.transform(X), y_scaler.transform(Y)
+    return _training_problem(plan, X, Y, estimator.activation, rng, sample_weight), plan
 
 
 def _solver_settings(plan, learning_rate_init, momentum, verbose):
@@ -132,7 +140,7 @@ def _train_once(problem, solver, settings, init, init_scale, seed):
     if isinstance(init, np.ndarray):
         theta0 = init.copy()
     else:
-        theta0 = initialize(problem.arch, problem.X, problem.Y, init, rng, init_scale)
+        theta0 = initialize(problem.arch, problem.X, problem.Y, init, rng, init_scale, problem.sample_weight)
     return SOLVERS[solver](problem, theta0, settings, rng)
 
 
@@ -157,7 +165,7 @@ def _merged(problems, kept):
     arch, theta = _network.average([problem.arch for problem in problems], [run.theta for run in kept])
     evidence = None if kept[0].evidence is None else Evidence.mean([run.evidence for run in kept])
     penalty = problems[0].alpha if evidence is None else evidence.penalty
-    loss = _network.loss_and_grad(arch, theta, problems[0].X, problems[0].Y, penalty)[0]
+    loss = _network.loss_and_grad(arch, theta, problems[0].X, problems[0].Y, penalty, problems[0].sample_weight)[0]
     return arch, theta, float(loss), evidence
 
 
@@ -171,8 +179,8 @@ def _effective_parameters(problem, run):
     arch = problem.arch
     if not jtj_affordable(problem.Y.size, arch.n_params) or not np.all(np.isfinite(run.theta)):
         return 0.0
-    jtj, _, sse = _network.normal_equations(arch, run.theta, problem.X, problem.Y)
-    return evidence_at(jtj, sse, run.theta, arch.weight_mask, problem.alpha, problem.Y.size).effective_params
+    jtj, _, sse = problem.normal_equations(run.theta)
+    return evidence_at(jtj, sse, run.theta, arch.weight_mask, problem.alpha, problem.n_residuals).effective_params
 
 
 def _with_variance_head(problem, arch, theta, effective):
@@ -180,9 +188,9 @@ def _with_variance_head(problem, arch, theta, effective):
     (see ``mlpfit._nll``); ``effective`` is the means' effective number of parameters."""
     activations, _ = _network.forward(arch, theta, problem.X)
     squared_residuals = (problem.Y - activations[-1]) ** 2
-    n_residuals = problem.Y.size
+    n_residuals = problem.n_residuals
     squared_residuals *= n_residuals / max(n_residuals - effective, 1.0)
-    head = _nll.fit_variance_head(activations[-2], squared_residuals)
+    head = _nll.fit_variance_head(activations[-2], squared_residuals, sample_weight=problem.sample_weight)
     return _nll.with_variance_head(arch, theta, *head)
 
 
@@ -373,22 +381,34 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
 
     # --- fitting -------------------------------------------------------------------
 
-    def fit(self, X, y, *, plan=None):
+    def fit(self, X, y, sample_weight=None, *, plan=None):
         """Fit the network to ``X`` (n_samples, n_features) and ``y`` (n_samples,) or (n_samples, n_outputs).
 
+        ``sample_weight`` (n_samples,), optional: non-negative weights, ``w_i`` multiplying row ``i``'s
+        squared error. They are frequencies: integer weights fit as the rows repeated that many times,
+        a zero weight drops the row, and scaling all weights by ``c`` acts as repeating every row ``c``
+        times (the penalty ``alpha`` weighs ``1/c`` as much; Bayesian regularisation counts ``c`` times the
+        rows). For known noise standard deviations use ``w = 1 / sigma**2`` (curve_fit's ``sigma``,
+        lmfit's ``weights**2``) scaled to mean 1, ``w / w.mean()``, which keeps the penalty and the
+        evidence's row count as without weights. Every solver and loss weighs them; what does and does
+        not is listed in ``mlpfit._weights``.
+
         ``plan``: a :class:`~mlpfit.FitPlan` to execute instead of the one :func:`~mlpfit.make_plan`
-        makes from the parameters (an ensemble passes its members' plans this way).
+        makes from the parameters (an ensemble passes its members' plans this way). Its row counts are
+        those of the rows of positive weight, whatever their weights.
         """
         start = time.perf_counter()
         validate_params(self.get_params(deep=False), PARAMETER_CONSTRAINTS)
         X, Y, y_ndim = _validated_training_data(self, X, y)
+        X, Y, sample_weight = _weights.positive_rows(X, Y, sample_weight)
         plan = plan or make_plan(self.get_params(deep=False), *X.shape, Y.shape[1])
         check_memory(plan.solver, plan.n_training_rows, (X.shape[1], *plan.hidden_layer_sizes, Y.shape[1]))
         if self.verbose >= 2:
             print(plan)
         rng = check_random_state(self.random_state)
-        x_scaler, y_scaler = _scalers(X, Y, self.standardize)
-        problem = _training_problem(plan, x_scaler.transform(X), y_scaler.transform(Y), self.activation, rng)
+        x_scaler, y_scaler = _scalers(X, Y, self.standardize, sample_weight)
+        standardized = x_scaler.transform(X), y_scaler.transform(Y)
+        problem = _training_problem(plan, *standardized, self.activation, rng, sample_weight)
         networks = [self._network_to_train(problem, plan, rng) for _ in range(plan.n_averaged)]
         settings = _solver_settings(plan, self.learning_rate_init, self.momentum, self.verbose)
         seeds = rng.randint(np.iinfo(np.int32).max, size=(plan.n_averaged, self.n_restarts))
@@ -438,6 +458,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
             self.init_scale,
             AUTO_MIN_UNITS,
             AUTO_UNITS_ONE_INPUT,
+            problem.sample_weight,
         )
         return replace(problem, arch=arch), start
 

@@ -189,6 +189,12 @@ def add_parser(subparsers):
         help="every numeric column but the targets is an input (a text column is an error naming it)",
     )
     add_columns(parser, "--y", "target columns", required=True)
+    parser.add_argument(
+        "--weight",
+        metavar="COL",
+        help="column of non-negative row weights: w multiplies the row's squared error, so use 1/sigma**2 for "
+        "known noise sd sigma (scaled to mean 1 to keep the penalty as without weights); weight 0 drops the row",
+    )
     parser.add_argument("-o", "--output", required=True, metavar="MODEL", help="model file to write (.npz)")
     parser.add_argument("--plot", metavar="PNG", help="also draw the fit to this PNG file")
     add_dropna(parser)
@@ -238,6 +244,8 @@ class FitReport:
     notes: list
     decimal: str = "."
     decimal_detected: bool = False
+    weight_name: str | None = None
+    sample_weight: np.ndarray | None = None
 
 
 def _data_lines(report):
@@ -250,6 +258,10 @@ def _data_lines(report):
         f"rows used: {len(report.X)} of {report.rows_read}{extra}; inputs {', '.join(report.x_names)}; "
         f"target {', '.join(report.y_names)}{mark}"
     )
+    if report.weight_name is not None:
+        zero = int(np.count_nonzero(report.sample_weight == 0))
+        dropped = f"; {zero} row(s) of weight 0 left out of the fit" if zero else ""
+        yield f"weights: column {report.weight_name!r} (each row's squared error times its weight){dropped}"
 
 
 def _training_lines(report):
@@ -311,32 +323,59 @@ REPORT_SECTIONS = [_data_lines, _training_lines, _error_lines, _diagnosis_lines,
 
 
 def training_columns(args, table):
-    """``(x_names, y_names)``: the columns ``--x`` (or ``--x-all``) and ``--y`` name, each once, none both."""
+    """``(x_names, y_names)``: the columns ``--x`` (or ``--x-all``) and ``--y`` name, each once, none both,
+    and none the ``--weight`` column."""
     y_names = named_columns(args.y, table.names, "--y")
-    x_names = inputs_but(table, y_names) if args.x_all else named_columns(args.x, table.names, "--x")
+    weight = [args.weight] if args.weight is not None else []
+    x_names = inputs_but(table, y_names + weight) if args.x_all else named_columns(args.x, table.names, "--x")
     check_roles(x_names, y_names)
+    if args.weight in x_names + y_names:
+        role = "an input (--x)" if args.weight in x_names else "a target (--y)"
+        raise UsageError(f"column {args.weight!r} is both the weights (--weight) and {role}; give it one role.")
     return x_names, y_names
 
 
+def _checked_weights(weights, name):
+    """The ``--weight`` column's values, refused by name unless finite, non-negative and not all zero."""
+    bad = ~np.isfinite(weights) | (weights < 0)
+    if bad.any():
+        raise UsageError(
+            f"weight column {name!r} must hold finite non-negative numbers; got {weights[bad][0]:g} "
+            f"({int(bad.sum())} such row(s))."
+        )
+    if np.count_nonzero(weights) < MIN_ROWS:
+        raise UsageError(
+            f"weight column {name!r} gives {np.count_nonzero(weights)} row(s) a positive weight; "
+            f"fitting needs at least {MIN_ROWS}."
+        )
+    return weights
+
+
 def read_training_data(args):
-    """``(X, Y, report)``: the training columns, and a :class:`FitReport` of how they were read."""
+    """``(X, Y, report)``: the training columns, and a :class:`FitReport` of how they were read (with the
+    ``--weight`` column's values as ``report.sample_weight``)."""
     table = read_table(args.data, decimal=args.decimal)
     x_names, y_names = training_columns(args, table)
-    A, _ = select(table, x_names + y_names, missing="drop" if args.dropna else "error")
+    weight = [args.weight] if args.weight is not None else []
+    A, _ = select(table, x_names + y_names + weight, missing="drop" if args.dropna else "error")
     if len(A) < MIN_ROWS:
         raise UsageError(f"{args.data} has {len(A)} usable row(s); fitting needs at least {MIN_ROWS}.")
-    X, Y = A[:, : len(x_names)], A[:, len(x_names) :]
+    X, Y = A[:, : len(x_names)], A[:, len(x_names) : len(x_names) + len(y_names)]
+    weights = _checked_weights(A[:, -1], args.weight) if weight else None
     for name, column in zip(y_names, Y.T):
         if np.ptp(column) == 0:
             raise UsageError(
                 f"target column {name!r} is constant ({column[0]:g} in every row); there is nothing to fit."
             )
-    report = FitReport(None, X, Y, x_names, y_names, table.n_rows, [], table.decimal, table.decimal_detected)
+    report = FitReport(
+        None, X, Y, x_names, y_names, table.n_rows, [], table.decimal, table.decimal_detected, args.weight, weights
+    )
     return X, Y, report
 
 
-def fitted_model(args, X, Y):
-    """The model the options describe, fitted; and the warnings to show as notes."""
+def fitted_model(args, X, Y, sample_weight=None):
+    """The model the options describe, fitted (rows weighted by ``sample_weight``); and the warnings to show as
+    notes."""
     model = NeuralRegressor(**model_params(args))
     if args.ensemble is not None:
         model = EnsembleRegressor(
@@ -344,7 +383,7 @@ def fitted_model(args, X, Y):
         )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model.fit(X, Y[:, 0] if Y.shape[1] == 1 else Y)
+        model.fit(X, Y[:, 0] if Y.shape[1] == 1 else Y, sample_weight)
     # A ConvergenceWarning repeats the report's "stopped:" line and a FitWarning its diagnosis;
     # other warnings become notes.
     return model, [str(w.message) for w in caught if not issubclass(w.category, (ConvergenceWarning, FitWarning))]
@@ -357,7 +396,7 @@ def run(args):
     if args.plot:
         plot.require_matplotlib()
     X, Y, report = read_training_data(args)
-    model, report.notes = fitted_model(args, X, Y)
+    model, report.notes = fitted_model(args, X, Y, report.sample_weight)
     report.model = model
     x_names, y_names = report.x_names, report.y_names
     lines = [line for section in REPORT_SECTIONS for line in section(report)] if args.verbose else []

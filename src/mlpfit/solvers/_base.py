@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import _network
+from .. import _network, _weights
 
 
 @dataclass
@@ -27,6 +27,8 @@ class TrainingProblem:
         L2 penalty on the weights, as in :func:`mlpfit._network.loss_and_grad`.
     X_val, Y_val : ndarray or None
         Held-out rows for early stopping.
+    sample_weight, sample_weight_val : ndarray of shape (n_samples,) or None
+        Positive weights of the training and validation rows (see :mod:`mlpfit._weights`); None: all 1.
     """
 
     arch: object
@@ -35,33 +37,63 @@ class TrainingProblem:
     alpha: float = 0.0
     X_val: np.ndarray | None = None
     Y_val: np.ndarray | None = None
+    sample_weight: np.ndarray | None = None
+    sample_weight_val: np.ndarray | None = None
 
     @property
     def n_samples(self):
         return self.X.shape[0]
 
     @property
+    def total_weight(self):
+        """The rows the training rows stand for: ``n_samples``, or the weights' sum."""
+        return _weights.total(self.sample_weight, self.n_samples)
+
+    @property
+    def n_residuals(self):
+        """The residuals the Bayesian evidence counts: ``total_weight`` times the outputs."""
+        return self.Y.size if self.sample_weight is None else self.total_weight * self.Y.shape[1]
+
+    @property
     def has_validation(self):
         return self.X_val is not None
+
+    def rows_weight(self, rows):
+        """The weight of the minibatch ``rows`` (its row count without sample weights)."""
+        return len(rows) if self.sample_weight is None else self.sample_weight[rows].sum()
+
+    def mean_sum_of_squares(self):
+        """The (weighted) sum of squared errors of the targets' (weighted) mean: the fit of a constant."""
+        return _weights.sum_of_squares_about_mean(self.Y, self.sample_weight)
 
     def loss_and_grad(self, theta, rows=None):
         """Objective and gradient on all training rows, or on the minibatch ``rows``.
 
-        On a minibatch the penalty is scaled by its share of the rows, so the
+        On a minibatch the penalty is scaled by its share of the rows (of their weight), so the
         expected minibatch gradient equals the full-batch gradient.
         """
         if rows is None:
-            return _network.loss_and_grad(self.arch, theta, self.X, self.Y, self.alpha)
-        alpha = self.alpha * len(rows) / self.n_samples
-        return _network.loss_and_grad(self.arch, theta, self.X[rows], self.Y[rows], alpha)
+            return _network.loss_and_grad(self.arch, theta, self.X, self.Y, self.alpha, self.sample_weight)
+        alpha = self.alpha * self.rows_weight(rows) / self.total_weight
+        weights = None if self.sample_weight is None else self.sample_weight[rows]
+        return _network.loss_and_grad(self.arch, theta, self.X[rows], self.Y[rows], alpha, weights)
 
     def residuals_and_jacobian(self, theta, rows=slice(None)):
         """Residuals and Jacobian on training rows (see :func:`mlpfit._network.residuals_and_jacobian`)."""
-        return _network.residuals_and_jacobian(self.arch, theta, self.X[rows], self.Y[rows])
+        weights = None if self.sample_weight is None else self.sample_weight[rows]
+        return _network.residuals_and_jacobian(self.arch, theta, self.X[rows], self.Y[rows], weights)
+
+    def normal_equations(self, theta):
+        """``J^T J``, ``J^T r`` and ``r^T r`` on all training rows (see :func:`mlpfit._network.normal_equations`)."""
+        return _network.normal_equations(self.arch, theta, self.X, self.Y, sample_weight=self.sample_weight)
+
+    def sum_squared_error(self, theta):
+        """The (weighted) sum of squared errors on the training rows."""
+        return _network.sum_squared_error(self.arch, theta, self.X, self.Y, sample_weight=self.sample_weight)
 
     def validation_loss(self, theta):
         """The training loss on the validation rows, without the penalty (half the MSE for squared error)."""
-        return _network.loss_and_grad(self.arch, theta, self.X_val, self.Y_val)[0]
+        return _network.loss_and_grad(self.arch, theta, self.X_val, self.Y_val, sample_weight=self.sample_weight_val)[0]
 
 
 STOP_MESSAGES = {

@@ -1,9 +1,9 @@
 """The epoch loop shared by the minibatch solvers (Adam and SGD).
 
 Each epoch shuffles the rows, takes one update per minibatch, and reports the
-epoch's mean minibatch loss to the monitor, which stops the run when the loss
-(or, under early stopping, the validation loss) has not improved by ``tol`` for
-``n_iter_no_change`` epochs.
+epoch's mean minibatch loss (each minibatch's weighted by its rows, or its sample weights'
+sum) to the monitor, which stops the run when the loss (or, under early stopping, the
+validation loss) has not improved by ``tol`` for ``n_iter_no_change`` epochs.
 """
 
 import numpy as np
@@ -25,8 +25,8 @@ def run_epochs(problem, theta0, settings, rng, step):
             for start in range(0, n, batch_size):
                 rows = None if full_batch else order[start : start + batch_size]
                 loss, grad = problem.loss_and_grad(theta, rows)
-                epoch_loss += loss * (n if full_batch else len(rows))
+                epoch_loss += loss * (problem.total_weight if full_batch else problem.rows_weight(rows))
                 theta = step(theta, grad)
-        if monitor.update(theta, epoch_loss / n):
+        if monitor.update(theta, epoch_loss / problem.total_weight):
             return SolverResult.from_monitor(problem, monitor, theta, "tol")
     return SolverResult.from_monitor(problem, monitor, theta, "max_iter")

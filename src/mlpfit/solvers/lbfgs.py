@@ -21,7 +21,6 @@ from dataclasses import replace
 import numpy as np
 from scipy.optimize import minimize
 
-from .. import _network
 from ._base import SolverResult
 from ._evidence import BAYES_START_FIT, BAYES_START_IMPROVEMENT, reestimate
 
@@ -83,7 +82,7 @@ def solve(problem, theta0, settings, rng):
 def _start_rule(problem, settings):
     """When the unpenalised first round ends: at a loss below the mean's, or once it has settled."""
     if settings.bayes_start == "fitted":
-        below = BAYES_START_FIT * np.sum((problem.Y - problem.Y.mean(axis=0)) ** 2) / (2 * problem.n_samples)
+        below = BAYES_START_FIT * problem.mean_sum_of_squares() / (2 * problem.total_weight)
         return lambda loss: loss <= below
     previous = [np.inf]
 
@@ -96,14 +95,14 @@ def _start_rule(problem, settings):
 
 
 def _solve_bayesian(problem, theta0, settings, monitor):
-    arch, mask, n_residuals = problem.arch, problem.arch.weight_mask, problem.Y.size
+    arch, mask, n_residuals = problem.arch, problem.arch.weight_mask, problem.n_residuals
     budget = settings.max_iter
     theta, reason, used = _minimize(problem, theta0, monitor, budget, settings.tol, _start_rule(problem, settings))
     budget -= used
     penalty, evidence = problem.alpha, None
     round_max_iter = max(ROUND_MIN_ITER, arch.n_params // ROUND_ITER_PER_PARAMS)
     while budget > 0 and monitor.stop_reason is None and reason != "diverged":
-        jtj, _, sse = _network.normal_equations(arch, theta, problem.X, problem.Y)
+        jtj, _, sse = problem.normal_equations(theta)
         evidence = reestimate(jtj, sse, theta, mask, penalty, n_residuals)
         settled = abs(evidence.penalty - penalty) <= PENALTY_SETTLED * max(penalty, np.finfo(float).tiny)
         penalty = evidence.penalty
@@ -115,7 +114,7 @@ def _solve_bayesian(problem, theta0, settings, monitor):
             reason = "tol" if reason in ("max_iter", "stopped") else reason
             break
     if evidence is None or budget <= 0 or monitor.stop_reason is not None:
-        jtj, _, sse = _network.normal_equations(arch, monitor.final_theta(theta), problem.X, problem.Y)
+        jtj, _, sse = problem.normal_equations(monitor.final_theta(theta))
         evidence = reestimate(jtj, sse, monitor.final_theta(theta), mask, penalty, n_residuals)
     if budget <= 0 and reason in ("tol", "gradient", "stopped"):
         reason = "max_iter"

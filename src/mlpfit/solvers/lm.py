@@ -57,7 +57,7 @@ import numpy as np
 from scipy.linalg.lapack import dpotrf, dpotrs
 from threadpoolctl import ThreadpoolController
 
-from .. import _network
+from .. import _network, _weights
 from ._base import SolverResult
 from ._evidence import BAYES_START_FIT, BAYES_START_IMPROVEMENT, reestimate
 
@@ -189,10 +189,10 @@ class _BayesStart:
     fit_below: float | None = None
 
     @classmethod
-    def of(cls, rule, Y):
-        """The rule ``rule`` for targets ``Y``."""
+    def of(cls, rule, Y, sample_weight=None):
+        """The rule ``rule`` for targets ``Y`` (rows weighted by ``sample_weight`` when given)."""
         if rule == "fitted":
-            return cls(rule, BAYES_START_FIT * np.sum((Y - Y.mean(axis=0)) ** 2))
+            return cls(rule, BAYES_START_FIT * _weights.sum_of_squares_about_mean(Y, sample_weight))
         return cls(rule)
 
     def begins(self, reason, current, trial):
@@ -217,10 +217,11 @@ def _penalised(jtj, jtr, sse, theta, mask, penalty):
 
 
 def _objective(problem, theta, penalty, step=0.0):
-    """``S`` at ``theta + step``: the sum of squared errors plus ``penalty`` times the weights' squared norm."""
+    """``S`` at ``theta + step``: the (weighted) sum of squared errors plus ``penalty`` times the weights' squared
+    norm."""
     theta = theta + step
     weights = theta[problem.arch.weight_mask]
-    return _network.sum_squared_error(problem.arch, theta, problem.X, problem.Y) + penalty * (weights @ weights)
+    return problem.sum_squared_error(theta) + penalty * (weights @ weights)
 
 
 @cache
@@ -243,14 +244,14 @@ def solve(problem, theta0, settings, rng):
     once at the end if the run stopped before); ``problem.alpha`` is then the starting penalty.
     """
     monitor = settings.monitor(problem)
-    mask, n = problem.arch.weight_mask, problem.n_samples
+    mask, n = problem.arch.weight_mask, problem.total_weight
     theta, penalty, evidence, reestimating = theta0.copy(), problem.alpha, None, False
-    damping, start = _Damping(), _BayesStart.of(settings.bayes_start, problem.Y)
+    damping, start = _Damping(), _BayesStart.of(settings.bayes_start, problem.Y, problem.sample_weight)
     with np.errstate(over="ignore", invalid="ignore"), _blas_threads(problem):
         for _ in range(settings.max_iter):
-            jtj, jtr, sse = _network.normal_equations(problem.arch, theta, problem.X, problem.Y)
+            jtj, jtr, sse = problem.normal_equations(theta)
             if reestimating:
-                evidence = reestimate(jtj, sse, theta, mask, penalty, problem.Y.size)
+                evidence = reestimate(jtj, sse, theta, mask, penalty, problem.n_residuals)
                 penalty = evidence.penalty
             current, gradient, hessian = _penalised(jtj, jtr, sse, theta, mask, penalty)
             gradient_norm = np.linalg.norm(gradient) / n
@@ -272,8 +273,8 @@ def solve(problem, theta0, settings, rng):
             reason = "max_iter"
     theta = monitor.final_theta(theta)
     if settings.bayesian and evidence is None:
-        jtj, _, sse = _network.normal_equations(problem.arch, theta, problem.X, problem.Y)
-        evidence = reestimate(jtj, sse, theta, mask, penalty, problem.Y.size)
+        jtj, _, sse = problem.normal_equations(theta)
+        evidence = reestimate(jtj, sse, theta, mask, penalty, problem.n_residuals)
     loss = _objective(problem, theta, penalty) / (2 * n)
     curves = monitor.loss_curve, monitor.validation_curve
     return SolverResult(float(loss), len(monitor.loss_curve), reason, *curves, evidence, theta=theta)

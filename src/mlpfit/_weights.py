@@ -1,0 +1,137 @@
+"""Sample weights: their check, and the weighted forms of the statistics a fit takes of its rows.
+
+Notes
+-----
+Weights are frequencies: ``w_i`` multiplies row ``i``'s squared error, and a fit with integer
+weights is the fit on the rows repeated that many times. Every deterministic step of a fit
+follows from that reading:
+
+- the objective is the weighted mean, ``(sum_i w_i |e_i|**2 + alpha |W|**2) / (2 sum_i w_i)``: the
+  penalty's share is ``1 / sum(w)``, as it is ``1 / n`` for ``n`` rows, so scaling every weight by
+  ``c`` acts as dividing ``alpha`` by ``c`` (repeating every row ``c`` times); only with
+  ``alpha=0`` is the fit independent of the weights' scale;
+- Levenberg-Marquardt's residuals and Jacobian rows are multiplied by ``sqrt(w_i)``;
+- Bayesian regularisation counts ``N = sum(w) * n_outputs`` residuals in its evidence;
+- minibatches (Adam, SGD) take the penalty's share by their weight, ``sum(w[batch]) / sum(w)``;
+- early stopping's validation rows keep their weights, and the validation loss is weighted;
+- the standardisation uses weighted means and standard deviations;
+- the start's quantiles (breakpoints on one input, the knots the hinge selection considers) are
+  numpy's default linear quantiles of the repeated rows (:func:`quantile`); the hinge selection
+  fits by weighted least squares and counts ``sum(w)`` rows in its candidates, end span and GCV;
+- the variance head of ``loss="gaussian_nll"`` is fitted by the weighted likelihood;
+- a row of zero weight is dropped before anything else.
+
+Two places agree with repeated rows only to rounding, which the sums' order sets: the hinge selection
+among candidates whose gains tie (knots between the same two rows, of equal GCV to ~1e-15), and a
+solver's stopping point (L-BFGS stops ~1e-7 apart; step for step the runs agree). Levenberg-Marquardt's
+damping ``mu`` is absolute, so its path (not its optimum) depends on the weights' overall scale.
+
+What does not follow it, because it counts or orders rows rather than weighing them: the fit plan
+(widths, solver, batch size, averaging decide by the rows' number, the work they cost), random row
+draws (several inputs' breakpoints between two rows drawn uniformly, minibatches, the validation
+split, the selection's subset beyond ``GREEDY_MAX_ROWS`` rows), and the diagnosis after the fit.
+
+For known noise standard deviations ``sigma_i``, ``w_i = 1 / sigma_i**2`` (curve_fit's ``sigma``,
+lmfit's ``weights**2``) scaled to mean 1, ``w / w.mean()``: then the weights only reshape the fit,
+while the penalty and the evidence count the rows as they would without them.
+"""
+
+import numpy as np
+from sklearn.utils.validation import _check_sample_weight
+
+MIN_WEIGHTED_ROWS = 2
+"""Fewest rows of positive weight a fit accepts (the estimator's minimum number of rows)."""
+
+
+def check_sample_weight(sample_weight, X):
+    """``sample_weight`` as a float64 array of X's rows: finite, non-negative, not all zero.
+
+    Raises ValueError naming ``sample_weight`` for a wrong shape, NaN or infinity, or a negative weight.
+    """
+    try:
+        weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True, copy=True)
+    except ValueError as error:  # scikit-learn's messages, each made to name the parameter
+        message = str(error)
+        raise ValueError(message if "sample_weight" in message else f"sample_weight: {message}") from None
+    if np.count_nonzero(weights) < MIN_WEIGHTED_ROWS:
+        raise ValueError(
+            f"sample_weight must give at least {MIN_WEIGHTED_ROWS} rows a positive weight; "
+            f"got {np.count_nonzero(weights)}."
+        )
+    return weights
+
+
+def total(weights, n_rows):
+    """How many rows the data stand for: ``n_rows`` without weights, else ``sum(weights)``."""
+    return n_rows if weights is None else float(weights.sum())
+
+
+def count(weights, n_rows):
+    """``total`` as a whole number of rows (at least 1), for what counts rows (candidates, ranks)."""
+    return n_rows if weights is None else max(1, round(float(weights.sum())))
+
+
+def mean(A, weights):
+    """Column means of ``A``, weighted when ``weights`` is not None."""
+    return A.mean(axis=0) if weights is None else np.average(A, axis=0, weights=weights)
+
+
+def var(A, weights):
+    """Column variances (``ddof=0``) of ``A``, weighted when ``weights`` is not None."""
+    if weights is None:
+        return A.var(axis=0)
+    return np.average((A - np.average(A, axis=0, weights=weights)) ** 2, axis=0, weights=weights)
+
+
+def std(A, weights):
+    """Column standard deviations (``ddof=0``) of ``A``, weighted when ``weights`` is not None."""
+    return A.std(axis=0) if weights is None else np.sqrt(var(A, weights))
+
+
+def sum_of_squares_about_mean(A, weights):
+    """The (weighted) sum of squared deviations of ``A``'s columns from their (weighted) means."""
+    if weights is None:
+        return np.sum((A - A.mean(axis=0)) ** 2)
+    return np.sum(weights[:, None] * (A - mean(A, weights)) ** 2)
+
+
+def scaled_rows(A, weights):
+    """``A`` with each row multiplied by ``sqrt(w)``: inner products of such arrays are weighted sums."""
+    return A if weights is None else A * np.sqrt(weights).reshape(-1, *([1] * (A.ndim - 1)))
+
+
+def quantile(x, levels, weights=None):
+    """numpy's default (linear) quantiles of ``x``, of the rows repeated by ``weights`` when given.
+
+    With weights the sorted rows stand for ``sum(w)`` repeated values; the quantile at level ``q``
+    interpolates at position ``(sum(w) - 1) q`` among them, as ``np.quantile`` does among real
+    repetitions, and so equals it (to the bit) for integer weights (and generalises it to any positive weights).
+    """
+    if weights is None:
+        return np.quantile(x, levels)
+    order = np.argsort(x, kind="stable")
+    values, cumulative = x[order], np.cumsum(weights[order])
+    position = (cumulative[-1] - 1) * np.asarray(levels, dtype=np.float64)
+    below = np.floor(position)
+
+    def value_at(index):
+        return values[np.minimum(np.searchsorted(cumulative, index, side="right"), len(values) - 1)]
+
+    low, high, fraction = value_at(below), value_at(below + 1), position - below
+    # numpy's own interpolation, from the nearer end, so that the two agree to the last bit.
+    return np.where(fraction >= 0.5, high - (high - low) * (1 - fraction), low + (high - low) * fraction)
+
+
+def positive_rows(X, Y, sample_weight):
+    """``(X, Y, weights)``: the rows of positive weight, with their weights (None without ``sample_weight``).
+
+    A row of zero weight is dropped here, before anything counts or draws rows, so that it is as if
+    it had never been given.
+    """
+    if sample_weight is None:
+        return X, Y, None
+    weights = check_sample_weight(sample_weight, X)
+    if np.all(weights > 0):
+        return X, Y, weights
+    kept = weights > 0
+    return X[kept], Y[kept], weights[kept]
