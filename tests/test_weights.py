@@ -134,12 +134,13 @@ def test_weights_scale_as_repeating_every_row():
 @pytest.mark.parametrize(
     "weights, message",
     [
-        (-np.ones(40), "Negative values in data passed to `sample_weight`"),
-        (np.r_[np.nan, np.ones(39)], "sample_weight contains NaN"),
-        (np.r_[np.inf, np.ones(39)], "sample_weight contains infinity"),
+        (-np.ones(40), "sample_weight must be >= 0; row 0 has -1"),
+        (np.r_[np.nan, np.ones(39)], r"sample_weight contains NaN \(row 0\)"),
+        (np.r_[np.ones(39), np.inf], r"sample_weight contains infinity \(row 39\)"),
         (np.ones(39), r"sample_weight.shape == \(39,\), expected \(40,\)"),
-        (np.ones((40, 2)), "sample_weight: Sample weights must be 1D"),
-        (np.zeros(40), "sample_weight: Sample weights must contain at least one non-zero number"),
+        (np.ones((40, 2)), r"sample_weight must be 1-D, one weight per row; got shape \(40, 2\)"),
+        (["a"] * 40, "sample_weight must be numeric"),
+        (np.zeros(40), "sample_weight must give at least 2 rows a positive weight; got 0"),
         (np.r_[1.0, np.zeros(39)], "sample_weight must give at least 2 rows a positive weight; got 1"),
     ],
 )

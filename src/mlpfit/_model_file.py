@@ -215,8 +215,8 @@ RUN_FIELDS = {
 }
 """:class:`~mlpfit._fitted.TrainingRun` field -> what a saved one may hold, besides its curves (arrays) and evidence
 (``restart_losses`` may hold a diverged restart's inf)."""
-LOSS = Rule(lambda v: v in OUTPUTS_PER_TARGET, f"one of {', '.join(OUTPUTS_PER_TARGET)}")
-ACTIVATION = Rule(lambda v: v in ACTIVATIONS, f"one of {', '.join(ACTIVATIONS)}")
+LOSS = Rule(lambda v: isinstance(v, str) and v in OUTPUTS_PER_TARGET, f"one of {', '.join(OUTPUTS_PER_TARGET)}")
+ACTIVATION = Rule(lambda v: isinstance(v, str) and v in ACTIVATIONS, f"one of {', '.join(ACTIVATIONS)}")
 
 
 def encode_fitted(state, feature_names=None):

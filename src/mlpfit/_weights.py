@@ -37,22 +37,34 @@ while the penalty and the evidence count the rows as they would without them.
 """
 
 import numpy as np
-from sklearn.utils.validation import _check_sample_weight
 
 MIN_WEIGHTED_ROWS = 2
 """Fewest rows of positive weight a fit accepts (the estimator's minimum number of rows)."""
 
 
 def check_sample_weight(sample_weight, X):
-    """``sample_weight`` as a float64 array of X's rows: finite, non-negative, not all zero.
+    """``sample_weight`` as a float64 array of X's rows (a number: the same weight for every row): finite,
+    non-negative, at least ``MIN_WEIGHTED_ROWS`` of them positive.
 
-    Raises ValueError naming ``sample_weight`` for a wrong shape, NaN or infinity, or a negative weight.
+    Raises ValueError naming ``sample_weight`` and what is wrong with it.
     """
     try:
-        weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True, copy=True)
-    except ValueError as error:  # scikit-learn's messages, each made to name the parameter
-        message = str(error)
-        raise ValueError(message if "sample_weight" in message else f"sample_weight: {message}") from None
+        weights = np.array(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"sample_weight must be numeric: {error}") from None
+    if weights.ndim == 0:
+        weights = np.full(len(X), float(weights))
+    if weights.ndim != 1:
+        raise ValueError(f"sample_weight must be 1-D, one weight per row; got shape {weights.shape}.")
+    if weights.shape != (len(X),):
+        raise ValueError(f"sample_weight.shape == {weights.shape}, expected {(len(X),)}: one weight per row of X.")
+    if np.isnan(weights).any():
+        raise ValueError(f"sample_weight contains NaN (row {int(np.flatnonzero(np.isnan(weights))[0])}).")
+    if np.isinf(weights).any():
+        raise ValueError(f"sample_weight contains infinity (row {int(np.flatnonzero(np.isinf(weights))[0])}).")
+    if (weights < 0).any():
+        row = int(np.flatnonzero(weights < 0)[0])
+        raise ValueError(f"sample_weight must be >= 0; row {row} has {weights[row]:g}.")
     if np.count_nonzero(weights) < MIN_WEIGHTED_ROWS:
         raise ValueError(
             f"sample_weight must give at least {MIN_WEIGHTED_ROWS} rows a positive weight; "
