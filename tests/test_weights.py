@@ -140,8 +140,8 @@ def test_weights_scale_as_repeating_every_row():
         (np.ones(39), r"sample_weight.shape == \(39,\), expected \(40,\)"),
         (np.ones((40, 2)), r"sample_weight must be 1-D, one weight per row; got shape \(40, 2\)"),
         (["a"] * 40, "sample_weight must be numeric"),
-        (np.zeros(40), "sample_weight must give at least 2 rows a positive weight; got 0"),
-        (np.r_[1.0, np.zeros(39)], "sample_weight must give at least 2 rows a positive weight; got 1"),
+        (np.zeros(40), "at least 2 rows a positive weight; 0 have one, the other weights are zero"),
+        (np.r_[1.0, np.zeros(39)], "sample_weight must give at least 2 rows a positive weight; 1 have one"),
     ],
 )
 def test_bad_weights_are_refused_by_name(weights, message):

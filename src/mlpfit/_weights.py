@@ -68,7 +68,7 @@ def check_sample_weight(sample_weight, X):
     if np.count_nonzero(weights) < MIN_WEIGHTED_ROWS:
         raise ValueError(
             f"sample_weight must give at least {MIN_WEIGHTED_ROWS} rows a positive weight; "
-            f"got {np.count_nonzero(weights)}."
+            f"{np.count_nonzero(weights)} have one, the other weights are zero."
         )
     return weights
 
