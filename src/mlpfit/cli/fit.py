@@ -292,15 +292,18 @@ def _training_lines(report):
 
 
 def _validation_rmse(model):
-    """RMSE on the held-out rows at the kept weights, in target units for one output; with several
+    """RMSE on the held-out rows at the kept weights, in target units for one output (transformed ones with
+    ``--log-y``); with several
     networks averaged, each network's, averaged (no merged model was validated)."""
     runs = model.fitted_.runs if hasattr(model, "fitted_") else ()
     if not (runs and runs[0].validation_curve) or model.loss != "squared_error":
         return None
     standardized = np.mean([np.sqrt(2 * min(run.validation_curve) / model.n_outputs_) for run in runs])
     of = f", the mean of {len(runs)} networks'" if len(runs) > 1 else ""
+    # with target_transform the held-out loss, and so this error, is on the transformed scale
+    scale = "" if model.target_transform is None else f" (of {model.target_transform}(y))"
     if model.n_outputs_ == 1:
-        return f"{standardized * model.y_scaler_.scale[0]:.4g}{of}"
+        return f"{standardized * model.y_scaler_.scale[0]:.4g}{scale}{of}"
     return f"{standardized:.4g} (standardised, all outputs{of})"
 
 
