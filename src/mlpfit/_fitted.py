@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from . import _network, _nll
+from . import _network, _nll, _transforms
 from ._activations import ACTIVATIONS
 from ._scaling import Scaler
 from .solvers import STOP_MESSAGES, RunRecord
@@ -34,6 +34,10 @@ class FittedNetwork:
     variance_head : bool
         The network predicts a variance per target beside each mean (``loss="gaussian_nll"``),
         so it has twice as many outputs as targets.
+    x_transforms, y_transforms : tuple of (str or None), or None
+        The transform (a key of :data:`mlpfit._transforms.TRANSFORMS`) applied to each input column before
+        ``x_scaler``, and to each target before ``y_scaler``, whose inverse maps the outputs back; None when
+        no column is transformed (``input_transform``, ``target_transform``).
     """
 
     arch: object
@@ -42,6 +46,8 @@ class FittedNetwork:
     y_scaler: Scaler
     y_ndim: int = 2
     variance_head: bool = False
+    x_transforms: tuple | None = None
+    y_transforms: tuple | None = None
 
     @property
     def n_features(self):
@@ -62,19 +68,38 @@ class FittedNetwork:
         arch, theta = _nll.mean_network(self.arch, self.theta)
         return replace(self, arch=arch, theta=theta, variance_head=False)
 
+    @property
+    def transformed(self):
+        """Some input or target column is transformed before standardisation."""
+        return self.x_transforms is not None or self.y_transforms is not None
+
+    def in_fitted_space(self, X, Y=None):
+        """``(X, Y)`` mapped by the transforms into the space the network was fitted in (``Y`` may be None),
+        and the network there: the same with no transforms. ValueError for a value outside a domain."""
+        X = _transforms.forward(X, self.x_transforms, "input column")
+        Y = None if Y is None else _transforms.forward(Y, self.y_transforms, "target column")
+        return X, Y, replace(self, x_transforms=None, y_transforms=None)
+
     def hidden_and_output(self, X):
         """``(hidden, output)`` for raw ``X``: each hidden layer's pre-activations and the output layer,
         in the network's units."""
+        X = _transforms.forward(X, self.x_transforms, "input column")
         activations, pre_activations = _network.forward(self.arch, self.theta, self.x_scaler.transform(X))
         return pre_activations, activations[-1]
 
     def predict(self, X):
-        """Outputs in the user's units, (n_samples, n_targets); with a variance head ``(means, stds)``."""
+        """Outputs in the user's units, (n_samples, n_targets); with a variance head ``(means, stds)``.
+
+        With target transforms the means are the inverse transform of the network's mean (for ``"log"``
+        a median-type prediction, see :mod:`mlpfit._transforms`) and the stds stay in the transformed space.
+        """
+        X = _transforms.forward(X, self.x_transforms, "input column")
         outputs = _network.predict(self.arch, self.theta, self.x_scaler.transform(X))
         if not self.variance_head:
-            return self.y_scaler.inverse_transform(outputs)
+            return _transforms.inverse(self.y_scaler.inverse_transform(outputs), self.y_transforms)
         mean, variance = _nll.mean_and_variance(outputs)
-        return self.y_scaler.inverse_transform(mean), np.sqrt(variance) * self.y_scaler.scale
+        mean = _transforms.inverse(self.y_scaler.inverse_transform(mean), self.y_transforms)
+        return mean, np.sqrt(variance) * self.y_scaler.scale
 
     def as_target(self, Y):
         """``Y`` (n_samples, n_targets) shaped as the targets were: a vector when ``y_ndim`` is 1."""
@@ -88,7 +113,7 @@ class FittedNetwork:
         coefs, intercepts = self.layers()
         with np.errstate(divide="ignore", invalid="ignore"):
             standardized = -intercepts[0] / coefs[0][0]
-        raw = self.x_scaler.inverse_transform(standardized[:, None])[:, 0]
+        raw = _transforms.inverse(self.x_scaler.inverse_transform(standardized[:, None]), self.x_transforms)[:, 0]
         return raw[np.isfinite(raw)]
 
 
@@ -192,6 +217,12 @@ class FittedState:
     evidence: object | None = None
     fit_time: float = 0.0
     x_range: tuple | None = None
+
+    def in_fitted_space(self, X, Y):
+        """``(X, Y, state)``: the data mapped by the network's transforms (see
+        :meth:`FittedNetwork.in_fitted_space`) and this state with a network that takes them as they are."""
+        X, Y, network = self.network.in_fitted_space(X, Y)
+        return X, Y, replace(self, network=network)
 
     @property
     def stop_reason(self):

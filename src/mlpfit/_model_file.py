@@ -23,6 +23,7 @@ from ._nll import OUTPUTS_PER_TARGET
 from ._npz import Archive, NotAModelFile
 from ._plan import FitPlan
 from ._scaling import Scaler
+from ._transforms import TRANSFORMS, per_column
 from .solvers import STOP_MESSAGES
 from .solvers._evidence import Evidence
 
@@ -216,6 +217,14 @@ RUN_FIELDS = {
 """:class:`~mlpfit._fitted.TrainingRun` field -> what a saved one may hold, besides its curves (arrays) and evidence
 (``restart_losses`` may hold a diverged restart's inf)."""
 LOSS = Rule(lambda v: isinstance(v, str) and v in OUTPUTS_PER_TARGET, f"one of {', '.join(OUTPUTS_PER_TARGET)}")
+TRANSFORM_NAMES = Rule(
+    lambda v: (
+        v is None
+        or (isinstance(v, list) and all(name is None or (isinstance(name, str) and name in TRANSFORMS) for name in v))
+    ),
+    f"null or a list of null or {', '.join(map(repr, TRANSFORMS))} per column",
+)
+"""What ``x_transforms`` and ``y_transforms`` may hold: a transform this mlpfit does not know is refused."""
 ACTIVATION = Rule(lambda v: isinstance(v, str) and v in ACTIVATIONS, f"one of {', '.join(ACTIVATIONS)}")
 
 
@@ -243,6 +252,8 @@ def encode_fitted(state, feature_names=None):
             "layer_sizes": list(network.arch.layer_sizes),
             "y_ndim": network.y_ndim,
             "variance_head": network.variance_head,
+            "x_transforms": _names_to_json(network.x_transforms),
+            "y_transforms": _names_to_json(network.y_transforms),
         },
         "plan": state.plan.to_dict(),
         "runs": runs,
@@ -252,6 +263,36 @@ def encode_fitted(state, feature_names=None):
         "fit_time": state.fit_time,
         "feature_names_in": None if feature_names is None else [str(name) for name in feature_names],
     }
+
+
+def _names_to_json(names):
+    return None if names is None else list(names)
+
+
+def _transforms_of(node, key, n_columns):
+    """The saved transform names of ``n_columns`` columns (a tuple, or None: none; absent in older files)."""
+    if key not in node:
+        return None
+    names = field(node, key, TRANSFORM_NAMES)
+    if names is not None and len(names) != n_columns:
+        raise ValueError(f"model metadata field {key!r} names {len(names)} columns; the network has {n_columns}.")
+    return None if names is None or all(name is None for name in names) else tuple(names)
+
+
+def _check_transforms(params, x_transforms, y_transforms, n_features, n_targets):
+    """The saved transforms must be what ``input_transform`` and ``target_transform`` give per column (a
+    parameter absent, as in files written before transforms existed: None)."""
+    for param, names, n_columns in (
+        ("input_transform", x_transforms, n_features),
+        ("target_transform", y_transforms, n_targets),
+    ):
+        value = params.get(param)
+        try:
+            expected = per_column(value, n_columns)
+        except (TypeError, ValueError):
+            expected = "not a transform"
+        if expected != names:
+            raise ValueError(f"the saved transforms {shown(_names_to_json(names))} do not fit {param}={shown(value)}.")
 
 
 def _evidence_to_json(evidence):
@@ -320,6 +361,9 @@ def _read_network(arrays, node, loss, params):
     coefs = [array(arrays, f"network/coefs/{i}", shape) for i, shape in enumerate(zip(sizes[:-1], sizes[1:]))]
     intercepts = [array(arrays, f"network/intercepts/{i}", (n,)) for i, n in enumerate(sizes[1:])]
     arch = Architecture(tuple(sizes), field(params, "activation", ACTIVATION))
+    x_transforms = _transforms_of(node, "x_transforms", sizes[0])
+    y_transforms = _transforms_of(node, "y_transforms", n_targets)
+    _check_transforms(params, x_transforms, y_transforms, sizes[0], n_targets)
     return FittedNetwork(
         arch,
         arch.pack(coefs, intercepts),
@@ -327,6 +371,8 @@ def _read_network(arrays, node, loss, params):
         _scaler(arrays, "network/y_scaler", n_targets),
         y_ndim,
         variance_head,
+        x_transforms,
+        y_transforms,
     )
 
 

@@ -101,6 +101,23 @@ def validate_params(params, constraints):
             raise ValueError(f"{name} must be {described}; got {value!r}.")
 
 
+class PerColumn:
+    """A non-empty list or tuple with one entry per column, each None or one of ``options``."""
+
+    def __init__(self, *options):
+        self.options = options
+
+    def accepts(self, value):
+        return (
+            isinstance(value, (list, tuple))
+            and len(value) > 0
+            and all(item is None or (isinstance(item, str) and item in self.options) for item in value)
+        )
+
+    def __str__(self):
+        return "a list with one entry per column, each None or one of " + ", ".join(repr(o) for o in self.options)
+
+
 class InstanceOf:
     """An instance of ``cls``."""
 

@@ -50,6 +50,7 @@ from ._activations import ACTIVATIONS
 from ._fit_facts import NOISE_FLOOR, NOISE_MIN_SAMPLES, EnsembleFacts, FitFacts
 from ._fitted import as_fitted_state
 from ._plan import network_params
+from ._transforms import described
 from .solvers._base import CONVERGED_REASONS
 
 SEVERITIES = ("error", "warning", "info")
@@ -133,6 +134,9 @@ class Diagnosis:
     """The findings about one network on one data set, most serious first."""
 
     findings: list = field(default_factory=list)
+    scale: str = ""
+    """The transformed columns the checks read, e.g. ``"log(y0)"`` (``target_transform``, ``input_transform``):
+    errors and noise are then on that scale. Empty when the network takes the data as they are."""
 
     @property
     def codes(self):
@@ -144,14 +148,15 @@ class Diagnosis:
         return all(finding.severity == "info" for finding in self.findings)
 
     def __str__(self):
+        title = f"Diagnosis (on the fitted scale: {self.scale})" if self.scale else "Diagnosis"
         if not self.findings:
-            return "Diagnosis: no problems found."
+            return f"{title}: no problems found."
         counts = ", ".join(
             f"{count} {severity}{'s' if count > 1 and severity != 'info' else ''}"
             for severity in SEVERITIES
             if (count := sum(finding.severity == severity for finding in self.findings))
         )
-        return "\n".join([f"Diagnosis: {counts}.", *map(str, self.findings)])
+        return "\n".join([f"{title}: {counts}.", *map(str, self.findings)])
 
 
 def _worst(ratio, n_outputs):
@@ -708,8 +713,7 @@ def _diagnose_ensemble(ensemble, X, y, X_val, y_val, codes):
         finding for code in ENSEMBLE_CHECKS if code in codes for finding in [ENSEMBLE_CHECKS[code](facts)] if finding
     ]
     for i, estimator in enumerate(ensemble.estimators_):
-        state = as_fitted_state(estimator)
-        member_facts = FitFacts(state, X, Y, X_val, y_val)
+        member_facts = _facts(as_fitted_state(estimator), X, Y, X_val, y_val)
         for finding in _run_checks(member_facts, [code for code in codes if code in CHECKS]).findings:
             findings.append(replace(finding, message=f"member {i}: {finding.message}"))
     return Diagnosis(sorted(findings, key=lambda finding: SEVERITIES.index(finding.severity)))
@@ -760,7 +764,20 @@ def diagnose(model, X, y, *, activation=None, X_val=None, y_val=None, codes=None
     X, Y = _validated(X, y, state.network, "X", "y")
     if X_val is not None:
         X_val, y_val = _validated(X_val, y_val, state.network, "X_val", "y_val")
-    return _run_checks(FitFacts(state, X, Y, X_val, y_val), codes)
+    diagnosis = _run_checks(_facts(state, X, Y, X_val, y_val), codes)
+    return replace(diagnosis, scale=described(state.network.x_transforms, state.network.y_transforms))
+
+
+def _facts(state, X, Y, X_val, Y_val):
+    """The :class:`FitFacts` of ``state`` on data in the user's units, read in the space the network was fitted
+    in: with ``input_transform`` or ``target_transform`` every check (errors, noise, units) sees the transformed
+    columns, as training did, and the diagnosis says so."""
+    if not state.network.transformed:
+        return FitFacts(state, X, Y, X_val, Y_val)
+    if X_val is not None:
+        X_val, Y_val, _ = state.network.in_fitted_space(X_val, Y_val)
+    X, Y, state = state.in_fitted_space(X, Y)
+    return FitFacts(state, X, Y, X_val, Y_val)
 
 
 def _run_checks(facts, codes):
@@ -789,13 +806,15 @@ mean squared errors, which a sample estimates well, at a bounded cost in memory.
 def warn_if_fit_failed(model, X, Y):
     """Warn (:class:`FitWarning`, with the top finding) when a fit ended effectively linear or diverged.
 
-    ``X`` and ``Y`` (2-D) are the training data as ``fit`` validated them: skipping
+    ``X`` and ``Y`` (2-D) are the training data as ``fit`` validated and transformed them: skipping
     :func:`diagnose`'s own validation halves the cost of this check on small fits.
     """
     if len(X) > FIT_CHECK_MAX_ROWS:
         rows = np.random.default_rng(0).choice(len(X), FIT_CHECK_MAX_ROWS, replace=False)
         X, Y = X[rows], Y[rows]
-    diagnosis = _run_checks(FitFacts(as_fitted_state(model), X, Y, None, None), FIT_WARNING_CODES)
+    state = as_fitted_state(model)
+    state = replace(state, network=state.network.in_fitted_space(X[:0])[2])  # X, Y are already transformed
+    diagnosis = _run_checks(FitFacts(state, X, Y, None, None), FIT_WARNING_CODES)
     if diagnosis.findings:
         top = diagnosis.findings[0]
         warnings.warn(f"{top.code}: {top.message} Fix: {top.fix}", FitWarning, stacklevel=3)

@@ -92,7 +92,8 @@ class EnsembleRegressor(MultiOutputMixin, RegressorMixin, BaseEstimator):
         ``random_state`` are set per member; each member follows the fit plan of an ensemble
         member (``make_plan(..., ensemble_member=True)``), where ``init="auto"`` starts from random
         breakpoints (members must start apart to disagree away from the data) and
-        ``n_averaged="auto"`` is one network.
+        ``n_averaged="auto"`` is one network. Its ``input_transform`` applies to every member;
+        a ``target_transform`` is refused (not yet supported).
     n_estimators : int, default=5
         Number of members.
     noise : {"heteroscedastic", "homoscedastic"}, default="heteroscedastic"
@@ -167,6 +168,12 @@ class EnsembleRegressor(MultiOutputMixin, RegressorMixin, BaseEstimator):
         X, y, sample_weight = _weights.positive_rows(X, y, sample_weight)
         template = NeuralRegressor() if self.estimator is None else self.estimator
         validate_params(template.get_params(deep=False), MEMBER_CONSTRAINTS)
+        if template.target_transform is not None:
+            raise ValueError(
+                f"EnsembleRegressor does not support a template with target_transform={template.target_transform!r} "
+                "yet: its intervals combine the members' Gaussians in y's units. Fit a NeuralRegressor with the "
+                "transform, or an ensemble on log(y) and exponentiate its intervals' bounds."
+            )
         seeds = check_random_state(self.random_state).randint(np.iinfo(np.int32).max, size=self.n_estimators)
         fits = Parallel(n_jobs=self.n_jobs)(
             delayed(_fit_member)(template, X, y, seed, self.noise, self.holdout_fraction, sample_weight)

@@ -22,12 +22,12 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from . import _network, _nll, _weights
+from . import _network, _nll, _transforms, _weights
 from ._activations import ACTIVATIONS
 from ._cells import validate_data
 from ._fitted import FittedNetwork, FittedState, TrainingRun, range_of, within
 from ._memory import check_memory
-from ._params import Boolean, Constant, Interval, LayerSizes, Options, Seed, validate_params
+from ._params import Boolean, Constant, Interval, LayerSizes, Options, PerColumn, Seed, validate_params
 from ._plan import AUTO_MAX_HINGES, AUTO_MIN_UNITS, AUTO_UNITS_ONE_INPUT, jtj_affordable, make_plan
 from ._progress import progress
 from ._scaling import Scaler
@@ -44,6 +44,8 @@ PARAMETER_CONSTRAINTS = {
     "alpha": [Interval(Real, 0, None), Options("auto", "bayes")],
     "loss": [Options(*_nll.OUTPUTS_PER_TARGET)],
     "standardize": [Boolean()],
+    "target_transform": [Constant(None), Options(*_transforms.TRANSFORMS)],
+    "input_transform": [Constant(None), Options(*_transforms.TRANSFORMS), PerColumn(*_transforms.TRANSFORMS)],
     "init": [Options(*INIT_METHODS)],
     "init_scale": [Interval(Real, 0, None, closed="neither"), Constant(None)],
     "max_iter": [Options("auto"), Interval(Integral, 1, None)],
@@ -73,6 +75,21 @@ def _validated_training_data(estimator, X, y):
         raise ValueError(f"y must be numeric: {error}") from None
     X, y = validate_data(estimator, X, y, multi_output=True, y_numeric=True, dtype=np.float64, ensure_min_samples=2)
     return X, y.reshape(len(y), -1), y.ndim
+
+
+def _column_transforms(estimator, X, Y):
+    """``(x_transforms, y_transforms)``: ``input_transform`` and ``target_transform`` per column (None: none),
+    every given row checked against their domains, so errors name the user's rows."""
+    x_transforms = _transforms.per_column(estimator.input_transform, X.shape[1])
+    y_transforms = _transforms.per_column(estimator.target_transform, Y.shape[1])
+    _transforms.check_domain(X, x_transforms, "input column")
+    _transforms.check_domain(Y, y_transforms, "target column")
+    return x_transforms, y_transforms
+
+
+def _in_fitted_space(X, Y, x_transforms, y_transforms):
+    """``(X, Y)`` transformed column by column: what the network is fitted to, before standardisation."""
+    return _transforms.forward(X, x_transforms, "input column"), _transforms.forward(Y, y_transforms, "target column")
 
 
 def _scalers(X, Y, standardize, sample_weight=None):
@@ -107,7 +124,9 @@ def training_objective(estimator, X, y, sample_weight=None):
     """
     validate_params(estimator.get_params(deep=False), PARAMETER_CONSTRAINTS)
     X, Y, _ = _validated_training_data(estimator, X, y)
+    transforms = _column_transforms(estimator, X, Y)
     X, Y, sample_weight = _weights.positive_rows(X, Y, sample_weight)
+    X, Y = _in_fitted_space(X, Y, *transforms)
     plan = make_plan(estimator.get_params(deep=False), *X.shape, Y.shape[1])
     x_scaler, y_scaler = _scalers(X, Y, estimator.standardize, sample_weight)
     rng = check_random_state(estimator.random_state)
@@ -233,6 +252,19 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         and ``summary_`` describe the means' fit.
     standardize : bool, default=True
         Centre and scale each column of X and y before training; predictions are mapped back.
+    target_transform : {None, "log", "log1p"}, default=None
+        Fit the network to ``log(y)`` (``"log"``, needs y > 0) or ``log(1 + y)`` (``"log1p"``, needs
+        y > -1), before standardisation, and predict ``exp`` (``expm1``) of its output: a positive quantity
+        is then never predicted negative (``"log"``: never zero either), even far outside the data. The
+        prediction is the inverse transform of the mean on the log scale, a median-type prediction below
+        the mean of y when the noise is multiplicative; no bias correction is applied. The loss, ``alpha``
+        and the diagnosis work on the transformed scale. With ``loss="gaussian_nll"``,
+        ``predict(return_std=True)`` is refused (the noise is Gaussian in log y); ``piecewise_linear`` is
+        refused too. See :mod:`mlpfit._transforms`.
+    input_transform : None, "log", "log1p" or list, default=None
+        Transform input columns the same way before standardisation: one name for every column, or a
+        list with one entry per column of X, each None (unchanged) or a name. Rows outside a
+        transform's domain raise ValueError in ``fit`` and ``predict``, naming column and row.
     init : {"auto", "breakpoints", "he", "glorot", "normal"}, default="auto"
         ``"breakpoints"`` places ReLU-family breakpoints at random points inside the data;
         ``"auto"`` does too, except that for one input and one hidden layer it chooses them by
@@ -335,6 +367,8 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         alpha="auto",
         loss="squared_error",
         standardize=True,
+        target_transform=None,
+        input_transform=None,
         init="auto",
         init_scale=None,
         max_iter="auto",
@@ -357,6 +391,8 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         self.alpha = alpha
         self.loss = loss
         self.standardize = standardize
+        self.target_transform = target_transform
+        self.input_transform = input_transform
         self.init = init
         self.init_scale = init_scale
         self.max_iter = max_iter
@@ -400,7 +436,10 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         start = time.perf_counter()
         validate_params(self.get_params(deep=False), PARAMETER_CONSTRAINTS)
         X, Y, y_ndim = _validated_training_data(self, X, y)
+        transforms = _column_transforms(self, X, Y)
         X, Y, sample_weight = _weights.positive_rows(X, Y, sample_weight)
+        x_range = range_of(X)
+        X, Y = _in_fitted_space(X, Y, *transforms)
         plan = plan or make_plan(self.get_params(deep=False), *X.shape, Y.shape[1])
         check_memory(plan.solver, plan.n_training_rows, (X.shape[1], *plan.hidden_layer_sizes, Y.shape[1]))
         if self.verbose >= 2:
@@ -423,14 +462,14 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         if not np.all(np.isfinite(theta)):
             raise ValueError("Training produced non-finite weights; lower learning_rate_init or keep standardize=True.")
         self.fitted_ = FittedState(
-            network=FittedNetwork(arch, theta, x_scaler, y_scaler, y_ndim, variance_head=self.loss == "gaussian_nll"),
+            network=FittedNetwork(arch, theta, x_scaler, y_scaler, y_ndim, self.loss == "gaussian_nll", *transforms),
             plan=plan,
             runs=tuple(_training_run(*pair) for pair in zip(kept, runs)),
             loss=loss,
             alpha=float(plan.alpha if evidence is None else evidence.penalty),
             evidence=evidence,
             fit_time=time.perf_counter() - start,
-            x_range=range_of(X),
+            x_range=x_range,
         )
         if self.fitted_.stop_reason in ("max_iter", "diverged"):
             warnings.warn(
@@ -541,6 +580,12 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
             raise ValueError(
                 "predict(return_std=True) needs a model fitted with loss='gaussian_nll'; this one was fitted "
                 "with loss='squared_error'."
+            )
+        if return_std and network.y_transforms is not None:
+            raise ValueError(
+                f"predict(return_std=True) is not available with target_transform={self.target_transform!r}: "
+                "the noise is Gaussian on the transformed scale, so no one standard deviation describes it in y's "
+                "units. Predict the median alone, or use an EnsembleRegressor's predict_interval."
             )
         X = validate_data(self, X, reset=False, dtype=np.float64)
         if not network.variance_head:

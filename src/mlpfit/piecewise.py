@@ -25,6 +25,7 @@ import numpy as np
 
 from ._activations import ACTIVATIONS
 from ._fitted import as_fitted_state
+from ._transforms import described
 
 SAME_LINE_RTOL = 1e-9
 """Neighbouring segments are one line when their slopes differ by at most this fraction of the largest |slope|
@@ -89,9 +90,16 @@ def piecewise_linear(model, *, activation=None):
     ------
     ValueError
         If the network has more than one input or a hidden activation that is not
-        piecewise linear (tanh, logistic, softplus).
+        piecewise linear (tanh, logistic, softplus), or was fitted with ``input_transform`` or
+        ``target_transform`` (then it is piecewise linear only on the transformed scale).
     """
     network = as_fitted_state(model, activation).network.means()
+    if network.transformed:
+        scale = described(network.x_transforms, network.y_transforms)
+        raise ValueError(
+            "piecewise_linear needs a model fitted without input_transform and target_transform; this one is "
+            f"piecewise linear only on the transformed scale ({scale}), not in the user's units."
+        )
     if not ACTIVATIONS[network.arch.activation].piecewise_linear and len(network.arch.layer_sizes) > 2:
         allowed = sorted(name for name, activation in ACTIVATIONS.items() if activation.piecewise_linear)
         raise ValueError(

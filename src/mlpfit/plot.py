@@ -45,7 +45,20 @@ def breakpoints(model):
     activation = ACTIVATIONS.get(getattr(model, "activation", None))
     if activation is None or not activation.piecewise_linear or model.n_features_in_ != 1:
         return np.empty(0)
+    if model.fitted_.network.transformed:  # piecewise linear on the log scale: its first layer's kinks
+        return np.sort(model.fitted_.network.first_layer_breakpoints())
     return piecewise_linear(model).breakpoints
+
+
+def _log_axes(model):
+    """``(log x, log y per output)``: where the model's one input or its targets were fitted as ``"log"``
+    (not ``"log1p"``, whose data may hold zeros a log axis cannot show)."""
+    member = networks_of(model)[0]
+    if not hasattr(member, "fitted_"):
+        return False, ()
+    network = member.fitted_.network
+    x_log = network.n_features == 1 and (network.x_transforms or (None,))[0] == "log"
+    return x_log, tuple(name == "log" for name in network.y_transforms or ())
 
 
 def _as_columns(A):
@@ -154,7 +167,9 @@ def fit(model, X, y, *, x_names=None, y_names=None):
         the data with the fitted curve on a fine grid, breakpoints marked and the 95% interval when the
         model has ``predict_interval``; residuals against x. Several inputs: predicted against actual;
         residuals against the prediction. The third column is the loss curve, drawn once over all rows.
-        ``figure.axes`` lists each row's two panels, the loss curve after the first row's.
+        ``figure.axes`` lists each row's two panels, the loss curve after the first row's. Where the
+        model was fitted with ``target_transform`` or (one input) ``input_transform``, those axes are
+        logarithmic.
     """
     Figure = _matplotlib_figure()
     X, Y = _as_columns(X), _as_columns(y)
@@ -176,9 +191,24 @@ def fit(model, X, y, *, x_names=None, y_names=None):
             titles = ("Predicted against actual", "Residuals")
         for ax, title in zip((first, second), titles):
             ax.set_title(f"{title}: {names[1][k]}" if n_outputs > 1 else title)
+        _set_log_axes(first, second, on_grid is not None, k, *_log_axes(model))
         if k == 0:
             _draw_loss(figure.add_subplot(grid[:, 2]), model)
     return figure
+
+
+def _set_log_axes(first, second, one_input, k, x_log, y_log):
+    """Log axes where the data were fitted on a log scale: x (one input) on the fit and residual panels, the
+    target on the fit panel's y axis, or on both axes of predicted against actual."""
+    target_log = k < len(y_log) and y_log[k]
+    if one_input:
+        for ax in (first, second) if x_log else ():
+            ax.set_xscale("log")
+        if target_log:
+            first.set_yscale("log")
+    elif target_log:
+        first.set_xscale("log")
+        first.set_yscale("log")
 
 
 def png_bytes(figure, *, dpi=100):

@@ -159,6 +159,15 @@ MODEL_OPTIONS = {
             f"else {AUTO_BATCH_SIZE}",
         },
     ),
+    "--log-y": (
+        "target_transform",
+        {
+            "action": "store_const",
+            "const": "log",
+            "help": "fit log(y) and predict exp of the network, so a positive target is never predicted negative "
+            "(a median-type prediction; every y must be > 0)",
+        },
+    ),
     "--no-standardize": (
         "standardize",
         {"action": "store_false", "help": "train on the raw numbers (default: centre and scale every column)"},
@@ -189,6 +198,7 @@ def add_parser(subparsers):
         help="every numeric column but the targets is an input (a text column is an error naming it)",
     )
     add_columns(parser, "--y", "target columns", required=True)
+    add_columns(parser, "--log-x", "input columns fitted on their log (values > 0; one input: a log x axis in --plot)")
     parser.add_argument(
         "--weight",
         metavar="COL",
@@ -282,15 +292,18 @@ def _training_lines(report):
 
 
 def _validation_rmse(model):
-    """RMSE on the held-out rows at the kept weights, in target units for one output; with several
+    """RMSE on the held-out rows at the kept weights, in target units for one output (transformed ones with
+    ``--log-y``); with several
     networks averaged, each network's, averaged (no merged model was validated)."""
     runs = model.fitted_.runs if hasattr(model, "fitted_") else ()
     if not (runs and runs[0].validation_curve) or model.loss != "squared_error":
         return None
     standardized = np.mean([np.sqrt(2 * min(run.validation_curve) / model.n_outputs_) for run in runs])
     of = f", the mean of {len(runs)} networks'" if len(runs) > 1 else ""
+    # with target_transform the held-out loss, and so this error, is on the transformed scale
+    scale = "" if model.target_transform is None else f" (of {model.target_transform}(y))"
     if model.n_outputs_ == 1:
-        return f"{standardized * model.y_scaler_.scale[0]:.4g}{of}"
+        return f"{standardized * model.y_scaler_.scale[0]:.4g}{scale}{of}"
     return f"{standardized:.4g} (standardised, all outputs{of})"
 
 
@@ -373,10 +386,21 @@ def read_training_data(args):
     return X, Y, report
 
 
-def fitted_model(args, X, Y, sample_weight=None):
+def _input_transform(args, x_names):
+    """``input_transform`` from ``--log-x``: "log" for the columns it names (each an input), else None."""
+    logged = named_columns(getattr(args, "log_x", None), x_names, "--log-x")
+    for name in logged:
+        if name not in x_names:
+            raise UsageError(f"--log-x names {name!r}, which is not an input; inputs: {', '.join(x_names)}.")
+    return [("log" if name in logged else None) for name in x_names] if logged else None
+
+
+def fitted_model(args, X, Y, sample_weight=None, x_names=None):
     """The model the options describe, fitted (rows weighted by ``sample_weight``); and the warnings to show as
-    notes."""
+    notes. ``x_names``: the input columns, which ``--log-x`` names."""
     model = NeuralRegressor(**model_params(args))
+    if x_names is not None:
+        model.set_params(input_transform=_input_transform(args, x_names))
     if args.ensemble is not None:
         model = EnsembleRegressor(
             model, n_estimators=args.ensemble, noise=args.noise, n_jobs=model.n_jobs, random_state=model.random_state
@@ -396,7 +420,7 @@ def run(args):
     if args.plot:
         plot.require_matplotlib()
     X, Y, report = read_training_data(args)
-    model, report.notes = fitted_model(args, X, Y, report.sample_weight)
+    model, report.notes = fitted_model(args, X, Y, report.sample_weight, report.x_names)
     report.model = model
     x_names, y_names = report.x_names, report.y_names
     lines = [line for section in REPORT_SECTIONS for line in section(report)] if args.verbose else []

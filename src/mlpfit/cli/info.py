@@ -38,6 +38,17 @@ def describe(saved, metadata):
         f"layers: {' -> '.join(map(str, arch.layer_sizes))}, activation {arch.activation}, "
         f"{arch.n_params} weights and biases"
     )
+    network = networks[0].network
+    if network.transformed:
+        x_names = columns.get("x") or [f"x{j}" for j in range(saved.n_features_in)]
+        y_names = columns.get("y") or [f"y{k}" for k in range(saved.n_outputs)]
+        fitted = [
+            f"{name}({label})"
+            for names, labels in ((network.x_transforms, x_names), (network.y_transforms, y_names))
+            for name, label in zip(names or (), labels)
+            if name is not None
+        ]
+        lines.append(f"transforms: fitted on {', '.join(fitted)}; predictions mapped back")
     params = ", ".join(f"{key}={value}" for key, value in sorted(saved.params.items()))
     lines.append(f"parameters: {params}")
     for i, network in enumerate(networks):
