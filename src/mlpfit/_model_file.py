@@ -270,9 +270,7 @@ def _names_to_json(names):
 
 
 def _transforms_of(node, key, n_columns):
-    """The saved transform names of ``n_columns`` columns (a tuple, or None: none; absent in older files)."""
-    if key not in node:
-        return None
+    """The saved transform names of ``n_columns`` columns (a tuple, or None: none)."""
     names = field(node, key, TRANSFORM_NAMES)
     if names is not None and len(names) != n_columns:
         raise ValueError(f"model metadata field {key!r} names {len(names)} columns; the network has {n_columns}.")
@@ -280,8 +278,7 @@ def _transforms_of(node, key, n_columns):
 
 
 def _check_transforms(params, x_transforms, y_transforms, n_features, n_targets):
-    """The saved transforms must be what ``input_transform`` and ``target_transform`` give per column (a
-    parameter absent, as in files written before transforms existed: None)."""
+    """The saved transforms must be what ``input_transform`` and ``target_transform`` give per column."""
     for param, names, n_columns in (
         ("input_transform", x_transforms, n_features),
         ("target_transform", y_transforms, n_targets),
