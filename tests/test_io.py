@@ -409,7 +409,7 @@ def assign(index, value):
         (set_field("evidence", value=None), "evidence must be saved exactly when the plan's alpha is 'bayes'"),
         (set_field("plan", "n_averaged", value=0), "fit plan field 'n_averaged' has an impossible value: 0"),
         (set_field("loss", value=float("nan")), "field 'loss' must be a finite number; got NaN"),
-        (set_field("alpha", value=-1.0), "field 'alpha' must be a finite number >= 0; got -1.0"),
+        (set_field("plan", "alpha", value=-1.0), "fit plan: bayes_start 'fitted' does not fit alpha -1.0"),
         (
             set_field("network", "layer_sizes", value=[3, "12", 2]),
             "field 'layer_sizes' must be a list of at least two positive",

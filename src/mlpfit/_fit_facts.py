@@ -16,7 +16,7 @@ closer."""
 NOISE_MIN_SAMPLES = 20
 """Below 20 rows the noise estimate is too uncertain to judge by: the checks that need it stay silent."""
 NOISE_MAX_ROWS = 2000
-"""The nearest-neighbour noise estimate queries at most this many rows: ~3% relative scatter, fast on 10^5 rows."""
+"""The nearest-neighbour noise estimate queries at most this many rows, a sample that bounds its cost."""
 NEIGHBOUR_EPS = 1.0
 """Approximate neighbours (within 2x the nearest distance) cost a fraction of exact ones; the estimate is an upper one
 anyway."""

@@ -198,8 +198,6 @@ class FittedState:
     loss : float
         The model's training objective on standardised data, at ``alpha``: for several networks,
         of their mean, which no solver ran, so no curve ends at it.
-    alpha : float
-        The penalty of ``loss``: the plan's fixed one, or the learned ``evidence.penalty``.
     evidence : Evidence or None
         Bayesian regularisation's estimates; for several networks, the mean of theirs.
     fit_time : float
@@ -213,10 +211,16 @@ class FittedState:
     plan: object | None = None
     runs: tuple = ()
     loss: float = float("nan")
-    alpha: float = float("nan")
     evidence: object | None = None
     fit_time: float = 0.0
     x_range: tuple | None = None
+
+    @property
+    def alpha(self):
+        """The penalty of ``loss``: the plan's fixed one, or the learned ``evidence.penalty`` (NaN: a raw network)."""
+        if self.evidence is not None:
+            return float(self.evidence.penalty)
+        return float("nan") if self.plan is None else float(self.plan.alpha)
 
     def in_fitted_space(self, X, Y):
         """``(X, Y, state)``: the data mapped by the network's transforms (see

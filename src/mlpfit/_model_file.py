@@ -196,9 +196,8 @@ def read_node(arrays, node):
         raise ValueError(f"unknown model class {name!r}; this mlpfit reads: {', '.join(READERS)}.")
     params, state = require(node, "params", dict), require(node, "state", dict)
     saved = READERS[name](arrays, params, state)
-    names = state.get("feature_names_in")  # optional: files written before it was saved have none
+    names = field(state, "feature_names_in", TEXTS_OR_NULL)
     if names is not None:
-        names = field(state, "feature_names_in", TEXTS)
         if len(names) != saved.n_features_in:
             raise ValueError(f"feature_names_in names {len(names)} inputs; the model has {saved.n_features_in}.")
     return replace(saved, feature_names=names)
@@ -258,7 +257,6 @@ def encode_fitted(state, feature_names=None):
         "plan": state.plan.to_dict(),
         "runs": runs,
         "loss": state.loss,
-        "alpha": state.alpha,
         "evidence": _evidence_to_json(state.evidence),
         "fit_time": state.fit_time,
         "feature_names_in": None if feature_names is None else [str(name) for name in feature_names],
@@ -321,7 +319,6 @@ def _read_neural(arrays, params, state):
         plan=plan,
         runs=runs,
         loss=float(field(state, "loss", FINITE)),
-        alpha=float(field(state, "alpha", NON_NEGATIVE)),
         evidence=evidence,
         fit_time=float(field(state, "fit_time", NON_NEGATIVE)),
         x_range=_read_range(arrays, network.n_features),

@@ -64,9 +64,10 @@ OFFSET_LIMIT = 3.0
 outside."""
 BREAKPOINTS_MIN_INSIDE = 0.5
 """Fewer than half of the first-layer breakpoints inside the data is noted (an error when none is inside)."""
+IDLE_NOTE_FRACTION = 0.5
+"""With the default start and a good fit, idle units are noted only once they are at least half of all units."""
 UNIT_WARNING_FRACTION = 0.8
-"""Dead, always-active or saturated units are noted; a warning once they are 4 in 5 (good fits leave up to ~60%
-idle)."""
+"""Dead, always-active or saturated units are noted; a warning once they are 4 in 5 of all units."""
 LINEAR_MATCH = 0.9
 """A network that removes less than 10% of the least-squares line's squared error is no better than the line."""
 NOISE_RATIO = 2.0
@@ -101,9 +102,8 @@ SATURATED_SAMPLES = 0.9
 EFFECTIVE_PARAMS_SHARE = 0.5
 """Bayesian regularisation's effective parameters at half the data values (rows x outputs) or more: too many."""
 PARAMETERS_SHARE = 0.75
-"""Without that estimate, a parameter count (per averaged network) at 3/4 of the data values or more: too many.
-The bar is higher because a count overstates what the data determine (idle units, the penalty); default
-one-input fits of smooth curves use up to 0.46 (91 parameters on 200 rows)."""
+"""Without that estimate, a parameter count (per averaged network) at 3/4 of the data values or more: too many
+(higher than with the evidence, since a count overstates what the data determine)."""
 CALIBRATION_COVERAGES = (0.5, 0.9)
 """The ensemble's central intervals whose share of y is compared with their nominal coverage."""
 CALIBRATION_Z = 3.0
@@ -281,9 +281,6 @@ def _start_advice(facts, own_network, estimator):
 
 
 # --- units --------------------------------------------------------------------------------
-
-IDLE_NOTE_FRACTION = 0.5
-"""With the default start and a good fit, idle units are noted only once they are at least half of all units."""
 
 
 def _breakpoints_outside_data(facts):
@@ -472,8 +469,8 @@ def _overfit(facts):
         rms = np.sqrt(2 * np.array([validation, training]) / facts.Y.shape[1])
         evidence = (
             f"the best validation RMSE on the estimator's early-stopping split, {rms[0]:.4g}"
-            f"{' (the networks mean)' if len(facts.runs) > 1 else ''}, is {rms[0] / rms[1]:.3g} times the training "
-            f"RMSE {rms[1]:.4g} (both in standard deviations of y)"
+            f"{' (the mean over the networks)' if len(facts.runs) > 1 else ''}, is {rms[0] / rms[1]:.3g} times "
+            f"the training RMSE {rms[1]:.4g} (both in standard deviations of y)"
         )
         flagged = validation > OVERFIT_RATIO * training
     elif facts.varying.shape[1] == 1 and facts.n_samples >= NOISE_MIN_SAMPLES:

@@ -466,7 +466,6 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
             plan=plan,
             runs=tuple(_training_run(*pair) for pair in zip(kept, runs)),
             loss=loss,
-            alpha=float(plan.alpha if evidence is None else evidence.penalty),
             evidence=evidence,
             fit_time=time.perf_counter() - start,
             x_range=x_range,
