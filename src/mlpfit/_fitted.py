@@ -120,7 +120,9 @@ class FittedNetwork:
 @dataclass(kw_only=True)
 class TrainingRun(RunRecord):
     """The record of one trained network: its kept run among its restarts (the fields of
-    :class:`~mlpfit.solvers.RunRecord`), and every restart's final objective.
+    :class:`~mlpfit.solvers.RunRecord`: per iteration its objective, the objective's data term, the
+    penalty in force and, with Bayesian regularisation, where it was re-estimated), and every restart's
+    final objective.
 
     Attributes
     ----------
