@@ -109,3 +109,17 @@ def test_verbose_fixed_penalty_fit_prints_the_loss_alone(capsys):
     fit(alpha=1e-2, max_iter=3, verbose=2)
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Iteration ")]
     assert lines and all("data term" not in line and "alpha" not in line for line in lines)
+
+
+def test_reports_give_the_penalty_and_data_term_at_the_start_and_end_of_training():
+    state = fit(alpha="bayes").fitted_
+    run = state.runs[0]
+    assert state.penalty_line() == (
+        f"Bayesian penalty: alpha 0 -> {run.alpha_curve[-1]:.3g}, re-estimated {len(run.reestimations)} times in "
+        f"{len(run.loss_curve)} iterations; data term (half MSE, standardised) {run.data_curve[0]:.3g} -> "
+        f"{run.data_curve[-1]:.3g}"
+    )
+    averaged = fit(alpha="bayes", n_averaged=2).fitted_
+    low, high = sorted(run.alpha_curve[-1] for run in averaged.runs)
+    assert f"Bayesian penalty (2 networks): alpha 0 -> {low:.3g} to {high:.3g}, re-estimated" in averaged.penalty_line()
+    assert fit(alpha=1e-2).fitted_.penalty_line() is None
