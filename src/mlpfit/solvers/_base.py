@@ -151,30 +151,29 @@ class Monitor:
     reestimations: list = field(default_factory=list)
     best_theta: np.ndarray | None = None
     stop_reason: str | None = None
-    alpha: float | None = None
+    alpha: float = field(init=False)
     _reestimated: bool = False
     _best: float = np.inf
     _stalled: int = 0
 
     def __post_init__(self):
-        if self.alpha is None:
-            self.alpha = self.problem.alpha
+        self.alpha = self.problem.alpha
 
     def reestimated(self, alpha):
         """Bayesian regularisation set the penalty to ``alpha``: the next recorded iteration runs at it, and is
         marked as one that follows a re-estimation."""
         self.alpha, self._reestimated = alpha, True
 
-    def update(self, theta, loss, penalty=None):
+    def update(self, theta, loss, penalty_term=None):
         """Record one iteration; return True when the solver should stop.
 
-        ``loss`` is the objective at ``theta`` and the penalty in force; ``penalty`` its penalty term when
+        ``loss`` is the objective at ``theta`` and the penalty in force; ``penalty_term`` its penalty term when
         that is not :meth:`TrainingProblem.penalty_term` at ``theta`` (a minibatch epoch's mean).
         """
         with np.errstate(over="ignore", invalid="ignore"):  # a diverging run's terms are recorded as they are
-            if penalty is None:
-                penalty = self.problem.penalty_term(theta, self.alpha)
-            self._record(loss, penalty)
+            if penalty_term is None:
+                penalty_term = self.problem.penalty_term(theta, self.alpha)
+            self._record(loss, penalty_term)
         if not np.isfinite(loss) or loss > DIVERGENCE_FACTOR * abs(self.loss_curve[0]):
             self.stop_reason = "diverged"
             return True
@@ -200,9 +199,9 @@ class Monitor:
             return True
         return False
 
-    def _record(self, loss, penalty):
+    def _record(self, loss, penalty_term):
         self.loss_curve.append(float(loss))
-        self.data_curve.append(float(loss - penalty))
+        self.data_curve.append(float(loss - penalty_term))
         self.alpha_curve.append(float(self.alpha))
         if self._reestimated:
             self.reestimations.append(len(self.loss_curve) - 1)
