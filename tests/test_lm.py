@@ -124,7 +124,8 @@ def test_a_batch_of_problems_fits_each_as_it_would_be_fitted_alone(bayes_start, 
         alone = lm.solve(batch.problem(b), theta0[b], settings, None)
         np.testing.assert_array_equal(result.theta, alone.theta)
         assert (result.loss, result.n_iter, result.stop_reason) == (alone.loss, alone.n_iter, alone.stop_reason)
-        assert result.loss_curve == alone.loss_curve and result.validation_curve == alone.validation_curve
+        for curve in ("loss_curve", "validation_curve", "data_curve", "alpha_curve", "reestimations"):
+            assert getattr(result, curve) == getattr(alone, curve)
         assert result.evidence == alone.evidence
 
 

@@ -288,6 +288,7 @@ def solve_batch(batch, theta0, settings):
                 b = active[i]
                 evidence[b] = reestimate(jtj[i], sse[i], theta[b], mask, penalty[b], problems[b].n_residuals)
                 penalty[b] = evidence[b].penalty
+                monitors[b].reestimated(penalty[b])
             current, gradient, hessian = _penalised(jtj, jtr, sse, theta[active], mask, penalty[active])
             gradient_norm = np.sqrt(_network.inner(gradient, gradient)) / n[active]
             seeking = np.flatnonzero(gradient_norm >= GRADIENT_FLOOR)
@@ -317,9 +318,8 @@ def solve_batch(batch, theta0, settings):
             float(loss[b]),
             len(monitor.loss_curve),
             reasons[b] or "max_iter",
-            monitor.loss_curve,
-            monitor.validation_curve,
-            evidence[b],
+            **monitor.records(),
+            evidence=evidence[b],
             theta=theta[b],
         )
         for b, monitor in enumerate(monitors)
