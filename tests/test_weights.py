@@ -10,7 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import check_sample_weight_equivalence_on_dense_data
 
 from mlpfit import EnsembleRegressor, NeuralRegressor, _network, _nll, gradient_check, load
-from mlpfit._weights import quantile
+from mlpfit._weights import draw, quantile
 from mlpfit.cli import main
 from mlpfit.diagnosis import FitWarning
 from mlpfit.solvers import TrainingProblem
@@ -88,6 +88,11 @@ def test_one_input_defaults_start_as_on_repeated_rows(params):
     if params.get("loss"):  # the variance head's L-BFGS stops at its own tolerance
         std = [model.predict(X, return_std=True)[1] for model in (weighted, repeated)]
         np.testing.assert_allclose(*std, rtol=1e-3)
+
+
+def test_rows_are_drawn_in_proportion_to_their_weights():
+    counts = np.bincount(draw(np.random.default_rng(0), 3, 40_000, np.array([2.0, 1.0, 1.0])))
+    np.testing.assert_allclose(counts / 40_000, [0.5, 0.25, 0.25], atol=0.01)
 
 
 def test_weighted_quantiles_are_numpys_of_the_repeated_rows():

@@ -18,6 +18,7 @@ follows from that reading:
 - the start's quantiles (breakpoints on one input, the knots the hinge selection considers) are
   numpy's default linear quantiles of the repeated rows (:func:`quantile`); the hinge selection
   fits by weighted least squares and counts ``sum(w)`` rows in its candidates, end span and GCV;
+  several inputs' breakpoints lie between two rows drawn in proportion to their weights (:func:`draw`);
 - the variance head of ``loss="gaussian_nll"`` is fitted by the weighted likelihood;
 - a row of zero weight is dropped before anything else.
 
@@ -28,8 +29,8 @@ damping ``mu`` is absolute, so its path (not its optimum) depends on the weights
 
 What does not follow it, because it counts or orders rows rather than weighing them: the fit plan
 (widths, solver, batch size, averaging decide by the rows' number, the work they cost), random row
-draws (several inputs' breakpoints between two rows drawn uniformly, minibatches, the validation
-split, the selection's subset beyond ``GREEDY_MAX_ROWS`` rows), and the diagnosis after the fit.
+draws (minibatches, the validation split, the selection's subset beyond ``GREEDY_MAX_ROWS`` rows),
+and the diagnosis after the fit.
 
 For known noise standard deviations ``sigma_i``, ``w_i = 1 / sigma_i**2`` (curve_fit's ``sigma``,
 lmfit's ``weights**2``) scaled to mean 1, ``w / w.mean()``: then the weights only reshape the fit,
@@ -132,6 +133,14 @@ def quantile(x, levels, weights=None):
     low, high, fraction = value_at(below), value_at(below + 1), position - below
     # numpy's own interpolation, from the nearer end, so that the two agree to the last bit.
     return np.where(fraction >= 0.5, high - (high - low) * (1 - fraction), low + (high - low) * fraction)
+
+
+def draw(rng, n_rows, size, weights=None):
+    """Row indices drawn with replacement, each row with probability proportional to its weight (uniform
+    without weights): a row of weight 2 is drawn as often as two equal rows of weight 1 together."""
+    if weights is None:
+        return rng.integers(n_rows, size=size)
+    return rng.choice(n_rows, size=size, p=weights / weights.sum())
 
 
 def positive_rows(X, Y, sample_weight):
