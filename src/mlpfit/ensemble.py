@@ -165,7 +165,7 @@ class EnsembleRegressor(MultiOutputMixin, RegressorMixin, BaseEstimator):
         if y is None:
             raise ValueError("EnsembleRegressor requires y to be passed, but the target y is None.")
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=np.float64, ensure_min_samples=2)
-        X, y, sample_weight = _weights.positive_rows(X, y, sample_weight)
+        X, y, sample_weight = _weights.weighted_set(X, y, sample_weight)
         template = NeuralRegressor() if self.estimator is None else self.estimator
         validate_params(template.get_params(deep=False), MEMBER_CONSTRAINTS)
         if template.target_transform is not None:

@@ -125,7 +125,7 @@ def training_objective(estimator, X, y, sample_weight=None):
     validate_params(estimator.get_params(deep=False), PARAMETER_CONSTRAINTS)
     X, Y, _ = _validated_training_data(estimator, X, y)
     transforms = _column_transforms(estimator, X, Y)
-    X, Y, sample_weight = _weights.positive_rows(X, Y, sample_weight)
+    X, Y, sample_weight = _weights.weighted_set(X, Y, sample_weight)
     X, Y = _in_fitted_space(X, Y, *transforms)
     plan = make_plan(estimator.get_params(deep=False), *X.shape, Y.shape[1])
     x_scaler, y_scaler = _scalers(X, Y, estimator.standardize, sample_weight)
@@ -440,13 +440,13 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
 
         ``plan``: a :class:`~mlpfit.FitPlan` to execute instead of the one :func:`~mlpfit.make_plan`
         makes from the parameters (an ensemble passes its members' plans this way). Its row counts are
-        those of the rows of positive weight, whatever their weights.
+        those of the distinct rows of positive weight, whatever their weights (``mlpfit._weights.weighted_set``).
         """
         start = time.perf_counter()
         validate_params(self.get_params(deep=False), PARAMETER_CONSTRAINTS)
         X, Y, y_ndim = _validated_training_data(self, X, y)
         transforms = _column_transforms(self, X, Y)
-        X, Y, sample_weight = _weights.positive_rows(X, Y, sample_weight)
+        X, Y, sample_weight = _weights.weighted_set(X, Y, sample_weight)
         x_range = range_of(X)
         X, Y = _in_fitted_space(X, Y, *transforms)
         plan = plan or make_plan(self.get_params(deep=False), *X.shape, Y.shape[1])
