@@ -53,6 +53,8 @@ def cell_value(cell, decimal="."):
         return np.nan
     if isinstance(cell, (bool, np.bool_)):
         raise NotANumber(f"a true/false value {cell!r}", "only numbers are read")
+    if isinstance(cell, np.datetime64) and np.isnat(cell):
+        return np.nan
     if isinstance(cell, (datetime.date, datetime.time, datetime.timedelta, np.datetime64, np.timedelta64)):
         raise NotANumber(f"a date or time {str(cell)!r}", DATES_REFUSED)
     if isinstance(cell, (int, float, np.integer, np.floating)):

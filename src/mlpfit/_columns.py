@@ -41,11 +41,14 @@ class RawInputs:
     """The columns of ``X`` as read, one 1-D array each: float64 (numbers), ``datetime64[us]`` (dates) or object
     (text, None where missing). Rows are taken with ``inputs[rows]``.
 
-    ``names`` (a DataFrame's columns, or the command line's) name the columns in messages; None: ``column j``.
+    Messages name a column ``column 'dose' of <source>`` (by ``names``: a DataFrame's columns, or the command
+    line's) or ``column j of <source>``, and a row by its index, or by its file line when ``lines`` are given.
     """
 
     arrays: tuple
     names: tuple | None = None
+    source: str = "X"
+    lines: np.ndarray | None = None
 
     @property
     def shape(self):
@@ -55,10 +58,14 @@ class RawInputs:
         return self.shape[0]
 
     def __getitem__(self, rows):
-        return RawInputs(tuple(array[rows] for array in self.arrays), self.names)
+        lines = None if self.lines is None else self.lines[rows]
+        return RawInputs(tuple(array[rows] for array in self.arrays), self.names, self.source, lines)
 
     def label(self, j):
-        return f"column {self.names[j]!r}" if self.names else f"column {j}"
+        return f"column {self.names[j]!r} of {self.source}" if self.names else f"column {j} of {self.source}"
+
+    def where(self, row):
+        return f"row {row}" if self.lines is None else f"line {self.lines[row]}"
 
     @property
     def encodes(self):
@@ -80,7 +87,7 @@ def read_inputs(X):
         array = X if hasattr(X, "dtype") and hasattr(X, "shape") else np.asarray(X, dtype=object)
         if array.dtype.kind in "biufc" or array.ndim != 2:
             return None  # scikit-learn reads it, and says what is wrong with its shape
-        inputs = RawInputs(tuple(_typed(column, f"column {j}") for j, column in enumerate(array.T)))
+        inputs = RawInputs(tuple(_typed(column, f"column {j} of X") for j, column in enumerate(array.T)))
     return inputs if inputs.encodes else None
 
 
@@ -91,8 +98,7 @@ def check_numbers(X):
     if inputs is not None:
         j = next(j for j, values in enumerate(inputs.arrays) if values.dtype.kind != "f")
         raise ValueError(
-            f"{inputs.label(j)} of X holds {KIND_WORDS[inputs.arrays[j].dtype.kind]}; the model was fitted on "
-            "numbers there."
+            f"{inputs.label(j)} holds {KIND_WORDS[inputs.arrays[j].dtype.kind]}; the model was fitted on numbers there."
         )
 
 
@@ -103,7 +109,7 @@ def _frame_inputs(frame):
     names = tuple(str(name) for name in frame.columns)
     arrays = []
     for j, (_, series) in enumerate(frame.items()):
-        label = f"column {names[j]!r}"
+        label = f"column {names[j]!r} of X"
         if getattr(series.dtype, "tz", None) is not None:
             series = series.dt.tz_convert("UTC").dt.tz_localize(None)
         if series.dtype.kind in "biuf":
@@ -126,32 +132,40 @@ def _typed(cells, label):
     if cells.dtype.kind == "M":
         return cells.astype(f"datetime64[{DATE_UNIT}]")
     if cells.dtype.kind == "m" or any(isinstance(cell, (datetime.timedelta, np.timedelta64)) for cell in cells):
-        raise ValueError(f"{label} of X holds durations; convert them to numbers (e.g. days).")
+        raise ValueError(f"{label} holds durations; convert them to numbers (e.g. days).")
     kinds = [cell_kind(cell) for cell in cells]
     present = {kind for kind in kinds if kind != "missing"}
     if None in present or present <= {"number"}:
         # float() reads the numbers, and says what is wrong with any other object (a dict: TypeError)
         return np.asarray([np.nan if kind == "missing" else cell for cell, kind in zip(cells, kinds)], np.float64)
     if len(present) > 1:
-        first = next(kind for kind in kinds if kind != "missing")
-        row = next(i for i, kind in enumerate(kinds) if kind not in ("missing", first))
-        raise ValueError(
-            f"{label} of X has the {kinds[row]} {cells[row]!r} in row {row} among {KIND_WORDS[first]}; "
-            "a column holds numbers, dates or text (a categorical input) throughout."
-        )
+        raise ValueError(f"{label} has {mixed(kinds, cells, 'row {}'.format)}{MIXED}")
     if present == {"date"}:
-        return _dates(cells, kinds, label)
+        return dates_of(cells, kinds, lambda row: f"{label} has {{}} in row {row}.")
     return np.array([None if kind == "missing" else str(cell) for cell, kind in zip(cells, kinds)], dtype=object)
 
 
-def _dates(cells, kinds, label):
+MIXED = "; a column holds numbers, dates or text (a categorical input) throughout."
+
+
+def mixed(kinds, cells, where):
+    """``the text 'a' in row 3 among numbers``: the first cell of a column whose kind (:func:`~mlpfit._cells.cell_kind`)
+    is not its first cell's, ``where(row)`` saying where it is."""
+    first = next(kind for kind in kinds if kind != "missing")
+    row = next(i for i, kind in enumerate(kinds) if kind not in ("missing", first))
+    return f"the {kinds[row] or 'value'} {cells[row]!r} in {where(row)} among {KIND_WORDS[first]}"
+
+
+def dates_of(cells, kinds, refusal):
+    """The date cells (kinds from :func:`~mlpfit._cells.cell_kind`) as ``datetime64[us]``, NaT where missing;
+    ``refusal(row)`` is the message, with ``{}`` for what is wrong, for a text that is no valid date."""
     values = np.full(len(cells), np.datetime64("NaT"), dtype=f"datetime64[{DATE_UNIT}]")
     for row, (cell, kind) in enumerate(zip(cells, kinds)):
         if kind == "date":
             try:
                 values[row] = date_value(cell)
             except ValueError as error:
-                raise ValueError(f"{label} of X has {error} in row {row}.") from None
+                raise ValueError(refusal(row).format(error)) from None
     return values
 
 
@@ -178,11 +192,11 @@ class Numbers:
 
     width = 1
 
-    def encode(self, values, label):
+    def encode(self, values, label, where):
         _check_kind(values, "f", label)
         infinite = np.flatnonzero(np.isinf(values))
         if infinite.size:
-            raise ValueError(f"{label} of X has an infinite value in row {int(infinite[0])}.")
+            raise ValueError(f"{label} has an infinite value in {where(int(infinite[0]))}.")
         return values[:, None]
 
     def to_json(self):
@@ -197,7 +211,7 @@ class Dates:
     width = 1
     unit = "day"
 
-    def encode(self, values, label):
+    def encode(self, values, label, where):
         _check_kind(values, "M", label)
         return self.days(values)[:, None]
 
@@ -230,7 +244,7 @@ class Categories:
     def width(self):
         return len(self.categories)
 
-    def encode(self, values, label):
+    def encode(self, values, label, where):
         _check_kind(values, "O", label)
         index = {category: k for k, category in enumerate(self.categories)}
         codes = np.array([index.get(cell, -1) for cell in values], dtype=np.intp)
@@ -238,7 +252,7 @@ class Categories:
         if unknown.size:
             row = int(unknown[0])
             raise ValueError(
-                f"{label} of X has the category {values[row]!r} in row {row}, which the model was not fitted on; "
+                f"{label} has the category {values[row]!r} in {where(row)}, which the model was not fitted on; "
                 f"it knows {_listed(self.categories)}."
             )
         return (codes[:, None] == np.arange(self.width)).astype(np.float64)
@@ -255,7 +269,7 @@ def _listed(texts, most=10):
 def _check_kind(values, kind, label):
     if values.dtype.kind != kind:
         raise ValueError(
-            f"{label} of X holds {KIND_WORDS[values.dtype.kind]}; the model was fitted on {KIND_WORDS[kind]} there."
+            f"{label} holds {KIND_WORDS[values.dtype.kind]}; the model was fitted on {KIND_WORDS[kind]} there."
         )
 
 
@@ -305,11 +319,11 @@ class InputEncoding:
             missing = np.flatnonzero(_missing(values))
             if missing.size:
                 raise ValueError(
-                    f"{inputs.label(j)} of X has a missing value in row {int(missing[0])} ({missing.size} such "
+                    f"{inputs.label(j)} has a missing value in {inputs.where(int(missing[0]))} ({missing.size} such "
                     "rows); drop or fill those rows."
                 )
         encoded = [
-            column.encode(values, inputs.label(j))
+            column.encode(values, inputs.label(j), inputs.where)
             for j, (column, values) in enumerate(zip(self.columns, inputs.arrays))
         ]
         return np.hstack(encoded)
