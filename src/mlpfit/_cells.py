@@ -16,8 +16,9 @@ import numpy as np
 
 MISSING_TOKENS = frozenset({"", "na", "nan", "n/a", "null", "none"})
 """Cell texts (case-insensitive, stripped) that count as an empty cell."""
-DATE_TEXT = re.compile(r"\s*\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}.*)?\s*")
-"""A cell text that is an ISO date, with or without a time: read as a date, not as text."""
+DATE_TEXT = re.compile(r"\s*\d{4}-\d{2}-\d{2}([ T].*)?\s*")
+"""A cell text that is an ISO date, with or without a time: read as a date (or refused as an invalid one), never as
+text."""
 DATES_REFUSED = "dates are read only as inputs, in a column of dates"
 """Why a date is refused where a number is needed, in every message that refuses one."""
 DATE_UNIT = "us"

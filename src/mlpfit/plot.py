@@ -125,19 +125,29 @@ def _curves_on_grid(model, columns, layout):
     curve over their x (:func:`_curve_on_grid`)."""
     j, c = layout
     if c is None:
-        return [
-            (None, np.ones(len(columns[j]), dtype=bool), _curve_on_grid(model, columns[j], lambda grid: grid[:, None]))
-        ]
+        rows = np.ones(len(columns[j]), dtype=bool)
+        return [(None, rows, _curve_on_grid(model, columns[j], lambda grid: _model_input(model, [grid])))]
     curves = []
     for category in sorted(set(columns[c])):
         rows = columns[c] == category
 
         def inputs(grid, category=category):
             arrays = [grid, np.full(len(grid), category, dtype=object)]
-            return RawInputs(tuple(arrays if j < c else arrays[::-1]))
+            return _model_input(model, arrays if j < c else arrays[::-1])
 
         curves.append((category, rows, _curve_on_grid(model, columns[j][rows], inputs)))
     return curves
+
+
+def _model_input(model, arrays):
+    """The columns ``arrays`` as the model takes them: a DataFrame with its feature names when it was fitted on
+    one (so scikit-learn does not warn), else the columns."""
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None:
+        import pandas  # the model was fitted on a DataFrame
+
+        return pandas.DataFrame(dict(zip(names, arrays)))
+    return arrays[0][:, None] if len(arrays) == 1 else RawInputs(tuple(arrays))
 
 
 def _curve_on_grid(model, x, inputs):
