@@ -141,7 +141,7 @@ def _typed(cells, label):
     if len(present) > 1:
         raise ValueError(f"{label} has {mixed(kinds, cells, 'row {}'.format)}{MIXED}")
     if present == {"date"}:
-        return dates_of(cells, kinds, lambda row: f"{label} has {{}} in row {row}.")
+        return dates_of(cells, kinds, lambda row, error: f"{label} has {error} in row {row}.")
     return np.array([None if kind == "missing" else str(cell) for cell, kind in zip(cells, kinds)], dtype=object)
 
 
@@ -158,29 +158,24 @@ def mixed(kinds, cells, where):
 
 def dates_of(cells, kinds, refusal):
     """The date cells (kinds from :func:`~mlpfit._cells.cell_kind`) as ``datetime64[us]``, NaT where missing;
-    ``refusal(row)`` is the message, with ``{}`` for what is wrong, for a text that is no valid date."""
+    ``refusal(row, error)`` is the message for a text that is no valid date."""
     values = np.full(len(cells), np.datetime64("NaT"), dtype=f"datetime64[{DATE_UNIT}]")
     for row, (cell, kind) in enumerate(zip(cells, kinds)):
         if kind == "date":
             try:
                 values[row] = date_value(cell)
             except ValueError as error:
-                raise ValueError(refusal(row).format(error)) from None
+                raise ValueError(refusal(row, error)) from None
     return values
 
 
-def _missing(values):
-    """Mask of the missing cells of a read column."""
+def missing_cells(values):
+    """Mask of the missing cells of a read column: NaN, NaT or None."""
     if values.dtype.kind == "f":
         return np.isnan(values)
     if values.dtype.kind == "M":
         return np.isnat(values)
     return np.array([cell is None for cell in values], dtype=bool)
-
-
-def missing_rows(inputs):
-    """Mask (n_rows,): rows with a missing cell in any of :class:`RawInputs` ``inputs``' columns."""
-    return np.any([_missing(values) for values in inputs.arrays], axis=0) if inputs.arrays else np.zeros(0, bool)
 
 
 # --- encoding: read columns -> the network's inputs ----------------------------------------------------
@@ -285,7 +280,7 @@ class InputEncoding:
         """The encoding of :class:`RawInputs` ``inputs``: dates from the earliest day, the categories seen."""
         columns = []
         for values in inputs.arrays:
-            present = values[~_missing(values)]
+            present = values[~missing_cells(values)]
             if values.dtype.kind == "M" and present.size:
                 columns.append(Dates(present.min().astype("datetime64[D]")))
             elif values.dtype.kind == "O" and present.size:
@@ -316,7 +311,7 @@ class InputEncoding:
         if inputs.shape[1] != self.n_inputs:
             raise ValueError(f"X has {inputs.shape[1]} columns; the model takes {self.n_inputs}.")
         for j, values in enumerate(inputs.arrays):
-            missing = np.flatnonzero(_missing(values))
+            missing = np.flatnonzero(missing_cells(values))
             if missing.size:
                 raise ValueError(
                     f"{inputs.label(j)} has a missing value in {inputs.where(int(missing[0]))} ({missing.size} such "

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._cells import NotANumber, cell_kind, cell_value, decimal_mark
-from .._columns import MIXED, RawInputs, date_text, dates_of, missing_rows, mixed
+from .._columns import MIXED, RawInputs, date_text, dates_of, missing_cells, mixed
 from ._common import UsageError
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -332,7 +332,7 @@ def _input_column(table, name):
         raise UsageError(where + mixed(kinds, column.cells, table.where) + MIXED)
     if "date" in kinds:
         try:
-            return dates_of(column.cells, kinds, lambda row: where + "{}" + f" in {table.where(row)}.")
+            return dates_of(column.cells, kinds, lambda row, error: f"{where}{error} in {table.where(row)}.")
         except ValueError as error:
             raise UsageError(str(error)) from None
     return np.array([None if kind == "missing" else cell.strip() for cell, kind in zip(column.cells, kinds)], object)
@@ -378,7 +378,7 @@ def select(table, names, *, missing="error", inputs=()):
     _check_present(names, table.names, table.source)
     arrays = [_input_column(table, name) if name in inputs else _numeric_column(table, name) for name in names]
     columns = RawInputs(tuple(arrays), tuple(names), table.source, table.lines)
-    empty = np.column_stack([missing_rows(RawInputs((array,))) for array in arrays]) if table.n_rows else None
+    empty = np.column_stack([missing_cells(array) for array in arrays]) if table.n_rows else None
     complete = np.ones(table.n_rows, dtype=bool) if empty is None else ~empty.any(axis=1)
     if missing == "error" and not complete.all():
         row, column = np.argwhere(empty)[0]
