@@ -161,6 +161,12 @@ def test_a_column_mixing_numbers_and_text_is_refused_by_row():
         NeuralRegressor().fit(X, [1.0, 2.0, 3.0, 4.0])
 
 
+def test_a_text_column_that_names_every_row_is_refused():
+    ids = np.array([f"id{i}" for i in range(N)], dtype=object)
+    with pytest.raises(ValueError, match=r"column 0 of X has a different text in each of its 120 rows: it names rows"):
+        NeuralRegressor().fit(np.c_[ids, X_NUM], LEVELLED)
+
+
 def test_a_damaged_encoding_in_a_model_file_is_refused(site_model, tmp_path):
     mlpfit.save(site_model, tmp_path / "m.npz")
     with np.load(tmp_path / "m.npz") as archive:

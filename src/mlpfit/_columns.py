@@ -68,7 +68,7 @@ class RawInputs:
         return f"row {row}" if self.lines is None else f"line {self.lines[row]}"
 
     @property
-    def encodes(self):
+    def needs_encoding(self):
         """Some column holds dates or text."""
         return any(array.dtype.kind != "f" for array in self.arrays)
 
@@ -88,7 +88,7 @@ def read_inputs(X):
         if array.dtype.kind in "biufc" or array.ndim != 2:
             return None  # scikit-learn reads it, and says what is wrong with its shape
         inputs = RawInputs(tuple(_typed(column, f"column {j} of X") for j, column in enumerate(array.T)))
-    return inputs if inputs.encodes else None
+    return inputs if inputs.needs_encoding else None
 
 
 def check_numbers(X):
@@ -279,12 +279,18 @@ class InputEncoding:
     def fit(cls, inputs):
         """The encoding of :class:`RawInputs` ``inputs``: dates from the earliest day, the categories seen."""
         columns = []
-        for values in inputs.arrays:
+        for j, values in enumerate(inputs.arrays):
             present = values[~missing_cells(values)]
             if values.dtype.kind == "M" and present.size:
                 columns.append(Dates(present.min().astype("datetime64[D]")))
             elif values.dtype.kind == "O" and present.size:
-                columns.append(Categories(tuple(sorted(set(present)))))
+                categories = tuple(sorted(set(present)))
+                if len(categories) == present.size > 2:
+                    raise ValueError(
+                        f"{inputs.label(j)} has a different text in each of its {present.size} rows: it names rows, "
+                        "and a category seen once teaches the network nothing; leave it out of the inputs."
+                    )
+                columns.append(Categories(categories))
             else:
                 columns.append(Numbers())
         return cls(tuple(columns))

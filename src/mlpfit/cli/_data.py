@@ -388,7 +388,7 @@ def select(table, names, *, missing="error", inputs=()):
         )
     if missing == "drop" and not complete.all():
         columns = columns[complete]
-    return (columns if columns.encodes else _stacked(columns)), complete
+    return (columns if columns.needs_encoding else _stacked(columns)), complete
 
 
 def _stacked(columns):
@@ -401,7 +401,7 @@ def split(A, n):
     if not isinstance(A, RawInputs):
         return A[:, :n], A[:, n:]
     inputs = RawInputs(A.arrays[:n], A.names[:n], A.source, A.lines)
-    return (inputs if inputs.encodes else _stacked(inputs)), _stacked(RawInputs(A.arrays[n:]))
+    return (inputs if inputs.needs_encoding else _stacked(inputs)), _stacked(RawInputs(A.arrays[n:]))
 
 
 def cells_of(values):
