@@ -161,6 +161,16 @@ def test_a_column_mixing_numbers_and_text_is_refused_by_row():
         NeuralRegressor().fit(X, [1.0, 2.0, 3.0, 4.0])
 
 
+def test_a_transform_after_a_text_column_is_named_by_the_users_column():
+    X = FRAME[["site", "x"]].assign(x=np.exp(X_NUM))
+    model = NeuralRegressor(input_transform=[None, "log"], max_iter=5).fit(X, LEVELLED)
+    assert model.fitted_.network.x_transforms == (None, None, None, "log")
+    X.loc[4, "x"] = -1.0
+    for call in (lambda: model.predict(X), lambda: NeuralRegressor(input_transform=[None, "log"]).fit(X, LEVELLED)):
+        with pytest.raises(ValueError, match=r"^input column 1 is transformed by 'log', which needs values > 0; row 4"):
+            call()
+
+
 def test_a_text_column_that_names_every_row_is_refused():
     ids = np.array([f"id{i}" for i in range(N)], dtype=object)
     with pytest.raises(ValueError, match=r"column 0 of X has a different text in each of its 120 rows: it names rows"):

@@ -370,6 +370,14 @@ def date_text(dates):
     return np.datetime_as_string(np.asarray(dates), unit="auto")
 
 
+def input_labels(encoding):
+    """How messages name the network's inputs: ``"input column"`` (then numbered), or with an encoding (or None)
+    per input, ``input column j`` of the user's column ``j`` it comes from."""
+    if encoding is None:
+        return "input column"
+    return tuple(f"input column {j}" for j, column in enumerate(encoding.columns) for _ in range(column.width))
+
+
 def _column_from_json(item):
     kind = item.get("kind") if isinstance(item, dict) else None
     if kind == "number" and set(item) == {"kind"}:

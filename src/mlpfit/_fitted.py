@@ -13,7 +13,7 @@ import numpy as np
 
 from . import _network, _nll, _transforms
 from ._activations import ACTIVATIONS
-from ._columns import InputEncoding
+from ._columns import InputEncoding, input_labels
 from ._scaling import Scaler
 from .solvers import STOP_MESSAGES, RunRecord
 
@@ -93,14 +93,14 @@ class FittedNetwork:
         """``(X, Y)`` mapped by the transforms into the space the network was fitted in (``X`` encoded already,
         :meth:`encoded`; ``Y`` may be None), and the network there: the same with no encoding and no transforms.
         ValueError for a value outside a domain."""
-        X = _transforms.forward(X, self.x_transforms, "input column")
+        X = _transforms.forward(X, self.x_transforms, input_labels(self.x_encoding))
         Y = None if Y is None else _transforms.forward(Y, self.y_transforms, "target column")
         return X, Y, replace(self, x_transforms=None, y_transforms=None, x_encoding=None)
 
     def hidden_and_output(self, X):
         """``(hidden, output)`` for the user's ``X``: each hidden layer's pre-activations and the output layer,
         in the network's units."""
-        X = _transforms.forward(self.encoded(X), self.x_transforms, "input column")
+        X = _transforms.forward(self.encoded(X), self.x_transforms, input_labels(self.x_encoding))
         activations, pre_activations = _network.forward(self.arch, self.theta, self.x_scaler.transform(X))
         return pre_activations, activations[-1]
 
@@ -110,7 +110,7 @@ class FittedNetwork:
         With target transforms the means are the inverse transform of the network's mean (for ``"log"``
         a median-type prediction, see :mod:`mlpfit._transforms`) and the stds stay in the transformed space.
         """
-        X = _transforms.forward(self.encoded(X), self.x_transforms, "input column")
+        X = _transforms.forward(self.encoded(X), self.x_transforms, input_labels(self.x_encoding))
         outputs = _network.predict(self.arch, self.theta, self.x_scaler.transform(X))
         if not self.variance_head:
             return _transforms.inverse(self.y_scaler.inverse_transform(outputs), self.y_transforms)

@@ -25,7 +25,7 @@ from sklearn.utils.validation import validate_data as sklearn_validate_data
 
 from . import _network, _nll, _transforms, _weights
 from ._activations import ACTIVATIONS
-from ._columns import InputEncoding, check_numbers, read_inputs
+from ._columns import InputEncoding, check_numbers, input_labels, read_inputs
 from ._fitted import FittedNetwork, FittedState, TrainingRun, range_of, within
 from ._memory import check_memory
 from ._params import Boolean, Constant, Interval, LayerSizes, Options, PerColumn, Seed, validate_params
@@ -119,14 +119,15 @@ def _column_transforms(estimator, X, Y, encoding):
     x_transforms = _transforms.per_column(estimator.input_transform, n_inputs)
     x_transforms = x_transforms if encoding is None else encoding.per_feature(x_transforms)
     y_transforms = _transforms.per_column(estimator.target_transform, Y.shape[1])
-    _transforms.check_domain(X, x_transforms, "input column")
+    _transforms.check_domain(X, x_transforms, input_labels(encoding))
     _transforms.check_domain(Y, y_transforms, "target column")
     return x_transforms, y_transforms
 
 
-def _in_fitted_space(X, Y, x_transforms, y_transforms):
+def _in_fitted_space(X, Y, x_transforms, y_transforms, encoding):
     """``(X, Y)`` transformed column by column: what the network is fitted to, before standardisation."""
-    return _transforms.forward(X, x_transforms, "input column"), _transforms.forward(Y, y_transforms, "target column")
+    X = _transforms.forward(X, x_transforms, input_labels(encoding))
+    return X, _transforms.forward(Y, y_transforms, "target column")
 
 
 def _scalers(X, Y, standardize, sample_weight=None):
@@ -163,7 +164,7 @@ def training_objective(estimator, X, y, sample_weight=None):
     X, Y, _, encoding = validated_training_data(estimator, X, y)
     transforms = _column_transforms(estimator, X, Y, encoding)
     X, Y, sample_weight = _weights.positive_rows(X, Y, sample_weight)
-    X, Y = _in_fitted_space(X, Y, *transforms)
+    X, Y = _in_fitted_space(X, Y, *transforms, encoding)
     plan = make_plan(estimator.get_params(deep=False), *X.shape, Y.shape[1])
     x_scaler, y_scaler = _scalers(X, Y, estimator.standardize, sample_weight)
     rng = check_random_state(estimator.random_state)
@@ -484,7 +485,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         transforms = _column_transforms(self, X, Y, encoding)
         X, Y, sample_weight = _weights.positive_rows(X, Y, sample_weight)
         x_range = range_of(X)
-        X, Y = _in_fitted_space(X, Y, *transforms)
+        X, Y = _in_fitted_space(X, Y, *transforms, encoding)
         plan = plan or make_plan(self.get_params(deep=False), *X.shape, Y.shape[1])
         check_memory(plan.solver, plan.n_training_rows, (X.shape[1], *plan.hidden_layer_sizes, Y.shape[1]))
         if self.verbose >= 2:

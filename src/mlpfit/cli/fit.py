@@ -191,11 +191,15 @@ def add_parser(subparsers):
     )
     parser.add_argument("data", metavar="DATA", help="CSV or Parquet file with a header of column names")
     inputs = parser.add_mutually_exclusive_group(required=True)
-    add_columns(inputs, "--x", "input columns")
+    add_columns(
+        inputs,
+        "--x",
+        "input columns: numbers, ISO dates (fitted as days since the first), or text (one input per category)",
+    )
     inputs.add_argument(
         "--x-all",
         action="store_true",
-        help="every numeric column but the targets is an input (a text column is an error naming it)",
+        help="every column of numbers or dates but the targets is an input (a text column is an error naming it)",
     )
     add_columns(parser, "--y", "target columns", required=True)
     add_columns(parser, "--log-x", "input columns fitted on their log (values > 0; one input: a log x axis in --plot)")
