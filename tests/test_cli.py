@@ -294,6 +294,18 @@ def test_fit_report_includes_the_diagnosis(fitted):
     assert "Diagnosis: " in report
 
 
+def test_fit_and_info_report_how_bayesian_regularisation_moved_the_penalty(fitted, tmp_path, capsys):
+    assert "Bayesian penalty" not in fitted[2]  # one input: a fixed penalty
+    rng = np.random.default_rng(0)
+    rows = [(*x, x[0] * x[1] + 0.1 * rng.normal()) for x in rng.uniform(-1, 1, (60, 2))]
+    data = write_csv(tmp_path / "d.csv", ["a", "b", "y"], rows)
+    assert main(f"fit {data} --x a,b --y y --alpha bayes --seed 0 -o {tmp_path / 'm.npz'}".split()) == 0
+    line = mlpfit.load(tmp_path / "m.npz").fitted_.penalty_line()
+    assert line.startswith("Bayesian penalty") and line in capsys.readouterr().out.splitlines()
+    assert main(["info", str(tmp_path / "m.npz")]) == 0
+    assert line in capsys.readouterr().out.splitlines()
+
+
 def test_diagnose_passes_a_good_fit_and_exits_3_on_the_straight_line_trap(tmp_path, capsys):
     X, y = make_origin(random_state=0)
     data = write_csv(tmp_path / "origin.csv", ["x", "y"], zip(X[:, 0], y))

@@ -2,6 +2,8 @@
 quiet."""
 
 import warnings
+from copy import deepcopy
+from dataclasses import replace
 from functools import cache
 
 import numpy as np
@@ -518,15 +520,62 @@ def test_raw_networks_get_generic_advice():
 # --- Bayesian loss curves rise when the penalty is re-estimated -----------------------------
 
 
-def test_a_noiseless_bayesian_fit_is_not_called_diverged():
+@cache
+def noiseless_bayesian_fit():
     X = np.linspace(-3, 3, 30)[:, None]
     y = np.sin(X[:, 0])
     with warnings.catch_warnings():
         warnings.simplefilter("error", FitWarning)
-        model = NeuralRegressor(alpha="bayes", random_state=0).fit(X, y)
+        return NeuralRegressor(alpha="bayes", random_state=0).fit(X, y), X, y
+
+
+def test_a_noiseless_bayesian_fit_is_not_called_diverged():
+    model, X, y = noiseless_bayesian_fit()
     curves = [np.array(run.loss_curve) for run in model.fitted_.runs]
     assert max(curve[-1] / curve.min() for curve in curves) > 10  # the penalised objective did rise 10x
     assert "diverged" not in diagnose(model, X, y).codes
+
+
+def with_last_iteration(model, factor, reestimated):
+    """A copy of ``model`` whose first network's record gains an iteration: the objective ``factor`` times its
+    last, and the data term too, or with ``reestimated`` the penalty ``factor**2`` times its last and the data term
+    unchanged.
+
+    Bayesian solvers only lower the objective at a given penalty, so no real fit provides the first record.
+    """
+    run = model.fitted_.runs[0]
+    data = run.data_curve[-1] if reestimated else factor * run.data_curve[-1]
+    alpha = run.alpha_curve[-1] * (factor**2 if reestimated else 1)
+    changed = replace(
+        run,
+        loss_curve=[*run.loss_curve, factor * run.loss_curve[-1]],
+        data_curve=[*run.data_curve, data],
+        alpha_curve=[*run.alpha_curve, alpha],
+        reestimations=run.reestimations + [len(run.loss_curve)] * reestimated,
+    )
+    altered = deepcopy(model)
+    altered.fitted_ = replace(model.fitted_, runs=(changed, *model.fitted_.runs[1:]))
+    return altered
+
+
+def test_a_bayesian_fit_whose_data_term_rises_at_one_penalty_is_called_diverged():
+    model, X, y = noiseless_bayesian_fit()
+    finding = next(f for f in diagnose(with_last_iteration(model, 100.0, False), X, y).findings if f.code == "diverged")
+    assert "network 1 of 2's training data term ended at" in finding.message
+    assert "times the lowest training loss (penalty included)" in finding.message
+
+
+def test_a_bayesian_fit_whose_objective_rises_with_its_penalty_is_not_called_diverged():
+    model, X, y = noiseless_bayesian_fit()
+    assert "diverged" not in diagnose(with_last_iteration(model, 100.0, True), X, y).codes
+
+
+def test_a_bayesian_fit_whose_data_term_became_nan_is_called_diverged():
+    model, X, y = noiseless_bayesian_fit()
+    finding = next(
+        f for f in diagnose(with_last_iteration(model, np.nan, False), X, y).findings if f.code == "diverged"
+    )
+    assert "training data term became nan at iteration" in finding.message
 
 
 # --- ensembles, as a whole ----------------------------------------------------------------------

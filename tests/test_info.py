@@ -57,6 +57,7 @@ def lines_of_the_loaded_model(path):
     lines.append(f"parameters: {', '.join(f'{k}={v}' for k, v in sorted(metadata['model']['params'].items()))}")
     for i, member in enumerate(members):
         lines.append(f"{f'training (member {i})' if len(members) > 1 else 'training'}: {member.summary_}")
+        lines += filter(None, [member.fitted_.penalty_line()])
     return lines + str(members[0].plan_).splitlines()
 
 

@@ -76,7 +76,17 @@ def test_round_trip_predicts_bit_identically(tmp_path, name):
     assert loaded.n_iter_ == model.n_iter_ and loaded.loss_ == model.loss_
     assert loaded.n_averaged_ == model.n_averaged_
     assert loaded.fitted_.runs == model.fitted_.runs and loaded.plan_ == model.plan_
+    assert loaded.data_loss_curve_ == model.data_loss_curve_
     assert (loaded.alpha_, loaded.fitted_.evidence) == (model.alpha_, model.fitted_.evidence)
+
+
+def test_the_training_record_round_trips_with_its_reestimations(tmp_path):
+    model = fitted(*CONFIGURATIONS["lm with Bayesian regularisation"])
+    mlpfit.save(model, tmp_path / "m.npz")
+    loaded = mlpfit.load(tmp_path / "m.npz")
+    for got, want in zip(loaded.fitted_.runs, model.fitted_.runs, strict=True):
+        assert want.reestimations and got.reestimations == want.reestimations
+        assert (got.data_curve, got.alpha_curve) == (want.data_curve, want.alpha_curve)
 
 
 @pytest.mark.parametrize(
@@ -428,6 +438,13 @@ def assign(index, value):
         ),
         (set_array("network/y_scaler/mean", assign(0, np.inf)), "array 'network/y_scaler/mean' holds NaN or infinity"),
         (lambda arrays, metadata: arrays.update(extra=np.ones(2)), "entry 'extra' is not part of the format"),
+        (set_array("runs/0/data_curve", lambda curve: curve[1:]), r"array 'runs/0/data_curve' has shape \(\d+,\)"),
+        (set_array("runs/0/alpha_curve", lambda curve: np.r_[curve, 1.0]), "array 'runs/0/alpha_curve' has shape"),
+        (set_array("runs/0/reestimations", lambda _: np.array([2.0, 1.0])), "must hold increasing whole numbers"),
+        (set_array("runs/0/reestimations", lambda _: np.array([0.5])), "must hold increasing whole numbers"),
+        (set_array("runs/0/reestimations", lambda _: np.array([1e6])), r"must index the run's \d+ iterations"),
+        (set_array("runs/0/reestimations", lambda _: np.array([-1.0])), r"must index the run's \d+ iterations"),
+        (set_array("runs/0/reestimations", lambda _: np.array([np.nan])), "reestimations' holds NaN or infinity"),
     ],
 )
 def test_crafted_metadata_and_arrays_are_refused(saved, tmp_path, change, message):

@@ -38,6 +38,26 @@ def test_one_input_shows_curve_breakpoints_residuals_and_both_loss_curves(relu_m
     assert [line.get_label() for line in loss_ax.get_lines()] == labels
 
 
+def test_a_bayesian_fit_draws_each_networks_data_term_ticked_where_the_penalty_was_reestimated():
+    model = NeuralRegressor(alpha="bayes", n_averaged=2, random_state=0).fit(X1, y1)
+    loss_ax = plot.fit(model, X1, y1).axes[2]
+    curves, ticks = loss_ax.get_lines()[0::2], loss_ax.get_lines()[1::2]
+    assert [line.get_label() for line in curves] == ["training data term (network 1)", "training data term (network 2)"]
+    assert [line.get_label() for line in ticks] == [plot.REESTIMATED_LABEL, "_nolegend_"]
+    for curve, tick, run in zip(curves, ticks, model.fitted_.runs, strict=True):
+        assert np.array_equal(curve.get_ydata(), run.data_curve) and run.data_curve != run.loss_curve
+        assert run.reestimations and np.array_equal(tick.get_xdata(), np.array(run.reestimations) + 1)
+        assert np.array_equal(tick.get_ydata(), np.array(run.data_curve)[run.reestimations])
+    legend = [text.get_text() for text in loss_ax.get_legend().get_texts()]
+    assert legend.count(plot.REESTIMATED_LABEL) == 1
+
+
+def test_a_fixed_penalty_fit_draws_its_objective_unticked(relu_model):
+    loss_ax = plot.fit(relu_model, X1, y1).axes[2]
+    assert np.array_equal(loss_ax.get_lines()[0].get_ydata(), relu_model.loss_curve_)
+    assert plot.REESTIMATED_LABEL not in [line.get_label() for line in loss_ax.get_lines()]
+
+
 class WithInterval:
     """A stand-in for models with ``predict_interval`` (duck typing, as ensembles)."""
 

@@ -171,10 +171,11 @@ class FitFacts:
 
     def curves(self):
         """``(network, curve, run)`` per network trained: ``network`` words that name it among several
-        ("network 2 of 5's "; "the " for one), its loss curve as an array, and its TrainingRun."""
+        ("network 2 of 5's "; "the " for one), its ``progress_curve`` as an array (the objective, or with
+        Bayesian regularisation its data term), and its TrainingRun."""
         label = (lambda i: f"network {i + 1} of {len(self.runs)}'s ") if len(self.runs) > 1 else (lambda i: "the ")
         return [
-            (label(i), np.asarray(run.loss_curve, dtype=np.float64), run)
+            (label(i), np.asarray(run.progress_curve, dtype=np.float64), run)
             for i, run in enumerate(self.runs)
             if run.loss_curve
         ]

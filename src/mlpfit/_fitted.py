@@ -138,7 +138,9 @@ class FittedNetwork:
 @dataclass(kw_only=True)
 class TrainingRun(RunRecord):
     """The record of one trained network: its kept run among its restarts (the fields of
-    :class:`~mlpfit.solvers.RunRecord`), and every restart's final objective.
+    :class:`~mlpfit.solvers.RunRecord`: per iteration its objective, the objective's data term, the
+    penalty in force and, with Bayesian regularisation, where it was re-estimated), and every restart's
+    final objective.
 
     Attributes
     ----------
@@ -252,6 +254,24 @@ class FittedState:
         """The first network's stop reason that is not a convergence, else the first network's."""
         return next((run.stop_reason for run in self.runs if not run.converged), self.runs[0].stop_reason)
 
+    def penalty_line(self):
+        """With Bayesian regularisation, one line on how the penalty and the loss's data term went over the
+        networks' iterations (their records, as reports show them: the range over several); None with a fixed
+        penalty."""
+        if self.evidence is None:
+            return None
+        runs = [run for run in self.runs if run.loss_curve]
+        networks = f" ({len(self.runs)} networks)" if len(self.runs) > 1 else ""
+        if not runs:
+            return f"Bayesian penalty{networks}: no iteration recorded"
+        alpha = _span(run.alpha_curve[0] for run in runs), _span(run.alpha_curve[-1] for run in runs)
+        data = _span(run.data_curve[0] for run in runs), _span(run.data_curve[-1] for run in runs)
+        counts = _span(len(run.reestimations) for run in runs), _span(len(run.loss_curve) for run in runs)
+        return (
+            f"Bayesian penalty{networks}: alpha {alpha[0]} -> {alpha[1]}, re-estimated {counts[0]} times in "
+            f"{counts[1]} iterations; data term (half MSE, standardised) {data[0]} -> {data[1]}"
+        )
+
     @property
     def summary(self):
         stop_reason = self.stop_reason
@@ -268,6 +288,13 @@ class FittedState:
             n_averaged=len(self.runs),
             plan=self.plan.brief(),
         )
+
+
+def _span(values):
+    """``values`` in words: the one value, or the least to the greatest."""
+    values = list(values)
+    low, high = min(values), max(values)
+    return f"{low:.3g}" if low == high else f"{low:.3g} to {high:.3g}"
 
 
 def range_of(X):

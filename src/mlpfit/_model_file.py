@@ -217,6 +217,9 @@ RUN_FIELDS = {
 }
 """:class:`~mlpfit._fitted.TrainingRun` field -> what a saved one may hold, besides its curves (arrays) and evidence
 (``restart_losses`` may hold a diverged restart's inf)."""
+RUN_CURVES = ("loss_curve", "data_curve", "alpha_curve")
+"""The :class:`~mlpfit._fitted.TrainingRun` curves saved as arrays ``runs/<i>/<field>``, one value per iteration;
+beside them ``reestimations`` (indices into them, as float64) and, under early stopping, ``validation_curve``."""
 LOSS = Rule(lambda v: isinstance(v, str) and v in OUTPUTS_PER_TARGET, f"one of {', '.join(OUTPUTS_PER_TARGET)}")
 TRANSFORM_NAMES = Rule(
     lambda v: (
@@ -244,7 +247,8 @@ def encode_fitted(state, feature_names=None):
         arrays[f"network/coefs/{i}"], arrays[f"network/intercepts/{i}"] = W, b
     runs = []
     for i, run in enumerate(state.runs):
-        arrays[f"runs/{i}/loss_curve"] = np.asarray(run.loss_curve, dtype=np.float64)
+        for name in (*RUN_CURVES, "reestimations"):
+            arrays[f"runs/{i}/{name}"] = np.asarray(getattr(run, name), dtype=np.float64)
         if run.validation_curve is not None:
             arrays[f"runs/{i}/validation_curve"] = np.asarray(run.validation_curve, dtype=np.float64)
         runs.append({**{name: getattr(run, name) for name in RUN_FIELDS}, "evidence": _evidence_to_json(run.evidence)})
@@ -396,12 +400,29 @@ def _read_run(arrays, prefix, node):
     validation_key = f"{prefix}/validation_curve"
     return TrainingRun(
         **{name: field(node, name, rule) for name, rule in RUN_FIELDS.items()},
-        loss_curve=array(arrays, f"{prefix}/loss_curve", (None,), finite=False).tolist(),
+        **_read_curves(arrays, prefix),
         validation_curve=(
             array(arrays, validation_key, (None,), finite=False).tolist() if validation_key in arrays else None
         ),
         evidence=_evidence_from_json(require(node, "evidence", object), f"{prefix}/evidence"),
     )
+
+
+def _read_curves(arrays, prefix):
+    """A run's :data:`RUN_CURVES`, all of one length, and its re-estimations: increasing indices into them."""
+    curves = {"loss_curve": array(arrays, f"{prefix}/loss_curve", (None,), finite=False)}
+    for name in RUN_CURVES[1:]:
+        curves[name] = array(arrays, f"{prefix}/{name}", curves["loss_curve"].shape, finite=False)
+    key, n_iter = f"{prefix}/reestimations", len(curves["loss_curve"])
+    reestimations = array(arrays, key, (None,))
+    if not (np.all(reestimations == np.round(reestimations)) and np.all(np.diff(reestimations) > 0)):
+        raise ValueError(f"array {key!r} must hold increasing whole numbers.")
+    if len(reestimations) and not 0 <= reestimations[0] <= reestimations[-1] < n_iter:
+        raise ValueError(
+            f"array {key!r} must index the run's {n_iter} iterations; got {shown(reestimations.tolist())}."
+        )
+    lists = {name: curve.tolist() for name, curve in curves.items()}
+    return {**lists, "reestimations": reestimations.astype(int).tolist()}
 
 
 # --- EnsembleRegressor ---------------------------------------------------------------------

@@ -3,8 +3,9 @@
 Notes
 -----
 Every check reads the data and the network (and, for an estimator, its training
-record: loss curves, and its plan: the solver and start that ran), so it applies as
-well to weights from someone's own NumPy program, which get generic advice. Three
+record: loss curves, judged by their data term where Bayesian regularisation moved the
+penalty, and its plan: the solver and start that ran), so it applies as well to weights
+from someone's own NumPy program, which get generic advice. Three
 reference levels recur:
 
 - the *noise estimate*, the variance of the target around the true curve. Where X
@@ -534,9 +535,7 @@ def _curve_end(curve):
 
 
 def _diverged(facts):
-    bayesian = [curve.min() for _, curve, run in facts.curves() if run.evidence is not None and curve.size]
-    lowest = max(bayesian, default=np.nan)  # the worst Bayesian network's best penalised loss
-    evidence = next(filter(None, (_divergence(facts, *curve, lowest) for curve in facts.curves())), None)
+    evidence = next(filter(None, (_divergence(*curve) for curve in facts.curves())), None)
     if evidence is None and not facts.finite:
         evidence = "its predictions on the data are NaN or infinite"
     if evidence is None:
@@ -544,33 +543,30 @@ def _diverged(facts):
     return Finding("diverged", "error", f"Training diverged: {evidence}.", DIVERGED_FIX[facts.solver])
 
 
-def _divergence(facts, network, curve, run, bayesian_lowest):
-    """Why ``network``'s training ``curve`` shows a divergence, or None.
+def _divergence(network, curve, run):
+    """Why ``network``'s training ``curve`` (its ``progress_curve``) shows a divergence, or None.
 
-    With Bayesian regularisation the curve is the penalised objective at a penalty re-estimated as
-    training goes, which rises when the penalty does. There the model's own data term (half its mean
-    squared error) is judged instead, against ``bayesian_lowest``, the largest of the Bayesian networks'
-    lowest objectives: each bounds that network's data term then, and the model is their mean.
+    The curve diverged when it ends ``DIVERGED_RISE`` times above the lowest objective the run
+    reached. With Bayesian regularisation the objective rises wherever the penalty was re-estimated
+    upwards, so the curve judged is its data term, which is never above the objective of the same
+    iteration: a penalty that grew does not count, a fit that got worse does.
     """
-    if not np.all(np.isfinite(curve)):
+    name, finite = _curve_name(run), np.isfinite(curve)
+    if not finite.all():
+        return f"{network}{name} became {curve[~finite][0]} at iteration {np.argmin(finite) + 1}"
+    lowest = min(run.loss_curve)
+    if curve[-1] > DIVERGED_RISE * lowest:
+        of = "the lowest training loss (penalty included)" if run.bayesian else "the lowest value"
         return (
-            f"{network}training loss became {curve[~np.isfinite(curve)][0]} at iteration "
-            f"{np.argmin(np.isfinite(curve)) + 1}"
-        )
-    if run.evidence is None:
-        if curve[-1] > DIVERGED_RISE * curve.min():
-            return (
-                f"{network}training loss ended at {curve[-1]:.4g}, {curve[-1] / curve.min():.3g} times the lowest "
-                f"value it reached ({curve.min():.4g} at iteration {np.argmin(curve) + 1})"
-            )
-        return None
-    data_term = facts.to_network_loss(facts.model_mse) if facts.finite else np.inf
-    if data_term > DIVERGED_RISE * bayesian_lowest:
-        return (
-            f"the model's squared-error term ended at {data_term:.4g}, {data_term / bayesian_lowest:.3g} times "
-            f"the lowest penalised loss {bayesian_lowest:.4g} its Bayesian training reached"
+            f"{network}{name} ended at {curve[-1]:.4g}, {curve[-1] / lowest:.3g} times {of} it reached "
+            f"({lowest:.4g} at iteration {np.argmin(run.loss_curve) + 1})"
         )
     return None
+
+
+def _curve_name(run):
+    """What a run's ``progress_curve`` is, in words."""
+    return "training data term" if run.bayesian else "training loss"
 
 
 def _not_converged(facts):
@@ -591,8 +587,9 @@ def _unconverged_run(facts, network, curve, run):
     return Finding(
         "not-converged",
         "warning",
-        f"{network.capitalize()}training loss was still falling when training stopped: down {drop:.2%} over the last "
-        f"{len(curve) - 1 - start} of {len(curve)} iterations, to {curve[-1]:.4g} ({share:.2%} of its whole decrease).",
+        f"{network.capitalize()}{_curve_name(run)} was still falling when training stopped: down {drop:.2%} over the "
+        f"last {len(curve) - 1 - start} of {len(curve)} iterations, to {curve[-1]:.4g} ({share:.2%} of its whole "
+        "decrease).",
         _sentence([TRAIN_LONGER[facts.solver]]),
     )
 

@@ -207,6 +207,9 @@ def _training_run(kept, restarts):
         loss=kept.loss,
         loss_curve=kept.loss_curve,
         validation_curve=kept.validation_curve or None,
+        data_curve=kept.data_curve,
+        alpha_curve=kept.alpha_curve,
+        reestimations=kept.reestimations,
         n_iter=max(kept.n_iter, 1),
         stop_reason=kept.stop_reason,
         restart_losses=[run.loss for run in restarts],
@@ -345,15 +348,16 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
     random_state : None, int or RandomState, default=None
     verbose : bool or int, default=False
         0 (False): silent. 1 (True): a progress bar (tqdm, the ``progress`` extra) on stderr
-        when it is a terminal and the fit runs longer than 2 s. 2: print the loss every iteration.
+        when it is a terminal and the fit runs longer than 2 s. 2: print the loss every iteration (with
+        Bayesian regularisation also its data term and the penalty ``alpha`` in force).
 
     Attributes
     ----------
     fitted_ : FittedState
         Everything the fit learned, in one object that model files store field by field: the
         network and its scalers (``fitted_.network``), the plan, one :class:`TrainingRun` per
-        network trained (``fitted_.runs``: its loss curve, iterations, stop reason, restarts and
-        evidence), the model's loss and penalty. The attributes below are views of it.
+        network trained (``fitted_.runs``: its loss curve split into data term and penalty, iterations,
+        stop reason, restarts and evidence), the model's loss and penalty. The attributes below are views of it.
     coefs_ : list of ndarray
         Weight matrices, ``coefs_[i]`` of shape (fan_in, fan_out), acting on standardised data.
     intercepts_ : list of ndarray
@@ -367,6 +371,11 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         (every network's: ``fitted_.runs[i].loss_curve``).
     validation_loss_curve_ : list of float or None
         The first network's validation loss per iteration under early stopping.
+    data_loss_curve_ : list of float
+        The data term of ``loss_curve_`` (its penalty taken off): half the mean squared training error
+        summed over outputs, standardised. With Bayesian regularisation the objective rises wherever the
+        penalty is re-estimated upwards; this curve shows the fit. Each network's, with the penalty in
+        force and the re-estimations: ``fitted_.runs[i]`` (``data_curve``, ``alpha_curve``, ``reestimations``).
     n_iter_ : int
         Iterations (or epochs) of the longest of the networks' kept runs.
     n_averaged_ : int
@@ -580,6 +589,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
     n_averaged_ = property(lambda self: len(self.fitted_.runs))
     loss_curve_ = property(lambda self: self.fitted_.runs[0].loss_curve)
     validation_loss_curve_ = property(lambda self: self.fitted_.runs[0].validation_curve)
+    data_loss_curve_ = property(lambda self: self.fitted_.runs[0].data_curve)
     weight_precision_ = property(lambda self: self._evidence("weight_precision_").weight_precision)
     noise_precision_ = property(lambda self: self._evidence("noise_precision_").noise_precision)
     effective_params_ = property(lambda self: self._evidence("effective_params_").effective_params)

@@ -24,6 +24,10 @@ from .piecewise import piecewise_linear
 GRID_POINTS = 500
 """Points of the fine grid the fitted curve is drawn on."""
 INTERVAL_COVERAGE = 0.95
+REESTIMATED_LABEL = "penalty re-estimated"
+"""The legend entry of the marks on a Bayesian fit's data term where the penalty was re-estimated."""
+REESTIMATED_STYLE = {"marker": "|", "markersize": 8, "color": "0.4"}
+"""Grey ticks across the curve: light enough that an LM fit, re-estimating at every step, keeps a readable line."""
 
 
 def _matplotlib_figure():
@@ -70,7 +74,9 @@ def _as_columns(A):
 
 
 def _loss_curves(model):
-    """``[(label, curve), ...]``: training and validation losses, or each member's for an ensemble."""
+    """``[(label, curve, marks), ...]``: each network's training and validation curves, or each member's for an
+    ensemble. The training curve is its ``progress_curve``: with Bayesian regularisation the data term, whose
+    ``marks`` are the indices where the penalty was re-estimated (the objective there jumps with the penalty)."""
     members = networks_of(model)
     curves = []
     for i, member in enumerate(members):
@@ -80,13 +86,22 @@ def _loss_curves(model):
                 ([f"member {i}"] if len(members) > 1 else []) + ([f"network {j + 1}"] if len(runs) > 1 else [])
             )
             suffix = f" ({suffix})" if suffix else ""
-            curves += [(f"training{suffix}", run.loss_curve), (f"validation{suffix}", run.validation_curve)]
-    return [(label, curve) for label, curve in curves if curve]
+            training = "training data term" if run.bayesian else "training"
+            curves += [
+                (f"{training}{suffix}", run.progress_curve, run.reestimations),
+                (f"validation{suffix}", run.validation_curve, []),
+            ]
+    return [(label, curve, marks) for label, curve, marks in curves if curve]
 
 
 def _draw_loss(ax, model):
-    for label, curve in _loss_curves(model):
-        ax.plot(np.arange(1, len(curve) + 1), curve, label=label)
+    legend = REESTIMATED_LABEL
+    for label, curve, marks in _loss_curves(model):
+        iterations, curve = np.arange(1, len(curve) + 1), np.asarray(curve)
+        ax.plot(iterations, curve, label=label)
+        if marks:
+            ax.plot(iterations[marks], curve[marks], linestyle="none", label=legend, **REESTIMATED_STYLE)
+            legend = "_nolegend_"  # one entry for every network's marks
     ax.set_yscale("log")
     ax.set_xlabel("iteration")
     ax.set_ylabel("loss (standardised units)")
@@ -233,10 +248,11 @@ def fit(model, X, y, *, x_names=None, y_names=None):
         numbers or dates (a date axis): the data with the fitted curve on a fine grid, breakpoints marked
         and the 95% interval when the model has ``predict_interval``; residuals against x. The same, one
         curve per category, for such an input beside one text (categorical) input. Other inputs: predicted
-        against actual; residuals against the prediction. The third column is the loss curve, drawn once over all rows.
-        ``figure.axes`` lists each row's two panels, the loss curve after the first row's. Where the
-        model was fitted with ``target_transform`` or (one input) ``input_transform``, those axes are
-        logarithmic.
+        against actual; residuals against the prediction. The third column is the loss curve, drawn once
+        over all rows: each network's objective, or with Bayesian regularisation its data term (the
+        objective rises wherever the penalty grew), ticked where the penalty was re-estimated.
+        ``figure.axes`` lists each row's two panels, the loss curve after the first row's. Where the model
+        was fitted with ``target_transform`` or (one input) ``input_transform``, those axes are logarithmic.
     """
     Figure = _matplotlib_figure()
     columns, Y = _input_columns(X), _as_columns(y)

@@ -45,7 +45,12 @@ def add_verbosity(parser):
         help="print nothing but errors; no progress bar",
     )
     group.add_argument(
-        "--verbose", "-v", dest="verbose", action="store_const", const=2, help="print the loss at every iteration"
+        "--verbose",
+        "-v",
+        dest="verbose",
+        action="store_const",
+        const=2,
+        help="print the loss at every iteration (with Bayesian regularisation also its data term and alpha)",
     )
 
 

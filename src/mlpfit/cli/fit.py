@@ -291,6 +291,8 @@ def _training_lines(report):
             f"{summary.n_restarts} restart(s){averaged}, fit time {summary.fit_time:.3g} s"
         )
         yield f"{prefix}stopped: {summary.message}"
+        if member.fitted_.penalty_line():
+            yield f"{prefix}{member.fitted_.penalty_line()}"
         if summary.plan:
             yield f"{prefix}plan: {summary.plan} ('mlpfit info' shows every choice and why)"
 

@@ -61,6 +61,8 @@ def describe(saved, metadata):
     for i, network in enumerate(networks):
         prefix = f"training (member {i})" if len(networks) > 1 else "training"
         lines.append(f"{prefix}: {network.summary}")
+        if network.penalty_line():
+            lines.append(network.penalty_line())
     lines += str(networks[0].plan).splitlines()
     return lines
 

@@ -4,6 +4,9 @@ A solver is a function ``solve(problem, theta0, settings, rng) -> SolverResult``
 ``problem.loss_and_grad`` (or ``problem.residuals_and_jacobian``) and reports each
 iteration or epoch to the :class:`Monitor` in ``settings``, which records the loss
 curves, runs early stopping, prints in verbose mode, and tells the solver when to stop.
+A solver that re-estimates the penalty (Bayesian regularisation) tells the monitor too, so
+the record says which penalty each iteration ran at and splits the objective into its data
+term and its penalty term.
 """
 
 from collections.abc import Callable
@@ -91,6 +94,11 @@ class TrainingProblem:
         """The (weighted) sum of squared errors on the training rows."""
         return _network.sum_squared_error(self.arch, theta, self.X, self.Y, sample_weight=self.sample_weight)
 
+    def penalty_term(self, theta, alpha):
+        """The penalty's share of the objective at ``theta``: ``alpha * sum(W**2) / (2 * total_weight)``."""
+        weights = theta[self.arch.weight_mask]
+        return alpha * (weights @ weights) / (2 * self.total_weight)
+
     def validation_loss(self, theta):
         """The training loss on the validation rows, without the penalty (half the MSE for squared error)."""
         return _network.loss_and_grad(self.arch, theta, self.X_val, self.Y_val, sample_weight=self.sample_weight_val)[0]
@@ -123,7 +131,10 @@ class Monitor:
     updates without the validation loss improving by ``tol`` it stops, and
     :attr:`best_theta` holds the best parameters seen. ``watch_training`` makes
     the same rule apply to the training loss (for solvers with no stopping test
-    of their own).
+    of their own). Each update also records the objective's data term and the
+    penalty ``alpha`` in force, which starts at ``problem.alpha`` and changes only
+    through :meth:`reestimated` (see :class:`RunRecord` for the curves); ``bayesian``
+    adds both to the verbose line.
     """
 
     problem: TrainingProblem
@@ -132,16 +143,37 @@ class Monitor:
     watch_training: bool = False
     verbose: bool = False
     on_iteration: Callable | None = None
+    bayesian: bool = False
     loss_curve: list = field(default_factory=list)
     validation_curve: list = field(default_factory=list)
+    data_curve: list = field(default_factory=list)
+    alpha_curve: list = field(default_factory=list)
+    reestimations: list = field(default_factory=list)
     best_theta: np.ndarray | None = None
     stop_reason: str | None = None
+    alpha: float = field(init=False)
+    _reestimated: bool = False
     _best: float = np.inf
     _stalled: int = 0
 
-    def update(self, theta, loss):
-        """Record one iteration; return True when the solver should stop."""
-        self.loss_curve.append(float(loss))
+    def __post_init__(self):
+        self.alpha = self.problem.alpha
+
+    def reestimated(self, alpha):
+        """Bayesian regularisation set the penalty to ``alpha``: the next recorded iteration runs at it, and is
+        marked as one that follows a re-estimation."""
+        self.alpha, self._reestimated = alpha, True
+
+    def update(self, theta, loss, penalty_term=None):
+        """Record one iteration; return True when the solver should stop.
+
+        ``loss`` is the objective at ``theta`` and the penalty in force; ``penalty_term`` its penalty term when
+        that is not :meth:`TrainingProblem.penalty_term` at ``theta`` (a minibatch epoch's mean).
+        """
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverging run's terms are recorded as they are
+            if penalty_term is None:
+                penalty_term = self.problem.penalty_term(theta, self.alpha)
+            self._record(loss, penalty_term)
         if not np.isfinite(loss) or loss > DIVERGENCE_FACTOR * abs(self.loss_curve[0]):
             self.stop_reason = "diverged"
             return True
@@ -150,8 +182,7 @@ class Monitor:
             watched = self.problem.validation_loss(theta)
             self.validation_curve.append(float(watched))
         if self.verbose:
-            extra = f", validation loss = {watched:.6g}" if self.problem.has_validation else ""
-            print(f"Iteration {len(self.loss_curve)}, loss = {loss:.6g}{extra}")
+            self._print(watched)
         if self.on_iteration is not None:
             self.on_iteration(
                 len(self.loss_curve), float(loss), self.validation_curve[-1] if self.validation_curve else None
@@ -167,6 +198,32 @@ class Monitor:
             self.stop_reason = "early_stopping" if self.problem.has_validation else "tol"
             return True
         return False
+
+    def _record(self, loss, penalty_term):
+        self.loss_curve.append(float(loss))
+        self.data_curve.append(float(loss - penalty_term))
+        self.alpha_curve.append(float(self.alpha))
+        if self._reestimated:
+            self.reestimations.append(len(self.loss_curve) - 1)
+            self._reestimated = False
+
+    def _print(self, validation_loss):
+        line = f"Iteration {len(self.loss_curve)}, loss = {self.loss_curve[-1]:.6g}"
+        if self.bayesian:
+            line += f", data term = {self.data_curve[-1]:.6g}, alpha = {self.alpha:.6g}"
+        if self.problem.has_validation:
+            line += f", validation loss = {validation_loss:.6g}"
+        print(line)
+
+    def records(self):
+        """The per-iteration fields of a :class:`RunRecord`, as recorded."""
+        return {
+            "loss_curve": self.loss_curve,
+            "validation_curve": self.validation_curve,
+            "data_curve": self.data_curve,
+            "alpha_curve": self.alpha_curve,
+            "reestimations": self.reestimations,
+        }
 
     def final_theta(self, theta):
         """The parameters to keep: the best validated ones under early stopping, else the last."""
@@ -197,7 +254,9 @@ class SolverSettings:
         return self.bayes_start is not None
 
     def monitor(self, problem, watch_training=False):
-        return Monitor(problem, self.tol, self.n_iter_no_change, watch_training, self.verbose, self.on_iteration)
+        return Monitor(
+            problem, self.tol, self.n_iter_no_change, watch_training, self.verbose, self.on_iteration, self.bayesian
+        )
 
 
 @dataclass
@@ -213,9 +272,20 @@ class RunRecord:
     stop_reason : str
         Why the solver stopped (a key of :data:`STOP_MESSAGES`).
     loss_curve : list of float
-        The objective per iteration or epoch.
+        The objective per iteration or epoch: half the (weighted) mean squared error summed over outputs,
+        on the standardised targets, plus the penalty ``alpha * sum(W**2) / (2 n)`` (``n`` the rows, or
+        their weights' sum); for minibatch solvers the epoch's mean over its minibatches.
     validation_curve : list of float or None
         Half the mean squared validation error per iteration, summed over outputs, under early stopping.
+    data_curve : list of float
+        The data term of ``loss_curve``, in its units: the objective less its penalty term, so half the
+        (weighted) mean squared training error summed over outputs. The penalty term is
+        ``loss_curve - data_curve``.
+    alpha_curve : list of float
+        The penalty ``alpha`` each iteration ran at: constant but for Bayesian regularisation.
+    reestimations : list of int
+        Indices into the curves of the iterations that ran at a newly re-estimated penalty (Bayesian
+        regularisation): there the objective may rise, as its penalty changed, while the data term need not.
     evidence : Evidence or None
         The run's Bayesian-regularisation estimates, or None with a fixed penalty.
     """
@@ -225,11 +295,25 @@ class RunRecord:
     stop_reason: str
     loss_curve: list
     validation_curve: list | None
+    data_curve: list
+    alpha_curve: list
+    reestimations: list
     evidence: object | None = None
 
     @property
     def converged(self):
         return self.stop_reason in CONVERGED_REASONS
+
+    @property
+    def bayesian(self):
+        """Bayesian regularisation learned the run's penalty (it has an ``evidence``)."""
+        return self.evidence is not None
+
+    @property
+    def progress_curve(self):
+        """The curve that shows how the fit progressed: the objective at a fixed penalty, and with Bayesian
+        regularisation its data term, since the objective jumps with every change of the penalty."""
+        return self.data_curve if self.bayesian else self.loss_curve
 
 
 @dataclass(kw_only=True)
@@ -244,6 +328,4 @@ class SolverResult(RunRecord):
         theta = monitor.final_theta(theta)
         stop_reason = monitor.stop_reason or stop_reason
         loss = problem.loss_and_grad(theta)[0]
-        return cls(
-            float(loss), len(monitor.loss_curve), stop_reason, monitor.loss_curve, monitor.validation_curve, theta=theta
-        )
+        return cls(float(loss), len(monitor.loss_curve), stop_reason, **monitor.records(), theta=theta)

@@ -106,6 +106,7 @@ def _solve_bayesian(problem, theta0, settings, monitor):
         evidence = reestimate(jtj, sse, theta, mask, penalty, n_residuals)
         settled = abs(evidence.penalty - penalty) <= PENALTY_SETTLED * max(penalty, np.finfo(float).tiny)
         penalty = evidence.penalty
+        monitor.reestimated(penalty)
         round_problem = replace(problem, alpha=penalty)
         before = round_problem.loss_and_grad(theta)[0]
         theta, reason, used = _minimize(round_problem, theta, monitor, min(budget, round_max_iter), settings.tol)

@@ -253,6 +253,7 @@ def solve(problem, theta0, settings, rng):
             if reestimating:
                 evidence = reestimate(jtj, sse, theta, mask, penalty, problem.n_residuals)
                 penalty = evidence.penalty
+                monitor.reestimated(penalty)
             current, gradient, hessian = _penalised(jtj, jtr, sse, theta, mask, penalty)
             gradient_norm = np.linalg.norm(gradient) / n
             if gradient_norm < GRADIENT_FLOOR:
@@ -276,5 +277,6 @@ def solve(problem, theta0, settings, rng):
         jtj, _, sse = problem.normal_equations(theta)
         evidence = reestimate(jtj, sse, theta, mask, penalty, problem.n_residuals)
     loss = _objective(problem, theta, penalty) / (2 * n)
-    curves = monitor.loss_curve, monitor.validation_curve
-    return SolverResult(float(loss), len(monitor.loss_curve), reason, *curves, evidence, theta=theta)
+    return SolverResult(
+        float(loss), len(monitor.loss_curve), reason, **monitor.records(), evidence=evidence, theta=theta
+    )
