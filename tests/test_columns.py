@@ -231,7 +231,7 @@ def test_cli_dates_from_csv_round_trip_through_fit_and_predict(tmp_path, capsys)
 
 def test_cli_a_parquet_timestamp_is_a_date_not_microseconds(tmp_path, capsys):
     pytest.importorskip("pyarrow")
-    frame = FRAME.assign(when=FRAME["when"].astype("datetime64[us]"))
+    frame = FRAME.assign(when=FRAME["when"].dt.tz_localize("UTC").dt.tz_convert("Asia/Tokyo"))  # read in UTC
     frame.to_parquet(tmp_path / "d.parquet")
     csv_data = write_csv(tmp_path / "d.csv", FRAME)
     for data, name in ((str(tmp_path / "d.parquet"), "p.npz"), (csv_data, "c.npz")):
