@@ -207,9 +207,13 @@ def test_an_ensemble_takes_dates_and_categories_with_one_encoding_for_every_memb
 
 
 def test_numbers_alone_are_not_encoded(tmp_path):
-    model = NeuralRegressor(max_iter=5).fit(np.c_[X_NUM, DAYS], CURVE)
+    X = np.c_[X_NUM, DAYS]
+    model = NeuralRegressor(random_state=0, max_iter=5).fit(X, CURVE)
     assert model.fitted_.network.x_encoding is None
-    mlpfit.save(model, tmp_path / "m.npz")
+    as_objects = NeuralRegressor(random_state=0, max_iter=5).fit(X.astype(object), CURVE)
+    assert np.array_equal(as_objects.predict(X), model.predict(X))
+    data = write_csv(tmp_path / "d.csv", FRAME[["x", "curve"]])
+    assert main(["fit", data, "--x", "x", "--y", "curve", "-o", str(tmp_path / "m.npz"), "--max-iter", "5", "-q"]) == 0
     with np.load(tmp_path / "m.npz") as archive:
         assert json.loads(str(archive["metadata"]))["model"]["state"]["network"]["x_encoding"] is None
 

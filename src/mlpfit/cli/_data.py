@@ -41,7 +41,7 @@ class Column:
     problem: tuple | None = None
     """``(row, NotANumber)`` for the first refused cell."""
     cells: list | None = None
-    """Every cell, once the column is not one of numbers (None before the first cell: missing)."""
+    """Every cell (the empty ones before the first refused cell as None), once that cell is a date or text."""
 
     def add(self, cells, first_row):
         """Convert ``cells`` (rows ``first_row``...) and keep them, unless the column already failed."""
