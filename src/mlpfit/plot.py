@@ -44,7 +44,8 @@ def require_matplotlib():
 
 
 def breakpoints(model):
-    """x positions of a 1-D model's kinks, in the data's units (empty when it has none).
+    """x positions of a 1-D model's kinks, in the data's units (``datetime64`` for a date input; empty when it
+    has none).
 
     The exact kinks of the whole network (:func:`mlpfit.piecewise_linear`) for a
     ReLU-family network with one input; none for smooth activations or other models.
