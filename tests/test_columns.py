@@ -286,9 +286,13 @@ def test_cli_predict_writes_an_empty_row_for_a_missing_date_or_category(tmp_path
     [
         (["high", "2", "3", "4"], "column 'dose' of {} has the number '2' in row 2 (line 3) among text"),
         (["2024-01-01", "2024-01-02", "later", "2024-01-04"], "has the text 'later' in row 3 (line 4) among dates"),
-        (["2024-01-01", "2024-13-02", "", "2024-01-04"], "has '2024-13-02' is not a valid ISO date in row 2"),
+        (["2024-01-01", "2024-13-02", "", "2024-01-04"], "has the invalid date '2024-13-02' in row 2 (line 3)."),
+        (
+            ["01/03/2024", "02/03/2024", "01/03/2024", "03/03/2024"],
+            "has the date '01/03/2024' in a form other than ISO (write YYYY-MM-DD, with an optional time) in row 1",
+        ),
     ],
-    ids=["text then numbers", "dates then text", "invalid date"],
+    ids=["text then numbers", "dates then text", "invalid date", "not ISO"],
 )
 def test_cli_a_column_of_mixed_kinds_is_refused_naming_the_cell(tmp_path, capsys, cells, message):
     data = write_csv(tmp_path / "d.csv", pd.DataFrame({"dose": cells, "y": [1.0, 2.0, 3.0, 5.0]}))

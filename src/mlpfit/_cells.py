@@ -19,6 +19,9 @@ MISSING_TOKENS = frozenset({"", "na", "nan", "n/a", "null", "none"})
 DATE_TEXT = re.compile(r"\s*\d{4}-\d{2}-\d{2}([ T].*)?\s*")
 """A cell text that is an ISO date, with or without a time: read as a date (or refused as an invalid one), never as
 text."""
+OTHER_DATE_TEXT = re.compile(r"\s*\d{1,4}[./-]\d{1,2}[./-]\d{1,4}([ T].*)?\s*")
+"""A cell text shaped like a date in another form (``01/03/2024``, ``1.3.2024``), whose day and month order no
+rule can tell: a date, refused with a request for ISO form, never taken for a category."""
 DATES_REFUSED = "dates are read only as inputs, in a column of dates"
 """Why a date is refused where a number is needed, in every message that refuses one."""
 DATE_UNIT = "us"
@@ -94,7 +97,7 @@ def cell_kind(cell):
         return None
     if cell.strip().lower() in MISSING_TOKENS:
         return "missing"
-    if DATE_TEXT.fullmatch(cell):
+    if DATE_TEXT.fullmatch(cell) or OTHER_DATE_TEXT.fullmatch(cell):
         return "date"
     try:
         float(cell)
@@ -107,10 +110,12 @@ def date_value(cell):
     """The ``datetime64[us]`` a date cell stands for (see :func:`cell_kind`); a time with a UTC offset is
     converted to UTC, one without is taken as it is. Raises ValueError for text that is no valid ISO date."""
     if isinstance(cell, str):
+        if not DATE_TEXT.fullmatch(cell):
+            raise ValueError(f"the date {cell!r} in a form other than ISO (write YYYY-MM-DD, with an optional time)")
         try:
             cell = datetime.datetime.fromisoformat(cell.strip())
         except ValueError:
-            raise ValueError(f"{cell!r} is not a valid ISO date") from None
+            raise ValueError(f"the invalid date {cell!r}") from None
     if isinstance(cell, datetime.datetime) and cell.tzinfo is not None:
         cell = cell.astimezone(datetime.timezone.utc).replace(tzinfo=None)
     return np.datetime64(cell, DATE_UNIT)
