@@ -4,10 +4,10 @@ text as one indicator input per category.
 Each column of ``X`` is read by one rule (:func:`mlpfit._cells.cell_kind`), whatever holds it (a DataFrame, a
 numpy array, the command line's table): numbers; dates (``datetime64``, ``datetime`` objects, ISO text such as
 ``2024-03-01`` or ``2024-03-01T12:30:00``); or text, every cell that is not missing being neither a number nor a
-date. An :class:`InputEncoding` learned by ``fit`` turns each column into the network's inputs; the fitted network
-keeps it (:class:`mlpfit._fitted.FittedNetwork`), so ``predict`` takes the columns as they came. Data of numbers
-alone are not encoded at all (:func:`read_inputs` returns None): they go through scikit-learn's validation as
-before.
+date (a category is its text without surrounding spaces). An :class:`InputEncoding` learned by ``fit`` turns
+each column into the network's inputs; the fitted network keeps it (:class:`mlpfit._fitted.FittedNetwork`), so
+``predict`` takes the columns as they came. Data of numbers alone are not encoded at all (:func:`read_inputs`
+returns None): they go through scikit-learn's validation as before.
 
 Notes
 -----
@@ -117,7 +117,7 @@ def _frame_inputs(frame):
         elif series.dtype.kind == "M":
             arrays.append(series.to_numpy().astype(f"datetime64[{DATE_UNIT}]"))
         elif series.dtype.name == "category":
-            arrays.append(np.array([None if cell is None else str(cell) for cell in _cells_of(series)], dtype=object))
+            arrays.append(np.array([None if cell is None else str(cell).strip() for cell in _cells_of(series)], object))
         else:
             arrays.append(_typed(np.asarray(_cells_of(series), dtype=object), label))
     return RawInputs(tuple(arrays), names)
@@ -142,7 +142,7 @@ def _typed(cells, label):
         raise ValueError(f"{label} has {mixed(kinds, cells, 'row {}'.format)}{MIXED}")
     if present == {"date"}:
         return dates_of(cells, kinds, lambda row, error: f"{label} has {error} in row {row}.")
-    return np.array([None if kind == "missing" else str(cell) for cell, kind in zip(cells, kinds)], dtype=object)
+    return np.array([None if kind == "missing" else cell.strip() for cell, kind in zip(cells, kinds)], dtype=object)
 
 
 MIXED = "; a column holds numbers, dates or text (a categorical input) throughout."
