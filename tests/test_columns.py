@@ -328,3 +328,12 @@ def test_plot_of_a_category_beside_a_number_draws_one_curve_per_category(site_mo
     labels = [line.get_label() for line in figure.axes[0].get_lines()]
     assert labels == ["fit: y, site=east", "fit: y, site=north", "fit: y, site=south"]
     assert figure.axes[0].get_xlabel() == "x"
+
+
+def test_plot_of_a_date_input_with_a_log_target_marks_its_kinks_as_dates():
+    pytest.importorskip("matplotlib")
+    model = NeuralRegressor(random_state=0, target_transform="log", max_iter=20).fit(DATES[:, None], np.exp(CURVE))
+    kinks = mlpfit.plot.breakpoints(model)
+    assert kinks.dtype == np.dtype("datetime64[us]") and kinks.size
+    figure = mlpfit.plot.fit(model, DATES[:, None], np.exp(CURVE))
+    assert figure.axes[0].get_lines()[-1].get_label().startswith("breakpoints")

@@ -29,6 +29,9 @@ import numpy as np
 from ._cells import DATE_UNIT, cell_kind, date_value
 
 DAY = np.timedelta64(1, "D")
+DATE_SPAN_DAYS = 1e8
+"""Days either side of a date column's origin that dates are shown within (``datetime64[us]`` holds some 290,000
+years either side of 1970): a breakpoint further out, where no data lie, is shown at this bound."""
 KIND_WORDS = {"f": "numbers", "M": "dates", "O": "text", "number": "numbers", "date": "dates", "text": "text"}
 """A read column's dtype kind, or a cell's kind (:func:`~mlpfit._cells.cell_kind`) -> what it holds, in messages."""
 
@@ -219,8 +222,10 @@ class Dates:
         return (values.astype(f"datetime64[{DATE_UNIT}]") - self.origin) / DAY
 
     def dates(self, days):
-        """The inverse of :meth:`days`: ``datetime64[us]`` dates, to the microsecond."""
-        microseconds = np.round(np.asarray(days, dtype=np.float64) * (DAY / np.timedelta64(1, DATE_UNIT)))
+        """The inverse of :meth:`days`: ``datetime64[us]`` dates, to the microsecond, within
+        :data:`DATE_SPAN_DAYS` of the origin."""
+        days = np.clip(np.asarray(days, dtype=np.float64), -DATE_SPAN_DAYS, DATE_SPAN_DAYS)
+        microseconds = np.round(days * (DAY / np.timedelta64(1, DATE_UNIT)))
         return self.origin.astype(f"datetime64[{DATE_UNIT}]") + microseconds.astype(np.int64).astype(
             f"timedelta64[{DATE_UNIT}]"
         )

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import _network, _nll, _transforms
 from ._activations import ACTIVATIONS
-from ._columns import InputEncoding, input_labels
+from ._columns import Dates, InputEncoding, input_labels
 from ._scaling import Scaler
 from .solvers import STOP_MESSAGES, RunRecord
 
@@ -123,8 +123,8 @@ class FittedNetwork:
         return Y.ravel() if self.y_ndim == 1 else Y
 
     def first_layer_breakpoints(self):
-        """x positions ``-b / w`` of a one-input network's first-layer units, in the user's units (a date input:
-        in days since its origin).
+        """x positions ``-b / w`` of a one-input network's first-layer units, in the user's units (``datetime64``
+        for a date input).
 
         Units with ``w = 0`` (no breakpoint) are left out.
         """
@@ -132,7 +132,9 @@ class FittedNetwork:
         with np.errstate(divide="ignore", invalid="ignore"):
             standardized = -intercepts[0] / coefs[0][0]
         raw = _transforms.inverse(self.x_scaler.inverse_transform(standardized[:, None]), self.x_transforms)[:, 0]
-        return raw[np.isfinite(raw)]
+        raw = raw[np.isfinite(raw)]
+        date = self.x_encoding and self.x_encoding.columns[0]
+        return date.dates(raw) if isinstance(date, Dates) else raw
 
 
 @dataclass(kw_only=True)
