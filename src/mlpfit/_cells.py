@@ -1,8 +1,9 @@
 """What a cell of the user's data is: one rule for CSV cells, Parquet columns and arrays.
 
-An empty or missing-value token is missing; a plain ASCII decimal number is its value; an ISO date (``2024-03-01``,
-``2024-03-01T12:30:00``, with or without a UTC offset) or a date object is a date; other text is text. A column
-is numbers, dates or text (a categorical input, :mod:`mlpfit._columns`) throughout: a date or text among numbers
+An empty or missing-value token is missing; a number is its value (in a table, only a plain ASCII decimal with
+the table's mark); an ISO date (``2024-03-01``, ``2024-03-01T12:30:00``, with or without a UTC offset) or a date
+object is a date, and a date in another form (``01/03/2024``) is refused; other text is text. A column is
+numbers, dates or text (a categorical input, :mod:`mlpfit._columns`) throughout: a date or text among numbers
 is refused, saying what was found, and so are booleans among numbers in a table.
 
 The decimal mark is ``"."`` or ``","`` for a whole table, never guessed cell by cell: under one mark
