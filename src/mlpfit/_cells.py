@@ -111,6 +111,7 @@ def date_value(cell):
     """The ``datetime64[us]`` a date cell stands for (see :func:`cell_kind`); a time with a UTC offset is
     converted to UTC, one without is taken as it is. Raises ValueError for text that is no valid ISO date."""
     if isinstance(cell, str):
+        cell = str(cell)  # numpy's str_ is shown as np.str_('...')
         if not DATE_TEXT.fullmatch(cell):
             raise ValueError(f"the date {cell!r} in a form other than ISO (write YYYY-MM-DD, with an optional time)")
         try:

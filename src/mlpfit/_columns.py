@@ -87,7 +87,10 @@ def read_inputs(X):
     if hasattr(X, "dtypes") and hasattr(X, "columns"):
         inputs = _frame_inputs(X)
     else:
-        array = X if hasattr(X, "dtype") and hasattr(X, "shape") else np.asarray(X, dtype=object)
+        try:
+            array = X if hasattr(X, "dtype") and hasattr(X, "shape") else np.asarray(X)
+        except (TypeError, ValueError):
+            return None  # ragged: scikit-learn says what is wrong
         if array.dtype.kind in "biufc" or array.ndim != 2:
             return None  # scikit-learn reads it, and says what is wrong with its shape
         inputs = RawInputs(tuple(_typed(column, f"column {j} of X") for j, column in enumerate(array.T)))
@@ -156,7 +159,8 @@ def mixed(kinds, cells, where):
     is not its first cell's, ``where(row)`` saying where it is."""
     first = next(kind for kind in kinds if kind != "missing")
     row = next(i for i, kind in enumerate(kinds) if kind not in ("missing", first))
-    return f"the {kinds[row] or 'value'} {cells[row]!r} in {where(row)} among {KIND_WORDS[first]}"
+    cell = cells[row].item() if isinstance(cells[row], np.generic) else cells[row]  # 'a', not np.str_('a')
+    return f"the {kinds[row] or 'value'} {cell!r} in {where(row)} among {KIND_WORDS[first]}"
 
 
 def dates_of(cells, kinds, refusal):
