@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 
 import mlpfit
 import mlpfit.plot
@@ -204,6 +205,27 @@ def test_an_ensemble_takes_dates_and_categories_with_one_encoding_for_every_memb
     assert ensemble.in_range(X).all()
     with pytest.raises(ValueError, match="category 'west'"):
         loaded.predict(X.assign(site="west"))
+
+
+def test_decoding_the_networks_inputs_gives_back_the_columns():
+    X = FRAME[["when", "site", "x"]]
+    encoding = NeuralRegressor(max_iter=5).fit(X, LEVELLED).fitted_.network.x_encoding
+    decoded = encoding.decode(encoding.encode(X))
+    assert np.array_equal(decoded.arrays[0], DATES.astype("datetime64[us]"))
+    assert list(decoded.arrays[1]) == list(SITE) and np.array_equal(decoded.arrays[2], X_NUM)
+
+
+@pytest.mark.parametrize(
+    "estimator", [NeuralRegressor(max_iter=20), EnsembleRegressor(NeuralRegressor(max_iter=20), n_estimators=2)]
+)
+def test_integer_weights_fit_dates_and_categories_as_the_rows_repeated(estimator):
+    X, y = FRAME[["when", "site", "x"]].iloc[:40], LEVELLED[:40]
+    weights = np.arange(40) % 3 + 1
+    weights[[np.argmin(DATES[:40]), 5]] = 0  # dropped, the earliest date too: the origin is the earliest kept one
+    repeated = X.loc[X.index.repeat(weights)].sample(frac=1.0, random_state=0)
+    weighted = clone(estimator).set_params(random_state=0).fit(X, y, weights)
+    by_rows = clone(estimator).set_params(random_state=0).fit(repeated, LEVELLED[repeated.index])
+    assert np.array_equal(weighted.predict(X), by_rows.predict(X))
 
 
 def test_numbers_alone_are_not_encoded(tmp_path):

@@ -38,15 +38,7 @@ def _small(**params):
     )
 
 
-def _expected_failures(ensemble):
-    reason = "members start between rows drawn by position (init='breakpoints'), and the check shuffles the rows"
-    if ensemble.noise == "homoscedastic":
-        reason += "; each member also holds out rows by position, so repeated rows and weights hold out different data"
-    reason += "; tests/test_weights.py passes it with a fixed penalty and a data-free start."
-    return {"check_sample_weight_equivalence_on_dense_data": reason}
-
-
-@parametrize_with_checks([_small(), _small(noise="homoscedastic")], expected_failed_checks=_expected_failures)
+@parametrize_with_checks([_small(), _small(noise="homoscedastic")])
 def test_scikit_learn_compatible(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

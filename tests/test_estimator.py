@@ -18,23 +18,9 @@ from mlpfit._selection import selected_hinge_network
 from mlpfit.cli.demo import BROKEN_CONFIGURATION
 from mlpfit.datasets import make_curve, make_origin, origin_truth
 
-SAMPLE_WEIGHT_EQUIVALENCE_FAILS = (
-    "The default start anchors units between rows drawn by position (several inputs), and the check shuffles "
-    "the rows; its Bayesian fit of 321 parameters to 12 distinct rows also resolves them only to the solver's "
-    "tolerance (~1e-5), not the check's 1e-7. A fixed penalty and a data-free start pass it (the second "
-    "instance), as tests/test_weights.py shows for every solver."
-)
-
-
-def _expected_failures(estimator):
-    if estimator.init == "auto":
-        return {"check_sample_weight_equivalence_on_dense_data": SAMPLE_WEIGHT_EQUIVALENCE_FAILS}
-    return {}
-
 
 @parametrize_with_checks(
     [NeuralRegressor(random_state=0), NeuralRegressor(solver="lm", alpha=1e-3, init="he", random_state=0)],
-    expected_failed_checks=_expected_failures,
 )
 def test_scikit_learn_compatible(estimator, check):
     with warnings.catch_warnings():

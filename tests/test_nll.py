@@ -11,14 +11,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from mlpfit import NeuralRegressor, _nll, diagnose, gradient_check, load, save
 
 
-@parametrize_with_checks(
-    [NeuralRegressor(loss="gaussian_nll", random_state=0)],
-    expected_failed_checks=lambda estimator: {
-        "check_sample_weight_equivalence_on_dense_data": "The means are the squared-error default's, which fails it "
-        "for the reasons in test_estimator.SAMPLE_WEIGHT_EQUIVALENCE_FAILS; the weighted variance head is checked "
-        "against repeated rows in test_weights.py."
-    },
-)
+@parametrize_with_checks([NeuralRegressor(loss="gaussian_nll", random_state=0)])
 def test_scikit_learn_compatible_with_the_nll(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

@@ -6,13 +6,16 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.estimator_checks import check_sample_weight_equivalence_on_dense_data
 
 from mlpfit import EnsembleRegressor, NeuralRegressor, _network, _nll, gradient_check, load
-from mlpfit._weights import quantile
+from mlpfit._network import Architecture
+from mlpfit._selection import initialize
+from mlpfit._weights import draw, quantile, weighted_set
 from mlpfit.cli import main
 from mlpfit.diagnosis import FitWarning
+from mlpfit.estimator import training_objective
 from mlpfit.solvers import TrainingProblem
 
 
@@ -40,10 +43,17 @@ def _repeated(X, y, w):
     return np.repeat(X, w, axis=0), np.repeat(y, w)
 
 
+def _weighted_and_repeated(model, X, y, w):
+    """``model`` fitted to the rows weighted by ``w`` in a shuffled order, and a clone to the rows repeated by it."""
+    order = np.random.default_rng(0).permutation(len(y))
+    weighted = clone(model).fit(X[order], y[order], sample_weight=w[order])
+    return weighted, clone(model).fit(*_repeated(X, y, w))
+
+
 FIXED = dict(hidden_layer_sizes=6, activation="tanh", alpha=1e-3, init="he", n_averaged=1, random_state=0)
 SOLVERS = {
     "lm": dict(solver="lm"),
-    "lbfgs": dict(solver="lbfgs", max_iter=40),  # a fixed number of steps: see the test's note
+    "lbfgs": dict(solver="lbfgs", max_iter=40),  # a fixed number of steps: see test_weights_scale_as_repeating_...
     "adam": dict(solver="adam", max_iter=100, learning_rate_init=1e-2),
     "sgd": dict(solver="sgd", max_iter=100, learning_rate_init=1e-2),
 }
@@ -51,43 +61,81 @@ SOLVERS = {
 
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_integer_weights_fit_as_the_rows_repeated(solver):
-    """Every solver at a fixed penalty from a fixed start. L-BFGS is compared after 40 steps: run to its
-    tolerance, rounding (the sums run over other rows) moves where it stops by ~1e-7, not the problem."""
+    """Every solver, minibatches included: the rows repeated and the weights are one weighted set, bit for bit."""
     X, y, w = _two_inputs()
-    params = {**FIXED, **SOLVERS[solver]}
-    weighted = NeuralRegressor(**params).fit(X, y, sample_weight=w)
-    repeated = NeuralRegressor(**params).fit(*_repeated(X, y, w))
-    np.testing.assert_allclose(weighted.predict(X), repeated.predict(X), rtol=0, atol=1e-8)
-    assert weighted.n_iter_ == repeated.n_iter_
-    assert weighted.loss_ == pytest.approx(repeated.loss_, rel=1e-10)
+    weighted, repeated = _weighted_and_repeated(NeuralRegressor(**FIXED, **SOLVERS[solver], batch_size=8), X, y, w)
+    np.testing.assert_array_equal(weighted.theta_, repeated.theta_)
+    assert weighted.n_iter_ == repeated.n_iter_ and weighted.loss_ == repeated.loss_
 
 
 def test_bayesian_lm_counts_weighted_rows_as_repeated_ones():
     X, y, w = _two_inputs()
-    params = {**FIXED, "solver": "lm", "alpha": "bayes"}
-    weighted = NeuralRegressor(**params).fit(X, y, sample_weight=w)
-    repeated = NeuralRegressor(**params).fit(*_repeated(X, y, w))
-    np.testing.assert_allclose(weighted.predict(X), repeated.predict(X), rtol=0, atol=1e-8)
-    assert weighted.alpha_ == pytest.approx(repeated.alpha_, rel=1e-8)
-    assert weighted.effective_params_ == pytest.approx(repeated.effective_params_, rel=1e-8)
-    assert weighted.noise_precision_ == pytest.approx(repeated.noise_precision_, rel=1e-8)
+    weighted, repeated = _weighted_and_repeated(NeuralRegressor(**{**FIXED, "solver": "lm", "alpha": "bayes"}), X, y, w)
+    np.testing.assert_array_equal(weighted.theta_, repeated.theta_)
+    assert weighted.alpha_ == repeated.alpha_ and weighted.effective_params_ == repeated.effective_params_
 
 
-@pytest.mark.parametrize("params", [{"n_averaged": 1}, {"init": "breakpoints"}, {"loss": "gaussian_nll"}], ids=str)
-def test_one_input_defaults_start_as_on_repeated_rows(params):
-    """The hinge selection, the breakpoints' quantiles and the scaling are weighted as repeated rows.
-
-    The selection meets candidates whose gains tie to rounding (knots between the same two rows, with the
-    same GCV to 1e-15), which the sums' order decides; with this seed's one network none is decisive.
-    """
-    X, y, w = _one_input()
-    weighted = NeuralRegressor(random_state=0, **params).fit(X, y, sample_weight=w)
-    repeated = NeuralRegressor(random_state=0, **params).fit(*_repeated(X, y, w))
+@pytest.mark.parametrize(
+    "data, params",
+    [
+        (_one_input, {}),
+        (_one_input, {"init": "breakpoints"}),
+        (_one_input, {"loss": "gaussian_nll"}),
+        (_two_inputs, {}),
+        (_two_inputs, {"early_stopping": True}),
+        (_two_inputs, {"solver": "lbfgs"}),
+    ],
+    ids=str,
+)
+def test_defaults_fit_weighted_rows_in_any_order_as_the_rows_repeated(data, params):
+    """The hinge selection, the breakpoints (quantiles, or rows drawn by weight), the scaling, the validation
+    split, Bayesian regularisation, averaging and the solvers run to their tolerance: all equal to the bit."""
+    X, y, w = data()
+    weighted, repeated = _weighted_and_repeated(NeuralRegressor(random_state=0, **params), X, y, w)
     assert weighted.architecture_ == repeated.architecture_
-    np.testing.assert_allclose(weighted.predict(X), repeated.predict(X), rtol=0, atol=1e-8)
-    if params.get("loss"):  # the variance head's L-BFGS stops at its own tolerance
-        std = [model.predict(X, return_std=True)[1] for model in (weighted, repeated)]
-        np.testing.assert_allclose(*std, rtol=1e-3)
+    np.testing.assert_array_equal(weighted.theta_, repeated.theta_)
+    assert weighted.plan_ == repeated.plan_
+
+
+def test_the_weighted_set_merges_equal_rows_drops_zero_weights_and_forgets_the_order():
+    X, y, w = _two_inputs(12)
+    w = w + 1
+    X[3], y[3] = X[7], y[7]  # an equal row, merged into one whose weight is the two rows' total
+    X[5, 0] = -0.0  # equal to 0.0, and merged to one zero, whatever comes first
+    X_set, y_set, weights = weighted_set(*_repeated(X, y, w), None)
+    assert len(X_set) == 11 and weights.sum() == w.sum() and np.all(np.diff(X_set[:, 0]) >= 0)
+    order = np.random.default_rng(1).permutation(12)
+    X[5, 0] = 0.0
+    for given, expected in zip(weighted_set(X[order], y[order], w[order]), (X_set, y_set, weights)):
+        np.testing.assert_array_equal(given, expected)
+        np.testing.assert_array_equal(np.signbit(given), np.signbit(expected))
+    w[2] = 0
+    X_kept, _, _ = weighted_set(X, y, w)
+    assert len(X_kept) == 10 and not np.any(np.all(X_kept == X[2], axis=1))
+    X, y, _ = _two_inputs(12)
+    assert weighted_set(X, y, np.ones(12))[2] is None  # weights of 1 are no weights
+    with pytest.raises(ValueError, match="at least 2 distinct rows of positive weight; all 3 are equal"):
+        weighted_set(np.ones((3, 2)), np.ones(3), None)
+
+
+def test_the_start_on_several_inputs_is_that_of_the_weighted_set():
+    """The breakpoints of the rows repeated are those of the rows weighted, in any order, to the bit."""
+    X, y, w = _two_inputs()
+    order = np.random.default_rng(1).permutation(len(y))
+    arch = Architecture((2, 8, 1), "relu")
+    starts = [
+        initialize(arch, X_set, y_set[:, None], "breakpoints", np.random.default_rng(0), sample_weight=weights)
+        for X_set, y_set, weights in (
+            weighted_set(X[order], y[order], w[order]),
+            weighted_set(*_repeated(X, y, w), None),
+        )
+    ]
+    np.testing.assert_array_equal(*starts)
+
+
+def test_rows_are_drawn_in_proportion_to_their_weights():
+    counts = np.bincount(draw(np.random.default_rng(0), 3, 40_000, np.array([2.0, 1.0, 1.0])))
+    np.testing.assert_allclose(counts / 40_000, [0.5, 0.25, 0.25], atol=0.01)
 
 
 def test_weighted_quantiles_are_numpys_of_the_repeated_rows():
@@ -107,7 +155,7 @@ def test_a_zero_weight_drops_the_row(params):
     w[::5] = 0
     weighted = NeuralRegressor(**params).fit(X, y_spoiled, sample_weight=w)
     removed = NeuralRegressor(**params).fit(X[w > 0], y[w > 0])
-    np.testing.assert_allclose(weighted.predict(X), removed.predict(X), rtol=0, atol=1e-8)
+    np.testing.assert_array_equal(weighted.theta_, removed.theta_)
 
 
 def test_weights_scale_as_repeating_every_row():
@@ -231,7 +279,18 @@ def test_early_stopping_splits_the_rows_of_positive_weight():
     params = {**FIXED, "solver": "adam", "max_iter": 50, "early_stopping": True, "learning_rate_init": 1e-2}
     weighted = NeuralRegressor(**params).fit(X, y_spoiled, sample_weight=w)
     removed = NeuralRegressor(**params).fit(X[w > 0], y[w > 0])
-    np.testing.assert_allclose(weighted.validation_loss_curve_, removed.validation_loss_curve_, rtol=1e-10)
+    np.testing.assert_array_equal(weighted.validation_loss_curve_, removed.validation_loss_curve_)
+
+
+def test_a_repeated_row_is_held_out_whole():
+    """The validation split draws among distinct rows: a row repeated lies on one side, with its weight, never on
+    both, where the validation would score the fit on rows it was trained on."""
+    X, y, w = _two_inputs()
+    X, y = _repeated(X, y, w + 1)
+    problem, plan = training_objective(NeuralRegressor(early_stopping=True, random_state=0), X, y)
+    assert plan.n_training_rows == len(problem.X) == 36 and len(problem.X_val) == 4
+    assert not np.any(np.all(problem.X_val[:, None] == problem.X[None], axis=2))
+    assert problem.sample_weight.sum() + problem.sample_weight_val.sum() == len(y)
 
 
 def test_weighted_variance_head_gradient_agrees_with_finite_differences():
@@ -256,12 +315,13 @@ def _ensemble(noise="heteroscedastic"):
     return EnsembleRegressor(member, n_estimators=3, noise=noise, random_state=0)
 
 
-def test_ensemble_weights_fit_as_repeated_rows():
+@pytest.mark.parametrize("noise", ["heteroscedastic", "homoscedastic"])
+def test_ensemble_weights_fit_as_repeated_rows(noise):
+    """Default members, which start between rows drawn by weight; homoscedastic ones hold out distinct rows."""
     X, y, w = _two_inputs()
-    weighted = _ensemble().fit(X, y, sample_weight=w)
-    repeated = _ensemble().fit(*_repeated(X, y, w))
-    np.testing.assert_allclose(weighted.predict(X), repeated.predict(X), rtol=0, atol=1e-8)
-    check_sample_weight_equivalence_on_dense_data("EnsembleRegressor", _ensemble())
+    ensemble = EnsembleRegressor(NeuralRegressor(max_iter=50), n_estimators=3, noise=noise, random_state=0)
+    weighted, repeated = _weighted_and_repeated(ensemble, X, y, w)
+    np.testing.assert_array_equal(weighted.predict(X, return_std=True), repeated.predict(X, return_std=True))
 
 
 def test_homoscedastic_ensemble_drops_zero_weights_before_holding_rows_out():
@@ -270,7 +330,7 @@ def test_homoscedastic_ensemble_drops_zero_weights_before_holding_rows_out():
     y_spoiled[::4], w[::4] = 50.0, 0.0
     weighted = _ensemble("homoscedastic").fit(X, y_spoiled, sample_weight=w)
     removed = _ensemble("homoscedastic").fit(X[w > 0], y[w > 0])
-    np.testing.assert_allclose(weighted.noise_variances_, removed.noise_variances_, rtol=1e-8)
+    np.testing.assert_array_equal(weighted.noise_variances_, removed.noise_variances_)
 
 
 def _write(path, rows):

@@ -97,6 +97,11 @@ def read_inputs(X):
     return inputs if inputs.needs_encoding else None
 
 
+def as_inputs(X):
+    """``X``'s columns as :class:`RawInputs`, whether they need encoding (:func:`read_inputs`) or are numbers."""
+    return read_inputs(X) or RawInputs(tuple(np.asarray(X, dtype=np.float64).T))
+
+
 def check_numbers(X):
     """Raise ValueError naming the first column of ``X`` that holds dates or text: a model fitted on numbers alone
     takes numbers alone."""
@@ -201,6 +206,9 @@ class Numbers:
             raise ValueError(f"{label} has an infinite value in {where(int(infinite[0]))}.")
         return values[:, None]
 
+    def decode(self, inputs):
+        return inputs[:, 0]
+
     def to_json(self):
         return {"kind": "number"}
 
@@ -216,6 +224,9 @@ class Dates:
     def encode(self, values, label, where):
         _check_kind(values, "M", label)
         return self.days(values)[:, None]
+
+    def decode(self, inputs):
+        return self.dates(inputs[:, 0])
 
     def days(self, values):
         """Days since the origin (float64) of 1-D dates: ``datetime64``, or cells :func:`read_inputs` reads as dates."""
@@ -260,6 +271,9 @@ class Categories:
                 f"it knows {_listed(self.categories)}."
             )
         return (codes[:, None] == np.arange(self.width)).astype(np.float64)
+
+    def decode(self, inputs):
+        return np.array(self.categories, dtype=object)[inputs.argmax(axis=1)]
 
     def to_json(self):
         return {"kind": "category", "categories": list(self.categories)}
@@ -322,7 +336,7 @@ class InputEncoding:
         """``X`` (its columns as :class:`RawInputs`, or anything :func:`read_inputs` reads) as the network's
         float64 inputs (n_samples, n_features). Raises ValueError, naming the column and row, for a missing or
         infinite value, an unknown category, or a column of another kind than the fit's."""
-        inputs = read_inputs(X) or RawInputs(tuple(np.asarray(X, dtype=np.float64).T))
+        inputs = as_inputs(X)
         if inputs.shape[1] != self.n_inputs:
             raise ValueError(f"X has {inputs.shape[1]} columns; the model takes {self.n_inputs}.")
         for j, values in enumerate(inputs.arrays):
@@ -337,6 +351,11 @@ class InputEncoding:
             for j, (column, values) in enumerate(zip(self.columns, inputs.arrays))
         ]
         return np.hstack(encoded)
+
+    def decode(self, A):
+        """The inverse of :meth:`encode`: network inputs ``A`` (n_samples, n_features) back to the columns, as
+        :class:`RawInputs` (dates to the microsecond they were read with)."""
+        return RawInputs(tuple(column.decode(A[:, where]) for column, where in zip(self.columns, self.slices())))
 
     def per_feature(self, names):
         """Per-column ``names`` (transforms; None: none) given to each of the column's inputs; ValueError for a

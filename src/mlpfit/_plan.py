@@ -99,7 +99,7 @@ class FitPlan:
     early_stopping : bool
     validation_fraction : float
     n_training_rows : int
-        The rows the solver trains on (after any validation split).
+        The rows the solver trains on (after any validation split), equal rows merged (``mlpfit._weights``).
     reasons : dict of str -> str
         A sentence per field that ``"auto"`` or another parameter decided.
     """

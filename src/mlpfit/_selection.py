@@ -258,7 +258,7 @@ def selected_hinge_network(
 
 def _breakpoint_layer(X, fan_out, rng, scale, sample_weight=None):
     """First-layer weights and biases whose breakpoints lie inside the data (on one input at weighted quantiles;
-    on several between rows drawn uniformly, whatever their weights)."""
+    on several between two rows drawn in proportion to their weights)."""
     n_samples, fan_in = X.shape
     spread = _weights.std(X, sample_weight)
     spread[spread == 0] = 1.0
@@ -268,7 +268,7 @@ def _breakpoint_layer(X, fan_out, rng, scale, sample_weight=None):
         b = -(anchors * W[0])
     else:
         # A point between two random rows: inside the data's hull, yet on no sample's kink.
-        first, second = X[rng.integers(n_samples, size=(2, fan_out))]
+        first, second = X[_weights.draw(rng, n_samples, (2, fan_out), sample_weight)]
         anchors = first + rng.uniform(size=(fan_out, 1)) * (second - first)
         b = -np.einsum("ij,ji->i", anchors, W)
     return W, b

@@ -3,14 +3,18 @@
 Notes
 -----
 Weights are frequencies: ``w_i`` multiplies row ``i``'s squared error, and a fit with integer
-weights is the fit on the rows repeated that many times. Every deterministic step of a fit
-follows from that reading:
+weights is the fit on the rows repeated that many times. A fit takes its data as a weighted set
+(:func:`weighted_set`): rows equal in every input and target merge into one with their total
+weight, rows of zero weight are dropped, and the rest are sorted. Integer weights and the rows
+repeated that many times thus give the same arrays, as do the same rows in any order, and so the
+same fit, bit for bit, whatever the solver and the random draws. What the fit computes weighs the rows:
 
 - the objective is the weighted mean, ``(sum_i w_i |e_i|**2 + alpha |W|**2) / (2 sum_i w_i)``: the
   penalty's share is ``1 / sum(w)``, as it is ``1 / n`` for ``n`` rows, so scaling every weight by
   ``c`` acts as dividing ``alpha`` by ``c`` (repeating every row ``c`` times); only with
   ``alpha=0`` is the fit independent of the weights' scale;
-- Levenberg-Marquardt's residuals and Jacobian rows are multiplied by ``sqrt(w_i)``;
+- Levenberg-Marquardt's residuals and Jacobian rows are multiplied by ``sqrt(w_i)`` (its damping
+  ``mu`` is absolute, so its path, not its optimum, depends on the weights' overall scale);
 - Bayesian regularisation counts ``N = sum(w) * n_outputs`` residuals in its evidence;
 - minibatches (Adam, SGD) take the penalty's share by their weight, ``sum(w[batch]) / sum(w)``;
 - early stopping's validation rows keep their weights, and the validation loss is weighted;
@@ -18,18 +22,15 @@ follows from that reading:
 - the start's quantiles (breakpoints on one input, the knots the hinge selection considers) are
   numpy's default linear quantiles of the repeated rows (:func:`quantile`); the hinge selection
   fits by weighted least squares and counts ``sum(w)`` rows in its candidates, end span and GCV;
-- the variance head of ``loss="gaussian_nll"`` is fitted by the weighted likelihood;
-- a row of zero weight is dropped before anything else.
+  several inputs' breakpoints lie between two rows drawn in proportion to their weights (:func:`draw`);
+- the variance head of ``loss="gaussian_nll"`` is fitted by the weighted likelihood.
 
-Two places agree with repeated rows only to rounding, which the sums' order sets: the hinge selection
-among candidates whose gains tie (knots between the same two rows, of equal GCV to ~1e-15), and a
-solver's stopping point (L-BFGS stops ~1e-7 apart; step for step the runs agree). Levenberg-Marquardt's
-damping ``mu`` is absolute, so its path (not its optimum) depends on the weights' overall scale.
-
-What does not follow it, because it counts or orders rows rather than weighing them: the fit plan
-(widths, solver, batch size, averaging decide by the rows' number, the work they cost), random row
-draws (several inputs' breakpoints between two rows drawn uniformly, minibatches, the validation
-split, the selection's subset beyond ``GREEDY_MAX_ROWS`` rows), and the diagnosis after the fit.
+What counts the distinct rows rather than weighing them: the fit plan (widths, solver, batch size and
+averaging follow the rows the solver works through, and their cost); the rows held out for early
+stopping or a homoscedastic ensemble member's noise, the minibatches and the selection's subset beyond
+``GREEDY_MAX_ROWS`` rows, each drawn uniformly among the distinct rows, which keep their weights; and
+the diagnosis after the fit. A row is held out whole: a repeated row lies on one side of a split, never
+on both, where the validation would score the fit on a row it was trained on.
 
 For known noise standard deviations ``sigma_i``, ``w_i = 1 / sigma_i**2`` (curve_fit's ``sigma``,
 lmfit's ``weights**2``) scaled to mean 1, ``w / w.mean()``: then the weights only reshape the fit,
@@ -39,7 +40,7 @@ while the penalty and the evidence count the rows as they would without them.
 import numpy as np
 
 MIN_WEIGHTED_ROWS = 2
-"""Fewest rows of positive weight a fit accepts (the estimator's minimum number of rows)."""
+"""Fewest rows of positive weight, and fewest distinct ones, a fit accepts (the estimator's minimum number of rows)."""
 
 
 def check_sample_weight(sample_weight, X):
@@ -134,16 +135,42 @@ def quantile(x, levels, weights=None):
     return np.where(fraction >= 0.5, high - (high - low) * (1 - fraction), low + (high - low) * fraction)
 
 
-def positive_rows(X, Y, sample_weight):
-    """``(X, Y, weights)``: the rows of positive weight, with their weights (None without ``sample_weight``).
+def draw(rng, n_rows, size, weights=None):
+    """Row indices drawn with replacement, each row with probability proportional to its weight (uniform
+    without weights): a row of weight 2 is drawn as often as two equal rows of weight 1 together."""
+    if weights is None:
+        return rng.integers(n_rows, size=size)
+    return rng.choice(n_rows, size=size, p=weights / weights.sum())
 
-    A row of zero weight is dropped here, before anything counts or draws rows, so that it is as if
-    it had never been given.
+
+def weighted_set(X, Y, sample_weight):
+    """``(X, Y, weights)``: the data as a weighted set, its distinct rows of positive weight in a canonical order.
+
+    Rows equal in every input and target merge into one whose weight is their total, a row of zero weight
+    is dropped, and the rows are sorted (by the first input, then the next, ..., then the targets), so that
+    what a fit computes and draws depends on the rows and their weights, not on their order nor on whether
+    a weight was given as a number or as repeated rows. ``weights`` is None where every one is 1.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+    sample_weight : array-like of shape (n_samples,), a number, or None
+        Checked by :func:`check_sample_weight`.
+
+    Raises ValueError when fewer than ``MIN_WEIGHTED_ROWS`` distinct rows are left.
     """
-    if sample_weight is None:
-        return X, Y, None
-    weights = check_sample_weight(sample_weight, X)
-    if np.all(weights > 0):
-        return X, Y, weights
-    kept = weights > 0
-    return X[kept], Y[kept], weights[kept]
+    weights = np.ones(len(X)) if sample_weight is None else check_sample_weight(sample_weight, X)
+    order = np.lexsort([*Y.reshape(len(Y), -1).T[::-1], *X.T[::-1]])
+    order = order[weights[order] > 0]
+    X, Y, weights = X[order], Y[order], weights[order]
+    # Equal rows now lie side by side (-0.0 == 0.0; adding 0.0 then gives a merged row one zero whatever the order).
+    changes = np.column_stack([X[1:] != X[:-1], (Y[1:] != Y[:-1]).reshape(len(Y) - 1, -1)]).any(axis=1)
+    first = np.flatnonzero(np.r_[True, changes])
+    if len(first) < MIN_WEIGHTED_ROWS:
+        raise ValueError(
+            f"X and y must hold at least {MIN_WEIGHTED_ROWS} distinct rows of positive weight; all {len(X)} are "
+            f"equal in every input and target, and equal rows count as one whose weight is their total."
+        )
+    weights = np.add.reduceat(weights, first)
+    return X[first] + 0.0, Y[first] + 0.0, None if np.all(weights == 1) else weights

@@ -18,7 +18,6 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from . import _weights
-from ._columns import read_inputs
 from ._fitted import within
 from ._params import Constant, InstanceOf, Interval, Options, Seed, validate_params
 from ._plan import make_plan
@@ -164,10 +163,10 @@ class EnsembleRegressor(MultiOutputMixin, RegressorMixin, BaseEstimator):
         member's noise variance is the weighted mean of its held-out rows' squared errors.
         """
         validate_params(self.get_params(deep=False), PARAMETER_CONSTRAINTS)
-        checked, Y, y_ndim, encoding = validated_training_data(self, X, y)
-        # the members encode the dates and text themselves, all with the encoding of every row
-        X, y = checked if encoding is None else read_inputs(X), Y.ravel() if y_ndim == 1 else Y
-        X, y, sample_weight = _weights.positive_rows(X, y, sample_weight)
+        X, Y, y_ndim, sample_weight, encoding = validated_training_data(self, X, y, sample_weight)
+        X, y, sample_weight = _weights.weighted_set(X, Y.ravel() if y_ndim == 1 else Y, sample_weight)
+        if encoding is not None:  # the members encode the columns themselves, all with the encoding of every row
+            X = encoding.decode(X)
         template = NeuralRegressor() if self.estimator is None else self.estimator
         validate_params(template.get_params(deep=False), MEMBER_CONSTRAINTS)
         if template.target_transform is not None:

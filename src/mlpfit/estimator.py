@@ -20,12 +20,12 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, check_X_y
+from sklearn.utils.validation import check_consistent_length, check_is_fitted, check_X_y
 from sklearn.utils.validation import validate_data as sklearn_validate_data
 
 from . import _network, _nll, _transforms, _weights
 from ._activations import ACTIVATIONS
-from ._columns import InputEncoding, check_numbers, input_labels, read_inputs
+from ._columns import InputEncoding, as_inputs, check_numbers, input_labels, read_inputs
 from ._fitted import FittedNetwork, FittedState, TrainingRun, range_of, within
 from ._memory import check_memory
 from ._params import Boolean, Constant, Interval, LayerSizes, Options, PerColumn, Seed, validate_params
@@ -78,13 +78,14 @@ def validated_inputs(estimator, X, encoding=None, *, reset=False):
     return read_inputs(X) or X
 
 
-def validated_training_data(estimator, X, y, encoding=None):
-    """``(X, Y, y_ndim, encoding)``: the inputs as the network's float64 inputs and ``Y`` 2-D; sets
+def validated_training_data(estimator, X, y, sample_weight=None, encoding=None):
+    """``(X, Y, y_ndim, sample_weight, encoding)``: the inputs as the network's float64 inputs and ``Y`` 2-D; sets
     ``estimator.n_features_in_`` (and ``feature_names_in_``) from the user's columns.
 
     ``encoding`` None: learned from ``X`` when a column holds dates or text (:mod:`mlpfit._columns`), else None
     and ``X`` read by scikit-learn's ``validate_data`` as ever; given (an ensemble's, learned from all its rows):
-    ``X`` encoded by it.
+    ``X`` encoded by it. Where ``X`` is encoded, the rows of zero weight are dropped first (with their weights), so
+    that as everywhere they count as never given: they shape no origin and no category, nor are they encoded.
     """
     if y is None:
         raise ValueError(f"{type(estimator).__name__} requires y to be passed, but the target y is None.")
@@ -99,16 +100,22 @@ def validated_training_data(estimator, X, y, encoding=None):
         )
     else:
         sklearn_validate_data(estimator, X, skip_check_array=True)  # the column names and count
+        inputs = as_inputs(X)
+        if sample_weight is not None:
+            check_consistent_length(inputs, y)
+            sample_weight = _weights.check_sample_weight(sample_weight, inputs)
+            kept = sample_weight > 0
+            inputs, y, sample_weight = inputs[kept], y[kept], sample_weight[kept]
         encoding = encoding or InputEncoding.fit(inputs)
         X, y = check_X_y(
-            encoding.encode(inputs or X),
+            encoding.encode(inputs),
             y,
             multi_output=True,
             y_numeric=True,
             ensure_min_samples=2,
             estimator=estimator,
         )
-    return X, y.reshape(len(y), -1), y.ndim, encoding
+    return X, y.reshape(len(y), -1), y.ndim, sample_weight, encoding
 
 
 def _column_transforms(estimator, X, Y, encoding):
@@ -161,9 +168,9 @@ def training_objective(estimator, X, y, sample_weight=None):
     others (see :func:`mlpfit.gradient_check`).
     """
     validate_params(estimator.get_params(deep=False), PARAMETER_CONSTRAINTS)
-    X, Y, _, encoding = validated_training_data(estimator, X, y)
+    X, Y, _, sample_weight, encoding = validated_training_data(estimator, X, y, sample_weight)
     transforms = _column_transforms(estimator, X, Y, encoding)
-    X, Y, sample_weight = _weights.positive_rows(X, Y, sample_weight)
+    X, Y, sample_weight = _weights.weighted_set(X, Y, sample_weight)
     X, Y = _in_fitted_space(X, Y, *transforms, encoding)
     plan = make_plan(estimator.get_params(deep=False), *X.shape, Y.shape[1])
     x_scaler, y_scaler = _scalers(X, Y, estimator.standardize, sample_weight)
@@ -484,15 +491,15 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
 
         ``plan``: a :class:`~mlpfit.FitPlan` to execute instead of the one :func:`~mlpfit.make_plan`
         makes from the parameters (an ensemble passes its members' plans this way). Its row counts are
-        those of the rows of positive weight, whatever their weights. ``encoding``: the
-        :class:`~mlpfit._columns.InputEncoding` of ``X``'s dates and text to use instead of learning one (an
-        ensemble learns one from all its rows, for every member).
+        those of the distinct rows of positive weight, whatever their weights (``mlpfit._weights.weighted_set``).
+        ``encoding``: the :class:`~mlpfit._columns.InputEncoding` of ``X``'s dates and text to use instead of
+        learning one (an ensemble learns one from all its rows, for every member).
         """
         start = time.perf_counter()
         validate_params(self.get_params(deep=False), PARAMETER_CONSTRAINTS)
-        X, Y, y_ndim, encoding = validated_training_data(self, X, y, encoding)
+        X, Y, y_ndim, sample_weight, encoding = validated_training_data(self, X, y, sample_weight, encoding)
         transforms = _column_transforms(self, X, Y, encoding)
-        X, Y, sample_weight = _weights.positive_rows(X, Y, sample_weight)
+        X, Y, sample_weight = _weights.weighted_set(X, Y, sample_weight)
         x_range = range_of(X)
         X, Y = _in_fitted_space(X, Y, *transforms, encoding)
         plan = plan or make_plan(self.get_params(deep=False), *X.shape, Y.shape[1])
