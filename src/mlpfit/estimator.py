@@ -84,8 +84,9 @@ def validated_training_data(estimator, X, y, sample_weight=None, encoding=None):
 
     ``encoding`` None: learned from ``X`` when a column holds dates or text (:mod:`mlpfit._columns`), else None
     and ``X`` read by scikit-learn's ``validate_data`` as ever; given (an ensemble's, learned from all its rows of
-    positive weight): ``X`` encoded by it. Where ``X`` is encoded, the rows of zero weight are dropped first (with their weights), so
-    that as everywhere they count as never given: they shape no origin and no category, nor are they encoded.
+    positive weight): ``X`` encoded by it. Where ``X`` is encoded, the rows of zero weight are dropped first (with
+    their weights), so that as everywhere they count as never given: they shape no origin and no category, nor are
+    they encoded.
     """
     if y is None:
         raise ValueError(f"{type(estimator).__name__} requires y to be passed, but the target y is None.")
