@@ -103,8 +103,8 @@ def test_x_all_names_a_text_column_and_writes_nothing(table, tmp_path, capsys):
         capsys.readouterr(),
         "fit",
         "--x-all: column 'lot' of ",
-        "is not numeric (a non-numeric value 'lot 0' in row 1 (line 2))",
-        "categorical inputs are not supported yet: name the inputs with --x",
+        "is not numbers or dates (a non-numeric value 'lot 0' in row 1 (line 2))",
+        "a text column is a categorical input only when --x names it.",
     )
     assert not (tmp_path / "m.npz").exists()
 
@@ -112,7 +112,7 @@ def test_x_all_names_a_text_column_and_writes_nothing(table, tmp_path, capsys):
 def test_x_all_without_any_input_left_is_refused(tmp_path, capsys):
     data = write_csv(tmp_path / "d.csv", ["y"], zip(Y))
     assert fit(data, "--x-all", "--y", "y", folder=tmp_path)[0] == 2
-    assert_refused(capsys.readouterr(), "fit", "has no column with numbers besides the target(s)")
+    assert_refused(capsys.readouterr(), "fit", "has no column with numbers or dates besides the target(s)")
 
 
 @pytest.mark.parametrize(

@@ -207,7 +207,7 @@ def test_divergence_warns_and_non_finite_weights_raise():
         ([[1.0], [2.0], [3.0]], [1.0, np.nan, 3.0], "NaN"),
         ([[1.0], [2.0], [3.0]], [1.0, 2.0], "inconsistent numbers of samples"),
         ([[1.0]], [1.0], "1 sample"),
-        ([["a"], ["b"], ["c"]], [1.0, 2.0, 3.0], "could not convert|numeric"),
+        ([[1.0], ["a"], [3.0]], [1.0, 2.0, 3.0], "column 0 of X has the text 'a' in row 1 among numbers"),
         ([[1.0], [2.0], [3.0]], ["x", "y", "z"], "numeric|could not convert"),
         ([1.0, 2.0, 3.0], [1.0, 2.0, 3.0], "2D array"),
     ],

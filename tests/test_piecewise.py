@@ -93,7 +93,10 @@ def test_the_estimators_piecewise_linear_method_equals_the_function():
 
 @pytest.mark.parametrize(
     "activation, n_features, message",
-    [("tanh", 1, "needs a piecewise-linear activation.*'tanh'"), ("relu", 2, "one input; this one has 2")],
+    [
+        ("tanh", 1, "needs a piecewise-linear activation.*'tanh'"),
+        ("relu", 2, "one input of numbers or dates; this model has 2 input column"),
+    ],
 )
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_unsupported_networks_raise(activation, n_features, message):

@@ -1,8 +1,10 @@
-"""What a number in the user's data is: one rule for CSV cells and Parquet columns, and dates refused alike in arrays.
+"""What a cell of the user's data is: one rule for CSV cells, Parquet columns and arrays.
 
-An empty or missing-value token is NaN, a plain ASCII decimal number is its value; booleans, dates
-and any other text are refused, saying what was found. Dates are refused clearly, not read as
-numbers, until they are a supported input; the estimators refuse date columns of a DataFrame the same way.
+An empty or missing-value token is missing; a number is its value (in a table, only a plain ASCII decimal with
+the table's mark); an ISO date (``2024-03-01``, ``2024-03-01T12:30:00``, with or without a UTC offset) or a date
+object is a date, and a date in another form (``01/03/2024``) is refused; other text is text. A column is
+numbers, dates or text (a categorical input, :mod:`mlpfit._columns`) throughout: a date or text among numbers
+is refused, saying what was found, and so are booleans among numbers in a table.
 
 The decimal mark is ``"."`` or ``","`` for a whole table, never guessed cell by cell: under one mark
 a number written with the other (``1,5`` when it is ``"."``) is refused, saying which mark would read it.
@@ -12,14 +14,19 @@ import datetime
 import re
 
 import numpy as np
-from sklearn.utils.validation import validate_data as sklearn_validate_data
 
 MISSING_TOKENS = frozenset({"", "na", "nan", "n/a", "null", "none"})
 """Cell texts (case-insensitive, stripped) that count as an empty cell."""
-DATE_TEXT = re.compile(r"\s*\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}.*)?\s*")
-"""A cell text that is an ISO date, with or without a time: refused as a date, not as text."""
-DATES_REFUSED = "dates are not supported yet"
-"""Why a date is refused, in every message that refuses one."""
+DATE_TEXT = re.compile(r"\s*\d{4}-\d{2}-\d{2}([ T].*)?\s*")
+"""A cell text that is an ISO date, with or without a time: read as a date (or refused as an invalid one), never as
+text."""
+OTHER_DATE_TEXT = re.compile(r"\s*\d{1,4}[./-]\d{1,2}[./-]\d{1,4}([ T].*)?\s*")
+"""A cell text shaped like a date in another form (``01/03/2024``, ``1.3.2024``), whose day and month order no
+rule can tell: a date, refused with a request for ISO form, never taken for a category."""
+DATES_REFUSED = "dates are read only as inputs, in a column of dates"
+"""Why a date is refused where a number is needed, in every message that refuses one."""
+DATE_UNIT = "us"
+"""Dates are held as ``datetime64[us]``: microseconds over +-290,000 years, where nanoseconds end in 2262."""
 DECIMAL_MARKS = (".", ",")
 MARKED_NUMBER = {
     ".": re.compile(r"\s*[-+]?\d*\.\d+([eE][-+]?\d+)?\s*"),
@@ -51,6 +58,8 @@ def cell_value(cell, decimal="."):
         return np.nan
     if isinstance(cell, (bool, np.bool_)):
         raise NotANumber(f"a true/false value {cell!r}", "only numbers are read")
+    if isinstance(cell, np.datetime64) and np.isnat(cell):
+        return np.nan
     if isinstance(cell, (datetime.date, datetime.time, datetime.timedelta, np.datetime64, np.timedelta64)):
         raise NotANumber(f"a date or time {str(cell)!r}", DATES_REFUSED)
     if isinstance(cell, (int, float, np.integer, np.floating)):
@@ -72,6 +81,48 @@ def cell_value(cell, decimal="."):
     raise NotANumber(f"a non-numeric value {cell!r}")
 
 
+def cell_kind(cell):
+    """What ``cell`` is: ``"missing"``, ``"number"``, ``"date"`` or ``"text"``; None for any other object
+    (a dict, bytes), which only ``float`` judges.
+
+    A text ``float`` reads, or one written with either decimal mark, is a number (which :func:`cell_value` may
+    still refuse, saying why), so that a mistyped number is never taken for a category.
+    """
+    if cell is None or type(cell).__name__ in ("NAType", "NaTType"):  # pandas' missing values, without pandas
+        return "missing"
+    if isinstance(cell, (datetime.date, np.datetime64)):
+        return "missing" if isinstance(cell, np.datetime64) and np.isnat(cell) else "date"
+    if isinstance(cell, (int, float, np.integer, np.floating, np.bool_)):
+        return "missing" if cell != cell else "number"
+    if not isinstance(cell, str):
+        return None
+    if cell.strip().lower() in MISSING_TOKENS:
+        return "missing"
+    if DATE_TEXT.fullmatch(cell) or OTHER_DATE_TEXT.fullmatch(cell):
+        return "date"
+    try:
+        float(cell)
+        return "number"
+    except ValueError:
+        return "number" if any(pattern.fullmatch(cell) for pattern in MARKED_NUMBER.values()) else "text"
+
+
+def date_value(cell):
+    """The ``datetime64[us]`` a date cell stands for (see :func:`cell_kind`); a time with a UTC offset is
+    converted to UTC, one without is taken as it is. Raises ValueError for text that is no valid ISO date."""
+    if isinstance(cell, str):
+        cell = str(cell)  # numpy's str_ is shown as np.str_('...')
+        if not DATE_TEXT.fullmatch(cell):
+            raise ValueError(f"the date {cell!r} in a form other than ISO (write YYYY-MM-DD, with an optional time)")
+        try:
+            cell = datetime.datetime.fromisoformat(cell.strip())
+        except ValueError:
+            raise ValueError(f"the invalid date {cell!r}") from None
+    if isinstance(cell, datetime.datetime) and cell.tzinfo is not None:
+        cell = cell.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return np.datetime64(cell, DATE_UNIT)
+
+
 def decimal_mark(cells):
     """``","`` when the cells written as numbers with a decimal mark all use a comma, else ``"."``.
 
@@ -80,22 +131,3 @@ def decimal_mark(cells):
     """
     marks = {mark for cell in cells for mark, pattern in MARKED_NUMBER.items() if pattern.fullmatch(cell)}
     return "," if marks == {","} else "."
-
-
-def validate_data(estimator, X, *args, **kwargs):
-    """scikit-learn's ``validate_data``, after refusing a date column of ``X`` by name.
-
-    numpy cannot turn dates into float64; without this the user sees a ``DTypePromotionError``.
-    """
-    dtypes = getattr(X, "dtypes", None)
-    if dtypes is not None:
-        kinds = {name: dtype.kind for name, dtype in dtypes.items()}
-    else:
-        kinds = {"X": getattr(getattr(X, "dtype", None), "kind", "")}
-    dated = [name for name, kind in kinds.items() if kind and kind in "mM"]
-    if dated:
-        raise ValueError(
-            f"column {dated[0]!r} of X holds dates or times; {DATES_REFUSED} (convert them to "
-            "numbers, e.g. days since a start date)."
-        )
-    return sklearn_validate_data(estimator, X, *args, **kwargs)

@@ -52,6 +52,10 @@ class FitFacts:
             return self.network.predict(X) / self.unit
 
     @cached_property
+    def validation_prediction(self):
+        return self.predict(self.X_val)
+
+    @cached_property
     def hidden_and_output(self):
         with np.errstate(over="ignore", invalid="ignore"):
             return self.network.hidden_and_output(self.X)
@@ -209,9 +213,13 @@ def _local_linear_noise(x, Y):
 
 
 class EnsembleFacts(FitFacts):
-    """What the checks of an ensemble's mean fit read: its mean prediction in place of one network's."""
+    """What the checks of an ensemble's mean fit read: its mean prediction in place of one network's.
 
-    def __init__(self, ensemble, X, Y, X_val, Y_val):
+    ``inputs`` are the rows of ``X`` and ``X_val`` as the ensemble's own ``predict`` takes them (the user's columns;
+    ``X`` and ``X_val`` are the network's inputs, dates and text encoded).
+    """
+
+    def __init__(self, ensemble, X, Y, X_val, Y_val, inputs):
         members = [member.fitted_ for member in ensemble.estimators_]
         self.ensemble, self.unit = ensemble, target_unit(Y)
         self.runs, self.plan, self.evidence = (), members[0].plan, None  # runs: no one curve is the mean's
@@ -220,12 +228,17 @@ class EnsembleFacts(FitFacts):
         self.X, self.Y, self.X_val = X, Y / self.unit, X_val
         self.Y_val = None if Y_val is None else Y_val / self.unit
         self.n_samples, self.n_features = X.shape
+        self.inputs = inputs
 
     user_start = False
 
     @cached_property
     def prediction(self):
-        return self.predict(self.X)
+        return self.predict(self.inputs[0])
+
+    @cached_property
+    def validation_prediction(self):
+        return self.predict(self.inputs[1])
 
     def predict(self, X):
         with np.errstate(over="ignore", invalid="ignore"):

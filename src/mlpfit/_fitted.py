@@ -13,6 +13,7 @@ import numpy as np
 
 from . import _network, _nll, _transforms
 from ._activations import ACTIVATIONS
+from ._columns import Dates, InputEncoding, input_labels
 from ._scaling import Scaler
 from .solvers import STOP_MESSAGES, RunRecord
 
@@ -38,6 +39,9 @@ class FittedNetwork:
         The transform (a key of :data:`mlpfit._transforms.TRANSFORMS`) applied to each input column before
         ``x_scaler``, and to each target before ``y_scaler``, whose inverse maps the outputs back; None when
         no column is transformed (``input_transform``, ``target_transform``).
+    x_encoding : InputEncoding or None
+        How the user's input columns (dates, text) become the network's inputs, applied first of all
+        (:mod:`mlpfit._columns`); None when every input is a number taken as it is.
     """
 
     arch: object
@@ -48,10 +52,17 @@ class FittedNetwork:
     variance_head: bool = False
     x_transforms: tuple | None = None
     y_transforms: tuple | None = None
+    x_encoding: InputEncoding | None = None
 
     @property
     def n_features(self):
+        """The network's inputs (a text column gives one per category)."""
         return self.arch.layer_sizes[0]
+
+    @property
+    def n_inputs(self):
+        """The user's input columns."""
+        return self.n_features if self.x_encoding is None else self.x_encoding.n_inputs
 
     @property
     def n_targets(self):
@@ -73,17 +84,23 @@ class FittedNetwork:
         """Some input or target column is transformed before standardisation."""
         return self.x_transforms is not None or self.y_transforms is not None
 
+    def encoded(self, X):
+        """The user's columns ``X`` as the network's inputs (n_samples, n_features), before the transforms
+        (:meth:`mlpfit._columns.InputEncoding.encode`); ``X`` itself without an encoding, or when None."""
+        return X if self.x_encoding is None or X is None else self.x_encoding.encode(X)
+
     def in_fitted_space(self, X, Y=None):
-        """``(X, Y)`` mapped by the transforms into the space the network was fitted in (``Y`` may be None),
-        and the network there: the same with no transforms. ValueError for a value outside a domain."""
-        X = _transforms.forward(X, self.x_transforms, "input column")
+        """``(X, Y)`` mapped by the transforms into the space the network was fitted in (``X`` encoded already,
+        :meth:`encoded`; ``Y`` may be None), and the network there: the same with no encoding and no transforms.
+        ValueError for a value outside a domain."""
+        X = _transforms.forward(X, self.x_transforms, input_labels(self.x_encoding))
         Y = None if Y is None else _transforms.forward(Y, self.y_transforms, "target column")
-        return X, Y, replace(self, x_transforms=None, y_transforms=None)
+        return X, Y, replace(self, x_transforms=None, y_transforms=None, x_encoding=None)
 
     def hidden_and_output(self, X):
-        """``(hidden, output)`` for raw ``X``: each hidden layer's pre-activations and the output layer,
+        """``(hidden, output)`` for the user's ``X``: each hidden layer's pre-activations and the output layer,
         in the network's units."""
-        X = _transforms.forward(X, self.x_transforms, "input column")
+        X = _transforms.forward(self.encoded(X), self.x_transforms, input_labels(self.x_encoding))
         activations, pre_activations = _network.forward(self.arch, self.theta, self.x_scaler.transform(X))
         return pre_activations, activations[-1]
 
@@ -93,7 +110,7 @@ class FittedNetwork:
         With target transforms the means are the inverse transform of the network's mean (for ``"log"``
         a median-type prediction, see :mod:`mlpfit._transforms`) and the stds stay in the transformed space.
         """
-        X = _transforms.forward(X, self.x_transforms, "input column")
+        X = _transforms.forward(self.encoded(X), self.x_transforms, input_labels(self.x_encoding))
         outputs = _network.predict(self.arch, self.theta, self.x_scaler.transform(X))
         if not self.variance_head:
             return _transforms.inverse(self.y_scaler.inverse_transform(outputs), self.y_transforms)
@@ -106,7 +123,8 @@ class FittedNetwork:
         return Y.ravel() if self.y_ndim == 1 else Y
 
     def first_layer_breakpoints(self):
-        """x positions ``-b / w`` of a one-input network's first-layer units, in the user's units.
+        """x positions ``-b / w`` of a one-input network's first-layer units, in the user's units (``datetime64``
+        for a date input).
 
         Units with ``w = 0`` (no breakpoint) are left out.
         """
@@ -114,7 +132,9 @@ class FittedNetwork:
         with np.errstate(divide="ignore", invalid="ignore"):
             standardized = -intercepts[0] / coefs[0][0]
         raw = _transforms.inverse(self.x_scaler.inverse_transform(standardized[:, None]), self.x_transforms)[:, 0]
-        return raw[np.isfinite(raw)]
+        raw = raw[np.isfinite(raw)]
+        date = self.x_encoding and self.x_encoding.columns[0]
+        return date.dates(raw) if isinstance(date, Dates) else raw
 
 
 @dataclass(kw_only=True)
@@ -205,8 +225,9 @@ class FittedState:
     fit_time : float
         Seconds the fit took.
     x_range : tuple of two ndarrays of shape (n_features,), or None
-        Each input's least and greatest value over the training rows (validation rows included):
-        where predictions interpolate (:func:`within`). None for a user's raw network.
+        Each network input's least and greatest value over the training rows (validation rows included), before
+        the transforms (a date in days, a category's indicator 0 or 1): where predictions interpolate
+        (:func:`within`). None for a user's raw network.
     """
 
     network: FittedNetwork
@@ -225,7 +246,7 @@ class FittedState:
         return float("nan") if self.plan is None else float(self.plan.alpha)
 
     def in_fitted_space(self, X, Y):
-        """``(X, Y, state)``: the data mapped by the network's transforms (see
+        """``(X, Y, state)``: the encoded data mapped by the network's transforms (see
         :meth:`FittedNetwork.in_fitted_space`) and this state with a network that takes them as they are."""
         X, Y, network = self.network.in_fitted_space(X, Y)
         return X, Y, replace(self, network=network)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 
 from ._activations import ACTIVATIONS
+from ._columns import InputEncoding, Numbers
 from ._fitted import FittedNetwork, FittedState, TrainingRun
 from ._network import Architecture
 from ._nll import OUTPUTS_PER_TARGET
@@ -182,7 +183,8 @@ class SavedModel:
 
     @property
     def n_features_in(self):
-        return self.networks[0].network.n_features
+        """The user's input columns (a text column is one, however many inputs its categories give the network)."""
+        return self.networks[0].network.n_inputs
 
     @property
     def n_outputs(self):
@@ -257,6 +259,7 @@ def encode_fitted(state, feature_names=None):
             "variance_head": network.variance_head,
             "x_transforms": _names_to_json(network.x_transforms),
             "y_transforms": _names_to_json(network.y_transforms),
+            "x_encoding": None if network.x_encoding is None else network.x_encoding.to_json(),
         },
         "plan": state.plan.to_dict(),
         "runs": runs,
@@ -279,15 +282,17 @@ def _transforms_of(node, key, n_columns):
     return None if names is None or all(name is None for name in names) else tuple(names)
 
 
-def _check_transforms(params, x_transforms, y_transforms, n_features, n_targets):
-    """The saved transforms must be what ``input_transform`` and ``target_transform`` give per column."""
+def _check_transforms(params, x_transforms, y_transforms, encoding, n_targets):
+    """The saved transforms must be what ``input_transform`` and ``target_transform`` give per column (an input
+    column's on each of the network inputs ``encoding`` makes of it)."""
     for param, names, n_columns in (
-        ("input_transform", x_transforms, n_features),
+        ("input_transform", x_transforms, encoding.n_inputs),
         ("target_transform", y_transforms, n_targets),
     ):
         value = params.get(param)
         try:
             expected = per_column(value, n_columns)
+            expected = encoding.per_feature(expected) if param == "input_transform" else expected
         except (TypeError, ValueError):
             expected = "not a transform"
         if expected != names:
@@ -361,7 +366,8 @@ def _read_network(arrays, node, loss, params):
     arch = Architecture(tuple(sizes), field(params, "activation", ACTIVATION))
     x_transforms = _transforms_of(node, "x_transforms", sizes[0])
     y_transforms = _transforms_of(node, "y_transforms", n_targets)
-    _check_transforms(params, x_transforms, y_transforms, sizes[0], n_targets)
+    encoding = _encoding_of(node, sizes[0])
+    _check_transforms(params, x_transforms, y_transforms, encoding or InputEncoding((Numbers(),) * sizes[0]), n_targets)
     return FittedNetwork(
         arch,
         arch.pack(coefs, intercepts),
@@ -371,7 +377,20 @@ def _read_network(arrays, node, loss, params):
         variance_head,
         x_transforms,
         y_transforms,
+        encoding,
     )
+
+
+def _encoding_of(node, n_features):
+    """The saved :class:`~mlpfit._columns.InputEncoding` (None: every input a number), making ``n_features``
+    network inputs."""
+    value = require(node, "x_encoding", object)
+    if value is None:
+        return None
+    encoding = InputEncoding.from_json(value)
+    if encoding.n_features != n_features:
+        raise ValueError(f"x_encoding makes {encoding.n_features} network inputs; the network has {n_features}.")
+    return encoding
 
 
 def _read_run(arrays, prefix, node):
@@ -424,6 +443,8 @@ def _read_ensemble(arrays, params, state):
                 f"ensemble member {i} has (inputs, outputs, y_ndim) {_widths(member)}; "
                 f"member 0 has {_widths(members[0])}."
             )
+        if member.fitted.network.x_encoding != members[0].fitted.network.x_encoding:
+            raise ValueError(f"ensemble member {i} encodes its input columns otherwise than member 0.")
     noise_variances = None
     if "noise_variances_" in arrays:
         y_ndim = members[0].fitted.network.y_ndim

@@ -59,16 +59,17 @@ def per_column(input_transform, n_features):
 
 def check_domain(A, names, what):
     """Raise ValueError naming the first column and row of ``A`` (n_samples, n_columns) outside the domain of
-    its transform ``names[j]``; ``what`` names the columns (``"input column"``, ``"target column"``)."""
+    its transform ``names[j]``; ``what`` names the columns (``"input column"``, ``"target column"``; or a tuple of
+    each column's name)."""
     for j, name in enumerate(names or ()):
         if name is None:
             continue
         transform = TRANSFORMS[name]
         outside = np.flatnonzero(~(A[:, j] > transform.low))
         if outside.size:
-            row = int(outside[0])
+            row, column = int(outside[0]), what[j] if isinstance(what, tuple) else f"{what} {j}"
             raise ValueError(
-                f"{what} {j} is transformed by {name!r}, which needs values {transform.domain}; row {row} has "
+                f"{column} is transformed by {name!r}, which needs values {transform.domain}; row {row} has "
                 f"{float(A[row, j])!r} ({outside.size} of {len(A)} rows outside). Drop or shift those rows, or fit "
                 "without the transform."
             )

@@ -455,7 +455,7 @@ def _overfit(facts):
     if not facts.finite:
         return None
     if facts.X_val is not None:
-        validation = np.mean((facts.predict(facts.X_val) - facts.Y_val) ** 2, axis=0)
+        validation = np.mean((facts.validation_prediction - facts.Y_val) ** 2, axis=0)
         ratio = validation / facts.model_mse
         k, which = _worst(ratio, len(ratio))
         evidence = (
@@ -654,7 +654,7 @@ def _interval_calibration(facts):
     """The share of ``y`` inside the ensemble's central intervals against their nominal coverage."""
     shares, scatters = [], []
     for coverage in CALIBRATION_COVERAGES:
-        lower, upper = facts.ensemble.predict_interval(facts.X, coverage)
+        lower, upper = facts.ensemble.predict_interval(facts.inputs[0], coverage)
         Y = facts.Y * facts.unit
         inside = (lower.reshape(Y.shape) <= Y) & (Y <= upper.reshape(Y.shape))
         shares.append(inside.mean(axis=0))
@@ -699,10 +699,11 @@ ENSEMBLE_CHECKS = {
 def _diagnose_ensemble(ensemble, X, y, X_val, y_val, codes):
     check_is_fitted(ensemble)
     member = ensemble.estimators_[0].fitted_.network
+    inputs = (X, X_val)  # as the ensemble's own predict takes them
     X, Y = _validated(X, y, member, "X", "y")
     if X_val is not None:
         X_val, y_val = _validated(X_val, y_val, member, "X_val", "y_val")
-    facts = EnsembleFacts(ensemble, X, Y, X_val, y_val)
+    facts = EnsembleFacts(ensemble, X, Y, X_val, y_val, inputs)
     findings = [
         finding for code in ENSEMBLE_CHECKS if code in codes for finding in [ENSEMBLE_CHECKS[code](facts)] if finding
     ]
@@ -764,10 +765,8 @@ def diagnose(model, X, y, *, activation=None, X_val=None, y_val=None, codes=None
 
 def _facts(state, X, Y, X_val, Y_val):
     """The :class:`FitFacts` of ``state`` on data in the user's units, read in the space the network was fitted
-    in: with ``input_transform`` or ``target_transform`` every check (errors, noise, units) sees the transformed
-    columns, as training did, and the diagnosis says so."""
-    if not state.network.transformed:
-        return FitFacts(state, X, Y, X_val, Y_val)
+    in (``X`` encoded already, :func:`_validated`): with ``input_transform`` or ``target_transform`` every check
+    (errors, noise, units) sees the transformed columns, as training did, and the diagnosis says so."""
     if X_val is not None:
         X_val, Y_val, _ = state.network.in_fitted_space(X_val, Y_val)
     X, Y, state = state.in_fitted_space(X, Y)
@@ -780,7 +779,8 @@ def _run_checks(facts, codes):
 
 
 def _validated(X, y, network, x_name, y_name):
-    X = check_array(X, dtype=np.float64, ensure_min_samples=3, input_name=x_name)
+    """``(X, Y)``: ``X`` as the network's inputs (dates and text encoded), ``Y`` 2-D, both checked."""
+    X = check_array(network.encoded(X), dtype=np.float64, ensure_min_samples=3, input_name=x_name)
     Y = check_array(y, dtype=np.float64, ensure_2d=False, input_name=y_name)
     Y = Y.reshape(len(Y), -1) if Y.ndim == 1 else Y
     if len(X) != len(Y):

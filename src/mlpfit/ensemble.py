@@ -18,12 +18,11 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from . import _weights
-from ._cells import validate_data
 from ._fitted import within
 from ._params import Constant, InstanceOf, Interval, Options, Seed, validate_params
 from ._plan import make_plan
 from .estimator import PARAMETER_CONSTRAINTS as MEMBER_CONSTRAINTS
-from .estimator import NeuralRegressor
+from .estimator import NeuralRegressor, validated_inputs, validated_training_data
 
 MEMBER_LOSSES = {"heteroscedastic": "gaussian_nll", "homoscedastic": "squared_error"}
 """``noise`` -> the loss each member is trained on."""
@@ -44,9 +43,10 @@ def networks_of(model):
     return list(getattr(model, "estimators_", None) or [model])
 
 
-def _fit_member(template, X, y, seed, noise, holdout_fraction, sample_weight=None):
+def _fit_member(template, X, y, seed, noise, holdout_fraction, sample_weight=None, encoding=None):
     """Train one member, by its plan as an ensemble member; for homoscedastic noise on all rows but a
-    held-out share, whose indices it returns. ``sample_weight`` (positive, or None) weighs the rows.
+    held-out share, whose indices it returns. ``sample_weight`` (positive, or None) weighs the rows; ``encoding``
+    (or None) encodes the dates and text of ``X``, the same for every member.
 
     Module-level and free of estimator state so joblib can ship it to any backend.
     """
@@ -57,8 +57,9 @@ def _fit_member(template, X, y, seed, noise, holdout_fraction, sample_weight=Non
         X, y = X[fit_rows], y[fit_rows]
         sample_weight = None if sample_weight is None else sample_weight[fit_rows]
     n_outputs = 1 if y.ndim == 1 else y.shape[1]
-    plan = make_plan(member.get_params(deep=False), *X.shape, n_outputs, ensemble_member=True)
-    return member.fit(X, y, sample_weight, plan=plan), held_rows
+    n_features = X.shape[1] if encoding is None else encoding.n_features
+    plan = make_plan(member.get_params(deep=False), len(X), n_features, n_outputs, ensemble_member=True)
+    return member.fit(X, y, sample_weight, plan=plan, encoding=encoding), held_rows
 
 
 def _noise_variances(members, held_rows, X, y, sample_weight=None):
@@ -162,10 +163,10 @@ class EnsembleRegressor(MultiOutputMixin, RegressorMixin, BaseEstimator):
         member's noise variance is the weighted mean of its held-out rows' squared errors.
         """
         validate_params(self.get_params(deep=False), PARAMETER_CONSTRAINTS)
-        if y is None:
-            raise ValueError("EnsembleRegressor requires y to be passed, but the target y is None.")
-        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=np.float64, ensure_min_samples=2)
-        X, y, sample_weight = _weights.weighted_set(X, y, sample_weight)
+        X, Y, y_ndim, sample_weight, encoding = validated_training_data(self, X, y, sample_weight)
+        X, y, sample_weight = _weights.weighted_set(X, Y.ravel() if y_ndim == 1 else Y, sample_weight)
+        if encoding is not None:  # the members encode the columns themselves, all with the encoding of every row
+            X = encoding.decode(X)
         template = NeuralRegressor() if self.estimator is None else self.estimator
         validate_params(template.get_params(deep=False), MEMBER_CONSTRAINTS)
         if template.target_transform is not None:
@@ -176,7 +177,7 @@ class EnsembleRegressor(MultiOutputMixin, RegressorMixin, BaseEstimator):
             )
         seeds = check_random_state(self.random_state).randint(np.iinfo(np.int32).max, size=self.n_estimators)
         fits = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_member)(template, X, y, seed, self.noise, self.holdout_fraction, sample_weight)
+            delayed(_fit_member)(template, X, y, seed, self.noise, self.holdout_fraction, sample_weight, encoding)
             for seed in seeds
         )
         self.estimators_ = [member for member, _ in fits]
@@ -189,8 +190,7 @@ class EnsembleRegressor(MultiOutputMixin, RegressorMixin, BaseEstimator):
 
     def _member_moments(self, X):
         """Every member's means and variances, stacked: shape (n_estimators, n_samples[, n_outputs])."""
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = self._inputs(X)
         if self.noise_variances_ is None:
             means, stds = zip(*(member.predict(X, return_std=True) for member in self.estimators_))
             return np.array(means), np.array(stds) ** 2
@@ -252,7 +252,11 @@ class EnsembleRegressor(MultiOutputMixin, RegressorMixin, BaseEstimator):
         """Boolean (n_samples,): True where every input of a row of ``X`` lies within the range of the rows the
         members were trained on (all rows, but with ``noise="homoscedastic"`` a row every member held out does
         not count), False where the members extrapolate and the intervals widen."""
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = self.estimators_[0].fitted_.network.encoded(self._inputs(X))
         lows, highs = zip(*(member.fitted_.x_range for member in self.estimators_))
         return within(X, (np.min(lows, axis=0), np.max(highs, axis=0)))
+
+    def _inputs(self, X):
+        """``X`` checked as the members take it (their encoding of dates and text is the same)."""
+        check_is_fitted(self)
+        return validated_inputs(self, X, self.estimators_[0].fitted_.network.x_encoding)

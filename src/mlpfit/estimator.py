@@ -19,11 +19,12 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_consistent_length, check_is_fitted, check_X_y
+from sklearn.utils.validation import validate_data as sklearn_validate_data
 
 from . import _network, _nll, _transforms, _weights
 from ._activations import ACTIVATIONS
-from ._cells import validate_data
+from ._columns import InputEncoding, as_inputs, check_numbers, input_labels, read_inputs
 from ._fitted import FittedNetwork, FittedState, TrainingRun, range_of, within
 from ._jobs import TrainingJob, run_all
 from ._memory import check_memory
@@ -65,31 +66,76 @@ PARAMETER_CONSTRAINTS = {
 """NeuralRegressor's parameters -> what each may be (checked by ``fit``, and by ``mlpfit.load``)."""
 
 
-def _validated_training_data(estimator, X, y):
-    """``(X, Y, y_ndim)``: the data as float64 arrays, ``Y`` 2-D; sets ``estimator.n_features_in_``."""
+def validated_inputs(estimator, X, encoding=None, *, reset=False):
+    """``X`` as a fitted network with ``encoding`` takes it, after scikit-learn's checks of its column names and
+    count (``reset``: set them, as ``fit`` does): float64 numbers as scikit-learn's ``validate_data`` reads them
+    (no encoding; dates or text then refused by name), else the columns as read
+    (:func:`mlpfit._columns.read_inputs`), which the encoding turns into numbers."""
+    if encoding is None:
+        check_numbers(X)
+        return sklearn_validate_data(estimator, X, reset=reset, dtype=np.float64)
+    sklearn_validate_data(estimator, X, reset=reset, skip_check_array=True)
+    return read_inputs(X) or X
+
+
+def validated_training_data(estimator, X, y, sample_weight=None, encoding=None):
+    """``(X, Y, y_ndim, sample_weight, encoding)``: the inputs as the network's float64 inputs and ``Y`` 2-D; sets
+    ``estimator.n_features_in_`` (and ``feature_names_in_``) from the user's columns.
+
+    ``encoding`` None: learned from ``X`` when a column holds dates or text (:mod:`mlpfit._columns`), else None
+    and ``X`` read by scikit-learn's ``validate_data`` as ever; given (an ensemble's, learned from all its rows of
+    positive weight): ``X`` encoded by it. Where ``X`` is encoded, the rows of zero weight are dropped first (with
+    their weights), so that as everywhere they count as never given: they shape no origin and no category, nor are
+    they encoded.
+    """
     if y is None:
         raise ValueError(f"{type(estimator).__name__} requires y to be passed, but the target y is None.")
     try:
         y = np.asarray(y, dtype=np.float64)
     except (TypeError, ValueError) as error:
         raise ValueError(f"y must be numeric: {error}") from None
-    X, y = validate_data(estimator, X, y, multi_output=True, y_numeric=True, dtype=np.float64, ensure_min_samples=2)
-    return X, y.reshape(len(y), -1), y.ndim
+    inputs = read_inputs(X)
+    if inputs is None and encoding is None:
+        X, y = sklearn_validate_data(
+            estimator, X, y, multi_output=True, y_numeric=True, dtype=np.float64, ensure_min_samples=2
+        )
+    else:
+        sklearn_validate_data(estimator, X, skip_check_array=True)  # the column names and count
+        inputs = as_inputs(X)
+        if sample_weight is not None:
+            check_consistent_length(inputs, y)
+            sample_weight = _weights.check_sample_weight(sample_weight, inputs)
+            kept = sample_weight > 0
+            inputs, y, sample_weight = inputs[kept], y[kept], sample_weight[kept]
+        encoding = encoding or InputEncoding.fit(inputs)
+        X, y = check_X_y(
+            encoding.encode(inputs),
+            y,
+            multi_output=True,
+            y_numeric=True,
+            ensure_min_samples=2,
+            estimator=estimator,
+        )
+    return X, y.reshape(len(y), -1), y.ndim, sample_weight, encoding
 
 
-def _column_transforms(estimator, X, Y):
-    """``(x_transforms, y_transforms)``: ``input_transform`` and ``target_transform`` per column (None: none),
-    every given row checked against their domains, so errors name the user's rows."""
-    x_transforms = _transforms.per_column(estimator.input_transform, X.shape[1])
+def _column_transforms(estimator, X, Y, encoding):
+    """``(x_transforms, y_transforms)``: ``input_transform`` (per network input: a text column's transform, which
+    must be None, on each of its inputs) and ``target_transform`` per column (None: none), every given row checked
+    against their domains, so errors name the user's rows."""
+    n_inputs = X.shape[1] if encoding is None else encoding.n_inputs
+    x_transforms = _transforms.per_column(estimator.input_transform, n_inputs)
+    x_transforms = x_transforms if encoding is None else encoding.per_feature(x_transforms)
     y_transforms = _transforms.per_column(estimator.target_transform, Y.shape[1])
-    _transforms.check_domain(X, x_transforms, "input column")
+    _transforms.check_domain(X, x_transforms, input_labels(encoding))
     _transforms.check_domain(Y, y_transforms, "target column")
     return x_transforms, y_transforms
 
 
-def _in_fitted_space(X, Y, x_transforms, y_transforms):
+def _in_fitted_space(X, Y, x_transforms, y_transforms, encoding):
     """``(X, Y)`` transformed column by column: what the network is fitted to, before standardisation."""
-    return _transforms.forward(X, x_transforms, "input column"), _transforms.forward(Y, y_transforms, "target column")
+    X = _transforms.forward(X, x_transforms, input_labels(encoding))
+    return X, _transforms.forward(Y, y_transforms, "target column")
 
 
 def _scalers(X, Y, standardize, sample_weight=None):
@@ -123,10 +169,10 @@ def training_objective(estimator, X, y, sample_weight=None):
     others (see :func:`mlpfit.gradient_check`).
     """
     validate_params(estimator.get_params(deep=False), PARAMETER_CONSTRAINTS)
-    X, Y, _ = _validated_training_data(estimator, X, y)
-    transforms = _column_transforms(estimator, X, Y)
+    X, Y, _, sample_weight, encoding = validated_training_data(estimator, X, y, sample_weight)
+    transforms = _column_transforms(estimator, X, Y, encoding)
     X, Y, sample_weight = _weights.weighted_set(X, Y, sample_weight)
-    X, Y = _in_fitted_space(X, Y, *transforms)
+    X, Y = _in_fitted_space(X, Y, *transforms, encoding)
     plan = make_plan(estimator.get_params(deep=False), *X.shape, Y.shape[1])
     x_scaler, y_scaler = _scalers(X, Y, estimator.standardize, sample_weight)
     rng = check_random_state(estimator.random_state)
@@ -219,6 +265,7 @@ class Training:
     scalers: tuple
     y_ndim: int
     transforms: tuple
+    encoding: object
     variance_head: bool
     x_range: tuple
     X: np.ndarray
@@ -243,7 +290,9 @@ class Training:
         if not np.all(np.isfinite(theta)):
             raise ValueError("Training produced non-finite weights; lower learning_rate_init or keep standardize=True.")
         return FittedState(
-            network=FittedNetwork(arch, theta, *self.scalers, self.y_ndim, self.variance_head, *self.transforms),
+            network=FittedNetwork(
+                arch, theta, *self.scalers, self.y_ndim, self.variance_head, *self.transforms, self.encoding
+            ),
             plan=self.plan,
             runs=tuple(_training_run(*pair) for pair in zip(kept, runs)),
             loss=loss,
@@ -253,17 +302,17 @@ class Training:
         )
 
 
-def start_training(estimator, X, y, sample_weight=None, plan=None):
-    """The :class:`Training` that ``estimator.fit(X, y, sample_weight, plan=plan)`` runs: the data checked and
-    taken as a weighted set, the plan made, the scalers fitted, each network's start chosen, the restarts'
-    seeds drawn; sets ``estimator.n_features_in_`` (and ``feature_names_in_``)."""
+def start_training(estimator, X, y, sample_weight=None, plan=None, encoding=None):
+    """The :class:`Training` that ``estimator.fit(X, y, sample_weight, plan=plan, encoding=encoding)`` runs: the
+    data checked and taken as a weighted set, the plan made, the scalers fitted, each network's start chosen, the
+    restarts' seeds drawn; sets ``estimator.n_features_in_`` (and ``feature_names_in_``)."""
     start_time = time.perf_counter()
     validate_params(estimator.get_params(deep=False), PARAMETER_CONSTRAINTS)
-    X, Y, y_ndim = _validated_training_data(estimator, X, y)
-    transforms = _column_transforms(estimator, X, Y)
+    X, Y, y_ndim, sample_weight, encoding = validated_training_data(estimator, X, y, sample_weight, encoding)
+    transforms = _column_transforms(estimator, X, Y, encoding)
     X, Y, sample_weight = _weights.weighted_set(X, Y, sample_weight)
     x_range = range_of(X)
-    X, Y = _in_fitted_space(X, Y, *transforms)
+    X, Y = _in_fitted_space(X, Y, *transforms, encoding)
     plan = plan or make_plan(estimator.get_params(deep=False), *X.shape, Y.shape[1])
     check_memory(plan.solver, plan.n_training_rows, (X.shape[1], *plan.hidden_layer_sizes, Y.shape[1]))
     if estimator.verbose >= 2:
@@ -284,7 +333,7 @@ def start_training(estimator, X, y, sample_weight=None, plan=None):
     scalers = x_scaler, y_scaler
     variance_head = estimator.loss == "gaussian_nll"
     return Training(
-        plan, problems, jobs, settings, scalers, y_ndim, transforms, variance_head, x_range, X, Y, start_time
+        plan, problems, jobs, settings, scalers, y_ndim, transforms, encoding, variance_head, x_range, X, Y, start_time
     )
 
 
@@ -525,8 +574,14 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
 
     # --- fitting -------------------------------------------------------------------
 
-    def fit(self, X, y, sample_weight=None, *, plan=None):
+    def fit(self, X, y, sample_weight=None, *, plan=None, encoding=None):
         """Fit the network to ``X`` (n_samples, n_features) and ``y`` (n_samples,) or (n_samples, n_outputs).
+
+        A column of ``X`` may hold numbers, dates (``datetime64``, ``datetime`` objects, ISO text; a DataFrame's
+        datetime columns, tz-aware ones converted to UTC) or text (a categorical input; a DataFrame's ``category``,
+        string or object columns): dates are fitted as days since midnight of the earliest date, text as one
+        indicator input per category seen, and ``predict`` takes them the same way, refusing a category the fit
+        did not see (see :mod:`mlpfit._columns`). A missing value is refused in every kind of column.
 
         ``sample_weight`` (n_samples,), optional: non-negative weights, ``w_i`` multiplying row ``i``'s
         squared error. They are frequencies: integer weights fit as the rows repeated that many times,
@@ -540,8 +595,10 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         ``plan``: a :class:`~mlpfit.FitPlan` to execute instead of the one :func:`~mlpfit.make_plan`
         makes from the parameters (an ensemble passes its members' plans this way). Its row counts are
         those of the distinct rows of positive weight, whatever their weights (``mlpfit._weights.weighted_set``).
+        ``encoding``: the :class:`~mlpfit._columns.InputEncoding` of ``X``'s dates and text to use instead of
+        learning one (an ensemble learns one from all its rows, for every member).
         """
-        training = start_training(self, X, y, sample_weight, plan)
+        training = start_training(self, X, y, sample_weight, plan, encoding)
         with progress(self.verbose, training.plan.max_iter * len(training.jobs)) as training.settings.on_iteration:
             runs = run_all(training.jobs, self.n_jobs)
         self.fitted_ = training.finished(runs)
@@ -626,7 +683,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
                 "the noise is Gaussian on the transformed scale, so no one standard deviation describes it in y's "
                 "units. Predict the median alone, or use an EnsembleRegressor's predict_interval."
             )
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = validated_inputs(self, X, network.x_encoding)
         if not network.variance_head:
             return network.as_target(network.predict(X))
         mean, std = network.predict(X)
@@ -636,4 +693,5 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         """Boolean (n_samples,): True where every input of a row of ``X`` lies within the range of the
         training rows (validation rows included), False where the prediction extrapolates."""
         check_is_fitted(self)
-        return within(validate_data(self, X, reset=False, dtype=np.float64), self.fitted_.x_range)
+        network = self.fitted_.network
+        return within(network.encoded(validated_inputs(self, X, network.x_encoding)), self.fitted_.x_range)

@@ -19,11 +19,12 @@ slope by a rounding error. Neighbouring segments whose lines agree to
 where the function bends.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ._activations import ACTIVATIONS
+from ._columns import Categories, Dates, date_text
 from ._fitted import as_fitted_state
 from ._transforms import described
 
@@ -39,33 +40,45 @@ class PiecewiseLinear:
     Attributes
     ----------
     breakpoints : ndarray of shape (n_segments - 1,)
-        Sorted positions (user's x units) where the line changes by more than rounding
-        (:data:`SAME_LINE_RTOL`); segment ``k`` runs from ``breakpoints[k - 1]`` to
+        Sorted positions (user's x units; ``datetime64[us]`` for a date input) where the line changes by more
+        than rounding (:data:`SAME_LINE_RTOL`); segment ``k`` runs from ``breakpoints[k - 1]`` to
         ``breakpoints[k]`` (unbounded at both ends).
     slopes, intercepts : ndarray of shape (n_segments,) or (n_segments, n_outputs)
-        Each segment's line in the user's units; 2-D when the model has a 2-D target.
+        Each segment's line in the user's units; 2-D when the model has a 2-D target. For a date input the
+        line is in days since ``date.origin``: slopes per day, intercepts at the origin.
+    date : Dates or None
+        The date input's encoding (:class:`mlpfit._columns.Dates`), or None for a number.
     """
 
     breakpoints: np.ndarray
     slopes: np.ndarray
     intercepts: np.ndarray
+    date: Dates | None = None
 
     def __call__(self, x):
-        """The function at ``x`` of shape (n_samples,) or (n_samples, 1), shaped like ``predict``'s output."""
-        x = np.asarray(x, dtype=np.float64)
+        """The function at ``x`` of shape (n_samples,) or (n_samples, 1) (dates for a date input), shaped like
+        ``predict``'s output."""
+        x = np.asarray(x) if self.date else np.asarray(x, dtype=np.float64)
         if x.ndim > 2 or (x.ndim == 2 and x.shape[1] != 1):
             raise ValueError(f"x must have shape (n_samples,) or (n_samples, 1); got {x.shape}.")
         x = x.reshape(-1)
-        segment = np.searchsorted(self.breakpoints, x, side="right")
+        breakpoints = self.breakpoints
+        if self.date:
+            x, breakpoints = self.date.days(x), self.date.days(breakpoints)
+        segment = np.searchsorted(breakpoints, x, side="right")
         if self.slopes.ndim == 2:
             x = x[:, None]
         return self.slopes[segment] * x + self.intercepts[segment]
 
     def __str__(self):
-        edges = [-np.inf, *self.breakpoints, np.inf]
         lines = [f"Piecewise-linear function, {len(self.slopes)} segments:"]
+        if self.date:
+            edges = ["-inf", *date_text(self.breakpoints), "inf"]
+            lines[0] = lines[0][:-1] + f" (x in days since {self.date.origin}, edges as dates):"
+        else:
+            edges = [f"{edge:.6g}" for edge in (-np.inf, *self.breakpoints, np.inf)]
         for k, (slope, intercept) in enumerate(zip(self.slopes, self.intercepts)):
-            span = f"{edges[k]:>12.6g} <= x < {edges[k + 1]:<12.6g}"
+            span = f"{edges[k]:>12} <= x < {edges[k + 1]:<12}"
             lines.append(f"  {span}  y = {np.round(slope, 6)} * x + {np.round(intercept, 6)}")
         return "\n".join(lines)
 
@@ -83,15 +96,16 @@ def piecewise_linear(model, *, activation=None):
     Returns
     -------
     PiecewiseLinear
-        Sorted breakpoints and each segment's slope and intercept in the user's units;
-        evaluating it equals ``model.predict`` up to rounding.
+        Sorted breakpoints and each segment's slope and intercept in the user's units (a date input:
+        breakpoints as dates, lines in days since the origin); evaluating it equals ``model.predict`` up to
+        rounding.
 
     Raises
     ------
     ValueError
         If the network has more than one input or a hidden activation that is not
-        piecewise linear (tanh, logistic, softplus), or was fitted with ``input_transform`` or
-        ``target_transform`` (then it is piecewise linear only on the transformed scale).
+        piecewise linear (tanh, logistic, softplus), its input is text (categories), or it was fitted with
+        ``input_transform`` or ``target_transform`` (then it is piecewise linear only on the transformed scale).
     """
     network = as_fitted_state(model, activation).network.means()
     if network.transformed:
@@ -106,8 +120,10 @@ def piecewise_linear(model, *, activation=None):
             f"piecewise_linear needs a piecewise-linear activation ({', '.join(allowed)}); "
             f"the network uses {network.arch.activation!r}."
         )
-    if network.n_features != 1:
-        raise ValueError(f"piecewise_linear needs a network with one input; this one has {network.n_features}.")
+    encoding = network.x_encoding
+    if network.n_features != 1 or encoding is not None and isinstance(encoding.columns[0], Categories):
+        inputs = f"{network.n_inputs} input column(s), {network.n_features} network input(s)"
+        raise ValueError(f"piecewise_linear needs one input of numbers or dates; this model has {inputs}.")
     cuts = np.empty(0)
     for layer in range(len(network.arch.shapes) - 1):
         p, q = _segment_maps(network, cuts)[layer]
@@ -117,7 +133,11 @@ def piecewise_linear(model, *, activation=None):
         inside = (p != 0) & (zeros > low[:, None]) & (zeros < high[:, None])
         cuts = np.unique(np.concatenate([cuts, zeros[inside]]))
     p, q = _segment_maps(network, cuts)[-1]
-    return _in_user_units(network, cuts, p, q)
+    function = _in_user_units(network, cuts, p, q)
+    if encoding is None or not isinstance(encoding.columns[0], Dates):
+        return function
+    date = encoding.columns[0]
+    return replace(function, breakpoints=date.dates(function.breakpoints), date=date)
 
 
 def _segment_bounds(cuts):

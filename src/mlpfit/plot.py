@@ -6,7 +6,9 @@ backend is needed and nothing accumulates in pyplot's global state.
 
 A 1-D ReLU-family network's exact kinks are marked, and the interval band is drawn
 when the model has ``predict_interval(X, coverage=0.95)`` -> ``(lower, upper)``
-shaped like ``predict(X)`` (duck typing, as for ensembles).
+shaped like ``predict(X)`` (duck typing, as for ensembles). A date input is drawn on a date axis
+(matplotlib's own for ``datetime64``); a text (categorical) input beside one of numbers or dates, as
+one curve per category.
 """
 
 import io
@@ -15,6 +17,7 @@ import numpy as np
 
 from ._activations import ACTIVATIONS
 from ._atomic import atomic_write
+from ._columns import RawInputs, read_inputs
 from .ensemble import networks_of
 from .piecewise import piecewise_linear
 
@@ -41,7 +44,8 @@ def require_matplotlib():
 
 
 def breakpoints(model):
-    """x positions of a 1-D model's kinks, in the data's units (empty when it has none).
+    """x positions of a 1-D model's kinks, in the data's units (``datetime64`` for a date input; empty when it
+    has none).
 
     The exact kinks of the whole network (:func:`mlpfit.piecewise_linear`) for a
     ReLU-family network with one input; none for smooth activations or other models.
@@ -107,27 +111,93 @@ def _draw_loss(ax, model):
         ax.legend(fontsize="small")
 
 
-def _curve_on_grid(model, x):
-    """The fitted curve on a fine grid over ``x``: ``(grid, curve, band, kinks, at_kinks)``, curves as columns.
+def _input_columns(X):
+    """The columns of ``X``: float64, ``datetime64`` (dates) or object (text), as the estimators read them."""
+    inputs = read_inputs(X)
+    return list(_as_columns(X).T) if inputs is None else list(inputs.arrays)
+
+
+def _curve_layout(columns):
+    """``(j, c)`` when the inputs are one column of numbers or dates, ``j``, drawn along x, and at most one of
+    text, ``c`` (None: none), drawn as one curve per category; None otherwise (predicted against actual)."""
+    along = [j for j, values in enumerate(columns) if values.dtype.kind in "fM"]
+    text = [j for j, values in enumerate(columns) if values.dtype.kind == "O"]
+    if len(along) != 1 or len(text) > 1 or len(columns) != 1 + len(text):
+        return None
+    return along[0], (text[0] if text else None)
+
+
+def _grid(x):
+    """``GRID_POINTS`` evenly spaced values from ``x.min()`` to ``x.max()``: numbers, or dates to the microsecond."""
+    low, high = x.min(), x.max()
+    if x.dtype.kind != "M":
+        return np.linspace(low, high, GRID_POINTS)
+    steps = np.linspace(0, (high - low).astype(np.int64), GRID_POINTS).round().astype(np.int64)
+    return low + steps.astype(high.dtype.str.replace("M8", "m8"))
+
+
+def _curves_on_grid(model, columns, layout):
+    """``[(category, rows, on_grid), ...]``: per category (None without a text input) its rows and the fitted
+    curve over their x (:func:`_curve_on_grid`)."""
+    j, c = layout
+    if c is None:
+        rows = np.ones(len(columns[j]), dtype=bool)
+        return [(None, rows, _curve_on_grid(model, columns[j], lambda grid: _model_input(model, [grid])))]
+    curves = []
+    for category in sorted(set(columns[c])):
+        rows = columns[c] == category
+
+        def inputs(grid, category=category):
+            arrays = [grid, np.full(len(grid), category, dtype=object)]
+            return _model_input(model, arrays if j < c else arrays[::-1])
+
+        curves.append((category, rows, _curve_on_grid(model, columns[j][rows], inputs)))
+    return curves
+
+
+def _model_input(model, arrays):
+    """The columns ``arrays`` as the model takes them: a DataFrame with its feature names when it was fitted on
+    one (so scikit-learn does not warn), else the columns."""
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None:
+        import pandas  # the model was fitted on a DataFrame
+
+        return pandas.DataFrame(dict(zip(names, arrays)))
+    return arrays[0][:, None] if len(arrays) == 1 else RawInputs(tuple(arrays))
+
+
+def _curve_on_grid(model, x, inputs):
+    """The fitted curve on a fine grid over ``x``: ``(grid, curve, band, kinks, at_kinks)``, curves as columns;
+    ``inputs(values)`` is the model's X with ``values`` along x.
 
     ``band`` is ``(lower, upper)`` or None; ``kinks`` are the breakpoints inside the data, ``at_kinks`` the
     model there.
     """
-    grid = np.linspace(x.min(), x.max(), GRID_POINTS)
-    curve = _as_columns(model.predict(grid[:, None]))
+    grid = _grid(x)
+    curve = _as_columns(model.predict(inputs(grid)))
     band = None
     if hasattr(model, "predict_interval"):
-        band = [_as_columns(bound) for bound in model.predict_interval(grid[:, None], coverage=INTERVAL_COVERAGE)]
+        band = [_as_columns(bound) for bound in model.predict_interval(inputs(grid), coverage=INTERVAL_COVERAGE)]
     kinks = breakpoints(model)
     kinks = np.sort(kinks[(kinks >= x.min()) & (kinks <= x.max())])
-    at_kinks = _as_columns(model.predict(kinks[:, None])) if kinks.size else None
+    at_kinks = _as_columns(model.predict(inputs(kinks))) if kinks.size else None
     return grid, curve, band, kinks, at_kinks
 
 
-def _draw_curve(ax, x, y, on_grid, k, names):
-    """Output ``k`` against the one input: data, fitted curve, interval band and breakpoints."""
+def _draw_curves(ax, x, y, curves, k, names):
+    """Output ``k`` against the one input of numbers or dates: data, fitted curve, interval band and
+    breakpoints; one curve, in its own colour, per category of a text input."""
+    for category, rows, on_grid in curves:
+        label = names[1][k] if category is None else f"{names[1][k]}, {names[0][1]}={category}"
+        _draw_curve(ax, x[rows], y[rows], on_grid, k, label)
+    ax.set_xlabel(names[0][0])
+    ax.set_ylabel(names[1][k])
+    ax.legend(fontsize="small")
+
+
+def _draw_curve(ax, x, y, on_grid, k, label):
     grid, curve, band, kinks, at_kinks = on_grid
-    (line,) = ax.plot(grid, curve[:, k], label=f"fit: {names[1][k]}", zorder=3)
+    (line,) = ax.plot(grid, curve[:, k], label=f"fit: {label}", zorder=3)
     ax.scatter(x, y, s=8, alpha=0.3, color=line.get_color(), zorder=1)
     if band is not None:
         ax.fill_between(
@@ -140,9 +210,6 @@ def _draw_curve(ax, x, y, on_grid, k, names):
         )
     if kinks.size:
         ax.plot(kinks, at_kinks[:, k], "kx", zorder=4, label=f"breakpoints ({kinks.size})")
-    ax.set_xlabel(names[0][0])
-    ax.set_ylabel(names[1][k])
-    ax.legend(fontsize="small")
 
 
 def _draw_residuals(ax, against, residuals, xlabel):
@@ -178,28 +245,34 @@ def fit(model, X, y, *, x_names=None, y_names=None):
     -------
     matplotlib.figure.Figure
         A grid of ``n_outputs`` rows and 3 columns. Each row is one output, titled with its name when
-        there are several (outputs may have different units, so each has its own axes). One input:
-        the data with the fitted curve on a fine grid, breakpoints marked and the 95% interval when the
-        model has ``predict_interval``; residuals against x. Several inputs: predicted against actual;
-        residuals against the prediction. The third column is the loss curve, drawn once over all rows:
-        each network's objective, or with Bayesian regularisation its data term (the objective rises
-        wherever the penalty grew), ticked where the penalty was re-estimated. ``figure.axes`` lists each
-        row's two panels, the loss curve after the first row's. Where the model was fitted with
-        ``target_transform`` or (one input) ``input_transform``, those axes are logarithmic.
+        there are several (outputs may have different units, so each has its own axes). One input of
+        numbers or dates (a date axis): the data with the fitted curve on a fine grid, breakpoints marked
+        and the 95% interval when the model has ``predict_interval``; residuals against x. The same, one
+        curve per category, for such an input beside one text (categorical) input. Other inputs: predicted
+        against actual; residuals against the prediction. The third column is the loss curve, drawn once
+        over all rows: each network's objective, or with Bayesian regularisation its data term (the
+        objective rises wherever the penalty grew), ticked where the penalty was re-estimated.
+        ``figure.axes`` lists each row's two panels, the loss curve after the first row's. Where the model
+        was fitted with ``target_transform`` or (one input) ``input_transform``, those axes are logarithmic.
     """
     Figure = _matplotlib_figure()
-    X, Y = _as_columns(X), _as_columns(y)
-    names = (x_names or [f"x{j}" for j in range(X.shape[1])], y_names or [f"y{k}" for k in range(Y.shape[1])])
+    columns, Y = _input_columns(X), _as_columns(y)
+    names = (x_names or [f"x{j}" for j in range(len(columns))], y_names or [f"y{k}" for k in range(Y.shape[1])])
     P = _as_columns(model.predict(X))
     n_outputs = Y.shape[1]
     figure = Figure(figsize=(12, 4 * n_outputs), layout="constrained")
     grid = figure.add_gridspec(n_outputs, 3)
-    on_grid = _curve_on_grid(model, X[:, 0]) if X.shape[1] == 1 else None
+    layout = _curve_layout(columns)
+    curves = _curves_on_grid(model, columns, layout) if layout else None
+    if layout:
+        x, names = columns[layout[0]], ([names[0][j] for j in layout if j is not None], names[1])
     for k in range(n_outputs):
         first, second = figure.add_subplot(grid[k, 0]), figure.add_subplot(grid[k, 1])
-        if on_grid is not None:
-            _draw_curve(first, X[:, 0], Y[:, k], on_grid, k, names)
-            _draw_residuals(second, X[:, 0], Y[:, k] - P[:, k], names[0][0])
+        if curves is not None:
+            _draw_curves(first, x, Y[:, k], curves, k, names)
+            _draw_residuals(second, x, Y[:, k] - P[:, k], names[0][0])
+            for ax in (first, second) if x.dtype.kind == "M" else ():
+                _date_axis(ax)
             titles = ("Fit", "Residuals")
         else:
             _draw_predicted_vs_actual(first, Y[:, k], P[:, k], names[1][k])
@@ -207,10 +280,19 @@ def fit(model, X, y, *, x_names=None, y_names=None):
             titles = ("Predicted against actual", "Residuals")
         for ax, title in zip((first, second), titles):
             ax.set_title(f"{title}: {names[1][k]}" if n_outputs > 1 else title)
-        _set_log_axes(first, second, on_grid is not None, k, *_log_axes(model))
+        _set_log_axes(first, second, curves is not None, k, *_log_axes(model))
         if k == 0:
             _draw_loss(figure.add_subplot(grid[:, 2]), model)
     return figure
+
+
+def _date_axis(ax):
+    """Short date labels on the x axis (matplotlib's concise formatter), so that they do not overlap."""
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
+    locator = AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
 
 
 def _set_log_axes(first, second, one_input, k, x_log, y_log):

@@ -1,7 +1,7 @@
 """The arguments that several commands take (MODEL, DATA, columns, the decimal mark), and reading them."""
 
 from ._common import UsageError, model_columns, open_model
-from ._data import named_columns, read_table, select
+from ._data import named_columns, read_table, select, split
 
 COLUMNS = "COL[,COL...]"
 """Metavar of an option naming columns: comma-separated, or the option repeated."""
@@ -59,5 +59,5 @@ def read_model_and_labelled_data(args):
     if not y_names:
         raise UsageError("the model was saved without column names; name its target columns with --y.")
     check_roles(x_names, y_names)
-    A, _ = select(table, x_names + y_names, missing="drop" if args.dropna else "error")
-    return model, A[:, : len(x_names)], A[:, len(x_names) :], x_names, y_names
+    A, _ = select(table, x_names + y_names, missing="drop" if args.dropna else "error", inputs=x_names)
+    return model, *split(A, len(x_names)), x_names, y_names

@@ -1,15 +1,17 @@
-"""Reading the user's table (CSV, or Parquet with pyarrow) and turning named columns into numbers.
+"""Reading the user's table (CSV, or Parquet with pyarrow) and turning named columns into numbers, dates or text.
 
 CSV is read with the standard library's csv module (strict quoting), so the command line needs
 no pandas; the delimiter (comma, semicolon or tab) is sniffed from the file. One rule decides
-what a cell is, whatever the format (:func:`mlpfit._cells.cell_value`); a refused cell is an
+what a cell is, whatever the format (:func:`mlpfit._cells.cell_kind`, :func:`mlpfit._cells.cell_value`): a
+column whose first cell that is not empty is a date or text is kept as its cells, an input column of dates
+(datetime64) or text (a categorical input) when every cell that is not empty is one; a refused cell is an
 error only when its column is used, naming the file, the column and the row. The decimal mark is
 ``"."`` unless given, or detected for a ``;``-separated file whose numbers use a comma
 (:func:`mlpfit._cells.decimal_mark`); a ``,``- or tab-separated file is never read with a comma.
 Columns passed through to the output (``--keep``) are kept as their cell text.
 
-Columns are converted to float64 as they are read, chunk by chunk, so a CSV costs about its
-float64 size in memory rather than one Python string per cell.
+Columns of numbers are converted to float64 as they are read, chunk by chunk, so a CSV costs about its
+float64 size in memory rather than one Python string per cell (a column of dates or text keeps its cells).
 """
 
 import csv
@@ -19,7 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._cells import NotANumber, cell_value, decimal_mark
+from .._cells import NotANumber, cell_kind, cell_value, decimal_mark
+from .._columns import MIXED, RawInputs, date_text, dates_of, missing_cells, mixed
 from ._common import UsageError
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -30,15 +33,21 @@ CHUNK_ROWS = 65_536
 
 @dataclass
 class Column:
-    """One column read: its float64 values so far, or the first cell the rule refused."""
+    """One column read: its float64 values so far; or the first cell the rule refused, and the cells themselves
+    when that cell is a date or text with no number before it (a column of dates or text, or a mixed one)."""
 
     decimal: str = "."
     chunks: list = field(default_factory=list)
     problem: tuple | None = None
     """``(row, NotANumber)`` for the first refused cell."""
+    cells: list | None = None
+    """Every cell (the empty ones before the first refused cell as None), once that cell is a date or text."""
 
     def add(self, cells, first_row):
         """Convert ``cells`` (rows ``first_row``...) and keep them, unless the column already failed."""
+        if self.cells is not None:
+            self.cells += cells.tolist() if isinstance(cells, np.ndarray) else list(cells)
+            return
         if self.problem is not None:
             return
         values = _fast_floats(cells, self.decimal)
@@ -48,9 +57,16 @@ class Column:
                 try:
                     values[row] = cell_value(cell, self.decimal)
                 except NotANumber as error:
-                    self.chunks, self.problem = [], (first_row + row, error)
+                    self._refused(cells, row, first_row, values, error)
                     return
         self.chunks.append(values)
+
+    def _refused(self, cells, row, first_row, values, error):
+        """Keep the refused cell, and the cells when it is a date or text after none but empty ones."""
+        empty_before = all(np.isnan(chunk).all() for chunk in [*self.chunks, values[:row]])
+        if empty_before and cell_kind(cells[row]) in ("date", "text"):
+            self.cells = [None] * (first_row + row) + list(cells[row:])
+        self.chunks, self.problem = [], (first_row + row, error)
 
     def values(self):
         """All values read, as one array (kept as the only chunk)."""
@@ -238,9 +254,13 @@ def _read_parquet(path, decimal, keep):
 
 def _parquet_cells(series, as_text=False):
     """A column's cells for :meth:`Column.add`: numbers as a float array (unless ``as_text``: passed through),
-    anything else as Python objects."""
+    timestamps as ``datetime64`` values (tz-aware ones in UTC), anything else as Python objects."""
     if series.dtype.kind in "iuf" and not as_text:
         return series.to_numpy(dtype=np.float64, na_value=np.nan)
+    if series.dtype.kind == "M" and not as_text:
+        if series.dt.tz is not None:
+            series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+        return list(series.to_numpy().astype("datetime64[us]"))
     return series.astype(object).where(series.notna(), None).to_list()
 
 
@@ -300,44 +320,98 @@ def _numeric_column(table, name):
     return values
 
 
-def inputs_but(table, targets):
-    """``--x-all``: every column of ``table`` but ``targets``, the passed-through and the empty ones.
+def _input_column(table, name):
+    """An input column: float64 numbers (as :func:`_numeric_column`), or, when every cell that is not empty is a
+    date or every one is text, ``datetime64[us]`` dates or text (None where empty); any other mix is an error."""
+    column = table.columns[name]
+    if column.cells is None or name in table.kept:
+        return _numeric_column(table, name)
+    kinds = [cell_kind(cell) for cell in column.cells]
+    where = f"column {name!r} of {table.source} has "
+    if len({kind for kind in kinds if kind != "missing"}) > 1:
+        raise UsageError(where + mixed(kinds, column.cells, table.where) + MIXED)
+    if "date" in kinds:
+        try:
+            return dates_of(column.cells, kinds, lambda row, error: f"{where}{error} in {table.where(row)}.")
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+    return np.array([None if kind == "missing" else cell.strip() for cell, kind in zip(column.cells, kinds)], object)
 
-    A column that is not numeric is an error naming it: categorical inputs are not supported yet.
+
+def _holds_dates(table, name):
+    column = table.columns[name]
+    return column.cells is not None and {cell_kind(cell) for cell in column.cells} <= {"date", "missing"}
+
+
+def inputs_but(table, targets):
+    """``--x-all``: every column but ``targets``, the passed-through and the empty ones: numbers and dates.
+
+    A column of text is an error naming it: a text column is a (categorical) input only when ``--x`` names it.
     """
     names = [name for name in table.names if name not in targets and name not in table.kept]
-    text = [name for name in names if table.columns[name].problem is not None]
+    text = [name for name in names if table.columns[name].problem is not None and not _holds_dates(table, name)]
     if text:
         which = f"column {text[0]!r}" if len(text) == 1 else f"columns {', '.join(map(repr, text))}"
         first = "" if len(text) == 1 else f"{text[0]!r}: "
         raise UsageError(
-            f"--x-all: {which} of {table.source} {'is' if len(text) == 1 else 'are'} not numeric "
-            f"({first}{_refusal(table, text[0])}); categorical inputs are not supported yet: name the inputs with --x."
+            f"--x-all: {which} of {table.source} {'is' if len(text) == 1 else 'are'} not numbers or dates "
+            f"({first}{_refusal(table, text[0])}); a text column is a categorical input only when --x names it."
         )
-    names = [name for name in names if not (table.n_rows and np.isnan(table.columns[name].values()).all())]
+    names = [
+        name
+        for name in names
+        if _holds_dates(table, name) or not (table.n_rows and np.isnan(table.columns[name].values()).all())
+    ]
     if not names:
-        raise UsageError(f"--x-all: {table.source} has no column with numbers besides the target(s).")
+        raise UsageError(f"--x-all: {table.source} has no column with numbers or dates besides the target(s).")
     return names
 
 
-def select(table, names, *, missing="error"):
-    """The named columns as an (n_rows, len(names)) float64 array, and the mask of the complete rows.
+def select(table, names, *, missing="error", inputs=()):
+    """The named columns, and the mask of the complete rows: an (n_rows, len(names)) float64 array, or, when a
+    column named in ``inputs`` holds dates or text, the columns as :class:`~mlpfit._columns.RawInputs` (named,
+    their rows located by file line), which the estimators take as they take a DataFrame.
 
     ``missing`` says what becomes of a row with an empty or NaN cell in these columns: ``"error"``
-    (the default: refused, pointing at the first), ``"drop"`` (left out of the array) or ``"keep"``
-    (kept, with NaN).
+    (the default: refused, pointing at the first), ``"drop"`` (left out) or ``"keep"`` (kept, empty).
     """
     _check_present(names, table.names, table.source)
-    A = np.column_stack([_numeric_column(table, name) for name in names]) if table.n_rows else np.empty((0, len(names)))
-    empty = np.isnan(A)
-    complete = ~empty.any(axis=1)
-    if missing == "error" and empty.any():
+    arrays = [_input_column(table, name) if name in inputs else _numeric_column(table, name) for name in names]
+    columns = RawInputs(tuple(arrays), tuple(names), table.source, table.lines)
+    empty = np.column_stack([missing_cells(array) for array in arrays]) if table.n_rows else None
+    complete = np.ones(table.n_rows, dtype=bool) if empty is None else ~empty.any(axis=1)
+    if missing == "error" and not complete.all():
         row, column = np.argwhere(empty)[0]
         raise UsageError(
             f"{table.source} has {int(empty.sum())} empty or NaN cells in {int((~complete).sum())} rows "
             f"(first: column {names[column]!r}, {table.where(row)}); pass --dropna to drop those rows."
         )
-    return (A[complete] if missing == "drop" and not complete.all() else A), complete
+    if missing == "drop" and not complete.all():
+        columns = columns[complete]
+    return (columns if columns.needs_encoding else _stacked(columns)), complete
+
+
+def _stacked(columns):
+    return np.column_stack(columns.arrays) if len(columns) else np.empty((0, len(columns.arrays)))
+
+
+def split(A, n):
+    """``(inputs, numbers)``: the first ``n`` columns of what :func:`select` gave (as it gives them) and the
+    others as a float64 array."""
+    if not isinstance(A, RawInputs):
+        return A[:, :n], A[:, n:]
+    inputs = RawInputs(A.arrays[:n], A.names[:n], A.source, A.lines)
+    return (inputs if inputs.needs_encoding else _stacked(inputs)), _stacked(RawInputs(A.arrays[n:]))
+
+
+def cells_of(values):
+    """A selected column's values as CSV cells: numbers exactly (``repr``), dates in ISO form, text as it is;
+    empty where missing."""
+    if values.dtype.kind == "M":
+        return ["" if text == "NaT" else text for text in date_text(values).tolist()]
+    if values.dtype.kind == "O":
+        return ["" if cell is None else cell for cell in values.tolist()]
+    return ["" if value != value else repr(value) for value in values.tolist()]
 
 
 def text_column(table, name):

@@ -28,7 +28,7 @@ from ..estimator import NeuralRegressor
 from ..solvers import SOLVERS
 from ._arguments import add_columns, add_decimal, add_dropna, check_roles
 from ._common import EXIT_PROBLEMS, UsageError, add_command, add_verbosity, check_outputs, diagnosis_of
-from ._data import inputs_but, named_columns, read_table, select
+from ._data import inputs_but, named_columns, read_table, select, split
 
 MIN_ROWS = 2
 """Fewest usable rows ``fit`` accepts (the estimator's own minimum)."""
@@ -191,11 +191,15 @@ def add_parser(subparsers):
     )
     parser.add_argument("data", metavar="DATA", help="CSV or Parquet file with a header of column names")
     inputs = parser.add_mutually_exclusive_group(required=True)
-    add_columns(inputs, "--x", "input columns")
+    add_columns(
+        inputs,
+        "--x",
+        "input columns: numbers, ISO dates (fitted as days since the first), or text (one input per category)",
+    )
     inputs.add_argument(
         "--x-all",
         action="store_true",
-        help="every numeric column but the targets is an input (a text column is an error naming it)",
+        help="every column of numbers or dates but the targets is an input (a text column is an error naming it)",
     )
     add_columns(parser, "--y", "target columns", required=True)
     add_columns(parser, "--log-x", "input columns fitted on their log (values > 0; one input: a log x axis in --plot)")
@@ -372,11 +376,12 @@ def read_training_data(args):
     table = read_table(args.data, decimal=args.decimal)
     x_names, y_names = training_columns(args, table)
     weight = [args.weight] if args.weight is not None else []
-    A, _ = select(table, x_names + y_names + weight, missing="drop" if args.dropna else "error")
+    A, _ = select(table, x_names + y_names + weight, missing="drop" if args.dropna else "error", inputs=x_names)
     if len(A) < MIN_ROWS:
         raise UsageError(f"{args.data} has {len(A)} usable row(s); fitting needs at least {MIN_ROWS}.")
-    X, Y = A[:, : len(x_names)], A[:, len(x_names) : len(x_names) + len(y_names)]
-    weights = _checked_weights(A[:, -1], args.weight) if weight else None
+    X, numbers = split(A, len(x_names))
+    Y = numbers[:, : len(y_names)]
+    weights = _checked_weights(numbers[:, -1], args.weight) if weight else None
     for name, column in zip(y_names, Y.T):
         if np.ptp(column) == 0:
             raise UsageError(

@@ -4,6 +4,8 @@ The description comes from the file as :mod:`mlpfit._model_file` reads it, every
 without building the estimator: no scikit-learn import, so it answers in a fraction of a second.
 """
 
+import numpy as np
+
 from ._common import add_command, read_model
 
 
@@ -31,6 +33,11 @@ def describe(saved, metadata):
         f"outputs ({saved.n_outputs}): {', '.join(columns.get('y') or []) or 'unnamed'}",
     ]
     networks = saved.networks
+    encoding = networks[0].network.x_encoding
+    if encoding is not None:
+        lows, highs = zip(*(network.x_range for network in networks))
+        x_names = columns.get("x") or [f"x{j}" for j in range(saved.n_features_in)]
+        lines += [f"  {line}" for line in encoding.described(x_names, (np.min(lows, axis=0), np.max(highs, axis=0)))]
     if len(networks) > 1:
         lines.append(f"ensemble: {len(networks)} networks, noise {saved.params.get('noise')}")
     arch = networks[0].network.arch

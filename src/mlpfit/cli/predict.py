@@ -2,7 +2,8 @@
 
 Every row of DATA is written, in order: a row with an empty or NaN input gets empty cells for that
 input and for its predictions, and the count of such rows goes to stderr (``--dropna`` leaves them
-out instead). Text in an input column is still an error.
+out instead). Dates and text in an input column are read as the model's date and category inputs were (an
+unknown category is an error naming it); text among numbers is an error.
 
 The last column, ``in_range``, is 1 where every input lies within the range the model was trained on
 and 0 where the prediction extrapolates (empty where an input is missing); stderr counts the rows
@@ -17,7 +18,7 @@ import numpy as np
 from .._atomic import atomic_write
 from ._arguments import add_columns, add_model_data_arguments
 from ._common import add_command, check_outputs, model_columns, open_model
-from ._data import named_columns, read_table, select, text_column
+from ._data import cells_of, named_columns, read_table, select, text_column
 
 
 def add_parser(subparsers):
@@ -77,25 +78,20 @@ def _in_range(model, X, complete):
     return column
 
 
-def _cells(values):
-    """Numbers as CSV cells, exactly (``repr``); NaN as an empty cell."""
-    return ["" if value != value else repr(value) for value in values.tolist()]
-
-
 def run(args):
     check_outputs({"predictions": args.output}, {"model": args.model, "data": args.data})
     model, metadata = open_model(args.model)
     table = read_table(args.data, decimal=args.decimal, keep=args.keep)
     x_names, y_names = model_columns(model, metadata, x=named_columns(args.x, table.names, "--x"))
     y_names = y_names or [f"y{k}" for k in range(model.n_outputs_)]
-    X, complete = select(table, x_names, missing="drop" if args.dropna else "keep")
+    X, complete = select(table, x_names, missing="drop" if args.dropna else "keep", inputs=x_names)
     rows = complete if args.dropna else np.ones(table.n_rows, dtype=bool)
     header = table.kept + x_names
     columns = [[cell for cell, kept in zip(text_column(table, name), rows) if kept] for name in table.kept]
-    columns += [_cells(column) for column in X.T]
+    columns += [cells_of(column) for column in (X.T if isinstance(X, np.ndarray) else X.arrays)]
     for suffix, values in _predictions(model, X, complete[rows], args.coverage).items():
         header += [f"{name}_{suffix}" for name in y_names]
-        columns += [_cells(column) for column in values.T]
+        columns += [cells_of(column) for column in values.T]
     in_range = _in_range(model, X, complete[rows])
     header.append("in_range")
     columns.append(["" if value != value else str(int(value)) for value in in_range.tolist()])
