@@ -167,7 +167,7 @@ class ProblemBatch:
         )
 
     def _of(self, A, networks):
-        """``A``'s rows for ``networks`` (indices), as a view when they are every problem."""
+        """``A``'s rows for ``networks`` (ascending indices), as a view when they are every problem."""
         if A is None or len(networks) == len(self):
             return A
         return A[networks]
