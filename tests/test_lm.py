@@ -14,7 +14,7 @@ from sklearn.metrics import r2_score
 from mlpfit import NeuralRegressor, gradient_check
 from mlpfit._network import Architecture, loss_and_grad, normal_equations, residuals_and_jacobian
 from mlpfit._plan import AUTO_ALPHA, LM_MAX_FAIL
-from mlpfit.solvers import SOLVERS, SolverSettings, TrainingProblem, lm
+from mlpfit.solvers import SOLVERS, ProblemBatch, SolverSettings, TrainingProblem, lm
 from mlpfit.solvers._evidence import evidence_at, reestimate
 
 
@@ -42,29 +42,108 @@ def test_chunked_normal_equations_match_the_full_jacobian(chunk_rows):
     assert sse == pytest.approx(residuals @ residuals, rel=1e-10)
 
 
+def _search_alone(damping, hessian, gradient, current, objective_after):
+    """``damping``'s search for one network: ``(step or None, trial)``."""
+    steps, trial, found = damping.search(
+        np.array([0]),
+        hessian[None],
+        gradient[None],
+        np.array([current]),
+        lambda which, steps: objective_after(steps[0]),
+    )
+    return (steps[0] if found[0] else None), trial[0]
+
+
 def test_damping_accepts_the_first_mu_whose_step_lowers_the_objective_then_lowers_mu():
     damping = lm._Damping()
     # with an identity Hessian the step is -g / (1 + mu): only mu >= 1e2 shortens it below 0.01
-    step, trial = damping.search(np.eye(1), np.array([1.0]), 0.0, lambda s: abs(s[0]) - 0.01)
+    step, trial = _search_alone(damping, np.eye(1), np.array([1.0]), 0.0, lambda s: abs(s[0]) - 0.01)
     assert step[0] == pytest.approx(-1 / 101) and trial < 0
-    assert damping.mu == pytest.approx(10.0)
+    assert damping.mu[0] == pytest.approx(10.0)
 
 
 def test_damping_reports_a_failed_search_and_starts_the_next_from_mu_init():
     damping = lm._Damping()
-    assert damping.search(np.eye(2), np.ones(2), 1.0, lambda s: np.inf) == (None, 1.0)
-    assert damping.mu > lm.MU_MAX
-    step, trial = damping.search(np.eye(2), np.ones(2), 1.0, lambda s: 0.0)
-    assert step is not None and damping.mu == pytest.approx(lm.MU_INIT * lm.MU_DECREASE)
+    assert _search_alone(damping, np.eye(2), np.ones(2), 1.0, lambda s: np.inf) == (None, 1.0)
+    assert damping.mu[0] > lm.MU_MAX
+    step, trial = _search_alone(damping, np.eye(2), np.ones(2), 1.0, lambda s: 0.0)
+    assert step is not None and damping.mu[0] == pytest.approx(lm.MU_INIT * lm.MU_DECREASE)
 
 
 def test_damping_raises_mu_past_a_matrix_that_is_not_positive_definite_and_never_below_mu_min():
     damping = lm._Damping()
-    step, _ = damping.search(-0.5 * np.eye(2), np.ones(2), 1.0, lambda s: 0.0)  # positive definite once mu > 0.5
-    assert step is not None and damping.mu == pytest.approx(0.1)  # accepted at mu = 1
+    step, _ = _search_alone(
+        damping, -0.5 * np.eye(2), np.ones(2), 1.0, lambda s: 0.0
+    )  # positive definite once mu > 0.5
+    assert step is not None and damping.mu[0] == pytest.approx(0.1)  # accepted at mu = 1
     for _ in range(40):
-        damping.search(np.eye(2), np.ones(2), 1.0, lambda s: 0.0)
-    assert damping.mu == lm.MU_MIN
+        _search_alone(damping, np.eye(2), np.ones(2), 1.0, lambda s: 0.0)
+    assert damping.mu[0] == lm.MU_MIN
+
+
+def test_damping_searches_a_batch_as_each_network_would_alone():
+    # network 0 accepts the first step, 1 needs mu >= 1e2, 2 never finds one, 3 sits out (not seeking)
+    objectives = [lambda s: 0.0, lambda s: abs(s[0]) - 0.01, lambda s: np.inf]
+    hessians, gradients = np.stack([np.eye(1)] * 3), np.ones((3, 1))
+    batch = lm._Damping(4)
+    steps, trial, found = batch.search(
+        np.array([0, 1, 2]),
+        hessians,
+        gradients,
+        np.zeros(3),
+        lambda which, steps: np.array([objectives[i](step) for i, step in zip(which, steps)]),
+    )
+    for i, objective in enumerate(objectives):
+        alone = lm._Damping()
+        step, alone_trial = _search_alone(alone, hessians[i], gradients[i], 0.0, objective)
+        assert found[i] == (step is not None) and trial[i] == alone_trial and batch.mu[i] == alone.mu[0]
+        if found[i]:
+            np.testing.assert_array_equal(steps[i], step)
+    assert batch.mu[3] == lm.MU_INIT
+
+
+@pytest.mark.parametrize(
+    "bayes_start, alpha, validated",
+    [("fitted", 0.0, False), ("settled", 0.0, False), (None, 1e-3, False), (None, 1e-3, True)],
+)
+def test_a_batch_of_problems_fits_each_as_it_would_be_fitted_alone(bayes_start, alpha, validated):
+    # five curves of their own shapes and noise: they stop at different iterations, for different reasons
+    rng = np.random.default_rng(0)
+    arch = Architecture((1, 6, 1), "tanh")
+    X = rng.uniform(-2, 2, size=(5, 60, 1))
+    Y = np.sin(rng.uniform(0.5, 3, size=(5, 1, 1)) * X) + rng.uniform(0.01, 0.3, size=(5, 1, 1)) * rng.normal(
+        size=(5, 60, 1)
+    )
+    validation = dict(X_val=X[:, 45:], Y_val=Y[:, 45:]) if validated else {}
+    batch = ProblemBatch(arch, X[:, :45], Y[:, :45], np.full(5, alpha), **validation)
+    theta0 = rng.normal(size=(5, arch.n_params))
+    settings = _settings(max_iter=300, tol=1e-5, bayes_start=bayes_start)
+    together = lm.solve_batch(batch, theta0, settings)
+    assert len({result.n_iter for result in together}) > 1  # the batch kept going after some had stopped
+    for b, result in enumerate(together):
+        alone = lm.solve(batch.problem(b), theta0[b], settings, None)
+        np.testing.assert_array_equal(result.theta, alone.theta)
+        assert (result.loss, result.n_iter, result.stop_reason) == (alone.loss, alone.n_iter, alone.stop_reason)
+        for curve in ("loss_curve", "validation_curve", "data_curve", "alpha_curve", "reestimations"):
+            assert getattr(result, curve) == getattr(alone, curve)
+        assert result.evidence == alone.evidence
+
+
+def test_a_problem_padded_with_rows_of_weight_zero_is_fitted_as_without_them():
+    # the padding changes only the order of the sums' terms, so the runs agree to rounding, step for step
+    rng = np.random.default_rng(1)
+    arch = Architecture((1, 6, 1), "tanh")
+    X = rng.uniform(-2, 2, size=(3, 60, 1))
+    Y = np.sin(2 * X) + 0.1 * rng.normal(size=(3, 60, 1))
+    lengths = [40, 60, 55]
+    weights = (np.arange(60) < np.array(lengths)[:, None]).astype(float)
+    theta0 = rng.normal(size=(3, arch.n_params))
+    settings = _settings(max_iter=300, tol=1e-6, bayes_start="fitted")
+    padded = lm.solve_batch(ProblemBatch(arch, X, Y, np.zeros(3), sample_weight=weights), theta0, settings)
+    for b, length in enumerate(lengths):
+        alone = lm.solve(TrainingProblem(arch, X[b, :length], Y[b, :length]), theta0[b], settings, None)
+        assert padded[b].n_iter == alone.n_iter
+        np.testing.assert_allclose(padded[b].theta, alone.theta, rtol=0, atol=1e-7)
 
 
 def test_stop_reason_in_the_order_they_arise():

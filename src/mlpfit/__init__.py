@@ -10,6 +10,7 @@ import importlib.util
 __version__ = "0.1.0"
 
 _HOMES = {
+    "CurveBatch": "curves",
     "Diagnosis": "diagnosis",
     "EnsembleRegressor": "ensemble",
     "Finding": "diagnosis",

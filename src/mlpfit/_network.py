@@ -9,6 +9,11 @@ every gradient check uses exactly these functions:
 - :func:`loss_and_grad` for the squared-error objective (L-BFGS, Adam, SGD),
 - :func:`residuals_and_jacobian` for least-squares solvers (Levenberg-Marquardt),
 - :func:`forward` and :func:`backward` for other losses built on the same network.
+
+Each also takes a batch of independent networks of one architecture: ``theta`` of shape
+(..., n_params) with ``X`` (..., n_samples, n_features) and ``Y`` (..., n_samples, n_outputs),
+every leading index one network on its own rows (padding rows carry ``sample_weight`` 0). With one
+network the arithmetic is the single-network arithmetic, operation for operation.
 """
 
 from dataclasses import dataclass
@@ -56,9 +61,11 @@ class Architecture:
         return mask
 
     def unpack(self, theta):
-        """Views ``(coefs, intercepts)`` of ``theta``: lists of (fan_in, fan_out) and (fan_out,) arrays."""
-        coefs = [theta[w].reshape(shape) for (w, _), shape in zip(self.slices, self.shapes)]
-        intercepts = [theta[b] for _, b in self.slices]
+        """Views ``(coefs, intercepts)`` of ``theta`` (..., n_params): lists of (..., fan_in, fan_out) and
+        (..., fan_out) arrays."""
+        batch = theta.shape[:-1]
+        coefs = [theta[..., w].reshape(*batch, *shape) for (w, _), shape in zip(self.slices, self.shapes)]
+        intercepts = [theta[..., b] for _, b in self.slices]
         return coefs, intercepts
 
     def pack(self, coefs, intercepts):
@@ -102,7 +109,7 @@ def forward(arch, theta, X):
     Returns
     -------
     activations : list of ndarray
-        ``[X, a_1, ..., output]``; the output has shape (n_samples, n_outputs).
+        ``[X, a_1, ..., output]``; the output has shape (..., n_samples, n_outputs).
     pre_activations : list of ndarray
         ``[z_1, ..., z_L]`` of the hidden layers.
     """
@@ -111,37 +118,48 @@ def forward(arch, theta, X):
     activations, pre_activations = [X], []
     a = X
     for W, b in zip(coefs[:-1], intercepts[:-1]):
-        z = a @ W + b
+        z = a @ W + b[..., None, :]
         a = act.forward(z)
         pre_activations.append(z)
         activations.append(a)
-    activations.append(a @ coefs[-1] + intercepts[-1])
+    activations.append(a @ coefs[-1] + intercepts[-1][..., None, :])
     return activations, pre_activations
 
 
 def predict(arch, theta, X):
-    """Network output of shape (n_samples, n_outputs)."""
+    """Network output of shape (..., n_samples, n_outputs)."""
     return forward(arch, theta, X)[0][-1]
 
 
 def backward(arch, theta, activations, pre_activations, output_grad):
     """Gradient of a loss with respect to ``theta`` given ``dLoss/dOutput``.
 
-    ``output_grad`` has the output's shape (n_samples, n_outputs); the result is
-    the packed gradient, summed over samples.
+    ``output_grad`` has the output's shape (..., n_samples, n_outputs); the result is
+    the packed gradient (..., n_params), summed over samples.
     """
     act = ACTIVATIONS[arch.activation]
     coefs, _ = arch.unpack(theta)
-    grad = np.empty(arch.n_params)
+    batch = theta.shape[:-1]
+    grad = np.empty((*batch, arch.n_params))
     delta = output_grad
     for layer in range(len(coefs) - 1, -1, -1):
         w_slice, b_slice = arch.slices[layer]
-        grad[w_slice] = (activations[layer].T @ delta).ravel()
-        grad[b_slice] = delta.sum(axis=0)
+        grad[..., w_slice] = (_transposed(activations[layer]) @ delta).reshape(*batch, -1)
+        grad[..., b_slice] = delta.sum(axis=-2)
         if layer:
             z = pre_activations[layer - 1]
-            delta = (delta @ coefs[layer].T) * act.derivative(z, activations[layer])
+            delta = (delta @ _transposed(coefs[layer])) * act.derivative(z, activations[layer])
     return grad
+
+
+def _transposed(A):
+    """Each matrix of a stack (..., m, k) transposed: ``A.T`` of one matrix."""
+    return np.swapaxes(A, -1, -2)
+
+
+def inner(u, v):
+    """``u @ v`` of each pair of vectors of stacks (..., k), summed for each as ``u @ v`` sums one pair."""
+    return (u[..., None, :] @ v[..., :, None])[..., 0, 0]
 
 
 def loss_and_grad(arch, theta, X, Y, alpha=0.0, sample_weight=None):
@@ -155,24 +173,25 @@ def loss_and_grad(arch, theta, X, Y, alpha=0.0, sample_weight=None):
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features)
-    Y : ndarray of shape (n_samples, n_outputs)
-    sample_weight : ndarray of shape (n_samples,) or None
+    X : ndarray of shape (..., n_samples, n_features)
+    Y : ndarray of shape (..., n_samples, n_outputs)
+    alpha : float or ndarray of shape (...)
+    sample_weight : ndarray of shape (..., n_samples) or None
 
     Returns
     -------
-    loss : float
-    grad : ndarray of shape (n_params,)
+    loss : float, or ndarray of shape (...) for a batch
+    grad : ndarray of shape (..., n_params)
     """
-    n = X.shape[0] if sample_weight is None else sample_weight.sum()
+    n = np.asarray(X.shape[-2] if sample_weight is None else sample_weight.sum(axis=-1))
     activations, pre_activations = forward(arch, theta, X)
     error = activations[-1] - Y
-    weighted_error = error if sample_weight is None else error * sample_weight[:, None]
-    weights = theta[arch.weight_mask]
-    loss = (np.einsum("ij,ij->", weighted_error, error) + alpha * (weights @ weights)) / (2 * n)
-    grad = backward(arch, theta, activations, pre_activations, weighted_error / n)
-    if alpha:
-        grad[arch.weight_mask] += (alpha / n) * weights
+    weighted_error = error if sample_weight is None else error * sample_weight[..., None]
+    weights = np.ascontiguousarray(theta[..., arch.weight_mask])  # a strided dot sums in another order
+    loss = (np.einsum("...ij,...ij->...", weighted_error, error) + alpha * inner(weights, weights)) / (2 * n)
+    grad = backward(arch, theta, activations, pre_activations, weighted_error / n[..., None, None])
+    if np.any(alpha):
+        grad[..., arch.weight_mask] += (np.asarray(alpha) / n)[..., None] * weights
     return loss, grad
 
 
@@ -181,26 +200,26 @@ def output_jacobian(arch, theta, X):
 
     Returns
     -------
-    outputs : ndarray of shape (n_samples, n_outputs)
-    jacobian : ndarray of shape (n_samples, n_outputs, n_params)
+    outputs : ndarray of shape (..., n_samples, n_outputs)
+    jacobian : ndarray of shape (..., n_samples, n_outputs, n_params)
         ``jacobian[i, k, p] = d output[i, k] / d theta[p]``.
     """
     act = ACTIVATIONS[arch.activation]
     coefs, _ = arch.unpack(theta)
     activations, pre_activations = forward(arch, theta, X)
-    n, n_outputs = activations[-1].shape
-    jacobian = np.empty((n, n_outputs, arch.n_params))
-    # delta[i, k, j] = d output[i, k] / d z_layer[i, j], starting at the linear output.
-    delta = np.broadcast_to(np.eye(n_outputs), (n, n_outputs, n_outputs))
+    rows = activations[-1].shape
+    jacobian = np.empty((*rows, arch.n_params))
+    # delta[..., i, k, j] = d output[i, k] / d z_layer[i, j], starting at the linear output.
+    delta = np.broadcast_to(np.eye(rows[-1]), (*rows, rows[-1]))
     for layer in range(len(coefs) - 1, -1, -1):
         w_slice, b_slice = arch.slices[layer]
         a_prev = activations[layer]
-        block = jacobian[:, :, w_slice].reshape(n, n_outputs, *arch.shapes[layer])
-        np.multiply(a_prev[:, None, :, None], delta[:, :, None, :], out=block)
-        jacobian[:, :, b_slice] = delta
+        block = jacobian[..., w_slice].reshape(*rows, *arch.shapes[layer])
+        np.multiply(a_prev[..., :, None, :, None], delta[..., :, :, None, :], out=block)
+        jacobian[..., b_slice] = delta
         if layer:
             derivative = act.derivative(pre_activations[layer - 1], activations[layer])
-            delta = (delta @ coefs[layer].T) * derivative[:, None, :]
+            delta = (delta @ _transposed(coefs[layer])[..., None, :, :]) * derivative[..., :, None, :]
     return activations[-1], jacobian
 
 
@@ -214,16 +233,17 @@ def residuals_and_jacobian(arch, theta, X, Y, sample_weight=None):
 
     Returns
     -------
-    residuals : ndarray of shape (n_samples * n_outputs,)
-    jacobian : ndarray of shape (n_samples * n_outputs, n_params)
+    residuals : ndarray of shape (..., n_samples * n_outputs)
+    jacobian : ndarray of shape (..., n_samples * n_outputs, n_params)
     """
     outputs, jacobian = output_jacobian(arch, theta, X)
     residuals = outputs - Y
     if sample_weight is not None:
         root = np.sqrt(sample_weight)
-        residuals *= root[:, None]
-        jacobian *= root[:, None, None]
-    return residuals.ravel(), jacobian.reshape(-1, arch.n_params)
+        residuals *= root[..., None]
+        jacobian *= root[..., None, None]
+    batch = outputs.shape[:-2]
+    return residuals.reshape(*batch, -1), jacobian.reshape(*batch, -1, arch.n_params)
 
 
 JACOBIAN_CHUNK_ENTRIES = 2**20
@@ -248,31 +268,32 @@ def normal_equations(arch, theta, X, Y, chunk_rows=None, sample_weight=None):
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features)
-    Y : ndarray of shape (n_samples, n_outputs)
+    X : ndarray of shape (..., n_samples, n_features)
+    Y : ndarray of shape (..., n_samples, n_outputs)
     chunk_rows : int or None
-        Rows per chunk; None uses :func:`default_chunk_rows`.
-    sample_weight : ndarray of shape (n_samples,) or None
+        Rows per chunk (of every network of a batch); None uses :func:`default_chunk_rows`.
+    sample_weight : ndarray of shape (..., n_samples) or None
         Sample weights: the sums are over weighted residuals (see :func:`residuals_and_jacobian`).
 
     Returns
     -------
-    jtj : ndarray of shape (n_params, n_params)
-    jtr : ndarray of shape (n_params,)
-    sse : float
+    jtj : ndarray of shape (..., n_params, n_params)
+    jtr : ndarray of shape (..., n_params)
+    sse : float, or ndarray of shape (...) for a batch
         Sum of squared residuals.
     """
-    chunk_rows = chunk_rows or default_chunk_rows(arch, Y.shape[1])
-    jtj = np.zeros((arch.n_params, arch.n_params))
-    jtr = np.zeros(arch.n_params)
-    sse = 0.0
-    for rows in _row_chunks(X.shape[0], chunk_rows):
-        chunk_weight = None if sample_weight is None else sample_weight[rows]
-        residuals, jacobian = residuals_and_jacobian(arch, theta, X[rows], Y[rows], chunk_weight)
-        jtj += jacobian.T @ jacobian
-        jtr += jacobian.T @ residuals
-        sse += residuals @ residuals
-    return jtj, jtr, float(sse)
+    batch = theta.shape[:-1]
+    chunk_rows = chunk_rows or default_chunk_rows(arch, Y.shape[-1])
+    jtj = np.zeros((*batch, arch.n_params, arch.n_params))
+    jtr = np.zeros((*batch, arch.n_params))
+    sse = np.zeros(batch)
+    for rows in _row_chunks(X.shape[-2], chunk_rows):
+        chunk_weight = None if sample_weight is None else sample_weight[..., rows]
+        residuals, jacobian = residuals_and_jacobian(arch, theta, X[..., rows, :], Y[..., rows, :], chunk_weight)
+        jtj += _transposed(jacobian) @ jacobian
+        jtr += (_transposed(jacobian) @ residuals[..., None])[..., 0]
+        sse += inner(residuals, residuals)
+    return jtj, jtr, sse if batch else float(sse)
 
 
 def normal_equations_work(n_residuals, n_params):
@@ -285,13 +306,14 @@ def normal_equations_work(n_residuals, n_params):
 def sum_squared_error(arch, theta, X, Y, chunk_rows=None, sample_weight=None):
     """``sum((output - Y)**2)``, each row's times its weight if ``sample_weight``, over row chunks (memory bounded
     like :func:`normal_equations`)."""
-    chunk_rows = chunk_rows or default_chunk_rows(arch, Y.shape[1])
-    sse = 0.0
-    for rows in _row_chunks(X.shape[0], chunk_rows):
-        error = predict(arch, theta, X[rows]) - Y[rows]
-        weighted_error = error if sample_weight is None else error * sample_weight[rows, None]
-        sse += np.einsum("ij,ij->", weighted_error, error)
-    return float(sse)
+    batch = theta.shape[:-1]
+    chunk_rows = chunk_rows or default_chunk_rows(arch, Y.shape[-1])
+    sse = np.zeros(batch)
+    for rows in _row_chunks(X.shape[-2], chunk_rows):
+        error = predict(arch, theta, X[..., rows, :]) - Y[..., rows, :]
+        weighted_error = error if sample_weight is None else error * sample_weight[..., rows, None]
+        sse += np.einsum("...ij,...ij->...", weighted_error, error)
+    return sse if batch else float(sse)
 
 
 _JITTER = 1e-10

@@ -10,12 +10,11 @@ the fitted attributes are views of it.
 
 import time
 import warnings
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from numbers import Integral, Real
 from operator import attrgetter
 
 import numpy as np
-from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -27,12 +26,13 @@ from . import _network, _nll, _transforms, _weights
 from ._activations import ACTIVATIONS
 from ._columns import InputEncoding, as_inputs, check_numbers, input_labels, read_inputs
 from ._fitted import FittedNetwork, FittedState, TrainingRun, range_of, within
+from ._jobs import TrainingJob, run_all
 from ._memory import check_memory
 from ._params import Boolean, Constant, Interval, LayerSizes, Options, PerColumn, Seed, validate_params
 from ._plan import AUTO_MAX_HINGES, AUTO_MIN_UNITS, AUTO_UNITS_ONE_INPUT, jtj_affordable, make_plan
 from ._progress import progress
 from ._scaling import Scaler
-from ._selection import INIT_METHODS, initialize, selected_hinge_network
+from ._selection import INIT_METHODS, selected_hinge_network
 from .diagnosis import warn_if_fit_failed
 from .piecewise import piecewise_linear
 from .solvers import SOLVERS, STOP_MESSAGES, SolverSettings, TrainingProblem
@@ -199,16 +199,6 @@ def _run_score(run, validated):
     return score if np.isfinite(score) else np.inf
 
 
-def _train_once(problem, solver, settings, init, init_scale, seed):
-    """One initialisation (``init`` a method, or the start itself) and one solver run; picklable for joblib."""
-    rng = np.random.default_rng(seed)
-    if isinstance(init, np.ndarray):
-        theta0 = init.copy()
-    else:
-        theta0 = initialize(problem.arch, problem.X, problem.Y, init, rng, init_scale, problem.sample_weight)
-    return SOLVERS[solver](problem, theta0, settings, rng)
-
-
 def _training_run(kept, restarts):
     """The record of one network: its kept solver run, and its restarts' final objectives."""
     return TrainingRun(
@@ -260,6 +250,118 @@ def _with_variance_head(problem, arch, theta, effective):
     squared_residuals *= n_residuals / max(n_residuals - effective, 1.0)
     head = _nll.fit_variance_head(activations[-2], squared_residuals, sample_weight=problem.sample_weight)
     return _nll.with_variance_head(arch, theta, *head)
+
+
+@dataclass
+class Training:
+    """A fit between its set-up and its solver runs: the jobs to run (each network's restarts in turn), and
+    what the fit makes of their results (:meth:`finished`). ``X`` and ``Y`` are the data as fitted (the
+    weighted set, transformed), for the checks after the fit."""
+
+    plan: object
+    problems: list
+    jobs: list
+    settings: object
+    scalers: tuple
+    y_ndim: int
+    transforms: tuple
+    encoding: object
+    variance_head: bool
+    x_range: tuple
+    X: np.ndarray
+    Y: np.ndarray
+    start_time: float
+
+    def finished(self, results):
+        """The :class:`FittedState` the jobs' ``results`` (in the order of :attr:`jobs`) make: each network's best
+        run among its restarts, the networks merged, the variance head fitted where the loss asks for one.
+
+        Raises ValueError for non-finite weights.
+        """
+        per_network = len(results) // len(self.problems)
+        runs = [results[i : i + per_network] for i in range(0, len(results), per_network)]
+        problems = self.problems
+        validated = problems[0].has_validation
+        kept = [min(network_runs, key=lambda run: _run_score(run, validated)) for network_runs in runs]
+        arch, theta, loss, evidence = _merged(problems, kept)
+        if self.variance_head:
+            effective = np.mean([_effective_parameters(*pair) for pair in zip(problems, kept)])
+            arch, theta = _with_variance_head(problems[0], arch, theta, effective)
+        if not np.all(np.isfinite(theta)):
+            raise ValueError("Training produced non-finite weights; lower learning_rate_init or keep standardize=True.")
+        return FittedState(
+            network=FittedNetwork(
+                arch, theta, *self.scalers, self.y_ndim, self.variance_head, *self.transforms, self.encoding
+            ),
+            plan=self.plan,
+            runs=tuple(_training_run(*pair) for pair in zip(kept, runs)),
+            loss=loss,
+            evidence=evidence,
+            fit_time=time.perf_counter() - self.start_time,
+            x_range=self.x_range,
+        )
+
+
+def start_training(estimator, X, y, sample_weight=None, plan=None, encoding=None):
+    """The :class:`Training` that ``estimator.fit(X, y, sample_weight, plan=plan, encoding=encoding)`` runs: the
+    data checked and taken as a weighted set, the plan made, the scalers fitted, each network's start chosen, the
+    restarts' seeds drawn; sets ``estimator.n_features_in_`` (and ``feature_names_in_``)."""
+    start_time = time.perf_counter()
+    validate_params(estimator.get_params(deep=False), PARAMETER_CONSTRAINTS)
+    X, Y, y_ndim, sample_weight, encoding = validated_training_data(estimator, X, y, sample_weight, encoding)
+    transforms = _column_transforms(estimator, X, Y, encoding)
+    X, Y, sample_weight = _weights.weighted_set(X, Y, sample_weight)
+    x_range = range_of(X)
+    X, Y = _in_fitted_space(X, Y, *transforms, encoding)
+    plan = plan or make_plan(estimator.get_params(deep=False), *X.shape, Y.shape[1])
+    check_memory(plan.solver, plan.n_training_rows, (X.shape[1], *plan.hidden_layer_sizes, Y.shape[1]))
+    if estimator.verbose >= 2:
+        print(plan)
+    rng = check_random_state(estimator.random_state)
+    x_scaler, y_scaler = _scalers(X, Y, estimator.standardize, sample_weight)
+    standardized = x_scaler.transform(X), y_scaler.transform(Y)
+    problem = _training_problem(plan, *standardized, estimator.activation, rng, sample_weight)
+    networks = [_network_to_train(estimator, problem, plan, rng) for _ in range(plan.n_averaged)]
+    settings = _solver_settings(plan, estimator.learning_rate_init, estimator.momentum, estimator.verbose)
+    seeds = rng.randint(np.iinfo(np.int32).max, size=(plan.n_averaged, estimator.n_restarts))
+    jobs = [
+        TrainingJob(network_problem, plan.solver, settings, init, estimator.init_scale, seed)
+        for (network_problem, network_start), network_seeds in zip(networks, seeds)
+        for init, seed in zip(_restart_inits(plan, network_start, len(network_seeds)), network_seeds)
+    ]
+    problems = [network_problem for network_problem, _ in networks]
+    scalers = x_scaler, y_scaler
+    variance_head = estimator.loss == "gaussian_nll"
+    return Training(
+        plan, problems, jobs, settings, scalers, y_ndim, transforms, encoding, variance_head, x_range, X, Y, start_time
+    )
+
+
+def _restart_inits(plan, start, n_restarts):
+    """Where each restart of a network starts: the first from its start when it has one, the others from the
+    plan's ``init``."""
+    return [plan.init if start is None or i else start for i in range(n_restarts)]
+
+
+def _network_to_train(estimator, problem, plan, rng):
+    """The training problem and start of one network (see ``n_averaged``): its own selection of
+    hinges where the selection sets the width (``mlpfit._plan.AUTO_MAX_HINGES``), else the plan's
+    architecture and no start (its runs start from ``init``)."""
+    if not plan.selects_width:
+        return problem, None
+    selection_rng = np.random.default_rng(rng.randint(np.iinfo(np.int32).max))
+    arch, start = selected_hinge_network(
+        problem.X,
+        problem.Y,
+        AUTO_MAX_HINGES,
+        estimator.activation,
+        selection_rng,
+        estimator.init_scale,
+        AUTO_MIN_UNITS,
+        AUTO_UNITS_ONE_INPUT,
+        problem.sample_weight,
+    )
+    return replace(problem, arch=arch), start
 
 
 class NeuralRegressor(RegressorMixin, BaseEstimator):
@@ -496,45 +598,11 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         ``encoding``: the :class:`~mlpfit._columns.InputEncoding` of ``X``'s dates and text to use instead of
         learning one (an ensemble learns one from all its rows, for every member).
         """
-        start = time.perf_counter()
-        validate_params(self.get_params(deep=False), PARAMETER_CONSTRAINTS)
-        X, Y, y_ndim, sample_weight, encoding = validated_training_data(self, X, y, sample_weight, encoding)
-        transforms = _column_transforms(self, X, Y, encoding)
-        X, Y, sample_weight = _weights.weighted_set(X, Y, sample_weight)
-        x_range = range_of(X)
-        X, Y = _in_fitted_space(X, Y, *transforms, encoding)
-        plan = plan or make_plan(self.get_params(deep=False), *X.shape, Y.shape[1])
-        check_memory(plan.solver, plan.n_training_rows, (X.shape[1], *plan.hidden_layer_sizes, Y.shape[1]))
-        if self.verbose >= 2:
-            print(plan)
-        rng = check_random_state(self.random_state)
-        x_scaler, y_scaler = _scalers(X, Y, self.standardize, sample_weight)
-        standardized = x_scaler.transform(X), y_scaler.transform(Y)
-        problem = _training_problem(plan, *standardized, self.activation, rng, sample_weight)
-        networks = [self._network_to_train(problem, plan, rng) for _ in range(plan.n_averaged)]
-        settings = _solver_settings(plan, self.learning_rate_init, self.momentum, self.verbose)
-        seeds = rng.randint(np.iinfo(np.int32).max, size=(plan.n_averaged, self.n_restarts))
-        with progress(self.verbose, plan.max_iter * seeds.size) as settings.on_iteration:
-            runs = self._run_restarts(networks, plan, settings, seeds)
-        problems = [network_problem for network_problem, _ in networks]
-        kept = [min(network_runs, key=lambda run: _run_score(run, problem.has_validation)) for network_runs in runs]
-        arch, theta, loss, evidence = _merged(problems, kept)
-        if self.loss == "gaussian_nll":
-            effective = np.mean([_effective_parameters(*pair) for pair in zip(problems, kept)])
-            arch, theta = _with_variance_head(problems[0], arch, theta, effective)
-        if not np.all(np.isfinite(theta)):
-            raise ValueError("Training produced non-finite weights; lower learning_rate_init or keep standardize=True.")
-        self.fitted_ = FittedState(
-            network=FittedNetwork(
-                arch, theta, x_scaler, y_scaler, y_ndim, self.loss == "gaussian_nll", *transforms, encoding
-            ),
-            plan=plan,
-            runs=tuple(_training_run(*pair) for pair in zip(kept, runs)),
-            loss=loss,
-            evidence=evidence,
-            fit_time=time.perf_counter() - start,
-            x_range=x_range,
-        )
+        training = start_training(self, X, y, sample_weight, plan, encoding)
+        with progress(self.verbose, training.plan.max_iter * len(training.jobs)) as training.settings.on_iteration:
+            runs = run_all(training.jobs, self.n_jobs)
+        self.fitted_ = training.finished(runs)
+        plan = training.plan
         if self.fitted_.stop_reason in ("max_iter", "diverged"):
             warnings.warn(
                 f"NeuralRegressor (solver={plan.solver}, max_iter={plan.max_iter}): "
@@ -542,45 +610,8 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=2,
             )
-        warn_if_fit_failed(self, X, Y)
+        warn_if_fit_failed(self, training.X, training.Y)
         return self
-
-    def _network_to_train(self, problem, plan, rng):
-        """The training problem and start of one network (see ``n_averaged``): its own selection of
-        hinges where the selection sets the width (``mlpfit._plan.AUTO_MAX_HINGES``), else the plan's
-        architecture and no start (its runs start from ``init``)."""
-        if not plan.selects_width:
-            return problem, None
-        selection_rng = np.random.default_rng(rng.randint(np.iinfo(np.int32).max))
-        arch, start = selected_hinge_network(
-            problem.X,
-            problem.Y,
-            AUTO_MAX_HINGES,
-            self.activation,
-            selection_rng,
-            self.init_scale,
-            AUTO_MIN_UNITS,
-            AUTO_UNITS_ONE_INPUT,
-            problem.sample_weight,
-        )
-        return replace(problem, arch=arch), start
-
-    def _run_restarts(self, networks, plan, settings, seeds):
-        """For each network (its problem and start), one run per seed in its row of ``seeds``:
-        the first from its start when it has one, the others from the plan's ``init``. Runs grouped by network."""
-        jobs = []
-        for (problem, start), network_seeds in zip(networks, seeds):
-            inits = [plan.init if start is None or i else start for i in range(len(network_seeds))]
-            jobs += [(problem, init, seed) for init, seed in zip(inits, network_seeds)]
-        train = delayed(_train_once)
-        calls = [train(problem, plan.solver, settings, init, self.init_scale, seed) for problem, init, seed in jobs]
-        if len(calls) == 1:
-            function, args, kwargs = calls[0]
-            runs = [function(*args, **kwargs)]
-        else:
-            runs = Parallel(n_jobs=self.n_jobs)(calls)
-        per_network = seeds.shape[1]
-        return [runs[i : i + per_network] for i in range(0, len(runs), per_network)]
 
     # --- the fit, as attributes: views of fitted_ (see the class docstring) ------------
 

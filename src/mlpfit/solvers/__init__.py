@@ -1,7 +1,7 @@
 """Training algorithms behind one interface: ``solve(problem, theta0, settings, rng) -> SolverResult``."""
 
 from . import adam, lbfgs, lm, sgd
-from ._base import STOP_MESSAGES, Monitor, RunRecord, SolverResult, SolverSettings, TrainingProblem
+from ._base import STOP_MESSAGES, Monitor, ProblemBatch, RunRecord, SolverResult, SolverSettings, TrainingProblem
 
 SOLVERS = {
     "lm": lm.solve,
@@ -11,4 +11,13 @@ SOLVERS = {
 }
 """Solver name -> ``solve`` function."""
 
-__all__ = ["SOLVERS", "STOP_MESSAGES", "Monitor", "RunRecord", "SolverResult", "SolverSettings", "TrainingProblem"]
+__all__ = [
+    "SOLVERS",
+    "STOP_MESSAGES",
+    "Monitor",
+    "ProblemBatch",
+    "RunRecord",
+    "SolverResult",
+    "SolverSettings",
+    "TrainingProblem",
+]

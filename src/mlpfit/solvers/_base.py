@@ -104,6 +104,87 @@ class TrainingProblem:
         return _network.loss_and_grad(self.arch, theta, self.X_val, self.Y_val, sample_weight=self.sample_weight_val)[0]
 
 
+@dataclass
+class ProblemBatch:
+    """Independent training problems of one architecture and one shape, stacked for the batched maths of
+    :mod:`mlpfit._network`; ``problem(b)`` is the ``b``-th alone, a :class:`TrainingProblem` of views.
+
+    Parameters
+    ----------
+    arch : Architecture
+    X : ndarray of shape (n_problems, n_samples, n_features)
+    Y : ndarray of shape (n_problems, n_samples, n_outputs)
+    alpha : ndarray of shape (n_problems,)
+    X_val, Y_val, sample_weight, sample_weight_val : ndarray or None
+        As in :class:`TrainingProblem`, one more leading axis; rows of weight 0 pad a problem with fewer rows.
+    """
+
+    arch: object
+    X: np.ndarray
+    Y: np.ndarray
+    alpha: np.ndarray
+    X_val: np.ndarray | None = None
+    Y_val: np.ndarray | None = None
+    sample_weight: np.ndarray | None = None
+    sample_weight_val: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, problem):
+        """``problem`` as a batch of one (views of its arrays)."""
+
+        def stacked(A):
+            return None if A is None else A[None]
+
+        return cls(
+            problem.arch,
+            problem.X[None],
+            problem.Y[None],
+            np.array([problem.alpha], dtype=np.float64),
+            stacked(problem.X_val),
+            stacked(problem.Y_val),
+            stacked(problem.sample_weight),
+            stacked(problem.sample_weight_val),
+        )
+
+    def __len__(self):
+        return len(self.X)
+
+    def problem(self, b):
+        """The ``b``-th problem alone."""
+
+        def row(A):
+            return None if A is None else A[b]
+
+        return TrainingProblem(
+            self.arch,
+            self.X[b],
+            self.Y[b],
+            float(self.alpha[b]),
+            row(self.X_val),
+            row(self.Y_val),
+            row(self.sample_weight),
+            row(self.sample_weight_val),
+        )
+
+    def _of(self, A, networks):
+        """``A``'s rows for ``networks`` (ascending indices), as a view when they are every problem."""
+        if A is None or len(networks) == len(self):
+            return A
+        return A[networks]
+
+    def normal_equations(self, theta, networks):
+        """``J^T J``, ``J^T r`` and ``r^T r`` of the problems ``networks`` at their ``theta`` rows (stacked)."""
+        arrays = (self._of(self.X, networks), self._of(self.Y, networks))
+        weights = self._of(self.sample_weight, networks)
+        return _network.normal_equations(self.arch, theta, *arrays, sample_weight=weights)
+
+    def sum_squared_error(self, theta, networks):
+        """The (weighted) sums of squared errors of the problems ``networks`` at their ``theta`` rows."""
+        arrays = (self._of(self.X, networks), self._of(self.Y, networks))
+        weights = self._of(self.sample_weight, networks)
+        return _network.sum_squared_error(self.arch, theta, *arrays, sample_weight=weights)
+
+
 STOP_MESSAGES = {
     "tol": "Converged: the loss improved by less than tol.",
     "gradient": "Converged: the gradient norm fell below its floor.",

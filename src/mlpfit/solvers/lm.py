@@ -23,6 +23,11 @@ for a step that lowers ``S``; :func:`_stop_reason` says whether a run at a fixed
 penalty stops (a gradient below ``GRADIENT_FLOOR``, no step found below ``MU_MAX``, or
 a gain of at most ``tol``); :class:`_BayesStart` says when re-estimation begins.
 
+:func:`solve_batch` runs many independent problems of one architecture at once (one curve each,
+say): their normal equations and trial objectives are computed together by the batched maths of
+:mod:`mlpfit._network`, and each network keeps its own damping, penalty and stop, so it ends
+where it would alone (bit for bit; :func:`solve` is the batch of one).
+
 Bayesian regularisation (MacKay 1992; Foresee & Hagan 1997) treats the objective as
 ``F = beta * E_D + alpha_w * E_W`` with ``E_D = r @ r / 2`` and
 ``E_W = theta @ M @ theta / 2``, so the penalty above is ``alpha = alpha_w / beta``.
@@ -58,7 +63,7 @@ from scipy.linalg.lapack import dpotrf, dpotrs
 from threadpoolctl import ThreadpoolController
 
 from .. import _network, _weights
-from ._base import SolverResult
+from ._base import ProblemBatch, SolverResult
 from ._evidence import BAYES_START_FIT, BAYES_START_IMPROVEMENT, reestimate
 
 MU_INIT = 1e-3
@@ -92,50 +97,63 @@ def _damped_step(hessian, gradient, mu):
 
 
 class _Damping:
-    """Marquardt's damping ``mu`` and the search for a step that lowers the objective.
+    """Marquardt's damping ``mu`` of each network of a batch, and the search for steps that lower their objectives.
 
     An object because ``mu`` carries over from one search to the next, so a run that keeps
     succeeding takes ever longer steps; above ``MU_MAX`` it records that the last search failed.
     """
 
-    def __init__(self):
-        self.mu = MU_INIT
+    def __init__(self, n_networks=1):
+        self.mu = np.full(n_networks, MU_INIT)
 
-    def search(self, hessian, gradient, current, objective_after):
-        """The first damped step that lowers ``current``, and the objective after it.
+    def search(self, networks, hessian, gradient, current, objective_after):
+        """For each of ``networks``, the first damped step that lowers its objective, and the objective after it.
 
         Parameters
         ----------
-        hessian, gradient : ndarray
-            The penalised Gauss-Newton system at the current weights.
-        current : float
-            The objective at the current weights.
+        networks : ndarray of int
+            The networks that seek a step.
+        hessian, gradient : ndarray of shape (len(networks), n_params, n_params) and (len(networks), n_params)
+            Their penalised Gauss-Newton systems at their current weights.
+        current : ndarray of shape (len(networks),)
+            Their objectives at their current weights.
         objective_after : callable
-            step -> the objective at the current weights plus ``step``.
+            ``(which, steps)`` -> the objectives of networks ``networks[which]`` at their weights plus ``steps``.
 
         Returns
         -------
-        step : ndarray or None
-            None when no step lowers the objective before ``mu`` exceeds ``MU_MAX``.
-        trial : float
-            The objective after ``step``; ``current`` when there is none.
+        steps : ndarray of shape (len(networks), n_params)
+            The step of each network that found one.
+        trial : ndarray of shape (len(networks),)
+            The objective after the step; ``current`` for a network that found none.
+        found : ndarray of bool
+            Whether a step lowered the objective before ``mu`` exceeded ``MU_MAX``.
 
         Notes
         -----
-        ``mu`` grows by ``MU_INCREASE`` per rejected step and falls by ``MU_DECREASE`` after the
-        accepted one. A search after a failed one (a run that goes on, see :class:`_BayesStart`)
-        begins again from ``MU_INIT``.
+        Each network's ``mu`` grows by ``MU_INCREASE`` per rejected step and falls by ``MU_DECREASE``
+        after the accepted one. A search after a failed one (a run that goes on, see
+        :class:`_BayesStart`) begins again from ``MU_INIT``.
         """
-        if self.mu > MU_MAX:
-            self.mu = MU_INIT
-        while self.mu <= MU_MAX:
-            step = _damped_step(hessian, gradient, self.mu)
-            trial = np.inf if step is None else objective_after(step)
-            if trial < current:
-                self.mu = max(self.mu * MU_DECREASE, MU_MIN)
-                return step, trial
-            self.mu *= MU_INCREASE
-        return None, current
+        mu = self.mu[networks]
+        mu[mu > MU_MAX] = MU_INIT
+        steps, trial, found = np.zeros_like(gradient), current.copy(), np.zeros(len(networks), dtype=bool)
+        pending = np.arange(len(networks))
+        while pending.size:
+            candidates = [_damped_step(hessian[i], gradient[i], mu[i]) for i in pending]
+            solved = np.array([i for i, step in zip(pending, candidates) if step is not None], dtype=int)
+            trials = np.full(len(networks), np.inf)
+            if solved.size:
+                steps[solved] = [step for step in candidates if step is not None]
+                trials[solved] = objective_after(solved, steps[solved])
+            lowers = trials[pending] < current[pending]
+            accepted, rejected = pending[lowers], pending[~lowers]
+            mu[accepted] = np.maximum(mu[accepted] * MU_DECREASE, MU_MIN)
+            trial[accepted], found[accepted] = trials[accepted], True
+            mu[rejected] *= MU_INCREASE
+            pending = rejected[mu[rejected] <= MU_MAX]
+        self.mu[networks] = mu
+        return steps, trial, found
 
 
 def _stop_reason(gradient_norm, mu, current, trial, tol):
@@ -211,17 +229,19 @@ class _BayesStart:
 
 
 def _penalised(jtj, jtr, sse, theta, mask, penalty):
-    """The objective ``S``, the gradient ``g`` and the Hessian ``J^T J + alpha M`` at ``theta``."""
-    weights = theta[mask]
-    return sse + penalty * (weights @ weights), jtr + penalty * mask * theta, jtj + np.diag(penalty * mask)
+    """The objectives ``S``, the gradients ``g`` and the Hessians ``J^T J + alpha M`` of stacked networks."""
+    weights = np.ascontiguousarray(theta[:, mask])
+    hessian = jtj.copy()
+    diagonal = np.arange(len(mask))
+    hessian[:, diagonal, diagonal] += penalty[:, None] * mask
+    return sse + penalty * _network.inner(weights, weights), jtr + penalty[:, None] * mask * theta, hessian
 
 
-def _objective(problem, theta, penalty, step=0.0):
-    """``S`` at ``theta + step``: the (weighted) sum of squared errors plus ``penalty`` times the weights' squared
-    norm."""
-    theta = theta + step
-    weights = theta[problem.arch.weight_mask]
-    return problem.sum_squared_error(theta) + penalty * (weights @ weights)
+def _objectives(batch, networks, theta, penalty):
+    """``S`` of ``batch``'s problems ``networks`` at ``theta`` (their stacked weights): the (weighted) sums of
+    squared errors plus ``penalty`` times the weights' squared norms."""
+    weights = np.ascontiguousarray(theta[:, batch.arch.weight_mask])
+    return batch.sum_squared_error(theta, networks) + penalty * _network.inner(weights, weights)
 
 
 @cache
@@ -229,54 +249,95 @@ def _thread_controller():
     return ThreadpoolController()
 
 
-def _blas_threads(problem):
+def _blas_threads(batch):
     """A context limiting BLAS to one thread for small problems (see ``SINGLE_THREAD_MAX_WORK``)."""
-    if _network.normal_equations_work(problem.Y.size, problem.arch.n_params) < SINGLE_THREAD_MAX_WORK:
+    if _network.normal_equations_work(batch.Y.size, batch.arch.n_params) < SINGLE_THREAD_MAX_WORK:
         return _thread_controller().limit(limits=1, user_api="blas")
     return nullcontext()
 
 
 def solve(problem, theta0, settings, rng):
-    """Minimise ``problem``'s objective from ``theta0`` with Levenberg-Marquardt.
+    """Minimise ``problem``'s objective from ``theta0`` with Levenberg-Marquardt: :func:`solve_batch` on one."""
+    return solve_batch(ProblemBatch.of(problem), theta0[None], settings)[0]
 
-    With ``settings.bayesian`` the penalty is re-estimated before every step once
-    :class:`_BayesStart` allows, and the result carries its :class:`Evidence` (estimated
-    once at the end if the run stopped before); ``problem.alpha`` is then the starting penalty.
+
+def solve_batch(batch, theta0, settings):
+    """Minimise each problem of ``batch`` from its row of ``theta0`` with Levenberg-Marquardt.
+
+    Every network takes its own path, as it would alone: its own damping, its own start of
+    re-estimation and its own stop, after which it leaves the batch. With ``settings.bayesian`` the
+    penalty is re-estimated before every step once :class:`_BayesStart` allows, and the result
+    carries its :class:`Evidence` (estimated once at the end if the run stopped before); the
+    batch's ``alpha`` is then the starting penalty. Returns one :class:`SolverResult` per problem.
     """
-    monitor = settings.monitor(problem)
-    mask, n = problem.arch.weight_mask, problem.total_weight
-    theta, penalty, evidence, reestimating = theta0.copy(), problem.alpha, None, False
-    damping, start = _Damping(), _BayesStart.of(settings.bayes_start, problem.Y, problem.sample_weight)
-    with np.errstate(over="ignore", invalid="ignore"), _blas_threads(problem):
+    problems = [batch.problem(b) for b in range(len(batch))]
+    monitors = [settings.monitor(problem) for problem in problems]
+    mask = batch.arch.weight_mask
+    n = np.array([problem.total_weight for problem in problems], dtype=np.float64)
+    theta, penalty, evidence = theta0.copy(), batch.alpha.astype(np.float64), [None] * len(batch)
+    reestimating, reasons = np.zeros(len(batch), dtype=bool), [None] * len(batch)
+    starts = [_BayesStart.of(settings.bayes_start, problem.Y, problem.sample_weight) for problem in problems]
+    damping = _Damping(len(batch))
+    with np.errstate(over="ignore", invalid="ignore"), _blas_threads(batch):
         for _ in range(settings.max_iter):
-            jtj, jtr, sse = problem.normal_equations(theta)
-            if reestimating:
-                evidence = reestimate(jtj, sse, theta, mask, penalty, problem.n_residuals)
-                penalty = evidence.penalty
-                monitor.reestimated(penalty)
-            current, gradient, hessian = _penalised(jtj, jtr, sse, theta, mask, penalty)
-            gradient_norm = np.linalg.norm(gradient) / n
-            if gradient_norm < GRADIENT_FLOOR:
-                step, trial = None, current
-            else:
-                step, trial = damping.search(hessian, gradient, current, partial(_objective, problem, theta, penalty))
-            if step is not None:
-                theta = theta + step
-                if monitor.update(theta, trial / (2 * n)):
-                    reason = monitor.stop_reason
-                    break
-            reason = _stop_reason(gradient_norm, damping.mu, current, trial, settings.tol)
-            if not reestimating and start.begins(reason, current, trial):
-                reestimating, reason = True, None
-            if reason is not None:
+            active = np.flatnonzero([reason is None for reason in reasons])
+            if not active.size:
                 break
-        else:
-            reason = "max_iter"
-    theta = monitor.final_theta(theta)
-    if settings.bayesian and evidence is None:
-        jtj, _, sse = problem.normal_equations(theta)
-        evidence = reestimate(jtj, sse, theta, mask, penalty, problem.n_residuals)
-    loss = _objective(problem, theta, penalty) / (2 * n)
-    return SolverResult(
-        float(loss), len(monitor.loss_curve), reason, **monitor.records(), evidence=evidence, theta=theta
-    )
+            jtj, jtr, sse = batch.normal_equations(theta[active], active)
+            for i in np.flatnonzero(reestimating[active]):
+                b = active[i]
+                evidence[b] = reestimate(jtj[i], sse[i], theta[b], mask, penalty[b], problems[b].n_residuals)
+                penalty[b] = evidence[b].penalty
+                monitors[b].reestimated(penalty[b])
+            current, gradient, hessian = _penalised(jtj, jtr, sse, theta[active], mask, penalty[active])
+            gradient_norm = np.sqrt(_network.inner(gradient, gradient)) / n[active]
+            seeking = np.flatnonzero(gradient_norm >= GRADIENT_FLOOR)
+            steps, trials = {}, current.copy()
+            if seeking.size:
+                objective_after = partial(_objectives_after, batch, active[seeking], theta, penalty)
+                found_steps, trials[seeking], found = damping.search(
+                    active[seeking], hessian[seeking], gradient[seeking], current[seeking], objective_after
+                )
+                steps = {i: step for i, step, ok in zip(seeking, found_steps, found) if ok}
+            for i, b in enumerate(active):
+                if i in steps:
+                    theta[b] += steps[i]
+                    if monitors[b].update(theta[b], trials[i] / (2 * n[b])):
+                        reasons[b] = monitors[b].stop_reason
+                        continue
+                reason = _stop_reason(gradient_norm[i], damping.mu[b], current[i], trials[i], settings.tol)
+                if not reestimating[b] and starts[b].begins(reason, current[i], trials[i]):
+                    reestimating[b], reason = True, None
+                reasons[b] = reason
+    theta = np.array([monitor.final_theta(row) for monitor, row in zip(monitors, theta)])
+    if settings.bayesian:
+        _estimate_at_the_end(batch, theta, penalty, evidence, problems)
+    loss = _objectives(batch, np.arange(len(batch)), theta, penalty) / (2 * n)
+    return [
+        SolverResult(
+            float(loss[b]),
+            len(monitor.loss_curve),
+            reasons[b] or "max_iter",
+            **monitor.records(),
+            evidence=evidence[b],
+            theta=theta[b],
+        )
+        for b, monitor in enumerate(monitors)
+    ]
+
+
+def _objectives_after(batch, networks, theta, penalty, which, steps):
+    """:func:`_objectives` of networks ``networks[which]`` at their weights plus ``steps``."""
+    networks = networks[which]
+    return _objectives(batch, networks, theta[networks] + steps, penalty[networks])
+
+
+def _estimate_at_the_end(batch, theta, penalty, evidence, problems):
+    """Fill in the evidence of the networks whose runs stopped before re-estimation began, at their final weights."""
+    late = np.flatnonzero([estimate is None for estimate in evidence])
+    if late.size:
+        jtj, _, sse = batch.normal_equations(theta[late], late)
+        for i, b in enumerate(late):
+            evidence[b] = reestimate(
+                jtj[i], sse[i], theta[b], batch.arch.weight_mask, penalty[b], problems[b].n_residuals
+            )

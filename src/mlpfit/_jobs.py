@@ -1,0 +1,89 @@
+"""Solver runs as jobs: one network's training problem and start, run alone (in joblib's workers when there are
+several) or, for Levenberg-Marquardt, many at once (:func:`mlpfit.solvers.lm.solve_batch`) with the same results."""
+
+from collections import defaultdict
+from dataclasses import astuple, dataclass
+
+import numpy as np
+from joblib import Parallel, delayed
+
+from ._selection import initialize
+from .solvers import SOLVERS, ProblemBatch, lm
+
+
+@dataclass(frozen=True)
+class TrainingJob:
+    """One solver run on ``problem``: from ``init`` (a method of :data:`mlpfit._selection.INIT_METHODS`, or the
+    start itself), its random draws from ``seed``."""
+
+    problem: object
+    solver: str
+    settings: object
+    init: object
+    init_scale: float | None
+    seed: int
+
+    def start(self):
+        """``(theta0, rng)``: the start, and the generator the solver goes on drawing from."""
+        rng = np.random.default_rng(self.seed)
+        if isinstance(self.init, np.ndarray):
+            return self.init.copy(), rng
+        problem = self.problem
+        theta0 = initialize(problem.arch, problem.X, problem.Y, self.init, rng, self.init_scale, problem.sample_weight)
+        return theta0, rng
+
+    def run(self):
+        """The solver's result (a :class:`~mlpfit.solvers.SolverResult`)."""
+        theta0, rng = self.start()
+        return SOLVERS[self.solver](self.problem, theta0, self.settings, rng)
+
+
+def run_all(jobs, n_jobs=None):
+    """Each job's result, in order: in this process for one job, else through joblib's ``n_jobs`` workers."""
+    if len(jobs) == 1:
+        return [jobs[0].run()]
+    return Parallel(n_jobs=n_jobs)(delayed(TrainingJob.run)(job) for job in jobs)
+
+
+def run_batched(jobs):
+    """Each job's result, in order, as :func:`run_all` gives it, bit for bit: the Levenberg-Marquardt jobs of
+    one shape (:func:`_batch_key`) run as one batch, the others one by one."""
+    results = [None] * len(jobs)
+    groups = defaultdict(list)
+    for i, job in enumerate(jobs):
+        groups[_batch_key(job)].append(i)
+    for key, members in groups.items():
+        if key is None:
+            for i in members:
+                results[i] = jobs[i].run()
+            continue
+        batch = _stacked([jobs[i].problem for i in members])
+        theta0 = np.stack([jobs[i].start()[0] for i in members])
+        for i, result in zip(members, lm.solve_batch(batch, theta0, jobs[members[0]].settings)):
+            results[i] = result
+    return results
+
+
+def _batch_key(job):
+    """What jobs must share to run as one batch, or None for a job that runs alone (not Levenberg-Marquardt)."""
+    if job.solver != "lm":
+        return None
+    problem = job.problem
+
+    def shape(A):
+        return None if A is None else A.shape
+
+    arrays = (problem.X, problem.Y, problem.X_val, problem.Y_val, problem.sample_weight, problem.sample_weight_val)
+    return (problem.arch, *map(shape, arrays), astuple(job.settings))
+
+
+def _stacked(problems):
+    """Problems of one shape as a :class:`~mlpfit.solvers.ProblemBatch`."""
+
+    def stacked(name):
+        arrays = [getattr(problem, name) for problem in problems]
+        return None if arrays[0] is None else np.stack(arrays)
+
+    alpha = np.array([problem.alpha for problem in problems], dtype=np.float64)
+    names = ("X_val", "Y_val", "sample_weight", "sample_weight_val")
+    return ProblemBatch(problems[0].arch, stacked("X"), stacked("Y"), alpha, *map(stacked, names))
