@@ -352,6 +352,17 @@ def test_plot_of_a_category_beside_a_number_draws_one_curve_per_category(site_mo
     assert figure.axes[0].get_xlabel() == "x"
 
 
+def test_plot_of_a_category_beside_a_date_draws_one_curve_per_category_on_a_date_axis():
+    pytest.importorskip("matplotlib")
+    frame = pd.DataFrame({"date": DATES, "site": np.where(np.arange(len(DATES)) % 2, "north", "south")})
+    y = CURVE + np.where(frame["site"] == "north", 1.0, 0.0)
+    model = NeuralRegressor(random_state=0, max_iter=20).fit(frame, y)
+    figure = mlpfit.plot.fit(model, frame, y, x_names=["date", "site"], y_names=["y"])
+    labels = [line.get_label() for line in figure.axes[0].get_lines()]
+    assert labels == ["fit: y, site=north", "fit: y, site=south"]
+    assert figure.axes[0].get_lines()[0].get_xdata().dtype.kind == "M"
+
+
 def test_plot_of_a_date_input_with_a_log_target_marks_its_kinks_as_dates():
     pytest.importorskip("matplotlib")
     model = NeuralRegressor(random_state=0, target_transform="log", max_iter=20).fit(DATES[:, None], np.exp(CURVE))

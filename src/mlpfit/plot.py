@@ -178,8 +178,9 @@ def _curve_on_grid(model, x, inputs):
     band = None
     if hasattr(model, "predict_interval"):
         band = [_as_columns(bound) for bound in model.predict_interval(inputs(grid), coverage=INTERVAL_COVERAGE)]
-    kinks = breakpoints(model)
-    kinks = np.sort(kinks[(kinks >= x.min()) & (kinks <= x.max())])
+    kinks = breakpoints(model)  # none (an empty float array) for a model of several inputs
+    if kinks.size:
+        kinks = np.sort(kinks[(kinks >= x.min()) & (kinks <= x.max())])
     at_kinks = _as_columns(model.predict(inputs(kinks))) if kinks.size else None
     return grid, curve, band, kinks, at_kinks
 
