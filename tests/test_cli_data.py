@@ -310,7 +310,7 @@ def test_predict_keeps_every_row_with_empty_predictions_where_an_input_is_missin
     assert captured.out == ""
     assert captured.err == (
         "mlpfit predict: 2 of 6 rows have a missing input; their predictions are empty.\n"
-        "mlpfit predict: 1 of 6 row lies outside the training range of an input; predictions there extrapolate.\n"
+        "mlpfit predict: 1 of 6 rows lies outside the training range of an input; predictions there extrapolate.\n"
     )
     rows = read_csv(str(tmp_path / "p.csv"))
     assert rows[0] == ["id", "site", "a", "b", "y_predicted", "in_range"]
@@ -334,7 +334,7 @@ def test_predict_dropna_leaves_the_rows_out_and_counts_them(model, tmp_path, cap
     captured = capsys.readouterr()
     assert captured.err == (
         "mlpfit predict: 2 of 6 rows have a missing input; left out (--dropna).\n"
-        "mlpfit predict: 1 of 6 row lies outside the training range of an input; predictions there extrapolate.\n"
+        "mlpfit predict: 1 of 6 rows lies outside the training range of an input; predictions there extrapolate.\n"
     )
     rows = read_csv(captured.out)
     assert rows[0] == ["id", "a", "b", "y_predicted", "in_range"] and [row[0] for row in rows[1:]] == [

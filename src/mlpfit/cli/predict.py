@@ -103,11 +103,11 @@ def run(args):
     n_missing = int((~complete).sum())
     if n_missing:
         what = "left out (--dropna)" if args.dropna else f"{'its' if n_missing == 1 else 'their'} predictions are empty"
-        have = "row has" if n_missing == 1 else "rows have"
+        have = "rows has" if n_missing == 1 else "rows have"
         print(f"mlpfit predict: {n_missing} of {table.n_rows} {have} a missing input; {what}.", file=sys.stderr)
     n_outside = int((in_range == 0).sum())
     if n_outside:
-        lie = "row lies" if n_outside == 1 else "rows lie"
+        lie = "rows lies" if n_outside == 1 else "rows lie"
         print(
             f"mlpfit predict: {n_outside} of {table.n_rows} {lie} outside the training range of an input; "
             "predictions there extrapolate.",
