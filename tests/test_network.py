@@ -157,3 +157,29 @@ def test_penalized_hessian_diagonal_and_effective_parameters_match_the_full_inve
     inverse = np.linalg.inv(jtj + np.diag(ridge))
     np.testing.assert_allclose(diagonal, np.diag(inverse), rtol=1e-10)
     assert _network.effective_parameters(diagonal, ridge) == pytest.approx(np.trace(jtj @ inverse), rel=1e-10)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_the_loss_and_gradient_over_row_chunks_are_those_of_all_rows_at_once(weighted):
+    rng = np.random.default_rng(0)
+    arch = Architecture((3, 7, 4, 2), "tanh")
+    X, Y = rng.normal(size=(500, 3)), rng.normal(size=(500, 2))
+    theta, weights = rng.normal(size=arch.n_params), (rng.uniform(0.1, 2, 500) if weighted else None)
+    whole = loss_and_grad(arch, theta, X, Y, 0.3, weights, chunk_rows=500)
+    chunked = loss_and_grad(arch, theta, X, Y, 0.3, weights, chunk_rows=77)
+    assert chunked[0] == pytest.approx(whole[0], rel=1e-13)
+    np.testing.assert_allclose(chunked[1], whole[1], rtol=1e-12, atol=1e-14)
+
+
+def test_the_loss_and_gradient_of_many_rows_hold_one_chunk_of_activations_at_a_time():
+    import tracemalloc
+
+    arch = Architecture((2, 64, 1), "relu")
+    X = np.random.default_rng(0).normal(size=(200_000, 2))
+    Y, theta = X[:, :1].copy(), np.random.default_rng(1).normal(size=arch.n_params)
+    tracemalloc.start()
+    loss_and_grad(arch, theta, X, Y, 1e-3)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    all_at_once = 200_000 * 64 * 8  # one layer's activations over every row: 102 MB, twice that with z
+    assert peak < all_at_once / 2

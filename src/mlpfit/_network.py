@@ -162,14 +162,15 @@ def inner(u, v):
     return (u[..., None, :] @ v[..., :, None])[..., 0, 0]
 
 
-def loss_and_grad(arch, theta, X, Y, alpha=0.0, sample_weight=None):
+def loss_and_grad(arch, theta, X, Y, alpha=0.0, sample_weight=None, chunk_rows=None):
     """Squared-error loss with L2 penalty and its gradient.
 
     ``loss = (sum((output - Y)**2) + alpha * sum(W**2)) / (2 * n_samples)``,
     i.e. half the mean over samples of the squared error summed over outputs,
     with the weights (not biases) penalised as in scikit-learn's MLP. With
     ``sample_weight`` ``w`` the mean is weighted: row ``i``'s squared error counts ``w_i``
-    times and ``n_samples`` becomes ``sum(w)`` (see :mod:`mlpfit._weights`).
+    times and ``n_samples`` becomes ``sum(w)`` (see :mod:`mlpfit._weights`). The sums run over
+    row chunks, so memory does not grow with the rows beyond the data (see :func:`normal_equations`).
 
     Parameters
     ----------
@@ -177,6 +178,8 @@ def loss_and_grad(arch, theta, X, Y, alpha=0.0, sample_weight=None):
     Y : ndarray of shape (..., n_samples, n_outputs)
     alpha : float or ndarray of shape (...)
     sample_weight : ndarray of shape (..., n_samples) or None
+    chunk_rows : int or None
+        Rows per chunk; None uses :func:`default_gradient_chunk_rows`.
 
     Returns
     -------
@@ -184,12 +187,17 @@ def loss_and_grad(arch, theta, X, Y, alpha=0.0, sample_weight=None):
     grad : ndarray of shape (..., n_params)
     """
     n = np.asarray(X.shape[-2] if sample_weight is None else sample_weight.sum(axis=-1))
-    activations, pre_activations = forward(arch, theta, X)
-    error = activations[-1] - Y
-    weighted_error = error if sample_weight is None else error * sample_weight[..., None]
+    squared_error, grad = None, None
+    for rows in _row_chunks(X.shape[-2], chunk_rows or default_gradient_chunk_rows(arch)):
+        activations, pre_activations = forward(arch, theta, X[..., rows, :])
+        error = activations[-1] - Y[..., rows, :]
+        weighted_error = error if sample_weight is None else error * sample_weight[..., rows, None]
+        part = np.einsum("...ij,...ij->...", weighted_error, error)
+        chunk_grad = backward(arch, theta, activations, pre_activations, weighted_error / n[..., None, None])
+        squared_error = part if squared_error is None else squared_error + part
+        grad = chunk_grad if grad is None else grad + chunk_grad
     weights = np.ascontiguousarray(theta[..., arch.weight_mask])  # a strided dot sums in another order
-    loss = (np.einsum("...ij,...ij->...", weighted_error, error) + alpha * inner(weights, weights)) / (2 * n)
-    grad = backward(arch, theta, activations, pre_activations, weighted_error / n[..., None, None])
+    loss = (squared_error + alpha * inner(weights, weights)) / (2 * n)
     if np.any(alpha):
         grad[..., arch.weight_mask] += (np.asarray(alpha) / n)[..., None] * weights
     return loss, grad
@@ -246,8 +254,9 @@ def residuals_and_jacobian(arch, theta, X, Y, sample_weight=None):
     return residuals.reshape(*batch, -1), jacobian.reshape(*batch, -1, arch.n_params)
 
 
-JACOBIAN_CHUNK_ENTRIES = 2**20
-"""Default Jacobian entries per row chunk in :func:`normal_equations` (8 MiB of float64)."""
+CHUNK_ENTRIES = 2**20
+"""Numbers a row chunk's largest per-row array holds (8 MiB of float64): the Jacobian in :func:`normal_equations`,
+the activations in :func:`loss_and_grad`."""
 
 
 def _row_chunks(n_rows, chunk_rows):
@@ -256,8 +265,14 @@ def _row_chunks(n_rows, chunk_rows):
 
 
 def default_chunk_rows(arch, n_outputs):
-    """Rows per chunk so one chunk's Jacobian holds about ``JACOBIAN_CHUNK_ENTRIES`` numbers."""
-    return max(1, JACOBIAN_CHUNK_ENTRIES // (n_outputs * arch.n_params))
+    """Rows per chunk so one chunk's Jacobian holds about ``CHUNK_ENTRIES`` numbers."""
+    return max(1, CHUNK_ENTRIES // (n_outputs * arch.n_params))
+
+
+def default_gradient_chunk_rows(arch):
+    """Rows per chunk of :func:`loss_and_grad` so one chunk's activations hold about ``CHUNK_ENTRIES``
+    numbers."""
+    return max(1, CHUNK_ENTRIES // sum(arch.layer_sizes))
 
 
 def normal_equations(arch, theta, X, Y, chunk_rows=None, sample_weight=None):
