@@ -3,7 +3,7 @@
 A dose-response per compound, a calibration per sensor, a decay per pixel: :class:`CurveBatch` fits
 every curve with the settings of one estimator. Each curve is set up as ``estimator.fit`` sets up one
 (its own checks, weighted set, plan, standardisation, hinge selection, seeds), the Levenberg-Marquardt
-runs of all curves' networks go through the solver together (:func:`mlpfit._jobs.run_batched`), and each
+runs of all curves' networks go through the solver together (:func:`mlpfit._jobs.run_trainings`), and each
 curve's runs make its model as ``fit`` makes one. Every curve is seeded by the estimator's ``random_state``
 alike, so each curve's model is the one ``estimator.fit`` gives on that curve alone, bit for bit.
 A curve whose data cannot be fitted (NaN, one distinct row, ...) is reported by its group and the others go on.
@@ -15,7 +15,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
-from ._jobs import run_batched
+from ._jobs import run_trainings
 from .diagnosis import diagnose
 from .estimator import NeuralRegressor, start_training
 
@@ -86,10 +86,8 @@ class CurveBatch(BaseEstimator):
                 trainings[curve.group] = estimator, start_training(estimator, curve.X, curve.y, curve.sample_weight)
             except ValueError as error:
                 self.errors_[curve.group] = str(error)
-        jobs = [job for _, training in trainings.values() for job in training.jobs]
-        results = iter(run_batched(jobs))
-        for group, (estimator, training) in trainings.items():
-            runs = [next(results) for _ in training.jobs]
+        all_runs = run_trainings([training for _, training in trainings.values()])
+        for (group, (estimator, training)), runs in zip(trainings.items(), all_runs):
             try:
                 estimator.fitted_ = training.finished(runs)
             except ValueError as error:
