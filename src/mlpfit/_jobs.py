@@ -69,8 +69,8 @@ def run_trainings(trainings, n_jobs=1):
     batch (:func:`run_batched`) in this process when joblib's effective ``n_jobs`` is 1, else split into that many
     batches, each run by a joblib worker (any backend, Dask's included).
 
-    Batching in this process is the fast way on one machine: a worker must first start and receive the data,
-    which small fits do not repay (``benchmarks/README.md``). The results are the same either way.
+    One batch in this process is the default (``n_jobs`` None or 1 under joblib's default backend): workers must
+    start and receive the data first, which small fits do not repay. The results are the same either way.
     """
     jobs = [job for training in trainings for job in training.jobs]
     n_batches = min(effective_n_jobs(n_jobs), len(jobs))

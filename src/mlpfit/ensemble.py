@@ -107,10 +107,10 @@ class EnsembleRegressor(MultiOutputMixin, RegressorMixin, BaseEstimator):
         Share of rows each member holds out to estimate the noise level (homoscedastic only).
     n_jobs : int or None, default=None
         Joblib workers the members' batch is split among (None defers to ``joblib.parallel_config``:
-        one under the default backend, the cluster's under Dask's). With one, the members train as
-        one batch in this process, their Levenberg-Marquardt runs solved together: the fastest way on
-        one machine, as a worker must start and receive the data first. More pays where members are
-        large or a cluster has the cores.
+        one under the default backend, the cluster's cores under Dask's). With one, the members train
+        as one batch in this process, their Levenberg-Marquardt runs solved together; with more, each
+        worker runs a share of the members as a batch of its own, which pays where the members are
+        large enough to repay the workers' start-up and the data's transfer.
     random_state : None, int or RandomState, default=None
         Draws every member's seed before any training, so results do not depend on ``n_jobs``,
         the joblib backend, or the order members finish.
