@@ -338,9 +338,9 @@ def start_training(estimator, X, y, sample_weight=None, plan=None, encoding=None
 
 
 def finish_training(estimator, training, results):
-    """``estimator`` as ``fit`` leaves it, from its ``training``'s job ``results``: ``fitted_`` set, a run that
-    did not converge warned of (``ConvergenceWarning``), and a fit that failed (:func:`~mlpfit.diagnosis.
-    warn_if_fit_failed`). For fits whose jobs ran elsewhere, such as an ensemble's members batched together."""
+    """``estimator`` as ``fit`` leaves it, from its ``training``'s job ``results``: ``fitted_`` set, and a run
+    that did not converge (``ConvergenceWarning``) or a fit that failed (``FitWarning``) warned of. For fits whose
+    jobs ran elsewhere, such as an ensemble's members batched together."""
     estimator.fitted_ = training.finished(results)
     plan = training.plan
     if estimator.fitted_.stop_reason in ("max_iter", "diverged"):
