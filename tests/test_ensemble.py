@@ -11,7 +11,8 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from threadpoolctl import threadpool_limits
 
-from mlpfit import EnsembleRegressor, NeuralRegressor
+from mlpfit import EnsembleRegressor, NeuralRegressor, make_plan
+from mlpfit.solvers import lm
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -119,6 +120,28 @@ def test_members_are_single_networks_unless_the_template_says_otherwise():
     assert [member.n_averaged_ for member in model.estimators_] == [2, 2]
 
 
+def test_members_trained_as_one_batch_equal_members_fitted_one_by_one(monkeypatch):
+    X, y, _ = _sine(300, 9)
+    sizes = []
+    solve_batch = lm.solve_batch
+
+    def counting(batch, theta0, settings):
+        sizes.append(len(batch))
+        return solve_batch(batch, theta0, settings)
+
+    monkeypatch.setattr(lm, "solve_batch", counting)
+    model = _small().fit(X, y)
+    assert sizes == [3]  # the three members' runs, solved together
+    monkeypatch.undo()
+    template = NeuralRegressor(max_iter=200, loss="gaussian_nll")
+    plan = make_plan(template.get_params(), 300, 1, 1, ensemble_member=True)
+    seeds = np.random.RandomState(3).randint(np.iinfo(np.int32).max, size=3)
+    for member, seed in zip(model.estimators_, seeds):
+        alone = clone(template).set_params(random_state=seed).fit(X, y, plan=plan)
+        np.testing.assert_array_equal(member.predict(X, return_std=True), alone.predict(X, return_std=True))
+        assert member.fitted_.runs == alone.fitted_.runs
+
+
 def _predictions(**params):
     X, y, _ = _sine(300, 7)
     return _small(**params).fit(X, y).predict(X, return_std=True)
@@ -141,7 +164,7 @@ def test_members_run_on_a_dask_cluster_and_match_the_serial_run():
             with distributed.get_task_stream(client) as tasks, joblib.parallel_config(backend="dask"):
                 on_dask = _predictions()
             workers = set(client.scheduler_info()["workers"])
-    assert len(tasks.data) >= 3 and {task["worker"] for task in tasks.data} <= workers
+    assert len(tasks.data) == 2 and {task["worker"] for task in tasks.data} <= workers  # a batch per worker
     np.testing.assert_array_equal(serial, on_dask)
 
 

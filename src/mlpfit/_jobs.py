@@ -5,7 +5,7 @@ from collections import defaultdict
 from dataclasses import astuple, dataclass
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 
 from ._selection import initialize
 from .solvers import SOLVERS, ProblemBatch, lm
@@ -62,6 +62,26 @@ def run_batched(jobs):
         for i, result in zip(members, lm.solve_batch(batch, theta0, jobs[members[0]].settings)):
             results[i] = result
     return results
+
+
+def run_trainings(trainings, n_jobs=1):
+    """Each training's results (a list in the order of its ``jobs``), all trainings' jobs run together: as one
+    batch (:func:`run_batched`) in this process when joblib's effective ``n_jobs`` is 1, else split into that many
+    batches, each run by a joblib worker (any backend, Dask's included).
+
+    One batch in this process is the default (``n_jobs`` None or 1 under joblib's default backend): workers must
+    start and receive the data first, which small fits do not repay. The results are the same either way.
+    """
+    jobs = [job for training in trainings for job in training.jobs]
+    n_batches = min(effective_n_jobs(n_jobs), len(jobs))
+    if n_batches <= 1:
+        results = run_batched(jobs)
+    else:
+        bounds = np.linspace(0, len(jobs), n_batches + 1).astype(int)
+        batches = Parallel(n_jobs=n_jobs)(delayed(run_batched)(jobs[a:b]) for a, b in zip(bounds, bounds[1:]))
+        results = [result for batch in batches for result in batch]
+    results = iter(results)
+    return [[next(results) for _ in training.jobs] for training in trainings]
 
 
 def _batch_key(job):

@@ -3,7 +3,7 @@
 A dose-response per compound, a calibration per sensor, a decay per pixel: :class:`CurveBatch` fits
 every curve with the settings of one estimator. Each curve is set up as ``estimator.fit`` sets up one
 (its own checks, weighted set, plan, standardisation, hinge selection, seeds), the Levenberg-Marquardt
-runs of all curves' networks go through the solver together (:func:`mlpfit._jobs.run_batched`), and each
+runs of all curves' networks go through the solver together (:func:`mlpfit._jobs.run_trainings`), and each
 curve's runs make its model as ``fit`` makes one. Every curve is seeded by the estimator's ``random_state``
 alike, so each curve's model is the one ``estimator.fit`` gives on that curve alone, bit for bit.
 A curve whose data cannot be fitted (NaN, one distinct row, ...) is reported by its group and the others go on.
@@ -15,7 +15,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
-from ._jobs import run_batched
+from ._dask_curves import fit_partitions, is_dask_source
+from ._jobs import run_trainings
 from .diagnosis import diagnose
 from .estimator import NeuralRegressor, start_training
 
@@ -63,7 +64,7 @@ class CurveBatch(BaseEstimator):
         self.estimator = estimator
         self.diagnose = diagnose
 
-    def fit(self, X, y=None, *, groups=None, sample_weight=None):
+    def fit(self, X, y=None, *, groups=None, sample_weight=None, x=None):
         """Fit every curve.
 
         The curves come as one of:
@@ -72,8 +73,18 @@ class CurveBatch(BaseEstimator):
           lengths, ``x`` 1-D (one input) or 2-D;
         - ``X`` and ``y`` of shape (n_curves, n_points): curve ``i`` is ``(X[i], y[i])``, one input;
         - a long table: ``X`` (n_rows,) or (n_rows, n_features), ``y`` (n_rows,) and ``groups`` (n_rows,),
-          a curve per distinct group in order of first appearance; ``sample_weight`` (n_rows,) optional.
+          a curve per distinct group in order of first appearance; ``sample_weight`` (n_rows,) optional;
+        - a long table too large for one machine: ``X`` a Dask DataFrame, or the path of a Parquet dataset
+          (a glob allowed), and ``groups``, ``x`` (one name or a list), ``y`` and optionally ``sample_weight``
+          the names of its numeric columns. The curves are fitted partition by partition on the active
+          ``dask.distributed`` client's workers (else Dask's default scheduler) after the table is shuffled
+          by group, so that no curve is split; each is the curve the in-process fit gives, on any number of
+          workers (see :mod:`mlpfit._dask_curves`; the ``dask`` extra).
         """
+        if is_dask_source(X):
+            return fit_partitions(self, X, groups=groups, x=x, y=y, sample_weight=sample_weight)
+        if x is not None:
+            raise ValueError("x names the input columns of a Dask DataFrame or Parquet dataset; give arrays as X.")
         curves = _curves(X, y, groups, sample_weight)
         template = NeuralRegressor() if self.estimator is None else self.estimator
         self.groups_ = [curve.group for curve in curves]
@@ -86,10 +97,8 @@ class CurveBatch(BaseEstimator):
                 trainings[curve.group] = estimator, start_training(estimator, curve.X, curve.y, curve.sample_weight)
             except ValueError as error:
                 self.errors_[curve.group] = str(error)
-        jobs = [job for _, training in trainings.values() for job in training.jobs]
-        results = iter(run_batched(jobs))
-        for group, (estimator, training) in trainings.items():
-            runs = [next(results) for _ in training.jobs]
+        all_runs = run_trainings([training for _, training in trainings.values()])
+        for (group, (estimator, training)), runs in zip(trainings.items(), all_runs):
             try:
                 estimator.fitted_ = training.finished(runs)
             except ValueError as error:

@@ -797,11 +797,12 @@ FIT_CHECK_MAX_ROWS = 20_000
 mean squared errors, which a sample estimates well, at a bounded cost in memory."""
 
 
-def warn_if_fit_failed(model, X, Y):
+def warn_if_fit_failed(model, X, Y, stacklevel=3):
     """Warn (:class:`FitWarning`, with the top finding) when a fit ended effectively linear or diverged.
 
     ``X`` and ``Y`` (2-D) are the training data as ``fit`` validated and transformed them: skipping
-    :func:`diagnose`'s own validation halves the cost of this check on small fits.
+    :func:`diagnose`'s own validation halves the cost of this check on small fits. ``stacklevel``: the
+    warning's, so that it points at the user's call to ``fit``.
     """
     if len(X) > FIT_CHECK_MAX_ROWS:
         rows = np.random.default_rng(0).choice(len(X), FIT_CHECK_MAX_ROWS, replace=False)
@@ -811,4 +812,4 @@ def warn_if_fit_failed(model, X, Y):
     diagnosis = _run_checks(FitFacts(state, X, Y, None, None), FIT_WARNING_CODES)
     if diagnosis.findings:
         top = diagnosis.findings[0]
-        warnings.warn(f"{top.code}: {top.message} Fix: {top.fix}", FitWarning, stacklevel=3)
+        warnings.warn(f"{top.code}: {top.message} Fix: {top.fix}", FitWarning, stacklevel=stacklevel)

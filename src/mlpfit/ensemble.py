@@ -2,15 +2,15 @@
 
 Each member is a clone of a :class:`~mlpfit.NeuralRegressor` template trained from
 its own initialisation; the members' predictive Gaussians are combined into one
-Gaussian. Members are fitted through joblib, so
-``with joblib.parallel_config(backend="dask"):`` under a ``dask.distributed.Client``
-trains them on the cluster's workers.
+Gaussian. The members share their data, so their solver runs go as one batch
+(:func:`mlpfit._jobs.run_trainings`); with ``n_jobs``, or
+``with joblib.parallel_config(backend="dask"):`` under a ``dask.distributed.Client``,
+the batch is split among joblib's workers.
 """
 
 from numbers import Integral, Real
 
 import numpy as np
-from joblib import Parallel, delayed
 from scipy.stats import norm
 from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin, clone
 from sklearn.model_selection import train_test_split
@@ -19,10 +19,11 @@ from sklearn.utils.validation import check_array, check_is_fitted
 
 from . import _weights
 from ._fitted import within
+from ._jobs import run_trainings
 from ._params import Constant, InstanceOf, Interval, Options, Seed, validate_params
 from ._plan import make_plan
 from .estimator import PARAMETER_CONSTRAINTS as MEMBER_CONSTRAINTS
-from .estimator import NeuralRegressor, validated_inputs, validated_training_data
+from .estimator import NeuralRegressor, finish_training, start_training, validated_inputs, validated_training_data
 
 MEMBER_LOSSES = {"heteroscedastic": "gaussian_nll", "homoscedastic": "squared_error"}
 """``noise`` -> the loss each member is trained on."""
@@ -43,12 +44,11 @@ def networks_of(model):
     return list(getattr(model, "estimators_", None) or [model])
 
 
-def _fit_member(template, X, y, seed, noise, holdout_fraction, sample_weight=None, encoding=None):
-    """Train one member, by its plan as an ensemble member; for homoscedastic noise on all rows but a
-    held-out share, whose indices it returns. ``sample_weight`` (positive, or None) weighs the rows; ``encoding``
-    (or None) encodes the dates and text of ``X``, the same for every member.
-
-    Module-level and free of estimator state so joblib can ship it to any backend.
+def _start_member(template, X, y, seed, noise, holdout_fraction, sample_weight=None, encoding=None):
+    """``(member, training, held_rows)``: one member set up to train (:func:`~mlpfit.estimator.start_training`)
+    by its plan as an ensemble member; for homoscedastic noise on all rows but a held-out share, whose indices
+    are ``held_rows`` (else None). ``sample_weight`` (positive, or None) weighs the rows; ``encoding`` (or None)
+    encodes the dates and text of ``X``, the same for every member.
     """
     member = clone(template).set_params(random_state=seed, loss=MEMBER_LOSSES[noise])
     held_rows = None
@@ -59,7 +59,7 @@ def _fit_member(template, X, y, seed, noise, holdout_fraction, sample_weight=Non
     n_outputs = 1 if y.ndim == 1 else y.shape[1]
     n_features = X.shape[1] if encoding is None else encoding.n_features
     plan = make_plan(member.get_params(deep=False), len(X), n_features, n_outputs, ensemble_member=True)
-    return member.fit(X, y, sample_weight, plan=plan, encoding=encoding), held_rows
+    return member, start_training(member, X, y, sample_weight, plan, encoding), held_rows
 
 
 def _noise_variances(members, held_rows, X, y, sample_weight=None):
@@ -106,10 +106,14 @@ class EnsembleRegressor(MultiOutputMixin, RegressorMixin, BaseEstimator):
     holdout_fraction : float, default=0.2
         Share of rows each member holds out to estimate the noise level (homoscedastic only).
     n_jobs : int or None, default=None
-        Members trained in parallel through joblib; None defers to ``joblib.parallel_config``.
+        Joblib workers the members' batch is split among (None defers to ``joblib.parallel_config``:
+        one under the default backend, the cluster's cores under Dask's). With one, the members train
+        as one batch in this process, their Levenberg-Marquardt runs solved together; with more, each
+        worker runs a share of the members as a batch of its own, which pays where the members are
+        large enough to repay the workers' start-up and the data's transfer.
     random_state : None, int or RandomState, default=None
-        Draws every member's seed before any training, so results do not depend on the
-        joblib backend or on the order members finish.
+        Draws every member's seed before any training, so results do not depend on ``n_jobs``,
+        the joblib backend, or the order members finish.
 
     Attributes
     ----------
@@ -176,15 +180,16 @@ class EnsembleRegressor(MultiOutputMixin, RegressorMixin, BaseEstimator):
                 "transform, or an ensemble on log(y) and exponentiate its intervals' bounds."
             )
         seeds = check_random_state(self.random_state).randint(np.iinfo(np.int32).max, size=self.n_estimators)
-        fits = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_member)(template, X, y, seed, self.noise, self.holdout_fraction, sample_weight, encoding)
+        started = [
+            _start_member(template, X, y, seed, self.noise, self.holdout_fraction, sample_weight, encoding)
             for seed in seeds
-        )
-        self.estimators_ = [member for member, _ in fits]
+        ]
+        members, trainings, held_rows = zip(*started)
+        runs = run_trainings(trainings, self.n_jobs)
+        self.estimators_ = [finish_training(*member) for member in zip(members, trainings, runs)]
         self.n_outputs_ = self.estimators_[0].n_outputs_
         self.noise_variances_ = None
         if self.noise == "homoscedastic":
-            held_rows = [rows for _, rows in fits]
             self.noise_variances_ = _noise_variances(self.estimators_, held_rows, X, y, sample_weight)
         return self
 

@@ -337,6 +337,23 @@ def start_training(estimator, X, y, sample_weight=None, plan=None, encoding=None
     )
 
 
+def finish_training(estimator, training, results):
+    """``estimator`` as ``fit`` leaves it, from its ``training``'s job ``results``: ``fitted_`` set, and a run
+    that did not converge (``ConvergenceWarning``) or a fit that failed (``FitWarning``) warned of. For fits whose
+    jobs ran elsewhere, such as an ensemble's members batched together."""
+    estimator.fitted_ = training.finished(results)
+    plan = training.plan
+    if estimator.fitted_.stop_reason in ("max_iter", "diverged"):
+        warnings.warn(
+            f"NeuralRegressor (solver={plan.solver}, max_iter={plan.max_iter}): "
+            f"{STOP_MESSAGES[estimator.fitted_.stop_reason]}",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    warn_if_fit_failed(estimator, training.X, training.Y, stacklevel=4)
+    return estimator
+
+
 def _restart_inits(plan, start, n_restarts):
     """Where each restart of a network starts: the first from its start when it has one, the others from the
     plan's ``init``."""
@@ -601,17 +618,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         training = start_training(self, X, y, sample_weight, plan, encoding)
         with progress(self.verbose, training.plan.max_iter * len(training.jobs)) as training.settings.on_iteration:
             runs = run_all(training.jobs, self.n_jobs)
-        self.fitted_ = training.finished(runs)
-        plan = training.plan
-        if self.fitted_.stop_reason in ("max_iter", "diverged"):
-            warnings.warn(
-                f"NeuralRegressor (solver={plan.solver}, max_iter={plan.max_iter}): "
-                f"{STOP_MESSAGES[self.fitted_.stop_reason]}",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
-        warn_if_fit_failed(self, training.X, training.Y)
-        return self
+        return finish_training(self, training, runs)
 
     # --- the fit, as attributes: views of fitted_ (see the class docstring) ------------
 
