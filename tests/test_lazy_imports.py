@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import mlpfit
@@ -56,3 +57,28 @@ def test_the_summary_table_agrees_with_each_commands_own_parser():
     assert all(summary.split()[0] in listed for summary in SUMMARIES.values())
     for name in SUMMARIES:
         assert build_parser([name]).format_help() == listed, name
+
+
+def test_reading_a_model_file_loads_neither_scikit_learn_nor_scipy_optimize(tmp_path):
+    # mlpfit info reads files without building an estimator; the solvers' optimiser is imported where it runs
+    from mlpfit import NeuralRegressor, save
+
+    rng = np.random.default_rng(0)
+    save(
+        NeuralRegressor(5, max_iter=5, random_state=0).fit(rng.normal(size=(20, 1)), rng.normal(size=20)),
+        tmp_path / "m.npz",
+    )
+    code = (
+        "import sys\nfrom mlpfit.cli import main\n"
+        f"main(['info', {str(tmp_path / 'm.npz')!r}])\n"
+        "print([m for m in sys.modules if m.startswith(('sklearn', 'scipy.optimize'))])"
+    )
+    source = os.path.dirname(os.path.dirname(mlpfit.__file__))
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": source},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.splitlines()[-1] == "[]"

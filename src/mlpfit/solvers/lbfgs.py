@@ -19,7 +19,6 @@ iteration as in LM, which is what makes the evidence affordable for networks too
 from dataclasses import replace
 
 import numpy as np
-from scipy.optimize import minimize
 
 from ._base import SolverResult
 from ._evidence import BAYES_START_FIT, BAYES_START_IMPROVEMENT, reestimate
@@ -43,6 +42,8 @@ def _minimize(problem, theta, monitor, max_iter, ftol, stop_at=None):
     The monitor (early stopping, divergence) or ``stop_at(loss) -> bool`` may end the run after an
     iteration; the reason is then ``"stopped"``, which the monitor's own reason, if any, overrides.
     """
+    from scipy.optimize import minimize  # here: importing it costs every command that reads a model file 0.1 s
+
     iterations = 0
 
     def callback(intermediate_result):
