@@ -111,8 +111,8 @@ def emit(parts, ops):
 
 
 def _member(network, ops, x):
-    """``(mean, std)`` of one network as :meth:`mlpfit.FittedNetwork.predict` computes them (std: with a variance
-    head, else None)."""
+    """``(mean, std)`` of one network as :meth:`mlpfit.FittedNetwork.predict` computes them (std None where the
+    network has none, :attr:`~mlpfit.FittedNetwork.has_std`)."""
     a = _columns(ops, x, network.x_transforms, "forward")
     a = ops.standardize(a, network.x_scaler.mean, network.x_scaler.scale)
     coefs, intercepts = network.layers()
@@ -122,7 +122,7 @@ def _member(network, ops, x):
     k, y_scaler = network.n_targets, network.y_scaler
     mean = outputs if not network.variance_head else ops.take(outputs, 0, k)
     mean = _columns(ops, ops.unstandardize(mean, y_scaler.scale, y_scaler.mean), network.y_transforms, "inverse")
-    if not network.variance_head:
+    if not network.has_std:
         return mean, None
     # mlpfit._nll.mean_and_variance: variance = softplus(raw) + VARIANCE_FLOOR, on the standardised scale
     variance = ops.add_constant(ops.activation(ops.take(outputs, k, 2 * k), "softplus"), np.full(k, VARIANCE_FLOOR))
