@@ -165,10 +165,7 @@ def test_other_objects_and_dtypes_are_refused():
         export.to_onnx(MODELS["one input, one output"](), dtype="float16")
 
 
-@pytest.mark.parametrize(
-    "steps",
-    ["scaler", "column transformer", "ensemble"],
-)
+@pytest.mark.parametrize("steps", ["scaler", "column transformer", "ensemble", "float32"])
 def test_skl2onnx_converts_a_pipeline_ending_in_a_model(steps):
     skl2onnx = pytest.importorskip("skl2onnx")
     from sklearn.compose import ColumnTransformer
@@ -184,11 +181,40 @@ def test_skl2onnx_converts_a_pipeline_ending_in_a_model(steps):
     last = ensemble("heteroscedastic", 2) if steps == "ensemble" else NeuralRegressor(max_iter=20, random_state=0)
     pipeline = Pipeline([("first", first), ("model", last)])
     pipeline.fit(X2, Y2[:, :2] if steps == "ensemble" else Y2[:, 0])
-    onnx_model = skl2onnx.to_onnx(pipeline, X2[:1])
+    dtype = np.float32 if steps == "float32" else np.float64
+    onnx_model = skl2onnx.to_onnx(pipeline, X2[:1].astype(dtype))
     session = ort.InferenceSession(onnx_model.SerializeToString(), providers=["CPUExecutionProvider"])
-    (predicted,) = session.run(None, {"X": NEW})
+    (predicted,) = session.run(None, {"X": NEW.astype(dtype)})
     wanted = pipeline.predict(NEW)
-    assert_matches((predicted.reshape(wanted.shape),), (wanted,))
+    assert predicted.dtype == dtype
+    assert_matches(
+        (predicted.reshape(wanted.shape).astype(np.float64),), (wanted,), 1e-5 if steps == "float32" else 1e-12
+    )
+
+
+def test_skl2onnx_gives_the_std_when_asked():
+    skl2onnx = pytest.importorskip("skl2onnx")
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    export.register_skl2onnx()
+    model = ensemble("homoscedastic")
+    pipeline = Pipeline([("scale", StandardScaler()), ("model", model)]).fit(X2, Y2[:, 0])
+    onnx_model = skl2onnx.to_onnx(pipeline, X2[:1], options={id(model): {"return_std": True}})
+    session = ort.InferenceSession(onnx_model.SerializeToString(), providers=["CPUExecutionProvider"])
+    mean, std = session.run(None, {"X": NEW})
+    assert_matches((mean.ravel(), std.ravel()), pipeline.predict(NEW, return_std=True))
+    plain = Pipeline([("scale", StandardScaler()), ("model", NeuralRegressor(max_iter=5))]).fit(X2, Y2[:, 0])
+    with pytest.raises(ValueError, match="return_std needs a model with a standard deviation"):
+        skl2onnx.to_onnx(plain, X2[:1], options={id(plain.steps[-1][1]): {"return_std": True}})
+
+
+def test_without_onnx_the_error_names_the_extra(monkeypatch, saved, tmp_path):
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    with pytest.raises(ImportError, match=r"pip install 'mlpfit\[export\]'"):
+        export.to_onnx(saved[1])
+    code, _, err = run_main(["export", saved[0] / "model.npz", "-o", tmp_path / "model.onnx"])
+    assert code == 1 and "mlpfit[export]" in err and not (tmp_path / "model.onnx").exists()
 
 
 # --- mlpfit export ------------------------------------------------------------------------------------

@@ -113,36 +113,63 @@ def register_skl2onnx():
     """Teach skl2onnx to convert NeuralRegressor and EnsembleRegressor, so ``skl2onnx.to_onnx(pipeline, X[:1])``
     converts a scikit-learn Pipeline that ends in one (after a StandardScaler, a ColumnTransformer of numbers, ...).
 
-    Inside a pipeline the model gives one output ``variable`` of shape (N, n_outputs), as skl2onnx's regressors
-    do, in the dtype of its input (float64 when ``X`` is). Call it once, before converting.
+    Inside a pipeline the model gives the output ``variable`` of shape (N, n_outputs), as skl2onnx's regressors
+    do, in the dtype of its input (float64 when ``X`` is); with the option ``{"return_std": True}`` (skl2onnx's
+    ``options``, as for its BayesianRidge) also ``std``, for a model whose ``predict(X, return_std=True)`` works.
+    Call it once, before converting.
     """
     skl2onnx = _require("skl2onnx")
     from ..ensemble import EnsembleRegressor
     from ..estimator import NeuralRegressor
 
     for cls in (NeuralRegressor, EnsembleRegressor):
-        skl2onnx.update_registered_converter(cls, f"Mlpfit{cls.__name__}", _pipeline_shape, _pipeline_converter)
+        skl2onnx.update_registered_converter(
+            cls,
+            f"Mlpfit{cls.__name__}",
+            _pipeline_shape,
+            _pipeline_converter,
+            parser=_pipeline_parser,
+            options={"return_std": [False, True]},
+        )
+
+
+def _pipeline_parser(scope, model, inputs, custom_parsers=None):
+    """skl2onnx's parser: the model's operator, with output ``variable`` and, asked for, ``std``."""
+    from skl2onnx import get_model_alias
+    from skl2onnx.common.data_types import guess_tensor_type
+
+    return_std = scope.get_options(model, {"return_std": False})["return_std"]
+    if return_std and not parts_of(model).has_std:
+        raise ValueError(
+            "the option return_std needs a model with a standard deviation (an EnsembleRegressor, or "
+            "loss='gaussian_nll' without a target transform)."
+        )
+    operator = scope.declare_local_operator(get_model_alias(type(model)), model)
+    operator.inputs = inputs
+    for name in ("variable", "std")[: 1 + return_std]:
+        operator.outputs.append(scope.declare_local_variable(name, guess_tensor_type(inputs[0].type)))
+    return operator.outputs
 
 
 def _pipeline_shape(operator):
-    """skl2onnx's shape calculator: (N, n_outputs) in the input's type."""
+    """skl2onnx's shape calculator: each output (N, n_outputs) in the input's type."""
     input_type = operator.inputs[0].type
     n_outputs = parts_of(operator.raw_operator).n_targets
-    operator.outputs[0].type = input_type.__class__([input_type.shape[0], n_outputs])
+    for output in operator.outputs:
+        output.type = input_type.__class__([input_type.shape[0], n_outputs])
 
 
 def _pipeline_converter(scope, operator, container):
-    """skl2onnx's converter: the model's mean, from the pipeline's input variable to its output variable."""
+    """skl2onnx's converter: the model's mean (and std), from the pipeline's input variable to its outputs."""
     from skl2onnx.common.data_types import guess_numpy_type
 
     from ._onnx import ContainerGraph, OnnxOps
 
     graph = ContainerGraph(scope, container)
     dtype = guess_numpy_type(operator.inputs[0].type)
-    mean, _ = emit(parts_of(operator.raw_operator), OnnxOps(graph, dtype, operator.inputs[0].full_name))
-    container.add_node(
-        "Identity", [mean.name], [operator.outputs[0].full_name], name=scope.get_unique_operator_name("Identity")
-    )
+    results = emit(parts_of(operator.raw_operator), OnnxOps(graph, dtype, operator.inputs[0].full_name))
+    for value, output in zip(results, operator.outputs):
+        container.add_node("Identity", [value.name], [output.full_name], name=scope.get_unique_operator_name("Id"))
 
 
 def _require(name):

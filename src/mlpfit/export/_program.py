@@ -72,10 +72,11 @@ def parts_of(model):
     check_is_fitted(model)
     members = networks_of(model)
     networks = tuple(member.fitted_.network for member in members)
-    names = getattr(members[0], "feature_names_in_", None)
-    input_names = tuple(
-        f"column {name!r}" if names is not None else f"column {j}"
-        for j, name in enumerate(names if names is not None else range(networks[0].n_inputs))
+    names = getattr(model, "feature_names_in_", None)
+    input_names = (
+        tuple(f"column {name!r}" for name in names)
+        if names is not None
+        else tuple(f"column {j}" for j in range(networks[0].n_inputs))
     )
     encoding = networks[0].x_encoding
     for name, column in zip(input_names, encoding.columns if encoding is not None else ()):

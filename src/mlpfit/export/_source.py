@@ -6,8 +6,6 @@ array of width), how constants are written, and the matrix product. Constants ar
 ``repr`` writes them, which Python and every C99 compiler read back to the same bits.
 """
 
-from ._program import Value
-
 
 def literal(array, brackets="[]"):
     """``array`` (float64, any dimension) as nested lists of exact float literals: ``[[0.5, -1e-05], ...]``, or
@@ -82,6 +80,3 @@ class SourceOps:
     def stacked(self, expressions):
         """A new value whose column ``j`` is ``expressions[j]``."""
         raise NotImplementedError
-
-
-__all__ = ["SourceOps", "Value", "literal"]
