@@ -2,6 +2,7 @@
 mlpfit, the C header compiled by the system compiler, each against ``predict`` to 1e-12 in float64."""
 
 import contextlib
+import copy
 import io
 import os
 import shutil
@@ -224,7 +225,7 @@ def test_without_onnx_the_error_names_the_extra(monkeypatch, saved, tmp_path):
 def saved(tmp_path_factory):
     folder = tmp_path_factory.mktemp("export")
     model = MODELS["gaussian_nll: std"]()
-    mlpfit.save(model, folder / "model.npz")
+    mlpfit.save(model, folder / "model.npz", columns={"x": ["dose", "age"], "y": ["u", "v"]})
     return folder, model
 
 
@@ -244,7 +245,16 @@ def test_the_command_writes_each_format(saved, name, options):
         session = ort.InferenceSession(str(folder / name), providers=["CPUExecutionProvider"])
         assert_matches(tuple(session.run(None, {"X": NEW})), model.predict(NEW, return_std=True))
     else:
-        assert (folder / name).read_text() == (export.to_python if name.endswith(".py") else export.to_c)(model)
+        text = (folder / name).read_text()
+        assert "column 'dose': a number" in text and "column 'age': a number" in text
+        assert text == (export.to_python if name.endswith(".py") else export.to_c)(named(model, ["dose", "age"]))
+
+
+def named(model, names):
+    """A copy of ``model`` as fitted on columns ``names``."""
+    model = copy.deepcopy(model)
+    model.feature_names_in_ = np.asarray(names, dtype=object)
+    return model
 
 
 def test_the_command_refuses_bad_input_in_one_line(saved, tmp_path):

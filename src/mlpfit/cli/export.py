@@ -2,6 +2,8 @@
 
 import os
 
+import numpy as np
+
 from .._atomic import atomic_write
 from ..export import FORMATS, export
 from ._common import UsageError, add_command, check_outputs, open_model
@@ -37,7 +39,10 @@ def format_of(path):
 def run(args):
     format = args.format or format_of(args.output)
     check_outputs({"export": args.output}, {"model": args.model})
-    model, _ = open_model(args.model)
+    model, metadata = open_model(args.model)
+    names = (metadata.get("columns") or {}).get("x")
+    if names:  # the export's notes name the input columns as the file does
+        model.feature_names_in_ = np.asarray(names, dtype=object)
     content = export(model, format)
     with atomic_write(args.output, "wb" if isinstance(content, bytes) else "w") as file:
         file.write(content)

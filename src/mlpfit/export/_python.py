@@ -1,6 +1,7 @@
 """The model as a standalone Python module: NumPy statements on whole arrays, the weights inline."""
 
 from .. import __version__
+from .._activations import LEAKY_SLOPE
 from ._program import Value, emit
 from ._source import SourceOps, literal
 
@@ -54,8 +55,6 @@ class PythonOps(SourceOps):
 def module_source(parts, header):
     """The module's text: ``header`` (lines saying what the model is) as its docstring, then the constants and
     ``predict``."""
-    from .._activations import LEAKY_SLOPE
-
     ops = PythonOps()
     mean, std = emit(parts, ops)
     shape = ".ravel()" if parts.y_ndim == 1 else ""
