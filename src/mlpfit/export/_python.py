@@ -67,9 +67,7 @@ def module_source(parts, header):
         returns = "mean : ndarray, the predictions; with ``return_std`` also their standard deviations"
     target_shape = "(n_samples,)" if parts.y_ndim == 1 else f"(n_samples, {parts.n_targets})"
     body = "\n".join(f"        {statement}" for statement in ops.statements)
-    return f'''"""{header[0]}
-
-{chr(10).join(header[1:])}
+    return f'''"""{chr(10).join(header)}
 
 Written by ``mlpfit.export.to_python`` (mlpfit {__version__}); needs NumPy alone.
 """
