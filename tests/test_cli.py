@@ -75,6 +75,10 @@ SMOKE = {
     ),
     "diagnose": (["diagnose", "model.npz", "data.csv"], lambda folder, out: out.startswith("Diagnosis: ")),
     "info": (["info", "model.npz"], lambda folder, out: "NeuralRegressor" in out),
+    "export": (
+        ["export", "model.npz", "-o", "smoke.py"],
+        lambda folder, out: "def predict(X)" in (folder / "smoke.py").read_text(),
+    ),
     "demo": (["demo"], lambda folder, out: "RMSE against the true sqrt" in out),
 }
 """Command -> (arguments, a check of its output and files)."""

@@ -80,6 +80,12 @@ class FittedNetwork:
         return replace(self, arch=arch, theta=theta, variance_head=False)
 
     @property
+    def has_std(self):
+        """Predictions come with a standard deviation in y's units: the network has a variance head, and no target
+        transform (whose noise is Gaussian on the transformed scale, so no one standard deviation describes it)."""
+        return self.variance_head and self.y_transforms is None
+
+    @property
     def transformed(self):
         """Some input or target column is transformed before standardisation."""
         return self.x_transforms is not None or self.y_transforms is not None

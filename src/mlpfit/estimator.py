@@ -684,7 +684,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
                 "predict(return_std=True) needs a model fitted with loss='gaussian_nll'; this one was fitted "
                 "with loss='squared_error'."
             )
-        if return_std and network.y_transforms is not None:
+        if return_std and not network.has_std:
             raise ValueError(
                 f"predict(return_std=True) is not available with target_transform={self.target_transform!r}: "
                 "the noise is Gaussian on the transformed scale, so no one standard deviation describes it in y's "

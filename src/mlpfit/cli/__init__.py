@@ -21,13 +21,19 @@ SUMMARIES = {
     "plot": "draw a saved model's fit against data to a PNG",
     "diagnose": "explain what is wrong with a saved model's fit to data, and what to change",
     "info": "describe a saved model",
+    "export": "write a saved model as ONNX, a standalone NumPy module or a C header",
     "demo": "fit the origin problem (y = sqrt(x) on raw x) with defaults",
 }
 """Command name -> its one-line summary in ``--help``, in the order listed; each is module ``mlpfit.cli.NAME``,
 whose own parser gives the same summary (a test checks)."""
 EXIT_INTERRUPTED = 130
 """128 + SIGINT, as shells report a command stopped by Ctrl-C."""
-INTERRUPTED = {"fit": "no model written", "predict": "no predictions written", "plot": "no plot written"}
+INTERRUPTED = {
+    "fit": "no model written",
+    "predict": "no predictions written",
+    "plot": "no plot written",
+    "export": "no export written",
+}
 """What Ctrl-C leaves unwritten, per command that writes."""
 
 
