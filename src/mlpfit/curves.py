@@ -16,11 +16,14 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
 from ._jobs import run_batched
+from ._params import Boolean, Constant, InstanceOf
 from .diagnosis import diagnose
 from .estimator import NeuralRegressor, start_training
 
 SUMMARY_COLUMNS = ("group", "n_rows", "status", "stop_reason", "n_iter", "rmse", "effective_params", "diagnosis")
 """The columns of :attr:`CurveBatch.summary_`, in order."""
+PARAMETER_CONSTRAINTS = {"estimator": [InstanceOf(NeuralRegressor), Constant(None)], "diagnose": [Boolean()]}
+"""CurveBatch's parameters -> what each may be (checked when a model file is loaded)."""
 
 
 @dataclass(frozen=True)
