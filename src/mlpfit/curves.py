@@ -104,12 +104,16 @@ class CurveBatch(BaseEstimator):
 
     def predict(self, group, X):
         """Predictions of curve ``group`` at ``X`` (as its estimator's ``predict``: 1-D ``X`` is one input)."""
+        return self.curve_estimator(group).predict(_as_inputs(np.asarray(X)))
+
+    def curve_estimator(self, group):
+        """The fitted :class:`NeuralRegressor` of curve ``group``; a ValueError saying why when there is none."""
         check_is_fitted(self)
         if group in self.errors_:
             raise ValueError(f"curve {group!r} was not fitted: {self.errors_[group]}")
         if group not in self.estimators_:
             raise ValueError(f"no curve {group!r}; the batch has {len(self.groups_)} curves.")
-        return self.estimators_[group].predict(_as_inputs(np.asarray(X)))
+        return self.estimators_[group]
 
     def summary_frame(self):
         """:attr:`summary_` as a pandas DataFrame (the ``tables`` extra)."""
@@ -119,6 +123,13 @@ class CurveBatch(BaseEstimator):
         except ImportError:
             raise ImportError("summary_frame needs pandas: pip install 'mlpfit[tables]'.") from None
         return pd.DataFrame(self.summary_)
+
+    def worst(self, n):
+        """The groups of the ``n`` fitted curves of largest training RMSE, worst first: where to look first."""
+        check_is_fitted(self)
+        fitted = self.summary_["status"] == "fitted"
+        order = np.argsort(-self.summary_["rmse"][fitted], kind="stable")
+        return [self.groups_[i] for i in np.flatnonzero(fitted)[order[:n]]]
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "summary_")

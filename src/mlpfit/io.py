@@ -281,15 +281,15 @@ def save(model, path, *, columns=None):
 
     Parameters
     ----------
-    model : NeuralRegressor or EnsembleRegressor
-        A fitted model of a class in :data:`CODECS`.
+    model : NeuralRegressor, EnsembleRegressor or CurveBatch
+        A fitted model of a class in :data:`CODECS` (a batch's groups strings or integers).
     path : str or os.PathLike
         The file to write (used as given; no suffix is added).
     columns : dict or None
-        ``{"x": [names...], "y": [names...] or None}``: the table columns the model was fitted
-        from, so the command line can match new data by name. None: for a model fitted on a
-        DataFrame, ``x`` is its ``feature_names_in_`` and ``y`` unnamed (scikit-learn does not
-        keep the target's name); else no names.
+        ``{"x": [names...], "y": [names...] or None}``, for a CurveBatch optionally with ``"group": name``:
+        the table columns the model was fitted from, so the command line can match new data by name.
+        None: for a model fitted on a DataFrame, ``x`` is its ``feature_names_in_`` and ``y`` unnamed
+        (scikit-learn does not keep the target's name); else no names.
 
     Raises
     ------
@@ -327,7 +327,8 @@ def _columns_to_json(model, columns):
         names = _feature_names(model)
         return None if names is None else {"x": names, "y": None}
     y = columns.get("y")
-    return {"x": list(map(str, columns["x"])), "y": None if y is None else list(map(str, y))}
+    group = {"group": str(columns["group"])} if "group" in columns else {}
+    return {"x": list(map(str, columns["x"])), "y": None if y is None else list(map(str, y)), **group}
 
 
 def load(path):
