@@ -34,8 +34,8 @@ FORMAT_VERSION = 2
 fitted attributes were stored one by one, is refused with a message to refit."""
 METADATA_KEY = "metadata"
 """The archive entry holding the JSON metadata (a 0-d numpy unicode string)."""
-MAX_METADATA_CHARS = 1 << 25
-"""Longest metadata JSON read, in characters: room for tens of thousands of ensemble members or batch curves."""
+MAX_METADATA_CHARS = 1 << 24
+"""Longest metadata JSON read, in characters: room for thousands of ensemble members or tens of thousands of curves."""
 MAX_METADATA_DEPTH = 32
 """Deepest nesting of JSON arrays and objects read: a few times what a saved ensemble needs."""
 MAX_CURVE_LENGTH = 10**6
