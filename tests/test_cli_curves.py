@@ -166,6 +166,7 @@ def test_info_describes_the_curves(fitted, capsys):
         (["fit", "{data}", *OPTIONS, "--ensemble", "3", "-o", "{tmp}/m.npz"], "--ensemble cannot be combined"),
         (["fit", "{data}", "--x", "t,sensor", "--y", "value", "--group", "sensor", "-o", "{tmp}/m.npz"], "one role"),
         (["fit", "{data}", *OPTIONS, "-o", "{tmp}/m.npz", "--summary", "{tmp}/m.npz"], "also the model output"),
+        (["fit", "{data}", *OPTIONS, "--weight", "sensor", "-o", "{tmp}/m.npz"], "the group .* and the weights"),
         (["predict", "{single}", "{data}", "--group", "sensor"], "--group is for a model of curves"),
         (["plot", "{single}", "{data}", "--groups", "s1", "-o", "{tmp}/p.png"], "--groups chooses curves"),
         (["plot", "{curves}", "{data}", "--groups", "s1,zz", "-o", "{tmp}/p.png"], "--groups names 'zz'"),

@@ -7,6 +7,7 @@ cannot be guessed. ``predict`` also refuses a row of a curve the fit failed; ``d
 """
 
 import csv
+import io
 from collections import Counter
 
 import numpy as np
@@ -125,15 +126,17 @@ def problems(batch):
     )
 
 
-def write_summary(file, batch):
-    """:attr:`~mlpfit.CurveBatch.summary_` as CSV: one row per curve, an empty cell for a failed curve's RMSE."""
+def summary_csv(batch):
+    """:attr:`~mlpfit.CurveBatch.summary_` as CSV text: one row per curve, an empty cell for a failed curve's RMSE."""
     columns = [batch.summary_[name] for name in SUMMARY_COLUMNS]
     cells = [
         cells_of(column) if column.dtype.kind == "f" else [str(cell) for cell in column.tolist()] for column in columns
     ]
-    writer = csv.writer(file, lineterminator="\n")
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
     writer.writerow(SUMMARY_COLUMNS)
     writer.writerows(zip(*cells))
+    return text.getvalue()
 
 
 # --- predict and diagnose ---------------------------------------------------------------------

@@ -371,12 +371,12 @@ def training_columns(args, table):
     others = [name for name in (args.weight, args.group) if name is not None]
     x_names = inputs_but(table, y_names + others) if args.x_all else named_columns(args.x, table.names, "--x")
     check_roles(x_names, y_names)
-    for option, name in (("--weight", args.weight), ("--group", args.group)):
+    for what, name in (("weights (--weight)", args.weight), ("group (--group)", args.group)):
         if name in x_names + y_names:
             role = "an input (--x)" if name in x_names else "a target (--y)"
-            raise UsageError(f"column {name!r} is both the {option[2:]} ({option}) and {role}; give it one role.")
+            raise UsageError(f"column {name!r} is both the {what} and {role}; give it one role.")
     if args.group is not None and args.group == args.weight:
-        raise UsageError(f"column {args.group!r} is both the group (--group) and the weight (--weight).")
+        raise UsageError(f"column {args.group!r} is both the group (--group) and the weights (--weight).")
     return x_names, y_names
 
 
@@ -468,7 +468,7 @@ def fitted_model(args, X, Y, sample_weight=None, x_names=None, groups=None):
 
 
 def run(args):
-    """Fit, then build the report and the plot, and only then write the model and the plot: a failure
+    """Fit, then build the report, the plot and the summary, and only then write them and the model: a failure
     anywhere before leaves every existing file as it was."""
     check_outputs({"model": args.output, "plot": args.plot, "summary": args.summary}, {"data": args.data})
     _check_group_options(args)
@@ -483,14 +483,15 @@ def run(args):
     sections = REPORT_SECTIONS if report.groups is None else CURVES_REPORT_SECTIONS
     lines = [line for section in sections for line in section(report)] if args.verbose else []
     png = plot.png_bytes(_figure(report)) if args.plot else None
+    summary = _curves.summary_csv(model) if args.summary else None
     group = {} if args.group is None else {"group": args.group}
     io.save(model, args.output, columns={"x": x_names, "y": y_names, **group})
     if png is not None:
         with atomic_write(args.plot) as file:
             file.write(png)
-    if args.summary:
+    if summary is not None:
         with atomic_write(args.summary, "w") as file:
-            _curves.write_summary(file, model)
+            file.write(summary)
     if lines:
         print("\n".join(lines))
         written = [f"plot to {args.plot}"] * bool(args.plot) + [f"summary to {args.summary}"] * bool(args.summary)

@@ -88,8 +88,10 @@ def run(args):
     check_outputs({"predictions": args.output}, {"model": args.model, "data": args.data})
     model, metadata = open_model(args.model)
     group = _curves.group_name(args, model, metadata)
-    keep = named_columns(args.keep, [group], "--keep")
-    table = read_table(args.data, decimal=args.decimal, keep=keep + [group] if group and group not in keep else keep)
+    keep = args.keep
+    if group is not None and group not in named_columns(args.keep, [group], "--keep"):
+        keep = [*(args.keep or []), group]  # written after the --keep columns, to say which curve predicted
+    table = read_table(args.data, decimal=args.decimal, keep=keep)
     shape = _curves.first_curve(model)
     x_names, y_names = model_columns(shape, metadata, x=named_columns(args.x, table.names, "--x"))
     y_names = y_names or [f"y{k}" for k in range(shape.n_outputs_)]
