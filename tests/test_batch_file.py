@@ -6,7 +6,8 @@ import zipfile
 
 import numpy as np
 import pytest
-from test_io import assign, rewrite, set_array, set_field
+from hypothesis import HealthCheck, given, settings
+from test_io import assign, damaged, rewrite, set_array, set_field
 
 import mlpfit
 from mlpfit import CurveBatch, NeuralRegressor
@@ -166,3 +167,27 @@ def test_a_truncated_batch_file_is_refused(saved, tmp_path):
     (tmp_path / "cut.npz").write_bytes(data[: len(data) // 2])
     with pytest.raises(ValueError, match="cut.npz is not an mlpfit model file"):
         mlpfit.load(tmp_path / "cut.npz")
+
+
+def test_damaged_batch_files_load_as_saved_or_raise_value_error(tmp_path):
+    x = np.linspace(0, 3, 12)
+    curves = {"a": (x, x**2), "b": (x, np.sin(x)), "c": (x[:1], x[:1])}
+    batch = CurveBatch(NeuralRegressor((2,), max_iter=10, random_state=0), diagnose=False).fit(curves)
+    path = tmp_path / "b.npz"
+    mlpfit.save(batch, path)
+    original = path.read_bytes()
+
+    @settings(max_examples=200, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+    @given(damaged(original))
+    def check(contents):
+        path.write_bytes(contents)
+        try:
+            loaded = mlpfit.load(path)
+        except ValueError:
+            return
+        assert len(loaded.estimators_) == len(batch.estimators_)
+        for old, new in zip(batch.estimators_, loaded.estimators_):  # a group's name may have been changed
+            predictions = loaded.predict(new, x)
+            assert np.all(np.isfinite(predictions)) and np.array_equal(predictions, batch.predict(old, x))
+
+    check()
