@@ -107,6 +107,13 @@ def _curve_field(index, key, value):
     return change
 
 
+def _summary_entry(name, index, value):
+    def change(arrays, metadata):
+        metadata["model"]["state"]["summary"][name][index] = value
+
+    return change
+
+
 @pytest.mark.parametrize(
     "change, message",
     [
@@ -122,6 +129,11 @@ def _curve_field(index, key, value):
         (_state("summary", "n_iter", value=[1, 2, 3, -4, 0]), "'summary/n_iter' must hold 5 entries, each an integer"),
         (_state("summary", "stop_reason", value=["tol"] * 4 + ["bored"]), "'summary/stop_reason' must hold"),
         (_state("summary", "extra", value=[]), "field 'summary' must have exactly n_rows"),
+        (_summary_entry("n_iter", 1, 999), r"'summary' gives curve 'c1' stop reason and iterations \[\"\w+\", 999\]"),
+        (
+            _summary_entry("stop_reason", 4, "tol"),
+            r"gives curve 'broken' .* \[\"tol\", 0\]; its saved state \[\"\", 0\]",
+        ),
         (_state("estimator_params", "activation", value="tanh"), "differ from the batch's estimator parameters"),
         (_state("estimator_params", "activation", value="swish"), "field 'activation' must be one of"),
         (lambda arrays, metadata: metadata["model"]["params"].update(diagnose="yes"), "diagnose must be"),

@@ -590,9 +590,27 @@ def _read_batch(arrays, params, state):
             raise ValueError(
                 f"model metadata field 'summary/{name}' must hold {len(groups)} entries, each {rule.allowed}."
             )
+    _check_summary(summary, groups, errors, members)
     return SavedModel(
         "CurveBatch", params, members=tuple(members), groups=tuple(groups), errors=tuple(errors), summary=summary
     )
+
+
+def _check_summary(summary, groups, errors, members):
+    """The summary's stop reason and iterations of each curve must be its saved state's (a failed curve's: none)."""
+    states = iter(members)
+    for i, (group, error) in enumerate(zip(groups, errors)):
+        expected = ("", 0) if error is not None else _stop_and_iterations(next(states).fitted)
+        if (summary["stop_reason"][i], summary["n_iter"][i]) != expected:
+            raise ValueError(
+                f"model metadata field 'summary' gives curve {group!r} stop reason and iterations "
+                f"{shown([summary['stop_reason'][i], summary['n_iter'][i]])}; its saved state {shown(list(expected))}."
+            )
+
+
+def _stop_and_iterations(fitted):
+    summary = fitted.summary
+    return summary.stop_reason, summary.n_iter
 
 
 READERS = {"NeuralRegressor": _read_neural, "EnsembleRegressor": _read_ensemble, "CurveBatch": _read_batch}
