@@ -11,7 +11,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
@@ -34,8 +34,8 @@ FORMAT_VERSION = 2
 fitted attributes were stored one by one, is refused with a message to refit."""
 METADATA_KEY = "metadata"
 """The archive entry holding the JSON metadata (a 0-d numpy unicode string)."""
-MAX_METADATA_CHARS = 1 << 22
-"""Longest metadata JSON read, in characters: room for thousands of ensemble members."""
+MAX_METADATA_CHARS = 1 << 24
+"""Longest metadata JSON read, in characters: room for thousands of ensemble members or tens of thousands of curves."""
 MAX_METADATA_DEPTH = 32
 """Deepest nesting of JSON arrays and objects read: a few times what a saved ensemble needs."""
 MAX_CURVE_LENGTH = 10**6
@@ -160,13 +160,18 @@ class SavedModel:
     params : dict
         ``get_params(deep=False)`` as saved (JSON), not yet checked against the class's constraints.
     fitted : FittedState or None
-        A NeuralRegressor's fitted state; None for an ensemble.
+        A NeuralRegressor's fitted state; None for an ensemble or a curve batch.
     members : tuple of SavedModel
-        An ensemble's members; empty otherwise.
+        An ensemble's members, or a curve batch's fitted curves in the order of ``groups``; empty otherwise.
     noise_variances : ndarray or None
         A homoscedastic ensemble's ``noise_variances_``.
     feature_names : list of str or None
         ``feature_names_in_``: the DataFrame columns the model was fitted on.
+    groups, errors : tuple
+        A curve batch's groups (str or int), and per group why it was not fitted (None: fitted).
+    summary : dict or None
+        A curve batch's summary columns but ``group`` and ``status`` (those come from ``groups`` and
+        ``errors``), one list entry per curve.
     """
 
     name: str
@@ -175,6 +180,9 @@ class SavedModel:
     members: tuple = ()
     noise_variances: np.ndarray | None = None
     feature_names: list | None = None
+    groups: tuple = ()
+    errors: tuple = ()
+    summary: dict | None = None
 
     @property
     def networks(self):
@@ -459,7 +467,153 @@ def _widths(member):
     return member.n_features_in, member.n_outputs, member.fitted.network.y_ndim
 
 
-READERS = {"NeuralRegressor": _read_neural, "EnsembleRegressor": _read_ensemble}
+# --- CurveBatch: every fitted curve's arrays stacked key by key --------------------------------------
+
+
+def stack_curves(curves):
+    """``(arrays, nodes, plans, keys)`` of a curve batch from each fitted curve's ``encode`` output ``(arrays,
+    node)``: per array key ``K`` one entry ``curves/K`` (the curves' arrays raveled end to end) and ``shapes/K``
+    (each curve's shape, -1 where it has no such array), so a file holds a few entries whatever the number of
+    curves; the curves' plans kept once each (``nodes`` refer to them by index)."""
+    keys = sorted({key for curve_arrays, _ in curves for key in curve_arrays})
+    arrays = {}
+    for key in keys:
+        present = [curve_arrays.get(key) for curve_arrays, _ in curves]
+        ndim = max(value.ndim for value in present if value is not None)
+        arrays[f"shapes/{key}"] = np.array(
+            [value.shape if value is not None else (-1,) * ndim for value in present], dtype=np.float64
+        )
+        arrays[f"curves/{key}"] = np.concatenate([value.ravel() for value in present if value is not None])
+    plans, nodes = {}, []
+    for _, node in curves:
+        plan = json.dumps(node["state"]["plan"], sort_keys=True)
+        plans.setdefault(plan, len(plans))
+        nodes.append({**node["state"], "plan": plans[plan]})
+    return arrays, nodes, [json.loads(plan) for plan in plans], keys
+
+
+class _CurveArrays(Mapping):
+    """One curve's arrays (views into the stacked entries) by their single-model names, remembering which were
+    read, so that an array the curve's metadata does not call for is refused as in a single model's file."""
+
+    def __init__(self, views):
+        self.views, self.read = views, set()
+
+    def __getitem__(self, key):
+        value = self.views[key]
+        self.read.add(key)
+        return value
+
+    def __contains__(self, key):
+        return key in self.views
+
+    def __iter__(self):
+        return iter(self.views)
+
+    def __len__(self):
+        return len(self.views)
+
+
+def _unstacked(arrays, keys, n_curves):
+    """Each fitted curve's arrays (a dict of views) from the stacked entries of ``keys``, shapes checked first."""
+    curves = [{} for _ in range(n_curves)]
+    for key in keys:
+        shapes = array(arrays, f"shapes/{key}", (n_curves, None))
+        absent = (shapes == -1).all(axis=1)
+        if shapes.shape[1] not in (1, 2) or not (
+            np.all(shapes == np.round(shapes)) and np.all(shapes[~absent] >= 0) and np.all(shapes <= MAX_CURVE_LENGTH)
+        ):
+            raise ValueError(f"array 'shapes/{key}' must hold one or two whole numbers >= 0 (or all -1) per curve.")
+        sizes = np.where(absent, 0, np.prod(shapes, axis=1)).astype(np.int64)
+        flat = array(arrays, f"curves/{key}", (int(sizes.sum()),), finite=False)
+        ends = np.cumsum(sizes)
+        for i in np.flatnonzero(~absent):
+            curves[i][key] = flat[ends[i] - sizes[i] : ends[i]].reshape(shapes[i].astype(np.int64))
+    return curves
+
+
+GROUPS = Rule(
+    lambda v: isinstance(v, list) and bool(v) and all(isinstance(g, str) or is_int(g) for g in v),
+    "a non-empty list of strings and integers",
+)
+ERRORS = Rule(
+    lambda v: isinstance(v, list) and all(e is None or isinstance(e, str) for e in v), "a list of null or strings"
+)
+BATCH_SUMMARY = {
+    "n_rows": Rule(lambda v: is_int(v) and v >= 0, "an integer >= 0"),
+    "stop_reason": Rule(lambda v: v == "" or (isinstance(v, str) and v in STOP_MESSAGES), "a stop reason or ''"),
+    "n_iter": COUNT,
+    "rmse": Rule(lambda v: _is_number(v) and not v < 0, "a number >= 0 or NaN"),
+    "effective_params": Rule(lambda v: _is_number(v) and not v < 0, "a number >= 0 or NaN"),
+    "diagnosis": TEXT,
+}
+"""A curve batch's saved summary column -> what each of its entries may hold."""
+
+
+def _read_batch(arrays, params, state):
+    """The fitted curves, each read as a NeuralRegressor of its own with the batch's estimator parameters, and
+    the batch's groups, errors and summary."""
+    groups = field(state, "groups", GROUPS)
+    if len(set(groups)) != len(groups):
+        raise ValueError("model metadata field 'groups' holds a group twice.")
+    errors = field(state, "errors", ERRORS)
+    if len(errors) != len(groups):
+        raise ValueError(f"model metadata field 'errors' has {len(errors)} entries; there are {len(groups)} groups.")
+    fitted = [group for group, error in zip(groups, errors) if error is None]
+    nodes, plans = require(state, "curves", list), require(state, "plans", list)
+    if not fitted or len(nodes) != len(fitted):
+        raise ValueError(f"the batch saves {len(nodes)} fitted curves; its errors leave {len(fitted)} (at least 1).")
+    template = require(state, "estimator_params", dict)
+    plan_index = Rule(lambda v: is_int(v) and 0 <= v < len(plans), f"an index into the {len(plans)} plans")
+    members = []
+    for group, node, views in zip(fitted, nodes, _unstacked(arrays, field(state, "arrays", TEXTS), len(nodes))):
+        curve_arrays = _CurveArrays(views)
+        try:
+            plan = plans[field(node, "plan", plan_index)]
+            member = read_node(
+                curve_arrays, {"class": "NeuralRegressor", "params": template, "state": {**node, "plan": plan}}
+            )
+            unread = sorted(set(curve_arrays) - curve_arrays.read)
+            if unread:
+                raise ValueError(f"it has an array {unread[0]!r} its metadata does not call for.")
+            if _widths(member) != _widths(members[0] if members else member):
+                raise ValueError(f"its (inputs, outputs, y_ndim) {_widths(member)} differ from the first curve's.")
+        except ValueError as error:
+            raise ValueError(f"curve {group!r}: {error}") from None
+        members.append(member)
+    summary = require(state, "summary", dict)
+    if set(summary) != set(BATCH_SUMMARY):
+        raise ValueError(f"model metadata field 'summary' must have exactly {', '.join(BATCH_SUMMARY)}.")
+    for name, rule in BATCH_SUMMARY.items():
+        column = require(summary, name, list)
+        if len(column) != len(groups) or not all(map(rule.test, column)):
+            raise ValueError(
+                f"model metadata field 'summary/{name}' must hold {len(groups)} entries, each {rule.allowed}."
+            )
+    _check_summary(summary, groups, errors, members)
+    return SavedModel(
+        "CurveBatch", params, members=tuple(members), groups=tuple(groups), errors=tuple(errors), summary=summary
+    )
+
+
+def _check_summary(summary, groups, errors, members):
+    """The summary's stop reason and iterations of each curve must be its saved state's (a failed curve's: none)."""
+    states = iter(members)
+    for i, (group, error) in enumerate(zip(groups, errors)):
+        expected = ("", 0) if error is not None else _stop_and_iterations(next(states).fitted)
+        if (summary["stop_reason"][i], summary["n_iter"][i]) != expected:
+            raise ValueError(
+                f"model metadata field 'summary' gives curve {group!r} stop reason and iterations "
+                f"{shown([summary['stop_reason'][i], summary['n_iter'][i]])}; its saved state {shown(list(expected))}."
+            )
+
+
+def _stop_and_iterations(fitted):
+    summary = fitted.summary
+    return summary.stop_reason, summary.n_iter
+
+
+READERS = {"NeuralRegressor": _read_neural, "EnsembleRegressor": _read_ensemble, "CurveBatch": _read_batch}
 """Class name -> ``read(arrays, params, state) -> SavedModel``: the classes a model file may hold."""
 
 
@@ -507,7 +661,8 @@ def read_file(path, budget, read):
 
 def _columns(metadata, saved):
     """The metadata's ``columns``: None, or ``x`` names matching the inputs and ``y`` names matching the outputs
-    (or null: unnamed targets); ``x`` must be ``feature_names_in_`` when the model has those."""
+    (or null: unnamed targets), and for a curve batch possibly the ``group`` column; ``x`` must be
+    ``feature_names_in_`` when the model has those."""
     columns = metadata.get("columns")
     if columns is None:
         return None
@@ -522,7 +677,11 @@ def _columns(metadata, saved):
             f"columns x {shown(x)} differ from the feature names the model was fitted with, "
             f"{shown(saved.feature_names)}."
         )
-    return {"x": x, "y": y}
+    if "group" not in columns:
+        return {"x": x, "y": y}
+    if saved.name != "CurveBatch":
+        raise ValueError(f"columns name a group column; a {saved.name} has no groups.")
+    return {"x": x, "y": y, "group": field(columns, "group", TEXT)}
 
 
 def _metadata_text(archive):

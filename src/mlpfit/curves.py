@@ -17,11 +17,14 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._dask_curves import fit_partitions, is_dask_source
 from ._jobs import run_trainings
+from ._params import Boolean, Constant, InstanceOf
 from .diagnosis import diagnose
 from .estimator import NeuralRegressor, start_training
 
 SUMMARY_COLUMNS = ("group", "n_rows", "status", "stop_reason", "n_iter", "rmse", "effective_params", "diagnosis")
 """The columns of :attr:`CurveBatch.summary_`, in order."""
+PARAMETER_CONSTRAINTS = {"estimator": [InstanceOf(NeuralRegressor), Constant(None)], "diagnose": [Boolean()]}
+"""CurveBatch's parameters -> what each may be (checked when a model file is loaded)."""
 
 
 @dataclass(frozen=True)
@@ -110,12 +113,16 @@ class CurveBatch(BaseEstimator):
 
     def predict(self, group, X):
         """Predictions of curve ``group`` at ``X`` (as its estimator's ``predict``: 1-D ``X`` is one input)."""
+        return self.curve_estimator(group).predict(_as_inputs(np.asarray(X)))
+
+    def curve_estimator(self, group):
+        """The fitted :class:`NeuralRegressor` of curve ``group``; a ValueError saying why when there is none."""
         check_is_fitted(self)
         if group in self.errors_:
             raise ValueError(f"curve {group!r} was not fitted: {self.errors_[group]}")
         if group not in self.estimators_:
             raise ValueError(f"no curve {group!r}; the batch has {len(self.groups_)} curves.")
-        return self.estimators_[group].predict(_as_inputs(np.asarray(X)))
+        return self.estimators_[group]
 
     def summary_frame(self):
         """:attr:`summary_` as a pandas DataFrame (the ``tables`` extra)."""
@@ -125,6 +132,13 @@ class CurveBatch(BaseEstimator):
         except ImportError:
             raise ImportError("summary_frame needs pandas: pip install 'mlpfit[tables]'.") from None
         return pd.DataFrame(self.summary_)
+
+    def worst(self, n):
+        """The groups of the ``n`` fitted curves of largest training RMSE, worst first: where to look first."""
+        check_is_fitted(self)
+        fitted = self.summary_["status"] == "fitted"
+        order = np.argsort(-self.summary_["rmse"][fitted], kind="stable")
+        return [self.groups_[i] for i in np.flatnonzero(fitted)[order[:n]]]
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "summary_")
@@ -143,7 +157,8 @@ class CurveBatch(BaseEstimator):
         weights = np.ones(len(curve.X)) if curve.sample_weight is None else curve.sample_weight
         rmse = float(np.sqrt(np.average(np.sum(residuals**2, axis=1), weights=weights)))
         effective = 0.0 if state.evidence is None else state.evidence.effective_params
-        codes = ";".join(diagnose(estimator, curve.X, curve.y).codes) if self.diagnose else ""
+        findings = diagnose(estimator, curve.X, curve.y).findings if self.diagnose else []
+        codes = ";".join(dict.fromkeys(finding.code for finding in findings))  # most severe first, each once
         return curve.group, len(curve.X), "fitted", state.stop_reason, state.summary.n_iter, rmse, effective, codes
 
 

@@ -40,8 +40,11 @@ from ._model_file import (
     read_node,
     read_saved,
     require,
+    stack_curves,
 )
 from ._params import validate_params
+from .curves import PARAMETER_CONSTRAINTS as BATCH_CONSTRAINTS
+from .curves import SUMMARY_COLUMNS, CurveBatch
 from .ensemble import MEMBER_LOSSES, EnsembleRegressor
 from .ensemble import PARAMETER_CONSTRAINTS as ENSEMBLE_CONSTRAINTS
 from .estimator import PARAMETER_CONSTRAINTS as NEURAL_CONSTRAINTS
@@ -211,9 +214,61 @@ def _restore_ensemble(model, saved):
     _restore_feature_names(model, saved)
 
 
+# --- CurveBatch ----------------------------------------------------------------------------
+
+SAVED_SUMMARY = SUMMARY_COLUMNS[1:2] + SUMMARY_COLUMNS[3:]
+"""The summary columns a batch's file keeps: all but ``group`` and ``status``, which its groups and errors give."""
+
+
+def _template(model):
+    """The estimator every curve of ``model`` (a CurveBatch) was fitted as."""
+    return NeuralRegressor() if model.estimator is None else model.estimator
+
+
+def _encode_batch(model):
+    odd = next((group for group in model.groups_ if not isinstance(group, (str, int)) or isinstance(group, bool)), None)
+    if odd is not None:
+        raise ValueError(f"a saved batch's groups must be strings or integers; got {odd!r}.")
+    if not model.estimators_:
+        raise ValueError("no curve of the batch was fitted; there is nothing to save.")
+    curves = [encode(model.estimators_[group]) for group in model.groups_ if group in model.estimators_]
+    arrays, nodes, plans, keys = stack_curves(curves)
+    return arrays, {
+        "groups": list(model.groups_),
+        "errors": [model.errors_.get(group) for group in model.groups_],
+        "estimator_params": _params_to_json(_template(model)),
+        "plans": plans,
+        "curves": nodes,
+        "arrays": keys,
+        "summary": {name: model.summary_[name].tolist() for name in SAVED_SUMMARY},
+        "feature_names_in": None,
+    }
+
+
+def _restore_batch(model, saved):
+    template = _template(model)
+    if saved.members[0].params != _params_to_json(template):
+        raise ValueError("the curves' saved estimator_params differ from the batch's estimator parameters.")
+    model.groups_ = list(saved.groups)
+    model.errors_ = {group: error for group, error in zip(saved.groups, saved.errors) if error is not None}
+    fitted = [group for group in saved.groups if group not in model.errors_]
+    model.estimators_, params = {}, template.get_params(deep=False)
+    for group, member in zip(fitted, saved.members):
+        estimator = NeuralRegressor(**params)  # as clone(template) makes it, without its cost per curve
+        _restore_neural(estimator, member)
+        model.estimators_[group] = estimator
+    columns = {
+        "group": model.groups_,
+        "status": [model.errors_.get(group, "fitted") for group in model.groups_],
+        **saved.summary,
+    }
+    model.summary_ = {name: np.array(columns[name]) for name in SUMMARY_COLUMNS}
+
+
 CODECS = {
     "NeuralRegressor": Codec(NeuralRegressor, _encode_neural, _restore_neural, NEURAL_CONSTRAINTS),
     "EnsembleRegressor": Codec(EnsembleRegressor, _encode_ensemble, _restore_ensemble, ENSEMBLE_CONSTRAINTS),
+    "CurveBatch": Codec(CurveBatch, _encode_batch, _restore_batch, BATCH_CONSTRAINTS),
 }
 """Class name -> :class:`Codec`: the classes :func:`save` can write and :func:`load` can rebuild."""
 
@@ -226,15 +281,15 @@ def save(model, path, *, columns=None):
 
     Parameters
     ----------
-    model : NeuralRegressor or EnsembleRegressor
-        A fitted model of a class in :data:`CODECS`.
+    model : NeuralRegressor, EnsembleRegressor or CurveBatch
+        A fitted model of a class in :data:`CODECS` (a batch's groups strings or integers).
     path : str or os.PathLike
         The file to write (used as given; no suffix is added).
     columns : dict or None
-        ``{"x": [names...], "y": [names...] or None}``: the table columns the model was fitted
-        from, so the command line can match new data by name. None: for a model fitted on a
-        DataFrame, ``x`` is its ``feature_names_in_`` and ``y`` unnamed (scikit-learn does not
-        keep the target's name); else no names.
+        ``{"x": [names...], "y": [names...] or None}``, for a CurveBatch optionally with ``"group": name``:
+        the table columns the model was fitted from, so the command line can match new data by name.
+        None: for a model fitted on a DataFrame, ``x`` is its ``feature_names_in_`` and ``y`` unnamed
+        (scikit-learn does not keep the target's name); else no names.
 
     Raises
     ------
@@ -272,7 +327,8 @@ def _columns_to_json(model, columns):
         names = _feature_names(model)
         return None if names is None else {"x": names, "y": None}
     y = columns.get("y")
-    return {"x": list(map(str, columns["x"])), "y": None if y is None else list(map(str, y))}
+    group = {"group": str(columns["group"])} if "group" in columns else {}
+    return {"x": list(map(str, columns["x"])), "y": None if y is None else list(map(str, y)), **group}
 
 
 def load(path):

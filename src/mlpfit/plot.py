@@ -24,6 +24,9 @@ from .piecewise import piecewise_linear
 GRID_POINTS = 500
 """Points of the fine grid the fitted curve is drawn on."""
 INTERVAL_COVERAGE = 0.95
+MAX_PANELS = 12
+"""Curves :func:`curves` draws unless told which: the worst fits, as many as a screen shows readably."""
+PANEL_COLUMNS = 4
 REESTIMATED_LABEL = "penalty re-estimated"
 """The legend entry of the marks on a Bayesian fit's data term where the penalty was re-estimated."""
 REESTIMATED_STYLE = {"marker": "|", "markersize": 8, "color": "0.4"}
@@ -284,6 +287,52 @@ def fit(model, X, y, *, x_names=None, y_names=None):
         _set_log_axes(first, second, curves is not None, k, *_log_axes(model))
         if k == 0:
             _draw_loss(figure.add_subplot(grid[:, 2]), model)
+    return figure
+
+
+def curves(batch, X, y, groups, *, which=None, x_name="x", y_name="y"):
+    """A grid of panels, one per curve of a fitted :class:`~mlpfit.CurveBatch`: its rows and its fitted curve.
+
+    Parameters
+    ----------
+    batch : CurveBatch
+        Fitted on curves of one input.
+    X : array-like of shape (n_rows,) or (n_rows, 1)
+    y : array-like of shape (n_rows,)
+    groups : array-like of shape (n_rows,)
+        The curve of each row (a long table, as ``CurveBatch.fit`` takes one).
+    which : list or None
+        The groups to draw, in order; default the :data:`MAX_PANELS` worst fits by training RMSE
+        (:meth:`~mlpfit.CurveBatch.worst`).
+    x_name, y_name : str
+        Axis labels.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Up to :data:`PANEL_COLUMNS` panels a row, each titled with its group and training RMSE, with the
+        curve's rows, its fitted curve on a fine grid and its breakpoints. A group that is not a fitted curve
+        or has no rows is a ValueError.
+    """
+    Figure = _matplotlib_figure()
+    x, y, groups = _as_columns(X), np.asarray(y, dtype=float).ravel(), np.asarray(groups)
+    if x.shape[1] != 1:
+        raise ValueError(f"plot.curves draws curves of one input; X has {x.shape[1]} columns.")
+    which = batch.worst(MAX_PANELS) if which is None else list(which)
+    rmse = dict(zip(batch.groups_, batch.summary_["rmse"]))
+    n_columns = min(PANEL_COLUMNS, max(len(which), 1))
+    n_rows = -(-len(which) // n_columns)
+    figure = Figure(figsize=(4 * n_columns, 3 * max(n_rows, 1)), layout="constrained")
+    for k, group in enumerate(which):
+        estimator, rows = batch.curve_estimator(group), groups == group
+        if not rows.any():
+            raise ValueError(f"curve {group!r} has no rows in the data.")
+        ax = figure.add_subplot(n_rows, n_columns, k + 1)
+        on_grid = _curve_on_grid(estimator, x[rows, 0], lambda grid: grid[:, None])
+        _draw_curve(ax, x[rows, 0], y[rows], on_grid, 0, str(group))
+        ax.set_title(f"{group}: RMSE {rmse[group]:.3g}", fontsize="medium")
+        ax.set_xlabel(x_name)
+        ax.set_ylabel(y_name)
     return figure
 
 

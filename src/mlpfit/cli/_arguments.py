@@ -1,5 +1,8 @@
 """The arguments that several commands take (MODEL, DATA, columns, the decimal mark), and reading them."""
 
+import numpy as np
+
+from . import _curves
 from ._common import UsageError, model_columns, open_model
 from ._data import named_columns, read_table, select, split
 
@@ -28,10 +31,16 @@ def add_dropna(parser):
 
 
 def add_model_data_arguments(parser):
-    """MODEL, DATA, --x and --decimal: what ``predict``, ``plot`` and ``diagnose`` share."""
+    """MODEL, DATA, --x, --group and --decimal: what ``predict``, ``plot`` and ``diagnose`` share."""
     parser.add_argument("model", metavar="MODEL", help="model file written by 'mlpfit fit' or mlpfit.save")
     parser.add_argument("data", metavar="DATA", help="CSV or Parquet file with the model's input columns")
     add_columns(parser, "--x", "input columns, when DATA names them differently from the training data")
+    parser.add_argument(
+        "--group",
+        metavar="COL",
+        help="for a model of curves (fit --group): the column naming each row's curve, when DATA names it "
+        "differently from the training data",
+    )
     add_decimal(parser)
 
 
@@ -50,14 +59,22 @@ def check_roles(x, y):
 
 
 def read_model_and_labelled_data(args):
-    """``(model, X, Y, x_names, y_names)``: the saved model and its input and target columns from DATA."""
+    """``(model, X, Y, x_names, y_names, labelled)``: the saved model and its input and target columns from DATA;
+    ``labelled`` None, or for a model of curves ``(groups, table, group column, table row of each row)``."""
     model, metadata = open_model(args.model)
-    table = read_table(args.data, decimal=args.decimal)
+    group = _curves.group_name(args, model, metadata)
+    table = read_table(args.data, decimal=args.decimal, keep=[group] if group else ())
     x_names, y_names = model_columns(
-        model, metadata, x=named_columns(args.x, table.names, "--x"), y=named_columns(args.y, table.names, "--y")
+        _curves.first_curve(model),
+        metadata,
+        x=named_columns(args.x, table.names, "--x"),
+        y=named_columns(args.y, table.names, "--y"),
     )
     if not y_names:
         raise UsageError("the model was saved without column names; name its target columns with --y.")
     check_roles(x_names, y_names)
-    A, _ = select(table, x_names + y_names, missing="drop" if args.dropna else "error", inputs=x_names)
-    return model, *split(A, len(x_names)), x_names, y_names
+    A, complete = select(table, x_names + y_names, missing="drop" if args.dropna else "error", inputs=x_names)
+    if group is None:
+        return model, *split(A, len(x_names)), x_names, y_names, None
+    groups, A, rows = _curves.grouped(table, group, complete, args.dropna, A, np.flatnonzero(complete))
+    return model, *split(A, len(x_names)), x_names, y_names, (groups, table, group, rows)

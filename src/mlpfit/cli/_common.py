@@ -13,6 +13,8 @@ from .._atomic import target_of
 
 EXIT_PROBLEMS = 3
 """Exit code when the diagnosis has a warning or an error, so scripts can test a fit (2 stays bad input)."""
+REPORT_CURVES = 5
+"""Curves of a model of curves that ``fit`` and ``info`` name (failed ones, the worst fits); ``--summary`` has all."""
 
 
 class UsageError(Exception):

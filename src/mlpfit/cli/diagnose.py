@@ -1,5 +1,6 @@
 """``mlpfit diagnose``: why a saved model fits its data badly, and what to change."""
 
+from . import _curves
 from ._arguments import add_model_labelled_data_arguments, read_model_and_labelled_data
 from ._common import EXIT_PROBLEMS, add_command, diagnosis_of
 
@@ -12,15 +13,24 @@ def add_parser(subparsers):
         description="Check a saved model against DATA (its input and target columns, matched by name): "
         "scaling, breakpoints, dead or saturated units, a fit no better than a straight line, under- and "
         "overfitting, convergence. Prints each finding with its numbers and a fix; exits with "
-        f"{EXIT_PROBLEMS} when there is a warning or an error, 0 when the fit looks healthy.",
-        example="mlpfit diagnose model.npz data.csv\nmlpfit diagnose model.npz other.csv --x dose --y response",
+        f"{EXIT_PROBLEMS} when there is a warning or an error, 0 when the fit looks healthy. For a model of curves "
+        "(fit --group): a line per curve with a warning or an error (its findings' codes and the worst finding) "
+        "or that was not fitted.",
+        example="mlpfit diagnose model.npz data.csv\nmlpfit diagnose model.npz other.csv --x dose --y response\n"
+        "mlpfit diagnose curves.npz long.csv",
         run=run,
     )
     add_model_labelled_data_arguments(parser)
 
 
 def run(args):
-    model, X, Y, _, _ = read_model_and_labelled_data(args)
+    model, X, Y, _, _, labelled = read_model_and_labelled_data(args)
+    if labelled is not None:
+        groups, table, group, rows = labelled
+        by_curve = _curves.curve_rows(model, groups, table, group, rows, failed_ok=True)
+        lines, n_problems = _curves.diagnosis_lines(model, X, Y, by_curve)
+        print("\n".join(lines))
+        return EXIT_PROBLEMS if n_problems else 0
     diagnosis = diagnosis_of(model, X, Y)
     print(diagnosis)
     return 0 if diagnosis.ok else EXIT_PROBLEMS

@@ -22,10 +22,12 @@ from .._plan import (
     LM_TOL,
 )
 from .._selection import INIT_METHODS
+from ..curves import CurveBatch
 from ..diagnosis import FitWarning
 from ..ensemble import EnsembleRegressor, networks_of
 from ..estimator import NeuralRegressor
 from ..solvers import SOLVERS
+from . import _curves
 from ._arguments import add_columns, add_decimal, add_dropna, check_roles
 from ._common import EXIT_PROBLEMS, UsageError, add_command, add_verbosity, check_outputs, diagnosis_of
 from ._data import inputs_but, named_columns, read_table, select, split
@@ -186,7 +188,8 @@ def add_parser(subparsers):
         "how the fit went, save the model (-o) and optionally draw the fit (--plot).",
         example="mlpfit fit data.csv --x dose --y response -o model.npz --plot fit.png\n"
         "mlpfit fit data.csv --x a,b --y c --hidden 20,20 --early-stopping --seed 0 -o model.npz\n"
-        "mlpfit fit data.csv --x-all --y c -o model.npz",
+        "mlpfit fit data.csv --x-all --y c -o model.npz\n"
+        "mlpfit fit long.csv --group sensor --x t --y value -o curves.npz --summary summary.csv --plot worst.png",
         run=run,
     )
     parser.add_argument("data", metavar="DATA", help="CSV or Parquet file with a header of column names")
@@ -210,6 +213,18 @@ def add_parser(subparsers):
         "known noise sd sigma (scaled to mean 1 to keep the penalty as without weights); weight 0 drops the row",
     )
     parser.add_argument("-o", "--output", required=True, metavar="MODEL", help="model file to write (.npz)")
+    parser.add_argument(
+        "--group",
+        metavar="COL",
+        help="fit one curve per value of this column (a CurveBatch, every curve with the model options; inputs of "
+        "numbers); --plot then draws the worst fits",
+    )
+    parser.add_argument(
+        "--summary",
+        metavar="CSV",
+        help="with --group: write one row per curve (status, stop reason, "
+        "iterations, RMSE, effective parameters, diagnosis codes)",
+    )
     parser.add_argument("--plot", metavar="PNG", help="also draw the fit to this PNG file")
     add_dropna(parser)
     add_decimal(parser)
@@ -260,6 +275,8 @@ class FitReport:
     decimal_detected: bool = False
     weight_name: str | None = None
     sample_weight: np.ndarray | None = None
+    groups: np.ndarray | None = None
+    group_name: str | None = None
 
 
 def _data_lines(report):
@@ -337,20 +354,29 @@ def _note_lines(report):
     yield from (f"note: {note}" for note in report.notes)
 
 
+def _curve_lines(report):
+    yield from _curves.report_lines(report.model, report.group_name)
+
+
 REPORT_SECTIONS = [_data_lines, _training_lines, _error_lines, _diagnosis_lines, _note_lines]
 """The fit report, section by section: each maps a :class:`FitReport` to lines."""
+CURVES_REPORT_SECTIONS = [_data_lines, _curve_lines, _note_lines]
+"""The report of a fit with ``--group``: the curves' outcomes counted (``--summary`` has each curve's)."""
 
 
 def training_columns(args, table):
     """``(x_names, y_names)``: the columns ``--x`` (or ``--x-all``) and ``--y`` name, each once, none both,
-    and none the ``--weight`` column."""
+    and none the ``--weight`` or ``--group`` column."""
     y_names = named_columns(args.y, table.names, "--y")
-    weight = [args.weight] if args.weight is not None else []
-    x_names = inputs_but(table, y_names + weight) if args.x_all else named_columns(args.x, table.names, "--x")
+    others = [name for name in (args.weight, args.group) if name is not None]
+    x_names = inputs_but(table, y_names + others) if args.x_all else named_columns(args.x, table.names, "--x")
     check_roles(x_names, y_names)
-    if args.weight in x_names + y_names:
-        role = "an input (--x)" if args.weight in x_names else "a target (--y)"
-        raise UsageError(f"column {args.weight!r} is both the weights (--weight) and {role}; give it one role.")
+    for what, name in (("weights (--weight)", args.weight), ("group (--group)", args.group)):
+        if name in x_names + y_names:
+            role = "an input (--x)" if name in x_names else "a target (--y)"
+            raise UsageError(f"column {name!r} is both the {what} and {role}; give it one role.")
+    if args.group is not None and args.group == args.weight:
+        raise UsageError(f"column {args.group!r} is both the group (--group) and the weights (--weight).")
     return x_names, y_names
 
 
@@ -373,10 +399,13 @@ def _checked_weights(weights, name):
 def read_training_data(args):
     """``(X, Y, report)``: the training columns, and a :class:`FitReport` of how they were read (with the
     ``--weight`` column's values as ``report.sample_weight``)."""
-    table = read_table(args.data, decimal=args.decimal)
+    table = read_table(args.data, decimal=args.decimal, keep=[args.group] if args.group else ())
     x_names, y_names = training_columns(args, table)
     weight = [args.weight] if args.weight is not None else []
-    A, _ = select(table, x_names + y_names + weight, missing="drop" if args.dropna else "error", inputs=x_names)
+    A, complete = select(table, x_names + y_names + weight, missing="drop" if args.dropna else "error", inputs=x_names)
+    groups = None
+    if args.group:
+        groups, A = _curves.grouped(table, args.group, complete, args.dropna, A)
     if len(A) < MIN_ROWS:
         raise UsageError(f"{args.data} has {len(A)} usable row(s); fitting needs at least {MIN_ROWS}.")
     X, numbers = split(A, len(x_names))
@@ -388,7 +417,19 @@ def read_training_data(args):
                 f"target column {name!r} is constant ({column[0]:g} in every row); there is nothing to fit."
             )
     report = FitReport(
-        None, X, Y, x_names, y_names, table.n_rows, [], table.decimal, table.decimal_detected, args.weight, weights
+        None,
+        X,
+        Y,
+        x_names,
+        y_names,
+        table.n_rows,
+        [],
+        table.decimal,
+        table.decimal_detected,
+        args.weight,
+        weights,
+        groups,
+        args.group,
     )
     return X, Y, report
 
@@ -402,9 +443,10 @@ def _input_transform(args, x_names):
     return [("log" if name in logged else None) for name in x_names] if logged else None
 
 
-def fitted_model(args, X, Y, sample_weight=None, x_names=None):
-    """The model the options describe, fitted (rows weighted by ``sample_weight``); and the warnings to show as
-    notes. ``x_names``: the input columns, which ``--log-x`` names."""
+def fitted_model(args, X, Y, sample_weight=None, x_names=None, groups=None):
+    """The model the options describe, fitted (rows weighted by ``sample_weight``; one curve per group when
+    ``groups`` are given); and the warnings to show as notes, each once. ``x_names``: the input columns, which
+    ``--log-x`` names."""
     model = NeuralRegressor(**model_params(args))
     if x_names is not None:
         model.set_params(input_transform=_input_transform(args, x_names))
@@ -412,37 +454,78 @@ def fitted_model(args, X, Y, sample_weight=None, x_names=None):
         model = EnsembleRegressor(
             model, n_estimators=args.ensemble, noise=args.noise, n_jobs=model.n_jobs, random_state=model.random_state
         )
+    y = Y[:, 0] if Y.shape[1] == 1 else Y
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model.fit(X, Y[:, 0] if Y.shape[1] == 1 else Y, sample_weight)
+        if groups is None:
+            model.fit(X, y, sample_weight)
+        else:
+            model = CurveBatch(model).fit(X, y, groups=groups, sample_weight=sample_weight)
     # A ConvergenceWarning repeats the report's "stopped:" line and a FitWarning its diagnosis;
     # other warnings become notes.
-    return model, [str(w.message) for w in caught if not issubclass(w.category, (ConvergenceWarning, FitWarning))]
+    ignored = (ConvergenceWarning, FitWarning)
+    return model, list(dict.fromkeys(str(w.message) for w in caught if not issubclass(w.category, ignored)))
 
 
 def run(args):
-    """Fit, then build the report and the plot, and only then write the model and the plot: a failure
+    """Fit, then build the report, the plot and the summary, and only then write them and the model: a failure
     anywhere before leaves every existing file as it was."""
-    check_outputs({"model": args.output, "plot": args.plot}, {"data": args.data})
+    check_outputs({"model": args.output, "plot": args.plot, "summary": args.summary}, {"data": args.data})
+    _check_group_options(args)
     if args.plot:
         plot.require_matplotlib()
     X, Y, report = read_training_data(args)
-    model, report.notes = fitted_model(args, X, Y, report.sample_weight, report.x_names)
+    if report.groups is not None:
+        _check_curves_data(args, X, Y)
+    model, report.notes = fitted_model(args, X, Y, report.sample_weight, report.x_names, report.groups)
     report.model = model
     x_names, y_names = report.x_names, report.y_names
-    lines = [line for section in REPORT_SECTIONS for line in section(report)] if args.verbose else []
-    png = plot.png_bytes(plot.fit(model, X, Y, x_names=x_names, y_names=y_names)) if args.plot else None
-    io.save(model, args.output, columns={"x": x_names, "y": y_names})
+    sections = REPORT_SECTIONS if report.groups is None else CURVES_REPORT_SECTIONS
+    lines = [line for section in sections for line in section(report)] if args.verbose else []
+    png = plot.png_bytes(_figure(report)) if args.plot else None
+    summary = _curves.summary_csv(model) if args.summary else None
+    group = {} if args.group is None else {"group": args.group}
+    io.save(model, args.output, columns={"x": x_names, "y": y_names, **group})
     if png is not None:
         with atomic_write(args.plot) as file:
             file.write(png)
+    if summary is not None:
+        with atomic_write(args.summary, "w") as file:
+            file.write(summary)
     if lines:
         print("\n".join(lines))
-        print(f"model written to {args.output}" + (f", plot to {args.plot}" if args.plot else ""))
-    divergence = _divergence(model)
-    if divergence:
-        print(f"mlpfit fit: {divergence}", file=sys.stderr)
-    return EXIT_PROBLEMS if divergence else 0
+        written = [f"plot to {args.plot}"] * bool(args.plot) + [f"summary to {args.summary}"] * bool(args.summary)
+        print(", ".join([f"model written to {args.output}", *written]))
+    problem = _divergence(model) if report.groups is None else _curves.problems(model)
+    if problem:
+        print(f"mlpfit fit: {problem}", file=sys.stderr)
+    return EXIT_PROBLEMS if problem else 0
+
+
+def _check_group_options(args):
+    """Refuse options that do not go with ``--group`` (or need it) before any work."""
+    if args.group is None and args.summary:
+        raise UsageError("--summary writes one row per curve of a fit with --group; give --group COL.")
+    if args.group is not None and args.ensemble is not None:
+        raise UsageError("--group fits a NeuralRegressor per curve; --ensemble cannot be combined with it.")
+
+
+def _check_curves_data(args, X, Y):
+    """Refuse, before the fit, data that ``--group`` does not take: inputs of dates or text, or (with ``--plot``)
+    other than one input and one target."""
+    if not isinstance(X, np.ndarray):
+        raise UsageError("--group fits curves of numbers: the inputs cannot hold dates or text.")
+    if args.plot and (X.shape[1] != 1 or Y.shape[1] != 1):
+        raise UsageError("--plot with --group draws curves of one input and one target; leave out --plot.")
+
+
+def _figure(report):
+    """The fit's figure: the fit against the data, or with ``--group`` the worst-fitting curves."""
+    if report.groups is None:
+        return plot.fit(report.model, report.X, report.Y, x_names=report.x_names, y_names=report.y_names)
+    return plot.curves(
+        report.model, report.X, report.Y, report.groups, x_name=report.x_names[0], y_name=report.y_names[0]
+    )
 
 
 def _divergence(model):

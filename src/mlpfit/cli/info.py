@@ -4,9 +4,11 @@ The description comes from the file as :mod:`mlpfit._model_file` reads it, every
 without building the estimator: no scikit-learn import, so it answers in a fraction of a second.
 """
 
+from collections import Counter
+
 import numpy as np
 
-from ._common import add_command, read_model
+from ._common import REPORT_CURVES, add_command, read_model
 
 
 def add_parser(subparsers):
@@ -15,8 +17,9 @@ def add_parser(subparsers):
         "info",
         summary="describe a saved model",
         description="Print a model file's format version, the model's inputs, outputs, layers, "
-        "parameters and training summary.",
-        example="mlpfit info model.npz",
+        "parameters and training summary; for a model of curves (fit --group), its curves fitted and failed, "
+        "their widths and stop reasons counted, and the parameters every curve was fitted with.",
+        example="mlpfit info model.npz\nmlpfit info curves.npz",
         run=run,
     )
     parser.add_argument("model", metavar="MODEL", help="model file written by 'mlpfit fit' or mlpfit.save")
@@ -32,6 +35,8 @@ def describe(saved, metadata):
         f"inputs ({saved.n_features_in}): {', '.join(columns.get('x') or []) or 'unnamed'}",
         f"outputs ({saved.n_outputs}): {', '.join(columns.get('y') or []) or 'unnamed'}",
     ]
+    if saved.name == "CurveBatch":
+        return lines + _batch_lines(saved, columns)
     networks = saved.networks
     encoding = networks[0].network.x_encoding
     if encoding is not None:
@@ -65,6 +70,24 @@ def describe(saved, metadata):
             lines.append(network.penalty_line())
     lines += str(networks[0].plan).splitlines()
     return lines
+
+
+def _batch_lines(saved, columns):
+    """A curve batch's curves, widths, stop reasons and failures, and the parameters each curve was fitted with."""
+    failed = [(group, error) for group, error in zip(saved.groups, saved.errors) if error is not None]
+    group = f" (column {columns['group']!r})" if columns.get("group") else ""
+    widths = [member.fitted.network.arch.n_params for member in saved.members]
+    stops = Counter(member.fitted.stop_reason for member in saved.members).most_common()
+    params = ", ".join(f"{key}={value}" for key, value in sorted(saved.members[0].params.items()))
+    return [
+        f"curves: {len(saved.groups)}{group}, {len(saved.members)} fitted, {len(failed)} failed",
+        *(f"  not fitted: {name}: {error}" for name, error in failed[:REPORT_CURVES]),
+        *([f"  ... and {len(failed) - REPORT_CURVES} more"] if len(failed) > REPORT_CURVES else []),
+        f"networks: {min(widths)} to {max(widths)} weights and biases, activation "
+        f"{saved.members[0].fitted.network.arch.activation}",
+        "stopped: " + ", ".join(f"{reason} {n}" for reason, n in stops),
+        f"every curve's parameters: {params}",
+    ]
 
 
 def run(args):

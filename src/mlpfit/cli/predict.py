@@ -3,7 +3,9 @@
 Every row of DATA is written, in order: a row with an empty or NaN input gets empty cells for that
 input and for its predictions, and the count of such rows goes to stderr (``--dropna`` leaves them
 out instead). Dates and text in an input column are read as the model's date and category inputs were (an
-unknown category is an error naming it); text among numbers is an error.
+unknown category is an error naming it); text among numbers is an error. For a model of curves (``fit --group``)
+each row is predicted by its group's curve (:mod:`mlpfit.cli._curves`); an empty group cell counts as a
+missing input, and the group column is written after the ``--keep`` columns.
 
 The last column, ``in_range``, is 1 where every input lies within the range the model was trained on
 and 0 where the prediction extrapolates (empty where an input is missing); stderr counts the rows
@@ -16,6 +18,7 @@ import sys
 import numpy as np
 
 from .._atomic import atomic_write
+from . import _curves
 from ._arguments import add_columns, add_model_data_arguments
 from ._common import add_command, check_outputs, model_columns, open_model
 from ._data import cells_of, named_columns, read_table, select, text_column
@@ -31,9 +34,12 @@ def add_parser(subparsers):
         "(and, for an ensemble, the interval's TARGET_lower and TARGET_upper), then in_range: 1 where every "
         "input lies within the training range, 0 where the prediction extrapolates (an ensemble's interval "
         "widens there). CSV goes to OUT or standard output. A row with an empty or NaN input keeps its place "
-        "with empty predictions; stderr says how many there are, and how many rows lie outside the range.",
+        "with empty predictions; stderr says how many there are, and how many rows lie outside the range. "
+        "For a model of curves (fit --group), each row is predicted by the curve its group column names; a group "
+        "the model lacks, or whose curve was not fitted, is an error naming it and its row.",
         example="mlpfit predict model.npz new.csv -o predictions.csv\n"
-        "mlpfit predict model.npz new.csv --keep id | head",
+        "mlpfit predict model.npz new.csv --keep id | head\n"
+        "mlpfit predict curves.npz new.csv -o predictions.csv   # each row by its group's curve",
         run=run,
     )
     add_model_data_arguments(parser)
@@ -81,18 +87,35 @@ def _in_range(model, X, complete):
 def run(args):
     check_outputs({"predictions": args.output}, {"model": args.model, "data": args.data})
     model, metadata = open_model(args.model)
-    table = read_table(args.data, decimal=args.decimal, keep=args.keep)
-    x_names, y_names = model_columns(model, metadata, x=named_columns(args.x, table.names, "--x"))
-    y_names = y_names or [f"y{k}" for k in range(model.n_outputs_)]
-    X, complete = select(table, x_names, missing="drop" if args.dropna else "keep", inputs=x_names)
+    group = _curves.group_name(args, model, metadata)
+    keep = args.keep
+    if group is not None and group not in named_columns(args.keep, [group], "--keep"):
+        keep = [*(args.keep or []), group]  # written after the --keep columns, to say which curve predicted
+    table = read_table(args.data, decimal=args.decimal, keep=keep)
+    shape = _curves.first_curve(model)
+    x_names, y_names = model_columns(shape, metadata, x=named_columns(args.x, table.names, "--x"))
+    y_names = y_names or [f"y{k}" for k in range(shape.n_outputs_)]
+    X, complete = select(table, x_names, missing="keep", inputs=x_names)
+    if group is not None:
+        complete &= np.array(text_column(table, group), dtype=object) != ""
     rows = complete if args.dropna else np.ones(table.n_rows, dtype=bool)
+    X = X[rows]
     header = table.kept + x_names
     columns = [[cell for cell, kept in zip(text_column(table, name), rows) if kept] for name in table.kept]
     columns += [cells_of(column) for column in (X.T if isinstance(X, np.ndarray) else X.arrays)]
-    for suffix, values in _predictions(model, X, complete[rows], args.coverage).items():
+    if group is None:
+        predictions, in_range = (
+            _predictions(model, X, complete[rows], args.coverage),
+            _in_range(model, X, complete[rows]),
+        )
+    else:
+        groups = np.array(text_column(table, group), dtype=object)[rows]
+        predictions, in_range = _curves.predictions(
+            model, X, groups, complete[rows], np.flatnonzero(rows), table, group
+        )
+    for suffix, values in predictions.items():
         header += [f"{name}_{suffix}" for name in y_names]
         columns += [cells_of(column) for column in values.T]
-    in_range = _in_range(model, X, complete[rows])
     header.append("in_range")
     columns.append(["" if value != value else str(int(value)) for value in in_range.tolist()])
     if args.output is None:

@@ -1,0 +1,211 @@
+"""A model of curves on the command line: fit --group, predict by group, plot a grid, diagnose and info."""
+
+import contextlib
+import csv
+import io
+import re
+from collections import Counter
+
+import numpy as np
+import pytest
+from test_cli import PNG_SIGNATURE, write_csv
+
+import mlpfit
+from mlpfit import CurveBatch, NeuralRegressor, plot
+from mlpfit.cli import main
+from mlpfit.curves import SUMMARY_COLUMNS
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+RNG = np.random.default_rng(3)
+T = np.round(np.linspace(0, 10, 30), 6)
+CURVES = {
+    f"s{i}": np.round(RNG.uniform(0.5, 2) * np.sqrt(T) + np.sin(T) + 0.05 * RNG.normal(size=30), 6) for i in range(4)
+}
+ROWS = [[group, t, value] for group, values in CURVES.items() for t, value in zip(T, values)] + [["lonely", 1.0, 2.0]]
+"""Four curves of 30 rows, and "lonely", whose one row no network can be fitted to."""
+OPTIONS = "--x t --y value --group sensor --seed 0 --max-iter 40".split()
+
+
+def _stops(batch):
+    """The report's line counting the fitted curves' stop reasons, most frequent first."""
+    reasons = batch.summary_["stop_reason"][batch.summary_["status"] == "fitted"]
+    return "stopped: " + ", ".join(f"{reason} {n}" for reason, n in Counter(reasons.tolist()).most_common())
+
+
+def run(argv, capsys):
+    """``(exit code, stdout, stderr)`` of ``mlpfit ARGV`` in-process."""
+    code = main([str(arg) for arg in argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    """``mlpfit fit --group`` run once: its folder, exit code, report and the same batch fitted in Python."""
+    folder = tmp_path_factory.mktemp("curves")
+    data = write_csv(folder / "long.csv", ["sensor", "t", "value"], ROWS)
+    argv = ["fit", data, *OPTIONS, "-o", folder / "curves.npz", "--summary", folder / "summary.csv"]
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([*map(str, argv), "--plot", str(folder / "worst.png")])
+    table = np.array(ROWS, dtype=object)
+    batch = CurveBatch(NeuralRegressor(random_state=0, max_iter=40, verbose=1))
+    batch.fit(table[:, 1:2].astype(float), table[:, 2].astype(float), groups=table[:, 0].astype(str))
+    return folder, code, out.getvalue(), err.getvalue(), batch
+
+
+def test_fit_reports_the_curves_and_exits_3_for_a_failed_one(fitted):
+    folder, code, out, err, batch = fitted
+    assert code == 3 and "1 curve(s) could not be fitted and 0 diverged; the model of the others was written" in err
+    assert "curves: 5 (column 'sensor'), 4 fitted, 1 failed" in out
+    assert "  not fitted: lonely: Found array with 1 sample(s)" in out
+    assert _stops(batch) in out
+    rmse = dict(zip(batch.groups_, batch.summary_["rmse"]))
+    assert f"worst training RMSE: {', '.join(f'{g} {rmse[g]:.4g}' for g in batch.worst(5))}" in out
+    assert f"model written to {folder / 'curves.npz'}, plot to {folder / 'worst.png'}, summary to" in out
+
+
+def test_the_saved_model_is_the_python_api_batch(fitted):
+    folder, _, _, _, batch = fitted
+    loaded = mlpfit.load(folder / "curves.npz")
+    assert loaded.groups_ == batch.groups_ and loaded.errors_ == batch.errors_
+    for group in batch.estimators_:
+        np.testing.assert_array_equal(loaded.predict(group, T), batch.predict(group, T))
+
+
+def test_the_summary_has_a_row_per_curve(fitted):
+    folder, _, _, _, batch = fitted
+    with open(folder / "summary.csv", newline="") as file:
+        header, *rows = list(csv.reader(file))
+    assert tuple(header) == SUMMARY_COLUMNS and [row[0] for row in rows] == batch.groups_
+    for row, rmse, status in zip(rows, batch.summary_["rmse"], batch.summary_["status"]):
+        assert row[2] == status and (row[5] == "" if np.isnan(rmse) else float(row[5]) == rmse)
+
+
+def test_the_plot_draws_the_worst_curves_by_default_or_those_named(fitted, tmp_path, capsys):
+    folder, _, _, _, batch = fitted
+    assert (folder / "worst.png").read_bytes().startswith(PNG_SIGNATURE)
+    table = np.array(ROWS, dtype=object)
+    figure = plot.curves(batch, table[:, 1].astype(float), table[:, 2].astype(float), table[:, 0].astype(str))
+    assert [ax.get_title().split(":")[0] for ax in figure.axes] == batch.worst(plot.MAX_PANELS) != []
+    assert len(batch.worst(plot.MAX_PANELS)) == 4  # the failed curve is not drawn
+    png = tmp_path / "two.png"
+    assert run(["plot", folder / "curves.npz", folder / "long.csv", "--groups", "s2,s0", "-o", png], capsys)[0] == 0
+    assert png.read_bytes().startswith(PNG_SIGNATURE)
+    figure = plot.curves(batch, T, CURVES["s0"], np.full(30, "s0"), which=["s0"], x_name="t", y_name="value")
+    assert [ax.get_title() for ax in figure.axes] == [f"s0: RMSE {batch.summary_['rmse'][0]:.3g}"]
+    with pytest.raises(ValueError, match="curve 's1' has no rows in the data"):
+        plot.curves(batch, T, CURVES["s0"], np.full(30, "s0"), which=["s1"])
+    with pytest.raises(ValueError, match="curve 'lonely' was not fitted"):
+        plot.curves(batch, T, CURVES["s0"], np.full(30, "s0"), which=["lonely"])
+
+
+def test_predict_uses_each_rows_curve(fitted, capsys):
+    folder, _, _, _, batch = fitted
+    new = write_csv(folder / "new.csv", ["t", "sensor"], [[2.5, "s1"], [11.0, "s3"], [4.0, ""], [0.5, "s1"]])
+    code, out, err = run(["predict", folder / "curves.npz", new], capsys)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "sensor,t,value_predicted,in_range"
+    assert lines[3] == ",4.0,,"
+    s1 = [repr(value) for value in batch.predict("s1", np.array([2.5, 0.5])).tolist()]  # as predict does: by curve
+    s3 = repr(float(batch.predict("s3", np.array([11.0]))[0]))
+    assert [line.split(",")[2] for line in (lines[1], lines[4], lines[2])] == [*s1, s3]
+    assert lines[2].endswith(",0")  # t = 11 lies outside s3's training range
+    assert "1 of 4 row has a missing input" in err and "1 of 4 row lies outside the training range" in err
+
+
+@pytest.mark.parametrize(
+    "rows, message",
+    [
+        ([[1.0, "s1"], [2.0, "s9"]], r"new.csv row 2 \(line 3\): group 's9' \(column 'sensor'\) is not a curve of the"),
+        ([[1.0, "lonely"]], r"row 1 \(line 2\): the model's curve 'lonely' was not fitted \(Found array"),
+    ],
+)
+def test_predict_refuses_a_row_whose_group_has_no_curve(fitted, tmp_path, capsys, rows, message):
+    folder = fitted[0]
+    new = write_csv(tmp_path / "new.csv", ["t", "sensor"], rows)
+    code, out, err = run(["predict", folder / "curves.npz", new, "-o", tmp_path / "p.csv"], capsys)
+    assert code == 2 and out == "" and len(err.splitlines()) == 1
+    assert err.startswith("mlpfit predict: error: ") and re.search(message, err)
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_diagnose_lists_the_curves_with_problems(fitted, capsys):
+    folder, _, _, _, batch = fitted
+    code, out, _ = run(["diagnose", folder / "curves.npz", folder / "long.csv"], capsys)
+    header, *lines = out.splitlines()
+    assert code == 3 and lines[-1].startswith("lonely: not fitted: Found array")
+    assert header == (
+        f"{len(lines)} of 5 curves have problems (4 diagnosed on DATA's rows, 1 not fitted, 0 without rows in DATA)"
+    )
+    table = np.array(ROWS, dtype=object)
+    for group in batch.estimators_:
+        rows = table[:, 0] == group
+        diagnosis = mlpfit.diagnose(
+            batch.estimators_[group], table[rows, 1:2].astype(float), table[rows, 2].astype(float)
+        )
+        assert any(line.startswith(f"{group}: ") for line in lines) == (not diagnosis.ok)
+
+
+def test_info_describes_the_curves(fitted, capsys):
+    folder, _, _, _, batch = fitted
+    code, out, _ = run(["info", folder / "curves.npz"], capsys)
+    assert code == 0
+    assert "model: CurveBatch" in out and "curves: 5 (column 'sensor'), 4 fitted, 1 failed" in out
+    assert "  not fitted: lonely: Found array" in out and "every curve's parameters: " in out
+    assert "max_iter=40" in out and "random_state=0" in out
+    assert _stops(batch) in out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["fit", "{data}", "--x", "t", "--y", "value", "--summary", "{tmp}/s.csv", "-o", "{tmp}/m.npz"], "--summary"),
+        (["fit", "{data}", *OPTIONS, "--ensemble", "3", "-o", "{tmp}/m.npz"], "--ensemble cannot be combined"),
+        (["fit", "{data}", "--x", "t,sensor", "--y", "value", "--group", "sensor", "-o", "{tmp}/m.npz"], "one role"),
+        (["fit", "{data}", *OPTIONS, "-o", "{tmp}/m.npz", "--summary", "{tmp}/m.npz"], "also the model output"),
+        (["fit", "{data}", *OPTIONS, "--weight", "sensor", "-o", "{tmp}/m.npz"], "the group .* and the weights"),
+        (["predict", "{single}", "{data}", "--group", "sensor"], "--group is for a model of curves"),
+        (["plot", "{single}", "{data}", "--groups", "s1", "-o", "{tmp}/p.png"], "--groups chooses curves"),
+        (["plot", "{curves}", "{data}", "--groups", "s1,zz", "-o", "{tmp}/p.png"], "--groups names 'zz'"),
+        (["fit", "{gap}", *OPTIONS, "-o", "{tmp}/m.npz"], r"1 rows with an empty group cell .*row 2 \(line 3\)"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_and_no_file(fitted, tmp_path, capsys, argv, message):
+    folder = fitted[0]
+    single = tmp_path / "single.npz"
+    mlpfit.save(NeuralRegressor(max_iter=5).fit(T[:, None], CURVES["s0"]), single, columns={"x": ["t"], "y": ["value"]})
+    gap = write_csv(tmp_path / "gap.csv", ["sensor", "t", "value"], [["s0", 0, 1], ["", 1, 2], ["s0", 2, 2.5]])
+    paths = {
+        "data": folder / "long.csv",
+        "tmp": tmp_path,
+        "single": single,
+        "curves": folder / "curves.npz",
+        "gap": gap,
+    }
+    code, _, err = run([arg.format(**paths) for arg in argv], capsys)
+    assert code == 2 and len(err.splitlines()) == 1 and re.search(message, err), err
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["gap.csv", "single.npz"]
+
+
+def test_dropna_drops_rows_without_a_group(tmp_path, capsys):
+    rows = [["a", t, np.sqrt(t)] for t in range(8)] + [["", 3, 1]]
+    data = write_csv(tmp_path / "d.csv", ["sensor", "t", "value"], rows)
+    code, out, _ = run(["fit", data, *OPTIONS, "--dropna", "-o", tmp_path / "m.npz"], capsys)
+    assert code == 0 and "rows used: 8 of 9" in out and "curves: 1 (column 'sensor'), 1 fitted, 0 failed" in out
+
+
+def test_a_batch_saved_from_python_with_integer_groups_is_matched_by_text(tmp_path, capsys):
+    batch = CurveBatch(NeuralRegressor(max_iter=5, random_state=0), diagnose=False)
+    batch.fit(np.stack([T, T]), np.stack([CURVES["s0"], CURVES["s1"]]))
+    mlpfit.save(batch, tmp_path / "b.npz")
+    new = write_csv(tmp_path / "new.csv", ["t", "id"], [[1.5, 1], [1.5, 0]])
+    code, out, err = run(["predict", tmp_path / "b.npz", new, "--x", "t"], capsys)
+    assert code == 2 and "saved without its group column; name it with --group" in err
+    code, out, _ = run(["predict", tmp_path / "b.npz", new, "--x", "t", "--group", "id"], capsys)
+    assert code == 0
+    assert [line.split(",")[2] for line in out.splitlines()[1:]] == [
+        repr(float(batch.predict(group, np.array([1.5]))[0])) for group in (1, 0)
+    ]
