@@ -113,7 +113,7 @@ def test_predict_uses_each_rows_curve(fitted, capsys):
     s3 = repr(float(batch.predict("s3", np.array([11.0]))[0]))
     assert [line.split(",")[2] for line in (lines[1], lines[4], lines[2])] == [*s1, s3]
     assert lines[2].endswith(",0")  # t = 11 lies outside s3's training range
-    assert "1 of 4 row has a missing input" in err and "1 of 4 row lies outside the training range" in err
+    assert "1 of 4 rows has a missing input" in err and "1 of 4 rows lies outside the training range" in err
 
 
 @pytest.mark.parametrize(
