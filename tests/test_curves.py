@@ -111,3 +111,24 @@ def test_the_summary_has_a_row_per_curve_with_its_fit():
 def test_malformed_curves_are_refused(args, kwargs, message):
     with pytest.raises(ValueError, match=message):
         CurveBatch().fit(*args, **kwargs)
+
+
+def test_a_batch_too_large_for_its_memory_budget_runs_in_parts_with_the_same_fits(monkeypatch):
+    from mlpfit import _jobs
+
+    curves = [_curve(60, i) for i in range(5)]
+    whole = CurveBatch(NeuralRegressor(8, "tanh", random_state=0), diagnose=False).fit(curves)
+    sizes = []
+    solve_batch = lm.solve_batch
+
+    def counting(batch, theta0, settings):
+        sizes.append(len(batch))
+        return solve_batch(batch, theta0, settings)
+
+    monkeypatch.setattr(lm, "solve_batch", counting)
+    problem_entries = 60 * 25 + 25**2  # one (1, 8, 1) network on 60 rows: its Jacobian and J^T J
+    monkeypatch.setattr(_jobs, "BATCH_ENTRIES", 2 * problem_entries)
+    parts = CurveBatch(NeuralRegressor(8, "tanh", random_state=0), diagnose=False).fit(curves)
+    assert max(sizes) == 2 and sum(sizes) == 5 * whole.estimators_[0].n_averaged_
+    for i in range(5):
+        np.testing.assert_array_equal(parts.predict(i, curves[i][0]), whole.predict(i, curves[i][0]))

@@ -10,6 +10,10 @@ from joblib import Parallel, delayed, effective_n_jobs
 from ._selection import initialize
 from .solvers import SOLVERS, ProblemBatch, lm
 
+BATCH_ENTRIES = 2**23
+"""Numbers one batch's Jacobians and normal equations hold together (64 MiB of float64): a batch larger than this
+is run in parts."""
+
 
 @dataclass(frozen=True)
 class TrainingJob:
@@ -57,10 +61,11 @@ def run_batched(jobs):
             for i in members:
                 results[i] = jobs[i].run()
             continue
-        batch = _stacked([jobs[i].problem for i in members])
-        theta0 = np.stack([jobs[i].start()[0] for i in members])
-        for i, result in zip(members, lm.solve_batch(batch, theta0, jobs[members[0]].settings)):
-            results[i] = result
+        for part in _parts(members, jobs[members[0]].problem):
+            batch = _stacked([jobs[i].problem for i in part])
+            theta0 = np.stack([jobs[i].start()[0] for i in part])
+            for i, result in zip(part, lm.solve_batch(batch, theta0, jobs[part[0]].settings)):
+                results[i] = result
     return results
 
 
@@ -82,6 +87,14 @@ def run_trainings(trainings, n_jobs=1):
         results = [result for batch in batches for result in batch]
     results = iter(results)
     return [[next(results) for _ in training.jobs] for training in trainings]
+
+
+def _parts(members, problem):
+    """``members`` split into batches whose Jacobians and normal equations hold about ``BATCH_ENTRIES`` numbers
+    together, so memory does not grow with the number of problems; each problem's run is the same in any batch."""
+    per_network = problem.Y.size * problem.arch.n_params + problem.arch.n_params**2
+    size = max(1, BATCH_ENTRIES // per_network)
+    return [members[start : start + size] for start in range(0, len(members), size)]
 
 
 def _batch_key(job):
