@@ -40,3 +40,22 @@ def _run_together(runs, cwd=None, timeout=300):
 def run_as_commands():
     """:func:`_run_together`: for the smoke tests only; every other command-line test calls ``main`` in-process."""
     return _run_together
+
+
+@pytest.fixture
+def batch_sizes(monkeypatch):
+    """A function that starts counting the batches Levenberg-Marquardt solves: it returns the list their sizes
+    are appended to as ``mlpfit.solvers.lm.solve_batch`` is called (every LM fit calls it, alone as a batch of one)."""
+    from mlpfit.solvers import lm
+
+    def start():
+        sizes, solve_batch = [], lm.solve_batch
+
+        def counting(batch, theta0, settings):
+            sizes.append(len(batch))
+            return solve_batch(batch, theta0, settings)
+
+        monkeypatch.setattr(lm, "solve_batch", counting)
+        return sizes
+
+    return start

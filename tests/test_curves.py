@@ -5,7 +5,6 @@ import pytest
 
 from mlpfit import CurveBatch, NeuralRegressor
 from mlpfit.curves import SUMMARY_COLUMNS
-from mlpfit.solvers import lm
 
 
 def _curve(n, seed):
@@ -38,17 +37,10 @@ def test_a_batch_of_one_is_the_estimator():
     np.testing.assert_array_equal(batch.predict(0, x), alone.predict(x[:, None]))
 
 
-def test_networks_of_the_same_shape_run_as_one_batch(monkeypatch):
+def test_networks_of_the_same_shape_run_as_one_batch(batch_sizes):
     curves = [_curve(100, i) for i in range(6)]
     n_networks = 6 * NeuralRegressor(8, "tanh").fit(curves[0][0][:, None], curves[0][1]).n_averaged_
-    sizes = []
-    solve_batch = lm.solve_batch
-
-    def counting(batch, theta0, settings):
-        sizes.append(len(batch))
-        return solve_batch(batch, theta0, settings)
-
-    monkeypatch.setattr(lm, "solve_batch", counting)
+    sizes = batch_sizes()
     CurveBatch(NeuralRegressor(8, "tanh", random_state=0), diagnose=False).fit(curves)
     assert sum(sizes) == n_networks and max(sizes) > 1
 
@@ -113,19 +105,12 @@ def test_malformed_curves_are_refused(args, kwargs, message):
         CurveBatch().fit(*args, **kwargs)
 
 
-def test_a_batch_too_large_for_its_memory_budget_runs_in_parts_with_the_same_fits(monkeypatch):
+def test_a_batch_too_large_for_its_memory_budget_runs_in_parts_with_the_same_fits(monkeypatch, batch_sizes):
     from mlpfit import _jobs
 
     curves = [_curve(60, i) for i in range(5)]
     whole = CurveBatch(NeuralRegressor(8, "tanh", random_state=0), diagnose=False).fit(curves)
-    sizes = []
-    solve_batch = lm.solve_batch
-
-    def counting(batch, theta0, settings):
-        sizes.append(len(batch))
-        return solve_batch(batch, theta0, settings)
-
-    monkeypatch.setattr(lm, "solve_batch", counting)
+    sizes = batch_sizes()
     problem_entries = 60 * 25 + 25**2  # one (1, 8, 1) network on 60 rows: its Jacobian and J^T J
     monkeypatch.setattr(_jobs, "BATCH_ENTRIES", 2 * problem_entries)
     parts = CurveBatch(NeuralRegressor(8, "tanh", random_state=0), diagnose=False).fit(curves)

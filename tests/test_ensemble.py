@@ -12,7 +12,6 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from threadpoolctl import threadpool_limits
 
 from mlpfit import EnsembleRegressor, NeuralRegressor, make_plan
-from mlpfit.solvers import lm
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -120,16 +119,9 @@ def test_members_are_single_networks_unless_the_template_says_otherwise():
     assert [member.n_averaged_ for member in model.estimators_] == [2, 2]
 
 
-def test_members_trained_as_one_batch_equal_members_fitted_one_by_one(monkeypatch):
+def test_members_trained_as_one_batch_equal_members_fitted_one_by_one(monkeypatch, batch_sizes):
     X, y, _ = _sine(300, 9)
-    sizes = []
-    solve_batch = lm.solve_batch
-
-    def counting(batch, theta0, settings):
-        sizes.append(len(batch))
-        return solve_batch(batch, theta0, settings)
-
-    monkeypatch.setattr(lm, "solve_batch", counting)
+    sizes = batch_sizes()
     model = _small().fit(X, y)
     assert sizes == [3]  # the three members' runs, solved together
     monkeypatch.undo()
