@@ -87,7 +87,7 @@ def variance_loss_and_grad(params, features, squared_residuals, alpha=HEAD_ALPHA
 def fit_variance_head(features, squared_residuals, alpha=HEAD_ALPHA, max_iter=1000, sample_weight=None):
     """The variance head's weights (n_features, k) and biases (k,) by L-BFGS from a constant variance
     (rows weighted by ``sample_weight`` when given)."""
-    from scipy.optimize import minimize  # here: importing it costs every command that reads a model file 0.1 s
+    from scipy.optimize import minimize  # here: every command reading a model file imports this module
 
     n_features, k = features.shape[1], squared_residuals.shape[1]
     constant = np.maximum(_weights.mean(squared_residuals, sample_weight), 1e-3)

@@ -42,7 +42,7 @@ def _minimize(problem, theta, monitor, max_iter, ftol, stop_at=None):
     The monitor (early stopping, divergence) or ``stop_at(loss) -> bool`` may end the run after an
     iteration; the reason is then ``"stopped"``, which the monitor's own reason, if any, overrides.
     """
-    from scipy.optimize import minimize  # here: importing it costs every command that reads a model file 0.1 s
+    from scipy.optimize import minimize  # here: every command reading a model file imports this module
 
     iterations = 0
 
