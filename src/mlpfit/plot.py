@@ -364,11 +364,17 @@ def curves(batch, X, y, groups, *, which=None, x_name="x", y_name="y"):
 # --- the figures of an assessment: each takes the splits {name: (X, y)} of mlpfit.assessment.assess -------------
 
 
+def _first_inputs(splits):
+    """The input columns of the first split (:func:`_input_columns`); no split is a ValueError."""
+    if not splits:
+        raise ValueError("splits must name at least one set of rows, e.g. {'train': (X, y)}; got none.")
+    return _input_columns(next(iter(splits.values()))[0])
+
+
 def _split_data(model, splits):
     """``[(name, columns, Y, P), ...]``: each split's input columns (:func:`_input_columns`), targets and
     predictions, both as columns."""
-    if not splits:
-        raise ValueError("splits must name at least one set of rows, e.g. {'train': (X, y)}; got none.")
+    _first_inputs(splits)
     return [(name, _input_columns(X), _as_columns(y), _as_columns(model.predict(X))) for name, (X, y) in splits.items()]
 
 
@@ -638,6 +644,13 @@ def partial_dependence(model, splits, *, x_names=None, y_names=None):
             ax.set_ylabel(f"mean prediction: {names[1][k]}")
             ax.set_title("Partial dependence", fontsize="medium")
     return figure
+
+
+def response(model, splits, *, x_names=None, y_names=None):
+    """How the prediction responds to the inputs: :func:`curve` for a model of one input of numbers or dates
+    (beside at most one of text), else :func:`partial_dependence`."""
+    draw = curve if _curve_layout(_first_inputs(splits)) else partial_dependence
+    return draw(model, splits, x_names=x_names, y_names=y_names)
 
 
 def _partial_dependence(model, columns, j):
