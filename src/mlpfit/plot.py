@@ -622,15 +622,17 @@ def partial_dependence(model, splits, *, x_names=None, y_names=None):
     Figure = _matplotlib_figure()
     columns, Y, _ = _all_rows(_split_data(model, splits))
     names = _names(x_names, y_names, len(columns), Y.shape[1])
+    sample = columns
     if len(Y) > PARTIAL_DEPENDENCE_ROWS:
         rows = np.sort(np.random.default_rng(0).choice(len(Y), PARTIAL_DEPENDENCE_ROWS, replace=False))
-        columns = [column[rows] for column in columns]
+        sample = [column[rows] for column in columns]
     n_panels = len(columns) * Y.shape[1]
     n_columns = min(PANEL_COLUMNS, n_panels)
     n_rows = -(-n_panels // n_columns)
     figure = Figure(figsize=(4 * n_columns, 3.2 * n_rows), layout="constrained")
     for j, column in enumerate(columns):
-        values, averaged = _partial_dependence(model, columns, j)
+        values = _values(column)
+        averaged = _partial_dependence(model, sample, values, j)
         for k in range(Y.shape[1]):
             ax = figure.add_subplot(n_rows, n_columns, k * len(columns) + j + 1)
             if column.dtype.kind == "O":
@@ -653,21 +655,20 @@ def response(model, splits, *, x_names=None, y_names=None):
     return draw(model, splits, x_names=x_names, y_names=y_names)
 
 
-def _partial_dependence(model, columns, j):
-    """``(values, averaged)``: the values input ``j`` takes (its categories, or a grid over its range) and, for
-    each, the prediction averaged over the rows of ``columns`` with input ``j`` set to it, (n_values, n_outputs).
-    One ``predict`` call on every row repeated once per value."""
-    column = columns[j]
-    values = (
-        np.array(sorted(set(column)), dtype=object)
-        if column.dtype.kind == "O"
-        else _grid(column, PARTIAL_DEPENDENCE_POINTS)
-    )
-    arrays = [
-        np.repeat(values, len(column)) if i == j else np.tile(other, len(values)) for i, other in enumerate(columns)
-    ]
+def _values(column):
+    """The values :func:`partial_dependence` sets an input to: its categories, or a grid over its range."""
+    if column.dtype.kind == "O":
+        return np.array(sorted(set(column)), dtype=object)
+    return _grid(column, PARTIAL_DEPENDENCE_POINTS)
+
+
+def _partial_dependence(model, columns, values, j):
+    """For each of ``values``, the prediction averaged over the rows of ``columns`` with input ``j`` set to it,
+    (n_values, n_outputs); one ``predict`` call on every row repeated once per value."""
+    n_rows = len(columns[j])
+    arrays = [np.repeat(values, n_rows) if i == j else np.tile(other, len(values)) for i, other in enumerate(columns)]
     predictions = _as_columns(model.predict(_model_input(model, arrays)))
-    return values, predictions.reshape(len(values), len(column), -1).mean(axis=1)
+    return predictions.reshape(len(values), n_rows, -1).mean(axis=1)
 
 
 def _date_axis(ax):
