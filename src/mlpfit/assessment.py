@@ -208,8 +208,7 @@ def assess(model, splits, *, coverage=COVERAGE, y_names=None):
     -----
     The statistics weigh every row equally, whatever weights the fit used.
     """
-    if not splits:
-        raise ValueError("splits must name at least one set of rows, e.g. {'train': (X, y)}; got none.")
+    check_splits(splits)
     if not 0 < coverage < 1:
         raise ValueError(f"coverage must be a float in (0, 1); got {coverage!r}.")
     computed = [_split_statistics(model, name, X, y, coverage) for name, (X, y) in splits.items()]
@@ -220,6 +219,12 @@ def assess(model, splits, *, coverage=COVERAGE, y_names=None):
     if y_names is not None and len(y_names) != n_outputs:
         raise ValueError(f"y_names must name the {n_outputs} output(s); got {len(y_names)}.")
     return Assessment(tuple(computed), tuple(y_names or [f"y{k}" for k in range(n_outputs)]), coverage)
+
+
+def check_splits(splits):
+    """Raise ValueError unless ``splits`` names at least one set of rows."""
+    if not splits:
+        raise ValueError("splits must name at least one set of rows, e.g. {'train': (X, y)}; got none.")
 
 
 def held_out_rows(n_rows, test_fraction, random_state):

@@ -19,6 +19,7 @@ import numpy as np
 from ._activations import ACTIVATIONS
 from ._atomic import atomic_write
 from ._columns import RawInputs, read_inputs
+from .assessment import check_splits
 from .ensemble import networks_of
 from .piecewise import piecewise_linear
 
@@ -366,8 +367,7 @@ def curves(batch, X, y, groups, *, which=None, x_name="x", y_name="y"):
 
 def _first_inputs(splits):
     """The input columns of the first split (:func:`_input_columns`); no split is a ValueError."""
-    if not splits:
-        raise ValueError("splits must name at least one set of rows, e.g. {'train': (X, y)}; got none.")
+    check_splits(splits)
     return _input_columns(next(iter(splits.values()))[0])
 
 

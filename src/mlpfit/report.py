@@ -16,7 +16,7 @@ import numpy as np
 
 from . import __version__, plot
 from ._columns import as_inputs, date_text
-from .assessment import COVERAGE, assess
+from .assessment import COVERAGE, assess, check_splits
 from .ensemble import networks_of
 
 SECTIONS = {
@@ -295,8 +295,7 @@ def html_report(
 
 def _counts(splits):
     """``(inputs, outputs)`` of the first split's rows."""
-    if not splits:
-        raise ValueError("splits must name at least one set of rows, e.g. {'train': (X, y)}; got none.")
+    check_splits(splits)
     X, y = next(iter(splits.values()))
     y = np.asarray(y)
     return as_inputs(X).shape[1], 1 if y.ndim == 1 else y.shape[1]
