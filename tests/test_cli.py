@@ -74,6 +74,13 @@ SMOKE = {
         lambda folder, out: (folder / "smoke.png").read_bytes().startswith(PNG_SIGNATURE),
     ),
     "diagnose": (["diagnose", "model.npz", "data.csv"], lambda folder, out: out.startswith("Diagnosis: ")),
+    "report": (
+        ["report", "model.npz", "data.csv", "-o", "smoke.html"],
+        lambda folder, out: (
+            out == "report written to smoke.html\n"
+            and (folder / "smoke.html").read_text().startswith("<!DOCTYPE html>")
+        ),
+    ),
     "info": (["info", "model.npz"], lambda folder, out: "NeuralRegressor" in out),
     "export": (
         ["export", "model.npz", "-o", "smoke.py"],
@@ -335,7 +342,7 @@ def test_diagnose_passes_a_good_fit_and_exits_3_on_the_straight_line_trap(tmp_pa
     assert "[error] effectively-linear" in out and "[error] breakpoints-outside-data" in out
 
 
-@pytest.mark.parametrize("command", "fit predict plot diagnose info demo".split())
+@pytest.mark.parametrize("command", "fit predict plot diagnose report info demo".split())
 def test_every_command_has_help_with_an_example(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([command, "--help"])

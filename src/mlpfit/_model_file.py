@@ -634,6 +634,7 @@ def read_saved(arrays, metadata):
     checked against it."""
     saved = read_node(arrays, require(metadata, "model", dict))
     metadata["columns"] = _columns(metadata, saved)
+    metadata["test_split"] = _test_split(metadata)
     return saved
 
 
@@ -682,6 +683,33 @@ def _columns(metadata, saved):
     if saved.name != "CurveBatch":
         raise ValueError(f"columns name a group column; a {saved.name} has no groups.")
     return {"x": x, "y": y, "group": field(columns, "group", TEXT)}
+
+
+SHA256 = re.compile(r"[0-9a-f]{64}")
+TEST_SPLIT = {
+    "fraction": Rule(lambda v: _is_number(v) and 0 < v < 1, "a number in (0, 1)"),
+    "seed": Rule(lambda v: is_int(v) and 0 <= v < 2**32, "an integer in [0, 2**32)"),
+    "n_rows": Rule(lambda v: is_int(v) and v >= 3, "an integer >= 3"),
+    "data": TEXT,
+    "data_sha256": Rule(lambda v: isinstance(v, str) and SHA256.fullmatch(v) is not None, "64 hexadecimal digits"),
+}
+"""The metadata's optional ``test_split`` (written by ``mlpfit fit --test-fraction``) -> what each field may hold:
+the rows held out are :func:`mlpfit.assessment.held_out_rows` of ``n_rows`` usable rows of the data file named
+``data``, whose SHA-256 was ``data_sha256``."""
+
+
+def _test_split(metadata):
+    """The metadata's ``test_split``: None (a file written without one, as every file before it), or its fields
+    checked."""
+    split = metadata.get("test_split")
+    if split is None:
+        return None
+    if not isinstance(split, dict) or set(split) != set(TEST_SPLIT):
+        raise ValueError(f"model metadata field 'test_split' must be null or an object with {', '.join(TEST_SPLIT)}.")
+    split = {key: field(split, key, rule) for key, rule in TEST_SPLIT.items()}
+    if split["n_rows"] - math.ceil(split["fraction"] * split["n_rows"]) < 2:
+        raise ValueError(f"model metadata field 'test_split' holds out all but one of its {split['n_rows']} rows.")
+    return split
 
 
 def _metadata_text(archive):

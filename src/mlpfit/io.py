@@ -276,7 +276,7 @@ CODECS = {
 # --- files --------------------------------------------------------------------------------
 
 
-def save(model, path, *, columns=None):
+def save(model, path, *, columns=None, test_split=None):
     """Write a fitted model to ``path`` as one ``.npz`` archive, atomically.
 
     Parameters
@@ -290,6 +290,9 @@ def save(model, path, *, columns=None):
         the table columns the model was fitted from, so the command line can match new data by name.
         None: for a model fitted on a DataFrame, ``x`` is its ``feature_names_in_`` and ``y`` unnamed
         (scikit-learn does not keep the target's name); else no names.
+    test_split : dict or None
+        ``{"fraction", "seed", "n_rows", "data", "data_sha256"}``: the test rows ``mlpfit fit --test-fraction``
+        held out of the data file ``data`` (see ``docs/model-format.md``), so that a report can assess them again.
 
     Raises
     ------
@@ -305,6 +308,7 @@ def save(model, path, *, columns=None):
         "mlpfit_version": __version__,
         "model": node,
         "columns": _columns_to_json(model, columns),
+        **({} if test_split is None else {"test_split": test_split}),
     }
     text = json.dumps(metadata, allow_nan=True)
     try:
@@ -348,8 +352,8 @@ def load_with_metadata(path):
     """``(model, metadata)``: the model as :func:`load` returns it and the file's JSON metadata.
 
     ``metadata`` has ``format``, ``format_version``, ``mlpfit_version``, ``model`` (class,
-    params, state) and ``columns`` (None unless saved with column names or fitted on a DataFrame;
-    its ``y`` None when the targets are unnamed).
+    params, state), ``columns`` (None unless saved with column names or fitted on a DataFrame;
+    its ``y`` None when the targets are unnamed) and ``test_split`` (None unless saved with one).
     """
     return read_file(path, MAX_ARRAY_BYTES, _model_from)
 

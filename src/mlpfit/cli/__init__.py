@@ -20,6 +20,7 @@ SUMMARIES = {
     "predict": "predict new rows with a saved model",
     "plot": "draw a saved model's fit against data to a PNG",
     "diagnose": "explain what is wrong with a saved model's fit to data, and what to change",
+    "report": "write a self-contained HTML report of a saved model's fit to data",
     "info": "describe a saved model",
     "export": "write a saved model as ONNX, a standalone NumPy module or a C header",
     "demo": "fit the origin problem (y = sqrt(x) on raw x) with defaults",
@@ -32,6 +33,7 @@ INTERRUPTED = {
     "fit": "no model written",
     "predict": "no predictions written",
     "plot": "no plot written",
+    "report": "no report written",
     "export": "no export written",
 }
 """What Ctrl-C leaves unwritten, per command that writes."""

@@ -62,6 +62,11 @@ def read_model_and_labelled_data(args):
     """``(model, X, Y, x_names, y_names, labelled)``: the saved model and its input and target columns from DATA;
     ``labelled`` None, or for a model of curves ``(groups, table, group column, table row of each row)``."""
     model, metadata = open_model(args.model)
+    return model, *read_labelled_data(args, model, metadata)
+
+
+def read_labelled_data(args, model, metadata):
+    """``(X, Y, x_names, y_names, labelled)`` of :func:`read_model_and_labelled_data`, for a model already open."""
     group = _curves.group_name(args, model, metadata)
     table = read_table(args.data, decimal=args.decimal, keep=[group] if group else ())
     x_names, y_names = model_columns(
@@ -75,6 +80,6 @@ def read_model_and_labelled_data(args):
     check_roles(x_names, y_names)
     A, complete = select(table, x_names + y_names, missing="drop" if args.dropna else "error", inputs=x_names)
     if group is None:
-        return model, *split(A, len(x_names)), x_names, y_names, None
+        return *split(A, len(x_names)), x_names, y_names, None
     groups, A, rows = _curves.grouped(table, group, complete, args.dropna, A, np.flatnonzero(complete))
-    return model, *split(A, len(x_names)), x_names, y_names, (groups, table, group, rows)
+    return *split(A, len(x_names)), x_names, y_names, (groups, table, group, rows)

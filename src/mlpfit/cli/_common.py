@@ -139,9 +139,19 @@ def model_columns(model, metadata, x=None, y=None):
     return list(x), y and list(y)
 
 
-def diagnosis_of(model, X, Y):
+DIAGNOSIS_MIN_HELD_OUT = 3
+"""Fewest held-out rows the diagnosis's ``overfit`` check compares with the training rows."""
+
+
+def diagnosis_of(model, X, Y, X_held_out=None, Y_held_out=None):
     """:func:`mlpfit.diagnose` of a model (an ensemble as a whole, its members' findings labelled) on
-    columns ``Y`` (one column: a 1-D target, as the model was fitted)."""
+    columns ``Y`` (one column: a 1-D target, as the model was fitted); rows held out from the fit, when there
+    are at least :data:`DIAGNOSIS_MIN_HELD_OUT`, are its ``overfit`` check's validation rows."""
     from ..diagnosis import diagnose
 
-    return diagnose(model, X, Y[:, 0] if Y.shape[1] == 1 else Y)
+    def target(Y):
+        return Y[:, 0] if Y.shape[1] == 1 else Y
+
+    if Y_held_out is None or len(Y_held_out) < DIAGNOSIS_MIN_HELD_OUT:
+        return diagnose(model, X, target(Y))
+    return diagnose(model, X, target(Y), X_val=X_held_out, y_val=target(Y_held_out))

@@ -1,6 +1,8 @@
 """``mlpfit fit``: fit a table's columns, report how it went, save the model and draw the plot."""
 
 import argparse
+import os
+import secrets
 import sys
 import warnings
 from dataclasses import dataclass
@@ -12,6 +14,7 @@ from sklearn.metrics import r2_score
 from .. import io, plot
 from .._activations import ACTIVATIONS
 from .._atomic import atomic_write
+from .._digest import file_sha256
 from .._plan import (
     AUTO_ALPHA,
     AUTO_BATCH_SIZE,
@@ -22,6 +25,7 @@ from .._plan import (
     LM_TOL,
 )
 from .._selection import INIT_METHODS
+from ..assessment import assess, held_out_rows, recorded_validation
 from ..curves import CurveBatch
 from ..diagnosis import FitWarning
 from ..ensemble import EnsembleRegressor, networks_of
@@ -189,6 +193,7 @@ def add_parser(subparsers):
         example="mlpfit fit data.csv --x dose --y response -o model.npz --plot fit.png\n"
         "mlpfit fit data.csv --x a,b --y c --hidden 20,20 --early-stopping --seed 0 -o model.npz\n"
         "mlpfit fit data.csv --x-all --y c -o model.npz\n"
+        "mlpfit fit data.csv --x dose --y response --test-fraction 0.15 --seed 0 -o model.npz\n"
         "mlpfit fit long.csv --group sensor --x t --y value -o curves.npz --summary summary.csv --plot worst.png",
         run=run,
     )
@@ -226,6 +231,14 @@ def add_parser(subparsers):
         "iterations, RMSE, effective parameters, diagnosis codes)",
     )
     parser.add_argument("--plot", metavar="PNG", help="also draw the fit to this PNG file")
+    parser.add_argument(
+        "--test-fraction",
+        type=float,
+        metavar="F",
+        help="hold out this share of the rows (at random; --seed makes it repeatable) as a test split, fit on the "
+        "rest and report RMSE, MAE, R^2 (and an ensemble's coverage) per split; the model file records the split, "
+        "so 'mlpfit report' assesses the same test rows",
+    )
     add_dropna(parser)
     add_decimal(parser)
     parser.add_argument(
@@ -277,22 +290,33 @@ class FitReport:
     sample_weight: np.ndarray | None = None
     groups: np.ndarray | None = None
     group_name: str | None = None
+    test_split: dict | None = None
+    """The model file's record of the rows ``--test-fraction`` held out (:func:`hold_out_test_rows`), or None."""
+    X_test: object = None
+    Y_test: np.ndarray | None = None
 
 
 def _data_lines(report):
-    dropped = report.rows_read - len(report.X)
+    used = len(report.X) if report.test_split is None else report.test_split["n_rows"]
+    dropped = report.rows_read - used
     extra = f" ({dropped} dropped for empty or NaN cells)" if dropped else ""
     mark = ""
     if report.decimal != ".":
         mark = f"; decimal mark {report.decimal!r}" + (" (detected)" if report.decimal_detected else "")
     yield (
-        f"rows used: {len(report.X)} of {report.rows_read}{extra}; inputs {', '.join(report.x_names)}; "
+        f"rows used: {used} of {report.rows_read}{extra}; inputs {', '.join(report.x_names)}; "
         f"target {', '.join(report.y_names)}{mark}"
     )
     if report.weight_name is not None:
         zero = int(np.count_nonzero(report.sample_weight == 0))
         dropped = f"; {zero} row(s) of weight 0 left out of the fit" if zero else ""
         yield f"weights: column {report.weight_name!r} (each row's squared error times its weight){dropped}"
+    if report.test_split is not None:
+        split = report.test_split
+        yield (
+            f"test split: {len(report.Y_test)} of {split['n_rows']} rows held out (--test-fraction "
+            f"{split['fraction']:g}, seed {split['seed']}); fitted on the other {len(report.Y)}"
+        )
 
 
 def _training_lines(report):
@@ -315,19 +339,17 @@ def _training_lines(report):
 
 
 def _validation_rmse(model):
-    """RMSE on the held-out rows at the kept weights, in target units for one output (transformed ones with
-    ``--log-y``); with several
-    networks averaged, each network's, averaged (no merged model was validated)."""
-    runs = model.fitted_.runs if hasattr(model, "fitted_") else ()
-    if not (runs and runs[0].validation_curve) or model.loss != "squared_error":
+    """RMSE on the held-out rows at the kept weights (:func:`mlpfit.assessment.recorded_validation`), as text."""
+    recorded = recorded_validation(model)
+    if recorded is None:
         return None
-    standardized = np.mean([np.sqrt(2 * min(run.validation_curve) / model.n_outputs_) for run in runs])
-    of = f", the mean of {len(runs)} networks'" if len(runs) > 1 else ""
+    rmse, pooled, n_networks = recorded
+    of = f", the mean of {n_networks} networks'" if n_networks > 1 else ""
+    if pooled:
+        return f"{rmse:.4g} (standardised, all outputs{of})"
     # with target_transform the held-out loss, and so this error, is on the transformed scale
     scale = "" if model.target_transform is None else f" (of {model.target_transform}(y))"
-    if model.n_outputs_ == 1:
-        return f"{standardized * model.y_scaler_.scale[0]:.4g}{scale}{of}"
-    return f"{standardized:.4g} (standardised, all outputs{of})"
+    return f"{rmse:.4g}{scale}{of}"
 
 
 def _error_lines(report):
@@ -346,8 +368,14 @@ def _error_lines(report):
     )
 
 
+def _split_lines(report):
+    """The statistics of each split: the rows fitted on, the validation rows early stopping held out, the test rows."""
+    splits = {"train": (report.X, report.Y), "test": (report.X_test, report.Y_test)}
+    yield from str(assess(report.model, splits, y_names=report.y_names)).splitlines()
+
+
 def _diagnosis_lines(report):
-    yield from str(diagnosis_of(report.model, report.X, report.Y)).splitlines()
+    yield from str(diagnosis_of(report.model, report.X, report.Y, report.X_test, report.Y_test)).splitlines()
 
 
 def _note_lines(report):
@@ -360,6 +388,8 @@ def _curve_lines(report):
 
 REPORT_SECTIONS = [_data_lines, _training_lines, _error_lines, _diagnosis_lines, _note_lines]
 """The fit report, section by section: each maps a :class:`FitReport` to lines."""
+TEST_REPORT_SECTIONS = [_data_lines, _training_lines, _split_lines, _diagnosis_lines, _note_lines]
+"""The report of a fit with ``--test-fraction``: the errors as a table of splits."""
 CURVES_REPORT_SECTIONS = [_data_lines, _curve_lines, _note_lines]
 """The report of a fit with ``--group``: the curves' outcomes counted (``--summary`` has each curve's)."""
 
@@ -434,6 +464,32 @@ def read_training_data(args):
     return X, Y, report
 
 
+def hold_out_test_rows(args, report):
+    """Take ``--test-fraction`` of the rows out of ``report``'s training data into its test split, and record in
+    ``report.test_split`` what the model file keeps of it: the fraction, the seed (``--seed``, else one drawn now),
+    the rows it was drawn from and the data file's name and SHA-256."""
+    seed = getattr(args, "random_state", None)
+    seed = secrets.randbelow(2**32) if seed is None else seed
+    try:
+        rows = held_out_rows(len(report.Y), args.test_fraction, seed)
+    except ValueError as error:
+        raise UsageError(f"--test-fraction: {error}") from None
+    test = np.zeros(len(report.Y), dtype=bool)
+    test[rows] = True
+    report.test_split = {
+        "fraction": args.test_fraction,
+        "seed": seed,
+        "n_rows": len(report.Y),
+        "data": os.path.basename(args.data),
+        "data_sha256": file_sha256(args.data),
+    }
+    report.X_test, report.Y_test = report.X[test], report.Y[test]
+    report.X, report.Y = report.X[~test], report.Y[~test]
+    if report.sample_weight is not None:
+        report.sample_weight = report.sample_weight[~test]
+        _checked_weights(report.sample_weight, report.weight_name)
+
+
 def _input_transform(args, x_names):
     """``input_transform`` from ``--log-x``: "log" for the columns it names (each an input), else None."""
     logged = named_columns(getattr(args, "log_x", None), x_names, "--log-x")
@@ -477,15 +533,19 @@ def run(args):
     X, Y, report = read_training_data(args)
     if report.groups is not None:
         _check_curves_data(args, X, Y)
+    if args.test_fraction is not None:
+        hold_out_test_rows(args, report)
+        X, Y = report.X, report.Y
     model, report.notes = fitted_model(args, X, Y, report.sample_weight, report.x_names, report.groups)
     report.model = model
     x_names, y_names = report.x_names, report.y_names
-    sections = REPORT_SECTIONS if report.groups is None else CURVES_REPORT_SECTIONS
+    sections = REPORT_SECTIONS if report.test_split is None else TEST_REPORT_SECTIONS
+    sections = sections if report.groups is None else CURVES_REPORT_SECTIONS
     lines = [line for section in sections for line in section(report)] if args.verbose else []
     png = plot.png_bytes(_figure(report)) if args.plot else None
     summary = _curves.summary_csv(model) if args.summary else None
     group = {} if args.group is None else {"group": args.group}
-    io.save(model, args.output, columns={"x": x_names, "y": y_names, **group})
+    io.save(model, args.output, columns={"x": x_names, "y": y_names, **group}, test_split=report.test_split)
     if png is not None:
         with atomic_write(args.plot) as file:
             file.write(png)
@@ -508,6 +568,10 @@ def _check_group_options(args):
         raise UsageError("--summary writes one row per curve of a fit with --group; give --group COL.")
     if args.group is not None and args.ensemble is not None:
         raise UsageError("--group fits a NeuralRegressor per curve; --ensemble cannot be combined with it.")
+    if args.group is not None and args.test_fraction is not None:
+        raise UsageError("--test-fraction holds out rows of one model; it cannot be combined with --group.")
+    if args.test_fraction is not None and not 0 < args.test_fraction < 1:
+        raise UsageError(f"--test-fraction must be a number between 0 and 1; got {args.test_fraction:g}.")
 
 
 def _check_curves_data(args, X, Y):
