@@ -199,10 +199,11 @@ class _SortedHinges:
         V = A.reshape(len(A), -1)[self.order]
         V = V if self.root_weights is None else V * self.root_weights
         k = V.shape[1]
-        sums = np.zeros((len(V) + 1, 2 * k))
-        np.cumsum(V, axis=0, out=sums[1:, :k])
-        np.cumsum(V * self.top_down, axis=0, out=sums[1:, k:])
-        above, total = sums[self.above], sums[-1]
+        terms = np.zeros((len(V) + 1, 2 * k))  # a first row of zeros: the sums over no rows
+        terms[1:, :k] = V
+        np.multiply(V, self.top_down, out=terms[1:, k:])
+        sums = np.cumsum(terms, axis=0)
+        above, total = np.take(sums, self.above, axis=0), sums[-1]
         hinge = above[:, k:] - self.centred_knots[:, None] * above[:, :k] - self.hinge_means[:, None] * total[:k]
         products = self.slope * hinge + self.low * total[k:]
         return products.reshape(len(self.knots), *A.shape[1:])
