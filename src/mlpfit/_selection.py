@@ -20,11 +20,12 @@ data instead (:func:`greedy_hinges`), as the forward pass of MARS does (Friedman
 from candidate knots (stratified random quantiles, none among the outermost points) it
 adds, one at a time, the hinge that most reduces the residual sum of squares (orthogonal
 forward selection), keeps as many as generalised cross-validation supports, and solves
-the output layer by least squares. Where the width is given, units it does not keep start
-at stratified quantiles with zero output weight, free for the solver to use; where it is not
-(``hidden_layer_sizes="auto"``), the network has just the units kept, unless the curve is
-smooth enough that many small bends fit it better than a few free knots
-(:func:`selected_hinge_network`).
+the output layer by least squares. For ReLU-family units it scores every candidate from running
+sums over the rows sorted by ``x``, without forming the candidates (:class:`_SortedHinges`).
+Where the width is given, units it does not keep start at stratified quantiles with zero
+output weight, free for the solver to use; where it is not (``hidden_layer_sizes="auto"``),
+the network has just the units kept, unless the curve is smooth enough that many small bends
+fit it better than a few free knots (:func:`selected_hinge_network`).
 """
 
 import numpy as np
@@ -159,9 +160,9 @@ class _SortedHinges:
 
     Notes
     -----
-    Such an activation is ``f(z) = low z + s max(z, 0)`` (``low = -f(-1)``, ``s = f(1) + f(-1)``). In
+    Such an activation is ``f(z) = low z + slope max(z, 0)`` (``low = -f(-1)``, ``slope = f(1) + f(-1)``). In
     coordinates centred on the weighted mean of ``x`` (``u = x - xbar``, knot ``c = t - xbar``), the centred
-    column of knot ``t`` is ``s (h_c - m_c) + low u`` with ``h_c = max(u - c, 0)`` and ``m_c`` its weighted
+    column of knot ``t`` is ``slope (h_c - m_c) + low u`` with ``h_c = max(u - c, 0)`` and ``m_c`` its weighted
     mean: the line is the same for every knot. The product of ``h_c - m_c`` with ``v`` (weighted) is
 
         ``sum_{u > c} w v u - c sum_{u > c} w v - m_c sum w v``,
@@ -192,7 +193,7 @@ class _SortedHinges:
         # The hinge's product with the centred line u is sum_{u > c} w (u - c) u.
         cross = 2 * self.slope * self.low * (wuu - c * wu)
         self.sq_norms = self.slope**2 * hinge_sq_norms + cross + self.low**2 * line_sq_norm
-        self.top_down = u[:, None]
+        self.centred_x = u[:, None]  # top down, as the rows of the running sums
 
     def products(self, A):
         """As :meth:`_DenseHinges.products`."""
@@ -201,7 +202,7 @@ class _SortedHinges:
         k = V.shape[1]
         terms = np.zeros((len(V) + 1, 2 * k))  # a first row of zeros: the sums over no rows
         terms[1:, :k] = V
-        np.multiply(V, self.top_down, out=terms[1:, k:])
+        np.multiply(V, self.centred_x, out=terms[1:, k:])
         sums = np.cumsum(terms, axis=0)
         above, total = np.take(sums, self.above, axis=0), sums[-1]
         hinge = above[:, k:] - self.centred_knots[:, None] * above[:, :k] - self.hinge_means[:, None] * total[:k]
