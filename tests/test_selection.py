@@ -3,15 +3,20 @@
 import numpy as np
 import pytest
 
-from mlpfit import NeuralRegressor
+from mlpfit import NeuralRegressor, _weights
 from mlpfit._activations import ACTIVATIONS
 from mlpfit._network import Architecture, predict
 from mlpfit._selection import (
+    DENSE_MAX_ENTRIES,
+    GREEDY_CANDIDATES_PER_UNIT,
+    GREEDY_END_SPAN,
     GREEDY_MAX_ROWS,
     SMOOTHER_KNOTS,
     SMOOTHER_PENALTIES,
+    _DenseHinges,
     _gcv,
     _smoother_gcv,
+    _SortedHinges,
     _stratified_quantiles,
     greedy_hinges,
     initialize,
@@ -39,8 +44,10 @@ def _kinked(x):
     return np.maximum(x + 1, 0) - 2 * np.maximum(x - 0.2, 0) + 1.5 * np.maximum(x - 1.1, 0)
 
 
-def test_greedy_selection_finds_the_kinks_of_a_broken_line():
-    x = np.random.default_rng(0).uniform(-2, 2, 800)
+# 800 rows hold their 80 candidates as a matrix, 2,000 take them from running sums (DENSE_MAX_ENTRIES).
+@pytest.mark.parametrize("n_samples", [800, 2000])
+def test_greedy_selection_finds_the_kinks_of_a_broken_line(n_samples):
+    x = np.random.default_rng(0).uniform(-2, 2, n_samples)
     knots, directions, _ = greedy_hinges(x, _kinked(x)[:, None], 10, RELU, np.random.default_rng(1))
     assert set(directions) <= {-1.0, 1.0}
     for true_knot in (-1.0, 0.2, 1.1):
@@ -69,14 +76,86 @@ def test_greedy_selection_keeps_almost_nothing_of_pure_noise():
     assert len(knots) <= 2
 
 
-def test_greedy_gcv_is_that_of_least_squares_on_the_kept_hinges():
+@pytest.mark.parametrize("n_samples", [300, 800])  # the candidates as a matrix, and from running sums
+def test_greedy_gcv_is_that_of_least_squares_on_the_kept_hinges(n_samples):
     rng = np.random.default_rng(6)
-    x = rng.uniform(-2, 2, 300)
-    Y = np.column_stack([_kinked(x), np.sin(2 * x)]) + 0.1 * rng.normal(size=(300, 2))
+    x = rng.uniform(-2, 2, n_samples)
+    Y = np.column_stack([_kinked(x), np.sin(2 * x)]) + 0.1 * rng.normal(size=(n_samples, 2))
     knots, directions, gcv = greedy_hinges(x, Y, 20, RELU, np.random.default_rng(7))
-    columns = np.column_stack([np.maximum(directions * (x[:, None] - knots), 0), np.ones(300)])
+    columns = np.column_stack([np.maximum(directions * (x[:, None] - knots), 0), np.ones(n_samples)])
     rss = np.sum((Y - columns @ np.linalg.lstsq(columns, Y, rcond=None)[0]) ** 2)
-    np.testing.assert_allclose(gcv, _gcv(rss, 300, len(knots)), rtol=1e-9)
+    np.testing.assert_allclose(gcv, _gcv(rss, n_samples, len(knots)), rtol=1e-9)
+
+
+@pytest.mark.parametrize("name", ["relu", "leaky_relu"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("offset", [0.0, 1e3])
+def test_running_sums_give_the_candidate_matrix_products(name, weighted, offset):
+    """The running sums' squared norms, products and columns are those of the centred, weighted matrix, also
+    on unsorted rows, tied values, knots on rows and an input far from zero."""
+    rng = np.random.default_rng(10)
+    x = np.round(rng.normal(size=300), 1) + offset
+    weights = rng.uniform(0.2, 3.0, 300) if weighted else None
+    knots = np.r_[_stratified_quantiles(x, 100, rng, end=0.02, sample_weight=weights), x[:5]]
+    dense, running = (kind(x, knots, ACTIVATIONS[name], weights) for kind in (_DenseHinges, _SortedHinges))
+    np.testing.assert_allclose(running.sq_norms, dense.sq_norms, rtol=1e-10)
+    for A in (rng.normal(size=300), rng.normal(size=(300, 3))):
+        products = dense.products(A)
+        np.testing.assert_allclose(running.products(A), products, rtol=0, atol=1e-12 * np.abs(products).max())
+    for j in (0, 50, 103):
+        np.testing.assert_allclose(running.column(j), dense.column(j), rtol=0, atol=1e-12)
+
+
+def _refit_rss(columns, Y, weights):
+    """The (weighted) residual sum of squares of least squares on ``columns`` and an intercept, solved anew."""
+    design = np.column_stack([*columns, np.ones(len(Y))])
+    root = np.sqrt(weights)[:, None]
+    residual = root * Y - (root * design) @ np.linalg.lstsq(root * design, root * Y, rcond=None)[0]
+    return np.sum(residual**2)
+
+
+@pytest.mark.parametrize("name", ["relu", "leaky_relu"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_each_selected_hinge_is_the_best_refit_of_every_candidate(name, weighted):
+    """Forward selection by brute force: at each step, least squares refitted with each candidate hinge in turn
+    (rising and falling, at the knots the selection draws) keeps the one the selection keeps, with the same
+    GCV. 600 rows and 160 candidates: the running sums' size (``DENSE_MAX_ENTRIES``)."""
+    rng = np.random.default_rng(11)
+    x = rng.uniform(-2, 2, 600)
+    Y = (_kinked(x) + 0.3 * rng.normal(size=600))[:, None]
+    weights = rng.uniform(0.5, 2.0, 600) if weighted else None
+    activation, n_units = ACTIVATIONS[name], 20
+    assert 600 * GREEDY_CANDIDATES_PER_UNIT * n_units > DENSE_MAX_ENTRIES
+    knots, directions, gcv = greedy_hinges(x, Y, n_units, activation, np.random.default_rng(12), weights)
+    n = 600 if weights is None else weights.sum()
+    candidates = _stratified_quantiles(
+        x,
+        GREEDY_CANDIDATES_PER_UNIT * n_units,
+        np.random.default_rng(12),
+        end=GREEDY_END_SPAN / n,
+        sample_weight=weights,
+    )
+    weights = np.ones(600) if weights is None else weights
+    chosen = []
+    for knot, direction in zip(knots, directions):
+        scores = {
+            (t, d): _refit_rss([*chosen, activation.forward(d * (x - t))], Y, weights)
+            for t in candidates
+            for d in (1.0, -1.0)
+        }
+        assert min(scores, key=scores.get) == (knot, direction)
+        chosen.append(activation.forward(direction * (x - knot)))
+    assert len(knots) >= 3
+    np.testing.assert_allclose(gcv, _gcv(_refit_rss(chosen, Y, weights), n, len(knots)), rtol=1e-9)
+
+
+def test_unweighted_quantiles_are_numpys_to_the_bit():
+    """The candidate knots and the units' breakpoints are np.quantile's, also on tied values and at the ends."""
+    rng = np.random.default_rng(13)
+    for n in (1, 2, 7, 500):
+        x = np.round(rng.normal(size=n) * 100, 1)
+        levels = np.r_[rng.uniform(size=20), 0.0, 0.5, 1.0]
+        np.testing.assert_array_equal(_weights.quantile(x, levels), np.quantile(x, levels))
 
 
 def test_smoother_gcv_is_the_best_ridge_fit_on_its_grid():

@@ -20,11 +20,12 @@ data instead (:func:`greedy_hinges`), as the forward pass of MARS does (Friedman
 from candidate knots (stratified random quantiles, none among the outermost points) it
 adds, one at a time, the hinge that most reduces the residual sum of squares (orthogonal
 forward selection), keeps as many as generalised cross-validation supports, and solves
-the output layer by least squares. Where the width is given, units it does not keep start
-at stratified quantiles with zero output weight, free for the solver to use; where it is not
-(``hidden_layer_sizes="auto"``), the network has just the units kept, unless the curve is
-smooth enough that many small bends fit it better than a few free knots
-(:func:`selected_hinge_network`).
+the output layer by least squares. For ReLU-family units it scores every candidate from running
+sums over the rows sorted by ``x``, without forming the candidates (:class:`_SortedHinges`).
+Where the width is given, units it does not keep start at stratified quantiles with zero
+output weight, free for the solver to use; where it is not (``hidden_layer_sizes="auto"``),
+the network has just the units kept, unless the curve is smooth enough that many small bends
+fit it better than a few free knots (:func:`selected_hinge_network`).
 """
 
 import numpy as np
@@ -57,6 +58,10 @@ GREEDY_END_SPAN = 8
 """No candidate knot among this many outermost points at each end (MARS's end span): it swings the extrapolation."""
 GREEDY_MAX_ROWS = 100_000
 """Rows the selection sees (a random subset of larger data): more let GCV keep more hinges, at more cost."""
+DENSE_MAX_ENTRIES = 65_536
+"""Rows times candidate knots up to which the selection holds the candidate columns as one matrix
+(:class:`_DenseHinges`); beyond, a piecewise-linear activation's are never formed (:class:`_SortedHinges`),
+whose products cost a pass over the rows plus one over the knots instead of one per entry."""
 
 
 def greedy_hinges(x, Y, n_units, activation, rng, sample_weight=None):
@@ -89,17 +94,17 @@ def greedy_hinges(x, Y, n_units, activation, rng, sample_weight=None):
     n, rows = _weights.total(sample_weight, len(x)), _weights.count(sample_weight, len(x))
     end, n_candidates = min(GREEDY_END_SPAN / n, 0.25), min(rows, GREEDY_CANDIDATES_PER_UNIT * n_units)
     knots = _stratified_quantiles(x, n_candidates, rng, end=end, sample_weight=sample_weight)
-    rising = activation.forward(x[:, None] - knots)
-    rising -= _weights.mean(rising, sample_weight)  # the output bias is free: select on centred columns
-    # Candidates are the rising columns, then the falling ones. A falling hinge is the rising one minus a
-    # line (f(-z) = f(z) - k z for every hinge activation), so only the rising columns are stored.
+    # The output bias is free: select on centred columns. Candidates are the rising columns, then the falling
+    # ones. A falling hinge is the rising one minus a line (f(-z) = f(z) - k z for every hinge activation), so
+    # only the rising columns' products are taken.
+    dense = not activation.piecewise_linear or len(x) * n_candidates <= DENSE_MAX_ENTRIES
+    rising = (_DenseHinges if dense else _SortedHinges)(x, knots, activation, sample_weight)
     line = mirror_slope(activation) * (x - _weights.mean(x, sample_weight))
     residual = Y - _weights.mean(Y, sample_weight)
-    # With weights every column is scaled by sqrt(w), so that the inner products below are weighted sums.
-    rising, line, residual = (_weights.scaled_rows(A, sample_weight) for A in (rising, line, residual))
-    rising_sq_norms = np.einsum("ij,ij->j", rising, rising)
-    sq_norms = np.r_[rising_sq_norms, rising_sq_norms - 2 * (line @ rising) + line @ line]
-    correlations = _with_falling(rising.T @ residual, line @ residual)
+    # With weights every vector is scaled by sqrt(w), so that the inner products below are weighted sums.
+    line, residual = (_weights.scaled_rows(A, sample_weight) for A in (line, residual))
+    sq_norms = np.r_[rising.sq_norms, rising.sq_norms - 2 * rising.products(line) + line @ line]
+    correlations = _with_falling(rising.products(residual), line @ residual)
     negligible = 1e-10 * sq_norms.max()
     max_hinges = min(n_units, rows)  # no more orthogonal directions than rows, however wide the layer
     basis, chosen = np.empty((len(x), max_hinges)), []
@@ -111,22 +116,103 @@ def greedy_hinges(x, Y, n_units, activation, rng, sample_weight=None):
         best = int(np.argmax(gain))
         if not np.isfinite(gain[best]):
             break
-        direction = rising[:, best % n_candidates] - (line if best >= n_candidates else 0.0)
+        direction = rising.column(best % n_candidates) - (line if best >= n_candidates else 0.0)
         earlier = basis[:, : len(chosen)]
         for _ in range(2):  # Gram-Schmidt, twice to stay orthogonal, so each step measures only what is new
             direction = direction - earlier @ (earlier.T @ direction)
-        direction /= np.linalg.norm(direction)
+        direction /= np.sqrt(direction @ direction)
         basis[:, len(chosen)] = direction
-        projections, coefficient = _with_falling(rising.T @ direction, line @ direction), direction @ residual
+        projections, coefficient = _with_falling(rising.products(direction), line @ direction), direction @ residual
         sq_norms = sq_norms - projections**2
-        residual = residual - np.outer(direction, coefficient)
-        correlations = correlations - np.outer(projections, coefficient)
+        residual = residual - direction[:, None] * coefficient
+        correlations = correlations - projections[:, None] * coefficient
         chosen.append(best)
         gcv = _gcv(np.sum(residual**2), n, len(chosen))
         if gcv < best_gcv:
             best_count, best_gcv = len(chosen), gcv
     chosen = np.array(chosen[:best_count], dtype=int)
     return np.r_[knots, knots][chosen], np.where(chosen < len(knots), 1.0, -1.0), best_gcv
+
+
+class _DenseHinges:
+    """The rising candidate columns ``f(x - t)`` of any hinge activation at the given knots, centred and scaled by
+    ``sqrt(w)`` (:func:`mlpfit._weights.scaled_rows`), held as one matrix of shape (n_samples, n_knots)."""
+
+    def __init__(self, x, knots, activation, sample_weight=None):
+        columns = activation.forward(x[:, None] - knots)
+        columns -= _weights.mean(columns, sample_weight)
+        self.columns = _weights.scaled_rows(columns, sample_weight)
+        self.sq_norms = np.einsum("ij,ij->j", self.columns, self.columns)
+
+    def products(self, A):
+        """Each column's inner products with ``A`` of shape (n_samples,) or (n_samples, k): (n_knots,) or
+        (n_knots, k)."""
+        return self.columns.T @ A
+
+    def column(self, j):
+        """Column ``j``, of shape (n_samples,)."""
+        return self.columns[:, j]
+
+
+class _SortedHinges:
+    """The columns :class:`_DenseHinges` holds, for a piecewise-linear hinge activation, never formed: their
+    squared norms and products come from running sums over the rows sorted by ``x``.
+
+    Notes
+    -----
+    Such an activation is ``f(z) = low z + slope max(z, 0)`` (``low = -f(-1)``, ``slope = f(1) + f(-1)``). In
+    coordinates centred on the weighted mean of ``x`` (``u = x - xbar``, knot ``c = t - xbar``), the centred
+    column of knot ``t`` is ``slope (h_c - m_c) + low u`` with ``h_c = max(u - c, 0)`` and ``m_c`` its weighted
+    mean: the line is the same for every knot. The product of ``h_c - m_c`` with ``v`` (weighted) is
+
+        ``sum_{u > c} w v u - c sum_{u > c} w v - m_c sum w v``,
+
+    whose sums over ``u > c`` are running sums from the top of the rows sorted by ``x``, read at every knot. A
+    product thus costs one pass over the rows, not one per knot, as in Friedman's (1991) fast updates of the
+    MARS forward pass; the means and squared norms follow the same way from the sums of ``w``, ``w u`` and
+    ``w u**2``. Centring keeps these sums free of the cancellation an offset ``x`` would bring.
+    """
+
+    def __init__(self, x, knots, activation, sample_weight=None):
+        self.x, self.knots, self.activation, self.sample_weight = x, knots, activation, sample_weight
+        self.order = np.argsort(x, kind="stable")[::-1]  # the rows from the top down, as the running sums take them
+        self.above = len(x) - np.searchsorted(x[self.order[::-1]], knots, side="right")  # rows with x > t, per knot
+        self.root_weights = None if sample_weight is None else np.sqrt(sample_weight)[self.order, None]
+        self.low = -float(activation.forward(-np.ones(1))[0])
+        self.slope = float(activation.forward(np.ones(1))[0]) - self.low
+        weights = np.ones(len(x)) if sample_weight is None else sample_weight[self.order]
+        total = weights.sum()
+        x_mean = np.sum(weights * x[self.order]) / total
+        u, self.centred_knots = x[self.order] - x_mean, knots - x_mean
+        # Sums of w, w u and w u**2 over the rows above each knot.
+        w, wu, wuu = (np.r_[0.0, np.cumsum(weights * u**power)][self.above] for power in range(3))
+        c = self.centred_knots
+        self.hinge_means = (wu - c * w) / total
+        hinge_sq_norms = wuu - 2 * c * wu + c**2 * w - total * self.hinge_means**2
+        line_sq_norm = np.sum(weights * u**2)
+        # The hinge's product with the centred line u is sum_{u > c} w (u - c) u.
+        cross = 2 * self.slope * self.low * (wuu - c * wu)
+        self.sq_norms = self.slope**2 * hinge_sq_norms + cross + self.low**2 * line_sq_norm
+        self.centred_x = u[:, None]  # top down, as the rows of the running sums
+
+    def products(self, A):
+        """As :meth:`_DenseHinges.products`."""
+        V = A.reshape(len(A), -1)[self.order]
+        V = V if self.root_weights is None else V * self.root_weights
+        k = V.shape[1]
+        terms = np.zeros((len(V) + 1, 2 * k))  # a first row of zeros: the sums over no rows
+        terms[1:, :k] = V
+        np.multiply(V, self.centred_x, out=terms[1:, k:])
+        sums = np.cumsum(terms, axis=0)
+        above, total = np.take(sums, self.above, axis=0), sums[-1]
+        hinge = above[:, k:] - self.centred_knots[:, None] * above[:, :k] - self.hinge_means[:, None] * total[:k]
+        products = self.slope * hinge + self.low * total[k:]
+        return products.reshape(len(self.knots), *A.shape[1:])
+
+    def column(self, j):
+        """As :meth:`_DenseHinges.column`."""
+        mean = self.slope * self.hinge_means[j] - self.low * self.centred_knots[j]
+        return _weights.scaled_rows(self.activation.forward(self.x - self.knots[j]) - mean, self.sample_weight)
 
 
 def _stratified_quantiles(x, n, rng, end=0.0, shuffle=False, sample_weight=None):

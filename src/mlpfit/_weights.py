@@ -118,12 +118,12 @@ def quantile(x, levels, weights=None):
 
     With weights the sorted rows stand for ``sum(w)`` repeated values; the quantile at level ``q``
     interpolates at position ``(sum(w) - 1) q`` among them, as ``np.quantile`` does among real
-    repetitions, and so equals it (to the bit) for integer weights (and generalises it to any positive weights).
+    repetitions, and so equals it (to the bit) for integer weights (and generalises it to any positive weights);
+    without weights every row counts once, and the quantiles are ``np.quantile``'s to the bit.
     """
-    if weights is None:
-        return np.quantile(x, levels)
     order = np.argsort(x, kind="stable")
-    values, cumulative = x[order], np.cumsum(weights[order])
+    values = x[order]
+    cumulative = np.arange(1.0, len(x) + 1) if weights is None else np.cumsum(weights[order])
     position = (cumulative[-1] - 1) * np.asarray(levels, dtype=np.float64)
     below = np.floor(position)
 

@@ -307,13 +307,14 @@ def start_training(estimator, X, y, sample_weight=None, plan=None, encoding=None
     data checked and taken as a weighted set, the plan made, the scalers fitted, each network's start chosen, the
     restarts' seeds drawn; sets ``estimator.n_features_in_`` (and ``feature_names_in_``)."""
     start_time = time.perf_counter()
-    validate_params(estimator.get_params(deep=False), PARAMETER_CONSTRAINTS)
+    params = estimator.get_params(deep=False)
+    validate_params(params, PARAMETER_CONSTRAINTS)
     X, Y, y_ndim, sample_weight, encoding = validated_training_data(estimator, X, y, sample_weight, encoding)
     transforms = _column_transforms(estimator, X, Y, encoding)
     X, Y, sample_weight = _weights.weighted_set(X, Y, sample_weight)
     x_range = range_of(X)
     X, Y = _in_fitted_space(X, Y, *transforms, encoding)
-    plan = plan or make_plan(estimator.get_params(deep=False), *X.shape, Y.shape[1])
+    plan = plan or make_plan(params, *X.shape, Y.shape[1])
     check_memory(plan.solver, plan.n_training_rows, (X.shape[1], *plan.hidden_layer_sizes, Y.shape[1]))
     if estimator.verbose >= 2:
         print(plan)
