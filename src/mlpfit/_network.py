@@ -255,8 +255,11 @@ def residuals_and_jacobian(arch, theta, X, Y, sample_weight=None):
 
 
 CHUNK_ENTRIES = 2**20
-"""Numbers a row chunk's largest per-row array holds (8 MiB of float64): the Jacobian in :func:`normal_equations`,
-the activations in :func:`loss_and_grad`."""
+"""Numbers a row chunk's largest per-row array holds (8 MiB of float64): the Jacobian in :func:`normal_equations`
+of a deeper network, the activations in :func:`loss_and_grad`."""
+FACTOR_CHUNK_ENTRIES = 2**18
+"""Numbers a row chunk's factor matrix holds in :func:`normal_equations` of a one-hidden-layer network: a chunk
+small enough for its elementwise work to stay in cache, large enough for the symmetric product to run at speed."""
 
 
 def _row_chunks(n_rows, chunk_rows):
@@ -265,7 +268,10 @@ def _row_chunks(n_rows, chunk_rows):
 
 
 def default_chunk_rows(arch, n_outputs):
-    """Rows per chunk so one chunk's Jacobian holds about ``CHUNK_ENTRIES`` numbers."""
+    """Rows per chunk of :func:`normal_equations`: one chunk's Jacobian (deeper networks) holds about
+    ``CHUNK_ENTRIES`` numbers, its factor matrix (one hidden layer) about ``FACTOR_CHUNK_ENTRIES``."""
+    if len(arch.shapes) == 2:
+        return max(1, FACTOR_CHUNK_ENTRIES // _n_factors(arch))
     return max(1, CHUNK_ENTRIES // (n_outputs * arch.n_params))
 
 
@@ -278,7 +284,7 @@ def default_gradient_chunk_rows(arch):
 def normal_equations(arch, theta, X, Y, chunk_rows=None, sample_weight=None):
     """``J^T J``, ``J^T r`` and ``r^T r`` of :func:`residuals_and_jacobian`, built over row chunks.
 
-    Only one chunk's Jacobian exists at a time, so memory is
+    Only one chunk's factors exist at a time, so memory is
     O(n_params**2 + chunk_rows * n_outputs * n_params) however many rows there are.
 
     Parameters
@@ -296,19 +302,104 @@ def normal_equations(arch, theta, X, Y, chunk_rows=None, sample_weight=None):
     jtr : ndarray of shape (..., n_params)
     sse : float, or ndarray of shape (...) for a batch
         Sum of squared residuals.
+
+    Notes
+    -----
+    Each chunk gives a factor matrix ``F`` and residuals ``R`` whose products ``F^T F`` and ``F^T R``
+    are summed over the chunks (``F^T F`` by BLAS's symmetric rank-k update, half a general product's
+    flops). For a deeper network ``F`` is the Jacobian itself. For one hidden layer it is the
+    Jacobian's structure without the output weights ``V``: a row holds ``u ⊗ f'(z)`` (``u = [x, 1]``)
+    and ``[a, 1]``, the same for every output, so the 3-D Jacobian is never built and the work does
+    not grow with the outputs; :func:`_one_hidden_layer_products` then brings in ``V``.
     """
     batch = theta.shape[:-1]
+    one_hidden_layer = len(arch.shapes) == 2
+    factors_of = _one_hidden_layer_factors if one_hidden_layer else _jacobian_factors
     chunk_rows = chunk_rows or default_chunk_rows(arch, Y.shape[-1])
-    jtj = np.zeros((*batch, arch.n_params, arch.n_params))
-    jtr = np.zeros((*batch, arch.n_params))
-    sse = np.zeros(batch)
+    gram, cross, sse = None, None, np.zeros(batch)
     for rows in _row_chunks(X.shape[-2], chunk_rows):
         chunk_weight = None if sample_weight is None else sample_weight[..., rows]
-        residuals, jacobian = residuals_and_jacobian(arch, theta, X[..., rows, :], Y[..., rows, :], chunk_weight)
-        jtj += _transposed(jacobian) @ jacobian
-        jtr += (_transposed(jacobian) @ residuals[..., None])[..., 0]
-        sse += inner(residuals, residuals)
+        factors, residuals = factors_of(arch, theta, X[..., rows, :], Y[..., rows, :], chunk_weight)
+        chunk_gram, chunk_cross = _transposed(factors) @ factors, _transposed(factors) @ residuals
+        gram = chunk_gram if gram is None else gram + chunk_gram
+        cross = chunk_cross if cross is None else cross + chunk_cross
+        sse += np.einsum("...ij,...ij->...", residuals, residuals)
+    if one_hidden_layer:
+        jtj, jtr = _one_hidden_layer_products(arch, theta, gram, cross)
+    else:
+        jtj, jtr = gram, cross[..., 0]
     return jtj, jtr, sse if batch else float(sse)
+
+
+def _jacobian_factors(arch, theta, X, Y, sample_weight):
+    """The Jacobian of :func:`residuals_and_jacobian` and its residuals as a column (..., n_samples * n_outputs, 1)."""
+    residuals, jacobian = residuals_and_jacobian(arch, theta, X, Y, sample_weight)
+    return jacobian, residuals[..., None]
+
+
+def _n_factors(arch):
+    """Columns of :func:`_one_hidden_layer_factors`: ``(n_features + 1) * n_hidden`` then ``n_hidden + 1``."""
+    n_features, n_hidden = arch.shapes[0]
+    return (n_features + 2) * n_hidden + 1
+
+
+def _one_hidden_layer_factors(arch, theta, X, Y, sample_weight):
+    """The rows ``[u ⊗ f'(z), a, 1]`` (``u = [x, 1]``) of a one-hidden-layer network, and its residuals.
+
+    Row ``i``'s Jacobian row for output ``k`` is ``[u_i ⊗ (f'(z_i) * V[:, k]), [a_i, 1] ⊗ e_k]``, so the
+    Jacobian is these factors with the output weights ``V`` brought in. With ``sample_weight`` the
+    factors and the residuals are multiplied by ``sqrt(w)``, as in :func:`residuals_and_jacobian`.
+
+    Returns
+    -------
+    factors : ndarray of shape (..., n_samples, (n_features + 2) * n_hidden + 1)
+    residuals : ndarray of shape (..., n_samples, n_outputs)
+    """
+    act = ACTIVATIONS[arch.activation]
+    (W, V), (b, c) = arch.unpack(theta)
+    z = X @ W + b[..., None, :]
+    a = act.forward(z)
+    derivative = act.derivative(z, a)
+    residuals = a @ V + c[..., None, :] - Y
+    n_samples, (n_features, n_hidden) = X.shape[-2], W.shape[-2:]
+    first = (n_features + 1) * n_hidden
+    factors = np.empty((*theta.shape[:-1], n_samples, first + n_hidden + 1))
+    if sample_weight is None:
+        factors[..., -1] = 1.0
+    else:
+        root = np.sqrt(sample_weight)[..., None]
+        derivative, a = derivative * root, a * root
+        residuals *= root
+        factors[..., -1] = root[..., 0]
+    weights_block = factors[..., : first - n_hidden].reshape(*factors.shape[:-1], n_features, n_hidden)
+    np.multiply(X[..., :, :, None], derivative[..., :, None, :], out=weights_block)
+    factors[..., first - n_hidden : first] = derivative
+    factors[..., first:-1] = a
+    return factors, residuals
+
+
+def _one_hidden_layer_products(arch, theta, gram, cross):
+    """``J^T J`` and ``J^T r`` from the sums ``F^T F`` and ``F^T R`` of :func:`_one_hidden_layer_factors`.
+
+    With ``F = [G, A]`` (``G`` the rows ``u ⊗ f'(z)``, ``A`` the rows ``[a, 1]``) and ``V`` tiled over
+    the inputs to ``T`` (row ``(j, h)`` is ``V[h]``): the first layer's block is ``G^T G`` times
+    ``V V^T`` tiled, the cross block ``(G^T A)[p, h] V[p's h, k]``, the output layer's block
+    ``A^T A ⊗ I``; ``J^T r`` is ``sum_k (G^T R)[:, k] T[:, k]`` and ``A^T R`` flattened.
+    """
+    (W, V), _ = arch.unpack(theta)
+    (n_features, n_hidden), n_outputs = W.shape[-2:], V.shape[-1]
+    first, batch = (n_features + 1) * n_hidden, theta.shape[:-1]
+    tiled = np.tile(V, (n_features + 1, 1))
+    jtj = np.empty((*batch, arch.n_params, arch.n_params))
+    jtj[..., :first, :first] = gram[..., :first, :first] * np.tile(V @ _transposed(V), (n_features + 1,) * 2)
+    jtj[..., :first, first:] = (gram[..., :first, first:, None] * tiled[..., :, None, :]).reshape(*batch, first, -1)
+    jtj[..., first:, :first] = _transposed(jtj[..., :first, first:])
+    outputs = gram[..., first:, None, first:, None] * np.eye(n_outputs)[:, None, :]
+    jtj[..., first:, first:] = outputs.reshape(*batch, (n_hidden + 1) * n_outputs, -1)
+    jtr = np.concatenate(
+        [(cross[..., :first, :] * tiled).sum(axis=-1), cross[..., first:, :].reshape(*batch, -1)], axis=-1
+    )
+    return jtj, jtr
 
 
 def normal_equations_work(n_residuals, n_params):
