@@ -89,7 +89,9 @@ def _damped_step(hessian, gradient, mu):
     factorisation itself at the sizes LM runs on. A non-finite matrix gives a non-finite
     step, which the caller rejects like any other.
     """
-    factor, info = dpotrf(hessian + mu * np.eye(len(gradient)), lower=False, clean=False)
+    damped = hessian.copy()
+    damped.flat[:: len(gradient) + 1] += mu
+    factor, info = dpotrf(damped, lower=False, clean=False, overwrite_a=True)
     if info != 0:
         return None
     step, info = dpotrs(factor, gradient, lower=False)
