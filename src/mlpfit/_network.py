@@ -255,8 +255,9 @@ def residuals_and_jacobian(arch, theta, X, Y, sample_weight=None):
 
 
 CHUNK_ENTRIES = 2**20
-"""Numbers a row chunk's largest per-row array holds (8 MiB of float64): the Jacobian in :func:`normal_equations`
-of a deeper network, the activations in :func:`loss_and_grad`."""
+"""Numbers a row chunk's Jacobian holds (8 MiB of float64) in :func:`normal_equations` of a deeper network."""
+GRADIENT_CHUNK_ENTRIES = 2**17
+"""Numbers a row chunk's activations hold in :func:`loss_and_grad`: its few per-row arrays stay in cache."""
 FACTOR_CHUNK_ENTRIES = 2**18
 """Numbers a row chunk's factor matrix holds in :func:`normal_equations` of a one-hidden-layer network: a chunk
 small enough for its elementwise work to stay in cache, large enough for the symmetric product to run at speed."""
@@ -276,9 +277,9 @@ def default_chunk_rows(arch, n_outputs):
 
 
 def default_gradient_chunk_rows(arch):
-    """Rows per chunk of :func:`loss_and_grad` so one chunk's activations hold about ``CHUNK_ENTRIES``
+    """Rows per chunk of :func:`loss_and_grad` so one chunk's activations hold about ``GRADIENT_CHUNK_ENTRIES``
     numbers."""
-    return max(1, CHUNK_ENTRIES // sum(arch.layer_sizes))
+    return max(1, GRADIENT_CHUNK_ENTRIES // sum(arch.layer_sizes))
 
 
 def normal_equations(arch, theta, X, Y, chunk_rows=None, sample_weight=None):
