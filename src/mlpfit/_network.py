@@ -341,7 +341,7 @@ def _jacobian_factors(arch, theta, X, Y, sample_weight):
 
 
 def _n_factors(arch):
-    """Columns of :func:`_one_hidden_layer_factors`: ``(n_features + 1) * n_hidden`` then ``n_hidden + 1``."""
+    """Factors per row of :func:`_one_hidden_layer_factors`: ``(n_features + 1) * n_hidden`` then ``n_hidden + 1``."""
     n_features, n_hidden = arch.shapes[0]
     return (n_features + 2) * n_hidden + 1
 
@@ -404,7 +404,7 @@ def _one_hidden_layer_products(arch, theta, gram, cross):
     the cross block ``[(j, h), (h', k)]`` is ``(G^T A)[(j, h), h'] V[h, k]``, the output layer's block is
     ``A^T A ⊗ I``; ``J^T r`` is ``sum_k (G^T R)[(j, h), k] V[h, k]`` and ``A^T R`` flattened.
     """
-    (W, V), _ = arch.unpack(theta)
+    (_, V), _ = arch.unpack(theta)
     (n_features, n_hidden), (_, n_outputs) = arch.shapes
     inputs, batch = n_features + 1, theta.shape[:-1]
     first = inputs * n_hidden
