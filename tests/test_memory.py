@@ -1,10 +1,16 @@
-"""A fit that needs more memory than the machine has is refused with the figure, before anything is allocated."""
+"""A fit that needs more memory than the machine has is refused with the figure, before anything is allocated; a fit's
+own memory does not grow with the rows beyond the data."""
+
+import warnings
+from functools import partial
 
 import numpy as np
 import pytest
 
 from mlpfit import NeuralRegressor, _memory
+from mlpfit._network import Architecture
 from mlpfit.cli import main
+from mlpfit.solvers import SOLVERS, SolverSettings, TrainingProblem
 
 X = np.linspace(0, 1, 50)[:, None]
 y = np.sin(3 * X[:, 0])
@@ -38,3 +44,52 @@ def test_the_command_line_refuses_it_in_one_line(tmp_path, capsys):
     assert main(f"fit {tmp_path / 'd.csv'} --x x --y y -o {tmp_path / 'm.npz'} --hidden 1000000000 -q".split()) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "GiB" in err and not (tmp_path / "m.npz").exists()
+
+
+def _traced_peak(work):
+    """Bytes ``work()`` allocates at its peak beyond what was live before it (tracemalloc)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        work()
+        return tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+
+
+def _sine_rows(n, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, size=(n, 1))
+    return X, np.sin(3 * X) + 0.1 * rng.normal(size=(n, 1))
+
+
+@pytest.mark.parametrize("solver", ["lm", "lbfgs", "adam"])
+def test_a_solver_needs_no_more_memory_for_more_rows(solver):
+    # Every sum over the rows runs in row chunks, so a solver's peak does not grow with the rows; Adam's
+    # epoch order is one index per row, which the allowance admits. One full-data array of the hidden
+    # units' activations (24 MiB at the larger size) would fail this.
+    settings = SolverSettings(
+        max_iter=2, tol=0.0, n_iter_no_change=10, learning_rate_init=1e-3, momentum=0.9, batch_size=1000
+    )
+    arch = Architecture((1, 21, 1), "tanh")
+    theta0 = np.random.default_rng(1).normal(size=arch.n_params)
+    peaks = {}
+    for n in (50_000, 200_000):
+        problem = TrainingProblem(arch, *_sine_rows(n), alpha=1e-3)
+        peaks[n] = _traced_peak(partial(SOLVERS[solver], problem, theta0, settings, np.random.RandomState(0)))
+    row_index = 8 * (200_000 - 50_000) if solver == "adam" else 0
+    assert peaks[200_000] - peaks[50_000] < row_index + 2**20
+
+
+def test_lbfgs_and_adam_fits_of_a_million_rows_peak_within_64_mib_of_lms():
+    # one full-data array of the hidden units' activations would be 61 MiB on top of the data's copies
+    X, Y = _sine_rows(10**6)
+    peaks = {}
+    for solver, options in [("lm", {}), ("lbfgs", {}), ("adam", {"batch_size": 4096})]:
+        model = NeuralRegressor((8,), "tanh", solver=solver, alpha=1e-3, n_averaged=1, max_iter=1, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # one iteration neither converges nor fits
+            peaks[solver] = _traced_peak(partial(model.set_params(**options).fit, X, Y[:, 0]))
+    assert max(peaks["lbfgs"], peaks["adam"]) < peaks["lm"] + 64 * 2**20

@@ -154,7 +154,7 @@ def backward(arch, theta, activations, pre_activations, output_grad):
 
 def _transposed(A):
     """Each matrix of a stack (..., m, k) transposed: ``A.T`` of one matrix."""
-    return np.swapaxes(A, -1, -2)
+    return A.swapaxes(-1, -2)
 
 
 def inner(u, v):
@@ -255,8 +255,12 @@ def residuals_and_jacobian(arch, theta, X, Y, sample_weight=None):
 
 
 CHUNK_ENTRIES = 2**20
-"""Numbers a row chunk's largest per-row array holds (8 MiB of float64): the Jacobian in :func:`normal_equations`,
-the activations in :func:`loss_and_grad`."""
+"""Numbers a row chunk's Jacobian holds (8 MiB of float64) in :func:`normal_equations` of a deeper network."""
+GRADIENT_CHUNK_ENTRIES = 2**17
+"""Numbers a row chunk's activations hold in :func:`loss_and_grad`: its few per-row arrays stay in cache."""
+FACTOR_CHUNK_ENTRIES = 2**18
+"""Numbers a row chunk's factor matrix holds in :func:`normal_equations` of a one-hidden-layer network: a chunk
+small enough for its elementwise work to stay in cache, large enough for the symmetric product to run at speed."""
 
 
 def _row_chunks(n_rows, chunk_rows):
@@ -265,20 +269,23 @@ def _row_chunks(n_rows, chunk_rows):
 
 
 def default_chunk_rows(arch, n_outputs):
-    """Rows per chunk so one chunk's Jacobian holds about ``CHUNK_ENTRIES`` numbers."""
+    """Rows per chunk of :func:`normal_equations`: one chunk's Jacobian (deeper networks) holds about
+    ``CHUNK_ENTRIES`` numbers, its factor matrix (one hidden layer) about ``FACTOR_CHUNK_ENTRIES``."""
+    if len(arch.shapes) == 2:
+        return max(1, FACTOR_CHUNK_ENTRIES // _n_factors(arch))
     return max(1, CHUNK_ENTRIES // (n_outputs * arch.n_params))
 
 
 def default_gradient_chunk_rows(arch):
-    """Rows per chunk of :func:`loss_and_grad` so one chunk's activations hold about ``CHUNK_ENTRIES``
+    """Rows per chunk of :func:`loss_and_grad` so one chunk's activations hold about ``GRADIENT_CHUNK_ENTRIES``
     numbers."""
-    return max(1, CHUNK_ENTRIES // sum(arch.layer_sizes))
+    return max(1, GRADIENT_CHUNK_ENTRIES // sum(arch.layer_sizes))
 
 
 def normal_equations(arch, theta, X, Y, chunk_rows=None, sample_weight=None):
     """``J^T J``, ``J^T r`` and ``r^T r`` of :func:`residuals_and_jacobian`, built over row chunks.
 
-    Only one chunk's Jacobian exists at a time, so memory is
+    Only one chunk's factors exist at a time, so memory is
     O(n_params**2 + chunk_rows * n_outputs * n_params) however many rows there are.
 
     Parameters
@@ -296,19 +303,128 @@ def normal_equations(arch, theta, X, Y, chunk_rows=None, sample_weight=None):
     jtr : ndarray of shape (..., n_params)
     sse : float, or ndarray of shape (...) for a batch
         Sum of squared residuals.
+
+    Notes
+    -----
+    Each chunk gives a factor matrix ``F`` and residuals ``R`` (both transposed, a row per column of
+    ``F``) whose products ``F^T F`` and ``F^T R`` are summed over the chunks (``F^T F`` by BLAS's
+    symmetric rank-k update, which numpy's matmul uses for a matrix times its own transpose: half a
+    general product's flops). For a deeper network ``F`` is the Jacobian itself. For one hidden layer
+    it is the Jacobian's structure without the output weights ``V``: a row holds ``u ⊗ f'(z)``
+    (``u = [x, 1]``) and ``[a, 1]``, the same for every output, so the 3-D Jacobian is never built and
+    the work does not grow with the outputs; :func:`_one_hidden_layer_products` then brings in ``V``.
     """
     batch = theta.shape[:-1]
+    one_hidden_layer = len(arch.shapes) == 2
+    factors_of = _one_hidden_layer_factors if one_hidden_layer else _jacobian_factors
     chunk_rows = chunk_rows or default_chunk_rows(arch, Y.shape[-1])
-    jtj = np.zeros((*batch, arch.n_params, arch.n_params))
-    jtr = np.zeros((*batch, arch.n_params))
-    sse = np.zeros(batch)
+    gram, cross, sse = None, None, np.zeros(batch)
     for rows in _row_chunks(X.shape[-2], chunk_rows):
         chunk_weight = None if sample_weight is None else sample_weight[..., rows]
-        residuals, jacobian = residuals_and_jacobian(arch, theta, X[..., rows, :], Y[..., rows, :], chunk_weight)
-        jtj += _transposed(jacobian) @ jacobian
-        jtr += (_transposed(jacobian) @ residuals[..., None])[..., 0]
-        sse += inner(residuals, residuals)
+        factors, residuals = factors_of(arch, theta, X[..., rows, :], Y[..., rows, :], chunk_weight)
+        chunk_gram, chunk_cross = factors @ _transposed(factors), factors @ _transposed(residuals)
+        gram = chunk_gram if gram is None else gram + chunk_gram
+        cross = chunk_cross if cross is None else cross + chunk_cross
+        sse += np.einsum("...ij,...ij->...", residuals, residuals)
+    if one_hidden_layer:
+        jtj, jtr = _one_hidden_layer_products(arch, theta, gram, cross)
+    else:
+        jtj, jtr = gram, cross[..., 0]
     return jtj, jtr, sse if batch else float(sse)
+
+
+def _jacobian_factors(arch, theta, X, Y, sample_weight):
+    """The transposed Jacobian of :func:`residuals_and_jacobian` and its residuals as a row
+    (..., 1, n_samples * n_outputs)."""
+    residuals, jacobian = residuals_and_jacobian(arch, theta, X, Y, sample_weight)
+    return _transposed(jacobian), residuals[..., None, :]
+
+
+def _n_factors(arch):
+    """Factors per row of :func:`_one_hidden_layer_factors`: ``(n_features + 1) * n_hidden`` then ``n_hidden + 1``."""
+    n_features, n_hidden = arch.shapes[0]
+    return (n_features + 2) * n_hidden + 1
+
+
+def _one_hidden_layer(arch, theta, X):
+    """Pre-activations, activations and outputs of a one-hidden-layer network, transposed so that every
+    elementwise operation runs along the rows: (..., n_hidden, n_samples) twice, (..., n_outputs, n_samples)."""
+    (W, V), (b, c) = arch.unpack(theta)
+    z = _transposed(W) @ _transposed(X) + b[..., :, None]
+    a = ACTIVATIONS[arch.activation].forward(z)
+    return z, a, _transposed(V) @ a + c[..., :, None]
+
+
+def _transposed_outputs(arch, theta, X):
+    """The network's outputs transposed, (..., n_outputs, n_samples): for one hidden layer computed so."""
+    if len(arch.shapes) == 2:
+        return _one_hidden_layer(arch, theta, X)[2]
+    return _transposed(predict(arch, theta, X))
+
+
+def _one_hidden_layer_factors(arch, theta, X, Y, sample_weight):
+    """The columns ``[u ⊗ f'(z), a, 1]`` (``u = [x, 1]``) of a one-hidden-layer network, and its residuals.
+
+    Row ``i``'s Jacobian row for output ``k`` is ``[u_i ⊗ (f'(z_i) * V[:, k]), [a_i, 1] ⊗ e_k]``, so the
+    Jacobian is these factors with the output weights ``V`` brought in. With ``sample_weight`` the
+    factors and the residuals are multiplied by ``sqrt(w)``, as in :func:`residuals_and_jacobian`. Both
+    are built transposed (a row per factor) so that every elementwise operation runs along the rows.
+
+    Returns
+    -------
+    factors : ndarray of shape (..., (n_features + 2) * n_hidden + 1, n_samples)
+    residuals : ndarray of shape (..., n_outputs, n_samples)
+    """
+    z, a, outputs = _one_hidden_layer(arch, theta, X)
+    derivative = ACTIVATIONS[arch.activation].derivative(z, a)
+    residuals = outputs - _transposed(Y)
+    inputs = _transposed(X)
+    (n_features, n_hidden), n_samples = arch.shapes[0], X.shape[-2]
+    first = (n_features + 1) * n_hidden
+    factors = np.empty((*theta.shape[:-1], first + n_hidden + 1, n_samples))
+    if sample_weight is None:
+        factors[..., -1, :] = 1.0
+    else:
+        root = np.sqrt(sample_weight)[..., None, :]
+        derivative, a = derivative * root, a * root
+        residuals *= root
+        factors[..., -1, :] = root[..., 0, :]
+    weights_block = factors[..., : first - n_hidden, :].reshape(*factors.shape[:-2], n_features, n_hidden, n_samples)
+    np.multiply(inputs[..., :, None, :], derivative[..., None, :, :], out=weights_block)
+    factors[..., first - n_hidden : first, :] = derivative
+    factors[..., first:-1, :] = a
+    return factors, residuals
+
+
+def _one_hidden_layer_products(arch, theta, gram, cross):
+    """``J^T J`` and ``J^T r`` from the sums ``F^T F`` and ``F^T R`` of :func:`_one_hidden_layer_factors`.
+
+    With ``F = [G, A]`` (``G`` the rows ``u ⊗ f'(z)``, ``A`` the rows ``[a, 1]``) and the output weights
+    ``V``: the first layer's block ``[(j, h), (j', h')]`` is ``(G^T G)[(j, h), (j', h')] (V V^T)[h, h']``,
+    the cross block ``[(j, h), (h', k)]`` is ``(G^T A)[(j, h), h'] V[h, k]``, the output layer's block is
+    ``A^T A ⊗ I``; ``J^T r`` is ``sum_k (G^T R)[(j, h), k] V[h, k]`` and ``A^T R`` flattened.
+    """
+    (_, V), _ = arch.unpack(theta)
+    (n_features, n_hidden), (_, n_outputs) = arch.shapes
+    inputs, batch = n_features + 1, theta.shape[:-1]
+    first = inputs * n_hidden
+    by_input = (*batch, inputs, n_hidden)
+    jtj = np.empty((*batch, arch.n_params, arch.n_params))
+    first_block = gram[..., :first, :first].reshape(*by_input, inputs, n_hidden)
+    jtj[..., :first, :first] = (first_block * (V @ V.swapaxes(-1, -2))[..., None, :, None, :]).reshape(
+        *batch, first, first
+    )
+    cross_block = gram[..., :first, first:].reshape(*by_input, n_hidden + 1, 1) * V[..., None, :, None, :]
+    jtj[..., :first, first:] = cross_block.reshape(*batch, first, -1)
+    jtj[..., first:, :first] = jtj[..., :first, first:].swapaxes(-1, -2)
+    outputs = gram[..., first:, None, first:, None] * np.eye(n_outputs)[:, None, :]
+    jtj[..., first:, first:] = outputs.reshape(*batch, (n_hidden + 1) * n_outputs, -1)
+    jtr = np.empty((*batch, arch.n_params))
+    jtr[..., :first] = (
+        (cross[..., :first, :].reshape(*by_input, n_outputs) * V[..., None, :, :]).sum(axis=-1).reshape(*batch, first)
+    )
+    jtr[..., first:] = cross[..., first:, :].reshape(*batch, -1)
+    return jtj, jtr
 
 
 def normal_equations_work(n_residuals, n_params):
@@ -325,8 +441,8 @@ def sum_squared_error(arch, theta, X, Y, chunk_rows=None, sample_weight=None):
     chunk_rows = chunk_rows or default_chunk_rows(arch, Y.shape[-1])
     sse = np.zeros(batch)
     for rows in _row_chunks(X.shape[-2], chunk_rows):
-        error = predict(arch, theta, X[..., rows, :]) - Y[..., rows, :]
-        weighted_error = error if sample_weight is None else error * sample_weight[..., rows, None]
+        error = _transposed_outputs(arch, theta, X[..., rows, :]) - _transposed(Y[..., rows, :])
+        weighted_error = error if sample_weight is None else error * sample_weight[..., None, rows]
         sse += np.einsum("...ij,...ij->...", weighted_error, error)
     return sse if batch else float(sse)
 

@@ -36,11 +36,14 @@ ROUND_TOL = 1e-3
 """...and the round after it converged or lowered the objective by less than this fraction."""
 
 
-def _minimize(problem, theta, monitor, max_iter, ftol, stop_at=None):
+def _minimize(problem, theta, monitor, max_iter, ftol, stop_at=None, round_iter=None):
     """One L-BFGS-B run; returns the weights, the stop reason and its iterations.
 
     The monitor (early stopping, divergence) or ``stop_at(loss) -> bool`` may end the run after an
     iteration; the reason is then ``"stopped"``, which the monitor's own reason, if any, overrides.
+    The evaluations are capped at ``2 * round_iter + 20`` (``round_iter`` defaults to ``max_iter``): a
+    Bayesian round that the remaining budget cuts short keeps a whole round's cap, so that a run
+    stopped at ``max_iter`` is the start of the longer run and not a run whose rounds end elsewhere.
     """
     from scipy.optimize import minimize  # here: every command reading a model file imports this module
 
@@ -61,7 +64,12 @@ def _minimize(problem, theta, monitor, max_iter, ftol, stop_at=None):
             jac=True,
             method="L-BFGS-B",
             callback=callback,
-            options={"maxiter": max_iter, "maxfun": 2 * max_iter + 20, "ftol": ftol, "gtol": GRADIENT_TOLERANCE},
+            options={
+                "maxiter": max_iter,
+                "maxfun": 2 * (round_iter or max_iter) + 20,
+                "ftol": ftol,
+                "gtol": GRADIENT_TOLERANCE,
+            },
         )
     if result.status == 99:  # the callback raised StopIteration: the monitor's stop or the start rule's
         return result.x, "stopped", iterations
@@ -110,7 +118,9 @@ def _solve_bayesian(problem, theta0, settings, monitor):
         monitor.reestimated(penalty)
         round_problem = replace(problem, alpha=penalty)
         before = round_problem.loss_and_grad(theta)[0]
-        theta, reason, used = _minimize(round_problem, theta, monitor, min(budget, round_max_iter), settings.tol)
+        theta, reason, used = _minimize(
+            round_problem, theta, monitor, min(budget, round_max_iter), settings.tol, round_iter=round_max_iter
+        )
         budget -= max(used, 1)  # a round that could not move still counts, so the loop ends
         if settled and (reason != "max_iter" or before - monitor.loss_curve[-1] <= ROUND_TOL * before):
             reason = "tol" if reason in ("max_iter", "stopped") else reason

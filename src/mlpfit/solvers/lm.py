@@ -14,8 +14,8 @@ follows MATLAB's trainlm (Hagan & Menhaj 1994): ``mu`` starts at 1e-3, is divide
 by 10 after a step that lowers ``S`` and multiplied by 10 after one that does not
 (or whose matrix is not numerically positive definite), and the search for a step
 fails when ``mu`` exceeds 1e10. ``J^T J`` and ``J^T r`` are accumulated over row chunks
-(:func:`mlpfit._network.normal_equations`), so memory does not grow with ``n``
-beyond the data itself.
+(:func:`mlpfit._network.normal_equations`; for one hidden layer from the Jacobian's structure,
+without building it), so memory does not grow with ``n`` beyond the data itself.
 
 As scipy's ``least_squares`` keeps its trust-region update apart from its termination
 test, each iteration here makes three separate decisions: :class:`_Damping` searches
@@ -89,7 +89,9 @@ def _damped_step(hessian, gradient, mu):
     factorisation itself at the sizes LM runs on. A non-finite matrix gives a non-finite
     step, which the caller rejects like any other.
     """
-    factor, info = dpotrf(hessian + mu * np.eye(len(gradient)), lower=False, clean=False)
+    damped = hessian.copy()
+    damped.flat[:: len(gradient) + 1] += mu
+    factor, info = dpotrf(damped, lower=False, clean=False, overwrite_a=True)
     if info != 0:
         return None
     step, info = dpotrs(factor, gradient, lower=False)
