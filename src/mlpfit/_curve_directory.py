@@ -19,7 +19,7 @@ import numpy as np
 
 from . import __version__
 from ._atomic import TEMPORARY_SUFFIX, atomic_write
-from ._model_file import COUNT, POSITIVE_COUNT, TEXT, TEXTS, Rule, field, is_int, require, shown
+from ._model_file import COUNT, FLAG, POSITIVE_COUNT, TEXT, TEXTS, Rule, field, is_int, require, shown
 from .curves import TALLIED_CURVES, CurveBatch, CurveTally
 
 INDEX_NAME = "curves.json"
@@ -321,4 +321,5 @@ def _tally(node, parts):
         diagnosis=field(node, "diagnosis", tallied),
         failed=_pairs(node, "failed", -TALLIED_CURVES, TEXT),
         worst=_pairs(node, "worst", -TALLIED_CURVES, rmse),
+        diagnosed=field(node, "diagnosed", FLAG),
     )

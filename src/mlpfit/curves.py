@@ -64,6 +64,8 @@ class CurveTally:
         The first :data:`TALLIED_CURVES` curves that could not be fitted, and why.
     worst : tuple of (group, float)
         The :data:`TALLIED_CURVES` fitted curves of largest training RMSE and their RMSE, worst first.
+    diagnosed : bool
+        Whether the curves were diagnosed (:attr:`CurveBatch.diagnose`).
     """
 
     n_curves: int
@@ -74,6 +76,7 @@ class CurveTally:
     n_with_findings: int
     failed: tuple
     worst: tuple
+    diagnosed: bool
 
     @classmethod
     def of(cls, batch):
@@ -93,6 +96,7 @@ class CurveTally:
                 :TALLIED_CURVES
             ],
             worst=tuple((group, rmse[group]) for group in batch.worst(TALLIED_CURVES)),
+            diagnosed=batch.diagnose,
         )
 
     @classmethod
@@ -111,6 +115,7 @@ class CurveTally:
             n_with_findings=sum(tally.n_with_findings for tally in tallies),
             failed=tuple(pair for tally in tallies for pair in tally.failed)[:TALLIED_CURVES],
             worst=tuple(worst[:TALLIED_CURVES]),
+            diagnosed=all(tally.diagnosed for tally in tallies),
         )
 
 
