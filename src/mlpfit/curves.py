@@ -162,9 +162,10 @@ class CurveBatch(BaseEstimator):
         - a long table too large for one machine: ``X`` a Dask DataFrame, or the path of a Parquet dataset
           (a glob allowed), and ``groups``, ``x`` (one name or a list), ``y`` and optionally ``sample_weight``
           the names of its numeric columns. The curves are fitted partition by partition on the active
-          ``dask.distributed`` client's workers (else Dask's default scheduler) after the table is shuffled
-          by group, so that no curve is split; each is the curve the in-process fit gives, on any number of
-          workers (see :mod:`mlpfit._dask_curves`; the ``dask`` extra).
+          ``dask.distributed`` client's workers (else Dask's default scheduler) after the rows are regrouped
+          by a hash of their group, so that no curve is split; each is the curve the in-process fit gives, on
+          any number of workers (see :mod:`mlpfit._dask_curves`; the ``dask`` extra). For more curves than the
+          client's memory holds, :meth:`fit_to_directory` writes them part by part instead.
         """
         if is_dask_source(X):
             return fit_partitions(self, X, groups=groups, x=x, y=y, sample_weight=sample_weight)

@@ -118,8 +118,9 @@ def report_lines(curves, name):
     for group, error in tally.failed[:REPORT_CURVES]:
         yield f"  not fitted: {group}: {error}"
     if n_failed > REPORT_CURVES:
-        where = "each part's model file has" if isinstance(curves, CurveDirectory) else "--summary lists"
-        yield f"  ... and {n_failed - REPORT_CURVES} more ({where} every curve)"
+        directory = isinstance(curves, CurveDirectory)
+        where = "each part's model file lists its curves" if directory else "--summary lists every curve"
+        yield f"  ... and {n_failed - REPORT_CURVES} more ({where})"
     yield "stopped: " + ", ".join(f"{reason} {n}" for reason, n in _most_common(tally.stop_reasons))
     yield "worst training RMSE: " + ", ".join(f"{group} {rmse:.4g}" for group, rmse in tally.worst[:REPORT_CURVES])
     if tally.diagnosis:
