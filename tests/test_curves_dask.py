@@ -136,9 +136,11 @@ def test_the_tally_of_the_parts_is_that_of_the_whole(directory, in_process):
     assert tally.stop_reasons == whole.stop_reasons and tally.worst == whole.worst and tally.failed == whole.failed
 
 
-def test_a_fit_into_a_directory_replaces_an_earlier_one_and_nothing_else(table, tmp_path):
+def test_a_fit_into_a_directory_replaces_an_earlier_one_and_nothing_else(table, tmp_path, monkeypatch):
     frame = dd.from_pandas(table, npartitions=2, sort=False)
-    _batch().fit_to_directory(frame, tmp_path / "out", groups="sensor", x="t", y="value", n_parts=5)
+    monkeypatch.chdir(tmp_path)
+    first = _batch().fit_to_directory(frame, "out", groups="sensor", x="t", y="value", n_parts=5)
+    assert first.path == str(tmp_path / "out")  # absolute, as workers elsewhere must find it
     again = _batch().fit_to_directory(frame, tmp_path / "out", groups="sensor", x="t", y="value", n_parts=2)
     assert sorted(os.listdir(tmp_path / "out")) == ["curves.json", *(f"part-{i:05d}.npz" for i in sorted(again.parts_))]
     (tmp_path / "out" / "notes.txt").write_text("mine")

@@ -61,6 +61,7 @@ def fit_partitions(batch, source, *, groups, x, y, sample_weight=None, directory
             f"column {groups!r} holds {frame.dtypes[groups]}; the groups of curves written to a directory must be "
             "strings or integers."
         )
+    directory = os.path.abspath(directory)  # as the workers, whose working directory may differ, must find it
     prepare(directory)
     saved_columns = {"x": x_columns, "y": [y], "group": groups}
     written = [
