@@ -28,16 +28,17 @@ memory) on a ``dask.distributed`` LocalCluster of worker processes with one thre
 - the speedup from 1 to 2 workers on ``--cluster-size`` curves (default 10,000 of 100 points; the issue's target
   is 1.7 or more): fits per second on each cluster, after every worker has fitted a first file, so imports are
   not timed;
-- ``--many`` curves of 50 points (default 10^6) and a tenth of them, on 2 workers, written part by part: the
-  client's peak memory growth during the fit (its maximum resident size less that before), which should not
-  grow with the number of curves.
+- ``--many`` curves of 50 points (default 10^6) and a tenth of them, each in ``--many-files`` files (so the
+  partitions, and with them the task graph and the parts' records, are as many at both sizes), on 2 workers,
+  written part by part: the client's peak memory growth during the fit (its maximum resident size less that
+  before), which should not grow with the number of curves.
 
 Each cluster runs from its own client process, so each peak is that fit's alone.
 
 Usage: OPENBLAS_NUM_THREADS=1 python benchmarks/many_curves.py [--sizes 100x100,1000x100,10000x100,1000x1000]
     [--loop-curves 300] [--systems ...] [--output benchmarks/results/many_curves.txt]
     OPENBLAS_NUM_THREADS=1 python benchmarks/many_curves.py --cluster [--cluster-size 10000x100]
-    [--many 1000000] [--curves-per-file 1000] [--output ...]
+    [--many 1000000] [--many-files 100] [--curves-per-file 1000] [--output ...]
 PyTorch is a peer here, not a dependency: ``pip install torch`` to include its row.
 """
 
@@ -278,7 +279,7 @@ def _cluster_child(data, n_workers):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def cluster_lines(size, many, curves_per_file):
+def cluster_lines(size, many, many_files, curves_per_file):
     """The ``--cluster`` report, line by line, as each run finishes."""
     n_curves, n_points = map(int, size.split("x"))
     with tempfile.TemporaryDirectory() as folder:
@@ -291,14 +292,12 @@ def cluster_lines(size, many, curves_per_file):
             rates[n_workers] = row["fits_per_s"]
             yield f"  {n_workers} worker(s): {row['fits_per_s']:.1f} fits/s ({row['seconds']:.1f} s)"
         yield f"  speedup from 1 to 2 workers: {rates[2] / rates[1]:.2f} (target >= 1.7)"
-        files = write_parquet(folder / "many", many, CLUSTER_POINTS, curves_per_file)
-        tenth = folder / "tenth"
-        tenth.mkdir()
-        for path in files[: max(1, len(files) // 10)]:
-            (tenth / path.name).symlink_to(path)
-        yield f"curves of {CLUSTER_POINTS} points in files of {curves_per_file}, 2 workers, written part by part"
-        for data in (tenth, folder / "many"):
-            row = _cluster_child(data, 2)
+        yield f"curves of {CLUSTER_POINTS} points in {many_files} Parquet files, 2 workers, written part by part"
+        sizes = {"tenth": many // 10, "many": many}
+        for name, n_curves in sizes.items():
+            write_parquet(folder / name, n_curves, CLUSTER_POINTS, -(-n_curves // many_files))
+        for name in sizes:
+            row = _cluster_child(folder / name, 2)
             yield (
                 f"  {row['curves']} curves: {row['fits_per_s']:.1f} fits/s ({row['seconds']:.1f} s), "
                 f"client peak memory growth {row['memory_mib']:.1f} MiB"
@@ -314,7 +313,8 @@ def main():
     parser.add_argument("--cluster", action="store_true", help="the scale-out measures on a LocalCluster instead")
     parser.add_argument("--cluster-size", default="10000x100", help="CURVESxPOINTS of the 1 to 2 workers speedup")
     parser.add_argument("--many", type=int, default=10**6, help="curves of the client memory run (and a tenth)")
-    parser.add_argument("--curves-per-file", type=int, default=1000, help="curves per Parquet file (partition)")
+    parser.add_argument("--many-files", type=int, default=100, help="Parquet files (partitions) of each --many run")
+    parser.add_argument("--curves-per-file", type=int, default=1000, help="curves per Parquet file of the speedup")
     parser.add_argument("--run", nargs=4, help=argparse.SUPPRESS)  # system, curves, points, loop curves: one child
     parser.add_argument("--run-cluster", nargs=2, help=argparse.SUPPRESS)  # dataset, workers: one child
     args = parser.parse_args()
@@ -328,7 +328,7 @@ def main():
     command = "python benchmarks/many_curves.py" + (" --cluster" if args.cluster else "")
     lines = [f"# OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')} {command}"]
     if args.cluster:
-        for line in cluster_lines(args.cluster_size, args.many, args.curves_per_file):
+        for line in cluster_lines(args.cluster_size, args.many, args.many_files, args.curves_per_file):
             lines.append(line)
             print(line, flush=True)
     else:
