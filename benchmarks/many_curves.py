@@ -21,17 +21,35 @@ the fitting adds (each system runs in its own process; its maximum resident size
 One-by-one systems fit at most ``--loop-curves`` of the curves (their rate and errors are taken on those), so
 that B = 10,000 runs in minutes.
 
+With ``--cluster``, the issue's scale-out measures instead, each fit by ``CurveBatch.fit_to_directory`` from a
+Parquet dataset (``curve``, ``x``, ``y``; written file by file, ``--curves-per-file`` curves each, never all in
+memory) on a ``dask.distributed`` LocalCluster of worker processes with one thread each:
+
+- the speedup from 1 to 2 workers on ``--cluster-size`` curves (default 10,000 of 100 points; the issue's target
+  is 1.7 or more): fits per second on each cluster, after every worker has fitted a first file, so imports are
+  not timed;
+- ``--many`` curves of 50 points (default 10^6) and a tenth of them, each in ``--many-files`` files (so the
+  partitions, and with them the task graph and the parts' records, are as many at both sizes), on 2 workers,
+  written part by part: the client's peak memory growth during the fit (its maximum resident size less that
+  before), which should not grow with the number of curves.
+
+Each cluster runs from its own client process, so each peak is that fit's alone.
+
 Usage: OPENBLAS_NUM_THREADS=1 python benchmarks/many_curves.py [--sizes 100x100,1000x100,10000x100,1000x1000]
     [--loop-curves 300] [--systems ...] [--output benchmarks/results/many_curves.txt]
+    OPENBLAS_NUM_THREADS=1 python benchmarks/many_curves.py --cluster [--cluster-size 10000x100]
+    [--many 1000000] [--many-files 100] [--curves-per-file 1000] [--output ...]
 PyTorch is a peer here, not a dependency: ``pip install torch`` to include its row.
 """
 
 import argparse
 import json
 import os
+import pathlib
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 
@@ -199,19 +217,130 @@ def run_system(system, n_curves, n_points, loop_curves):
     print(json.dumps({"fits_per_s": len(x) / seconds, "median": median, "p90": p90, "memory_mib": added}))
 
 
+# --- --cluster: the scale-out measures ---------------------------------------------------------
+
+CLUSTER_POINTS = 50
+"""Points per curve of the ``--many`` run, as the issue has it."""
+
+
+def write_parquet(folder, n_curves, n_points, curves_per_file):
+    """A Parquet dataset of ``n_curves`` curves (columns ``curve``, ``x``, ``y``) in ``folder``, one file of
+    ``curves_per_file`` curves at a time (each file's curves from their own seed); the paths of its files."""
+    import pandas as pd
+
+    folder.mkdir(parents=True)
+    paths = []
+    for k, start in enumerate(range(0, n_curves, curves_per_file)):
+        count = min(curves_per_file, n_curves - start)
+        x, y, _ = make_curves(count, n_points, seed=SEED + k)
+        curve = np.repeat(np.arange(start, start + count), n_points)
+        paths.append(folder / f"part-{k:05d}.parquet")
+        pd.DataFrame({"curve": curve, "x": x.ravel(), "y": y.ravel()}).to_parquet(paths[-1], index=False)
+    return paths
+
+
+def run_cluster(data, n_workers):
+    """Fit the Parquet dataset ``data`` into a scratch directory on a LocalCluster of ``n_workers`` processes (one
+    thread each); print one JSON line: curves, seconds, fits/s and the client's peak memory growth (MiB)."""
+    import dask.dataframe as dd
+    from dask.distributed import Client, LocalCluster
+
+    from mlpfit import CurveBatch, NeuralRegressor
+
+    warnings.simplefilter("ignore")
+    batch = CurveBatch(NeuralRegressor(random_state=0), diagnose=False)
+    columns = {"groups": "curve", "x": "x", "y": "y"}
+    files = sorted(pathlib.Path(data).glob("*.parquet"))
+    cluster = LocalCluster(
+        n_workers=n_workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        env={"OPENBLAS_NUM_THREADS": "1"},
+    )
+    with tempfile.TemporaryDirectory() as scratch, cluster, Client(cluster):
+        first = dd.read_parquet([str(path) for path in files[:n_workers]])
+        batch.fit_to_directory(first, pathlib.Path(scratch) / "warm", **columns)  # every worker imports and fits
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        start = time.perf_counter()
+        written = batch.fit_to_directory(data, pathlib.Path(scratch) / "curves", **columns)
+        seconds = time.perf_counter() - start
+        added = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    n_curves = written.tally_.n_curves
+    print(json.dumps({"curves": n_curves, "seconds": seconds, "fits_per_s": n_curves / seconds, "memory_mib": added}))
+
+
+def _cluster_child(data, n_workers):
+    """The JSON line of :func:`run_cluster` in a fresh process (its own client, its own peak)."""
+    child = [sys.executable, __file__, "--run-cluster", str(data), str(n_workers)]
+    done = subprocess.run(child, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"the cluster run failed: {done.stderr.strip()}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def cluster_lines(size, many, many_files, curves_per_file):
+    """The ``--cluster`` report, line by line, as each run finishes."""
+    n_curves, n_points = map(int, size.split("x"))
+    with tempfile.TemporaryDirectory() as folder:
+        folder = pathlib.Path(folder)
+        files = write_parquet(folder / "speedup", n_curves, n_points, curves_per_file)
+        yield f"{n_curves} curves of {n_points} points in {len(files)} Parquet files, LocalCluster, 1 thread per worker"
+        rates = {}
+        for n_workers in (1, 2):
+            row = _cluster_child(folder / "speedup", n_workers)
+            rates[n_workers] = row["fits_per_s"]
+            yield f"  {n_workers} worker(s): {row['fits_per_s']:.1f} fits/s ({row['seconds']:.1f} s)"
+        yield f"  speedup from 1 to 2 workers: {rates[2] / rates[1]:.2f} (target >= 1.7)"
+        yield f"curves of {CLUSTER_POINTS} points in {many_files} Parquet files, 2 workers, written part by part"
+        sizes = {"tenth": many // 10, "many": many}
+        for name, n_curves in sizes.items():
+            write_parquet(folder / name, n_curves, CLUSTER_POINTS, -(-n_curves // many_files))
+        for name in sizes:
+            row = _cluster_child(folder / name, 2)
+            yield (
+                f"  {row['curves']} curves: {row['fits_per_s']:.1f} fits/s ({row['seconds']:.1f} s), "
+                f"client peak memory growth {row['memory_mib']:.1f} MiB"
+            )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100x100,1000x100,10000x100,1000x1000", help="CURVESxPOINTS,...")
     parser.add_argument("--loop-curves", type=int, default=300)
     parser.add_argument("--systems", default=",".join(SYSTEMS), help=f"comma-separated, of {', '.join(SYSTEMS)}")
     parser.add_argument("--output")
+    parser.add_argument("--cluster", action="store_true", help="the scale-out measures on a LocalCluster instead")
+    parser.add_argument("--cluster-size", default="10000x100", help="CURVESxPOINTS of the 1 to 2 workers speedup")
+    parser.add_argument("--many", type=int, default=10**6, help="curves of the client memory run (and a tenth)")
+    parser.add_argument("--many-files", type=int, default=100, help="Parquet files (partitions) of each --many run")
+    parser.add_argument("--curves-per-file", type=int, default=1000, help="curves per Parquet file of the speedup")
     parser.add_argument("--run", nargs=4, help=argparse.SUPPRESS)  # system, curves, points, loop curves: one child
+    parser.add_argument("--run-cluster", nargs=2, help=argparse.SUPPRESS)  # dataset, workers: one child
     args = parser.parse_args()
     if args.run:
         system, n_curves, n_points, loop_curves = args.run
         run_system(system, int(n_curves), int(n_points), int(loop_curves))
         return
-    lines = [f"# OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')} python benchmarks/many_curves.py"]
+    if args.run_cluster:
+        run_cluster(args.run_cluster[0], int(args.run_cluster[1]))
+        return
+    command = "python benchmarks/many_curves.py" + (" --cluster" if args.cluster else "")
+    lines = [f"# OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')} {command}"]
+    if args.cluster:
+        for line in cluster_lines(args.cluster_size, args.many, args.many_files, args.curves_per_file):
+            lines.append(line)
+            print(line, flush=True)
+    else:
+        lines += system_lines(args)
+    if args.output:
+        with open(args.output, "w") as file:
+            file.write("\n".join(lines) + "\n")
+
+
+def system_lines(args):
+    """The systems' table per size, each line printed as it is made."""
+    lines = []
     for size in args.sizes.split(","):
         n_curves, n_points = map(int, size.split("x"))
         lines += ["", f"{n_curves} curves of {n_points} points", _header()]
@@ -227,9 +356,7 @@ def main():
                 rows[label] = json.loads(done.stdout.strip().splitlines()[-1])
                 lines.append(_row(label, rows[label], rows))
             print(lines[-1], flush=True)
-    if args.output:
-        with open(args.output, "w") as file:
-            file.write("\n".join(lines) + "\n")
+    return lines
 
 
 def _header():

@@ -194,3 +194,15 @@ def test_damaged_batch_files_load_as_saved_or_raise_value_error(tmp_path):
             assert np.all(np.isfinite(predictions)) and np.array_equal(predictions, batch.predict(old, x))
 
     check_damaged_copies(path, path.read_bytes(), predicts_as_saved)
+
+
+def test_curve_batch_load_reads_a_batch_file_and_refuses_another_model(saved, tmp_path):
+    batch, path = saved
+    loaded = CurveBatch.load(path)
+    np.testing.assert_array_equal(
+        loaded.predict("c1", np.linspace(0, 10, 9)), batch.predict("c1", np.linspace(0, 10, 9))
+    )
+    model = NeuralRegressor(hidden_layer_sizes=2, max_iter=5).fit(np.arange(6.0)[:, None], np.arange(6.0))
+    mlpfit.save(model, tmp_path / "m.npz")
+    with pytest.raises(ValueError, match="m.npz holds a NeuralRegressor, not a CurveBatch"):
+        CurveBatch.load(tmp_path / "m.npz")

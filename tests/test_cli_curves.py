@@ -209,3 +209,66 @@ def test_a_batch_saved_from_python_with_integer_groups_is_matched_by_text(tmp_pa
     assert [line.split(",")[2] for line in out.splitlines()[1:]] == [
         repr(float(batch.predict(group, np.array([1.5]))[0])) for group in (1, 0)
     ]
+
+
+# --- --per-partition: a Parquet dataset fitted with Dask into a directory of parts ------------
+
+
+@pytest.fixture(scope="module")
+def partitioned(fitted):
+    """``fit --per-partition`` of the same rows as a Parquet dataset of 3 files: its folder, code and report."""
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    folder = fitted[0]
+    frame = pd.DataFrame(ROWS, columns=["sensor", "t", "value"]).sample(frac=1, random_state=0, ignore_index=True)
+    dd.from_pandas(frame, npartitions=3, sort=False).to_parquet(folder / "long")
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["fit", str(folder / "long"), *OPTIONS, "--per-partition", "-o", str(folder / "parts")])
+    return folder, code, out.getvalue(), err.getvalue()
+
+
+def test_per_partition_reports_the_curves_as_the_in_memory_fit(fitted, partitioned):
+    folder, code, out, err = partitioned
+    assert code == 3 and "1 curve(s) could not be fitted and 0 diverged" in err
+    in_memory = fitted[2].splitlines()
+    curve_lines = [line for line in in_memory if line.startswith(("curves:", "  not fitted:", "stopped:", "worst"))]
+    assert curve_lines and all(line in out.splitlines() for line in curve_lines)
+    assert out.splitlines()[0] == f"rows used: {len(ROWS)}; inputs t; target value"
+    assert f"curves written to {folder / 'parts'}: " in out and "part files and their index curves.json" in out
+
+
+def test_predict_reads_a_directory_of_parts_as_the_model_file(fitted, partitioned, capsys):
+    folder = fitted[0]
+    new = write_csv(folder / "new.csv", ["t", "sensor"], [[2.5, "s1"], [11.0, "s3"], [4.0, ""], [0.5, "s1"]])
+    expected = run(["predict", folder / "curves.npz", new], capsys)
+    assert run(["predict", folder / "parts", new], capsys) == expected
+    bad = write_csv(folder / "bad.csv", ["t", "sensor"], [[1.0, "s1"], [2.0, "s9"], [1.0, "lonely"]])
+    code, out, err = run(["predict", folder / "parts", bad], capsys)
+    assert code == 2 and out == ""
+    assert re.search(r"row [23] \(line [34]\): (group 's9'|the model's curve 'lonely')", err), err
+
+
+NO_GROUP = "--x t --y value --seed 0".split()
+
+
+@pytest.mark.parametrize(
+    "data, options, message",
+    [
+        ("{parquet}", [*OPTIONS, "--plot", "{tmp}/p.png"], "--per-partition cannot be combined with --plot"),
+        ("{parquet}", [*OPTIONS, "--summary", "{tmp}/s.csv"], "cannot be combined with --summary"),
+        ("{parquet}", [*OPTIONS, "--dropna"], "cannot be combined with --dropna"),
+        ("{csv}", OPTIONS, "--per-partition reads DATA as Parquet: a .parquet file, a directory of them or a glob"),
+        ("{tmp}/none.parquet", OPTIONS, "data .*none.parquet does not exist"),
+        ("{parquet}", NO_GROUP, "--per-partition fits one curve per group and writes them part by part; give --group"),
+        ("{parquet}", [*OPTIONS, "-o", "{tmp}/no/dir"], "cannot write the curves to .*: directory .* does not exist"),
+        ("{parquet}", [*OPTIONS, "-o", "{csv}"], "long.csv is a file; the curves are written into a directory"),
+    ],
+)
+def test_per_partition_refuses_what_it_does_not_take(partitioned, tmp_path, capsys, data, options, message):
+    paths = {"tmp": tmp_path, "csv": partitioned[0] / "long.csv", "parquet": partitioned[0] / "long"}
+    argv = ["fit", data, *options, "--per-partition", "-o", "{tmp}/parts"]
+    argv = argv[:-2] if "-o" in options else argv
+    code, _, err = run([arg.format(**paths) for arg in argv], capsys)
+    assert code == 2 and len(err.splitlines()) == 1 and re.search(message, err), err
+    assert not (tmp_path / "parts").exists()

@@ -7,8 +7,12 @@ runs of all curves' networks go through the solver together (:func:`mlpfit._jobs
 curve's runs make its model as ``fit`` makes one. Every curve is seeded by the estimator's ``random_state``
 alike, so each curve's model is the one ``estimator.fit`` gives on that curve alone, bit for bit.
 A curve whose data cannot be fitted (NaN, one distinct row, ...) is reported by its group and the others go on.
+Curves too many for one machine's memory are fitted from a Dask DataFrame or a Parquet dataset, gathered into the
+batch or written part by part into a directory (:mod:`mlpfit._dask_curves`, :mod:`mlpfit._curve_directory`).
 """
 
+import os
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +27,8 @@ from .estimator import NeuralRegressor, start_training
 
 SUMMARY_COLUMNS = ("group", "n_rows", "status", "stop_reason", "n_iter", "rmse", "effective_params", "diagnosis")
 """The columns of :attr:`CurveBatch.summary_`, in order."""
+TALLIED_CURVES = 5
+"""Failed curves and worst fits a :class:`CurveTally` names by group (it counts the others)."""
 PARAMETER_CONSTRAINTS = {"estimator": [InstanceOf(NeuralRegressor), Constant(None)], "diagnose": [Boolean()]}
 """CurveBatch's parameters -> what each may be (checked when a model file is loaded)."""
 
@@ -35,6 +41,82 @@ class _Curve:
     X: np.ndarray
     y: np.ndarray
     sample_weight: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class CurveTally:
+    """How the fits of many curves went, in a size that does not grow with their number.
+
+    A fit written part by part (:meth:`CurveBatch.fit_to_directory`) returns this instead of the curves: each
+    part's tally is made where the part was fitted, and :meth:`merged` adds them up.
+
+    Attributes
+    ----------
+    n_curves, n_fitted, n_rows : int
+        Curves, those fitted, and their rows.
+    stop_reasons : dict
+        Stop reason -> how many fitted curves stopped so.
+    diagnosis : dict
+        Diagnosis code -> how many fitted curves have such a finding (empty when not diagnosed).
+    n_with_findings : int
+        Fitted curves with at least one finding.
+    failed : tuple of (group, str)
+        The first :data:`TALLIED_CURVES` curves that could not be fitted, and why.
+    worst : tuple of (group, float)
+        The :data:`TALLIED_CURVES` fitted curves of largest training RMSE and their RMSE, worst first.
+    diagnosed : bool
+        Whether the curves were diagnosed (:attr:`CurveBatch.diagnose`).
+    """
+
+    n_curves: int
+    n_fitted: int
+    n_rows: int
+    stop_reasons: dict
+    diagnosis: dict
+    n_with_findings: int
+    failed: tuple
+    worst: tuple
+    diagnosed: bool
+
+    @classmethod
+    def of(cls, batch):
+        """The tally of a fitted :class:`CurveBatch`."""
+        summary = batch.summary_
+        fitted = summary["status"] == "fitted"
+        codes = [code for text in summary["diagnosis"][fitted] for code in text.split(";") if code]
+        rmse = dict(zip(batch.groups_, summary["rmse"].tolist()))
+        return cls(
+            n_curves=len(batch.groups_),
+            n_fitted=len(batch.estimators_),
+            n_rows=int(summary["n_rows"].sum()),
+            stop_reasons=dict(Counter(summary["stop_reason"][fitted].tolist())),
+            diagnosis=dict(Counter(codes)),
+            n_with_findings=int(np.count_nonzero(summary["diagnosis"][fitted])),
+            failed=tuple((group, batch.errors_[group]) for group in batch.groups_ if group in batch.errors_)[
+                :TALLIED_CURVES
+            ],
+            worst=tuple((group, rmse[group]) for group in batch.worst(TALLIED_CURVES)),
+            diagnosed=batch.diagnose,
+        )
+
+    @classmethod
+    def merged(cls, tallies):
+        """One tally of the curves of ``tallies`` (the tallies of disjoint sets of curves, in order)."""
+        counts = {name: Counter() for name in ("stop_reasons", "diagnosis")}
+        for tally in tallies:
+            for name, counter in counts.items():
+                counter.update(getattr(tally, name))
+        worst = sorted((pair for tally in tallies for pair in tally.worst), key=lambda pair: -pair[1])
+        return cls(
+            n_curves=sum(tally.n_curves for tally in tallies),
+            n_fitted=sum(tally.n_fitted for tally in tallies),
+            n_rows=sum(tally.n_rows for tally in tallies),
+            **{name: dict(counter) for name, counter in counts.items()},
+            n_with_findings=sum(tally.n_with_findings for tally in tallies),
+            failed=tuple(pair for tally in tallies for pair in tally.failed)[:TALLIED_CURVES],
+            worst=tuple(worst[:TALLIED_CURVES]),
+            diagnosed=all(tally.diagnosed for tally in tallies),
+        )
 
 
 class CurveBatch(BaseEstimator):
@@ -80,9 +162,10 @@ class CurveBatch(BaseEstimator):
         - a long table too large for one machine: ``X`` a Dask DataFrame, or the path of a Parquet dataset
           (a glob allowed), and ``groups``, ``x`` (one name or a list), ``y`` and optionally ``sample_weight``
           the names of its numeric columns. The curves are fitted partition by partition on the active
-          ``dask.distributed`` client's workers (else Dask's default scheduler) after the table is shuffled
-          by group, so that no curve is split; each is the curve the in-process fit gives, on any number of
-          workers (see :mod:`mlpfit._dask_curves`; the ``dask`` extra).
+          ``dask.distributed`` client's workers (else Dask's default scheduler) after the rows are regrouped
+          by a hash of their group, so that no curve is split; each is the curve the in-process fit gives, on
+          any number of workers (see :mod:`mlpfit._dask_curves`; the ``dask`` extra). For more curves than the
+          client's memory holds, :meth:`fit_to_directory` writes them part by part instead.
         """
         if is_dask_source(X):
             return fit_partitions(self, X, groups=groups, x=x, y=y, sample_weight=sample_weight)
@@ -110,6 +193,62 @@ class CurveBatch(BaseEstimator):
             self.estimators_[group] = estimator
         self.summary_ = self._summary(curves)
         return self
+
+    def fit_to_directory(self, X, directory, *, groups, x, y, sample_weight=None, n_parts=None):
+        """Fit the curves of a Dask DataFrame or Parquet dataset, each part written as a model file where it was
+        fitted; the client holds none of the curves.
+
+        Parameters
+        ----------
+        X : dask DataFrame, str or os.PathLike
+            The long table, or the path of a Parquet dataset (a glob allowed); ``groups``, ``x``, ``y`` and
+            ``sample_weight`` name its columns, as in :meth:`fit`.
+        directory : str or os.PathLike
+            Where the parts go: created when missing; if it exists, it must be empty or hold an earlier fit
+            written here, which this one replaces. Every worker must reach it at this path (a shared file
+            system on a cluster).
+        n_parts : int or None, default=None
+            Into how many parts the groups are spread, by a hash of each group's text (None: the table's number
+            of partitions). Each part is one model file, so it must stay within the file's limits (tens of
+            thousands of curves).
+
+        Returns
+        -------
+        CurveDirectory
+            The written directory, opened (its curves are read when asked for); its ``tally_`` says how the
+            fits went. The batch itself stays unfitted.
+
+        Notes
+        -----
+        The rows are shuffled by part, so no curve is split, and each partition's curves are fitted and written
+        where the partition lies; only each part's :class:`CurveTally` and the checksum of its file come back.
+        The index (``curves.json``) is written last, atomically: a directory without one holds no complete fit.
+        Each curve is the one :meth:`fit` gives on the same table.
+        """
+        if not is_dask_source(X):
+            raise ValueError(
+                "fit_to_directory fits a Dask DataFrame or a Parquet dataset; for arrays in memory use fit and "
+                "mlpfit.save."
+            )
+        return fit_partitions(
+            self, X, groups=groups, x=x, y=y, sample_weight=sample_weight, directory=directory, n_parts=n_parts
+        )
+
+    @staticmethod
+    def load(path):
+        """The curves saved at ``path``: a model file (:func:`mlpfit.save`) as a :class:`CurveBatch`, or a directory
+        (:meth:`fit_to_directory`) as a :class:`~mlpfit._curve_directory.CurveDirectory`, which reads a part when
+        one of its curves is asked for. Both ``predict(group, X)`` and ``curve_estimator(group)``."""
+        if os.path.isdir(path):
+            from ._curve_directory import CurveDirectory
+
+            return CurveDirectory(path)
+        from .io import load
+
+        model = load(path)
+        if not isinstance(model, CurveBatch):
+            raise ValueError(f"{os.fspath(path)} holds a {type(model).__name__}, not a CurveBatch.")
+        return model
 
     def predict(self, group, X):
         """Predictions of curve ``group`` at ``X`` (as its estimator's ``predict``: 1-D ``X`` is one input)."""

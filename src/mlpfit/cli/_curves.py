@@ -4,22 +4,41 @@ what ``fit``, ``predict`` and ``diagnose`` print or write for a batch.
 A group cell is matched as text (a batch saved from Python with integer groups matches ``"3"`` to 3). A row
 whose group the model lacks is refused naming the group and the row, as an unknown category is: its curve
 cannot be guessed. ``predict`` also refuses a row of a curve the fit failed; ``diagnose`` lists such curves.
+
+With ``--per-partition``, ``fit`` reads a Parquet dataset with Dask and writes the curves part by part into a
+directory (:meth:`mlpfit.CurveBatch.fit_to_directory`); ``predict`` takes that directory as its MODEL and reads
+only the parts that DATA's groups lie in.
 """
 
 import csv
+import glob
 import io
-from collections import Counter
+import os
+import sys
+import warnings
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
-from ..curves import SUMMARY_COLUMNS, CurveBatch
-from ._common import REPORT_CURVES, UsageError, diagnosis_of
-from ._data import cells_of, text_column
+from .._curve_directory import INDEX_NAME, CurveDirectory, parts_of
+from ..curves import SUMMARY_COLUMNS, CurveBatch, CurveTally
+from ..diagnosis import FitWarning
+from ._common import EXIT_PROBLEMS, REPORT_CURVES, UsageError, diagnosis_of
+from ._data import cells_of, named_columns, text_column
+
+CURVES = (CurveBatch, CurveDirectory)
+"""The models of curves: a batch in one file, or a directory of parts."""
+
+
+def open_directory(path):
+    """``(curves, metadata)`` of a directory written by ``fit --per-partition``, as ``open_model`` gives a file's."""
+    directory = CurveDirectory(path)
+    return directory, {"columns": directory.columns_}
 
 
 def group_name(args, model, metadata):
-    """The group column of a curve batch: ``--group``, else the one its file names; None for another model."""
-    if not isinstance(model, CurveBatch):
+    """The group column of a model of curves: ``--group``, else the one its file names; None for another model."""
+    if not isinstance(model, CURVES):
         if args.group:
             raise UsageError(
                 f"--group is for a model of curves ('mlpfit fit --group'); this is a {type(model).__name__}."
@@ -32,7 +51,9 @@ def group_name(args, model, metadata):
 
 
 def first_curve(model):
-    """The model whose inputs and outputs count DATA's columns: a batch's first fitted curve, else the model."""
+    """The model whose inputs and outputs count DATA's columns: a first fitted curve of curves, else the model."""
+    if isinstance(model, CurveDirectory):
+        return model.first_curve()
     return next(iter(model.estimators_.values())) if isinstance(model, CurveBatch) else model
 
 
@@ -52,13 +73,14 @@ def grouped(table, name, complete, dropna, *arrays):
     return cells[~empty], *(array[~empty] for array in arrays)
 
 
-def curve_rows(batch, groups, table, name, rows, *, failed_ok):
+def curve_rows(batch, groups, table, name, rows, *, failed_ok, n_curves=None):
     """``{group: indices into groups}``: the rows of each curve (``rows``: each entry's table row, for messages).
 
-    A group the batch lacks is refused naming it and its first row; so is one whose curve was not fitted, unless
-    ``failed_ok``.
+    A group the batch lacks is refused naming it, its first row and ``n_curves`` (None: the batch's); so is one
+    whose curve was not fitted, unless ``failed_ok``. ``batch`` may be None: a part without a fitted curve.
     """
-    by_text = {str(group): group for group in batch.groups_}
+    by_text = {str(group): group for group in ([] if batch is None else batch.groups_)}
+    n_curves = len(by_text) if n_curves is None else n_curves
     values, first, inverse = np.unique(groups.astype(str), return_index=True, return_inverse=True)
     members = np.split(np.argsort(inverse, kind="stable"), np.cumsum(np.bincount(inverse))[:-1])
     found = {}
@@ -67,8 +89,7 @@ def curve_rows(batch, groups, table, name, rows, *, failed_ok):
         where = f"{table.source} {table.where(rows[start])}"
         if group is None:
             raise UsageError(
-                f"{where}: group {value!r} (column {name!r}) is not a curve of the model, which has "
-                f"{len(batch.groups_)} curves."
+                f"{where}: group {value!r} (column {name!r}) is not a curve of the model, which has {n_curves} curves."
             )
         if group in batch.errors_ and not failed_ok:
             raise UsageError(f"{where}: the model's curve {value!r} was not fitted ({batch.errors_[group]})")
@@ -88,42 +109,103 @@ def chosen(batch, texts):
 # --- fit ------------------------------------------------------------------------------------
 
 
-def report_lines(batch, name):
-    """The fit report's lines on the curves: fitted and failed, stop reasons counted, the worst fits, findings."""
-    summary, failed = batch.summary_, [group for group in batch.groups_ if group in batch.errors_]
-    yield f"curves: {len(batch.groups_)} (column {name!r}), {len(batch.estimators_)} fitted, {len(failed)} failed"
-    for group in failed[:REPORT_CURVES]:
-        yield f"  not fitted: {group}: {batch.errors_[group]}"
-    if len(failed) > REPORT_CURVES:
-        yield f"  ... and {len(failed) - REPORT_CURVES} more (--summary lists every curve)"
-    fitted = summary["status"] == "fitted"
-    yield "stopped: " + ", ".join(f"{reason} {n}" for reason, n in _counted(summary["stop_reason"][fitted]))
-    rmse = dict(zip(batch.groups_, summary["rmse"]))
-    worst = ", ".join(f"{group} {rmse[group]:.4g}" for group in batch.worst(REPORT_CURVES))
-    yield f"worst training RMSE: {worst}"
-    codes = [code for text in summary["diagnosis"][fitted] for code in text.split(";") if code]
-    if codes:
-        with_findings = int(np.count_nonzero(summary["diagnosis"][fitted]))
-        counted = ", ".join(f"{code} {n}" for code, n in _counted(codes))
-        yield f"diagnosis: {with_findings} curves with findings ({counted}); 'mlpfit diagnose' lists them"
-    elif batch.diagnose:
+def report_lines(curves, name):
+    """The fit report's lines on the curves (a batch or a directory of them): fitted and failed, stop reasons
+    counted, the worst fits, findings."""
+    tally = tally_of(curves)
+    n_failed = tally.n_curves - tally.n_fitted
+    yield f"curves: {tally.n_curves} (column {name!r}), {tally.n_fitted} fitted, {n_failed} failed"
+    for group, error in tally.failed[:REPORT_CURVES]:
+        yield f"  not fitted: {group}: {error}"
+    if n_failed > REPORT_CURVES:
+        directory = isinstance(curves, CurveDirectory)
+        where = "each part's model file lists its curves" if directory else "--summary lists every curve"
+        yield f"  ... and {n_failed - REPORT_CURVES} more ({where})"
+    yield "stopped: " + ", ".join(f"{reason} {n}" for reason, n in _most_common(tally.stop_reasons))
+    yield "worst training RMSE: " + ", ".join(f"{group} {rmse:.4g}" for group, rmse in tally.worst[:REPORT_CURVES])
+    if tally.diagnosis:
+        counted = ", ".join(f"{code} {n}" for code, n in _most_common(tally.diagnosis))
+        yield f"diagnosis: {tally.n_with_findings} curves with findings ({counted}); 'mlpfit diagnose' lists them"
+    elif tally.diagnosed:
         yield "diagnosis: no findings"
 
 
-def _counted(values):
-    return Counter(values).most_common()
+def tally_of(curves):
+    """The :class:`~mlpfit.curves.CurveTally` of a fitted batch or a directory of curves."""
+    return curves.tally_ if isinstance(curves, CurveDirectory) else CurveTally.of(curves)
 
 
-def problems(batch):
+def _most_common(counts):
+    """``counts``' items, most frequent first (ties in their order)."""
+    return sorted(counts.items(), key=lambda item: -item[1])
+
+
+def problems(curves):
     """The line saying how many curves failed or diverged, or None."""
-    failed = len(batch.errors_)
-    diverged = int(np.count_nonzero(batch.summary_["stop_reason"] == "diverged"))
+    tally = tally_of(curves)
+    failed, diverged = tally.n_curves - tally.n_fitted, tally.stop_reasons.get("diverged", 0)
     if not failed and not diverged:
         return None
     return (
         f"{failed} curve(s) could not be fitted and {diverged} diverged; the model of the others was written "
         "('mlpfit diagnose' says what to change)."
     )
+
+
+def fit_to_directory(args, estimator, input_transform):
+    """``fit DATA --group COL --per-partition -o DIR``: the curves of a Parquet dataset fitted partition by partition
+    with Dask (:meth:`mlpfit.CurveBatch.fit_to_directory`, on the active Dask client or Dask's default scheduler)
+    and written part by part into DIR; the report is the parts' tally. ``estimator``: every curve's settings;
+    ``input_transform(args, x_names)``: what ``--log-x`` makes of them."""
+    _check_per_partition(args)
+    x_names, y_names = named_columns(args.x, [], "--x"), named_columns(args.y, [], "--y")
+    estimator.set_params(verbose=0, input_transform=input_transform(args, x_names))  # no bars from many workers
+    with warnings.catch_warnings():
+        # the report counts how the curves stopped and their findings; one warning per curve would bury it
+        for category in (ConvergenceWarning, FitWarning):
+            warnings.simplefilter("ignore", category)
+        directory = CurveBatch(estimator).fit_to_directory(
+            args.data, args.output, groups=args.group, x=x_names, y=y_names[0], sample_weight=args.weight
+        )
+    if args.verbose:
+        n_files = sum(record.file is not None for record in directory.parts_.values())
+        print(f"rows used: {directory.tally_.n_rows}; inputs {', '.join(x_names)}; target {y_names[0]}")
+        print("\n".join(report_lines(directory, args.group)))
+        print(f"curves written to {args.output}: {n_files} part files and their index {INDEX_NAME}")
+    problem = problems(directory)
+    if problem:
+        print(f"mlpfit fit: {problem}", file=sys.stderr)
+    return EXIT_PROBLEMS if problem else 0
+
+
+PER_PARTITION_REFUSES = {
+    "x_all": "--x-all (name the inputs with --x)",
+    "summary": "--summary (each part's model file has its curves' summary)",
+    "plot": "--plot",
+    "ensemble": "--ensemble",
+    "dropna": "--dropna (a curve with an empty or NaN cell is reported as not fitted)",
+}
+"""``fit`` options that ``--per-partition`` does not take -> how the refusal names them."""
+
+
+def _check_per_partition(args):
+    """Refuse, before any work, what ``--per-partition`` does not take."""
+    refused = next((words for option, words in PER_PARTITION_REFUSES.items() if getattr(args, option)), None)
+    if refused:
+        raise UsageError(f"--per-partition cannot be combined with {refused}.")
+    if args.group is None:
+        raise UsageError("--per-partition fits one curve per group and writes them part by part; give --group COL.")
+    if len(named_columns(args.y, [], "--y")) != 1:
+        raise UsageError("--per-partition fits one target column; name one with --y.")
+    if not (os.path.isdir(args.data) or args.data.endswith(".parquet") or set("*?[") & set(args.data)):
+        raise UsageError(
+            f"--per-partition reads DATA as Parquet: a .parquet file, a directory of them or a glob; got {args.data}."
+        )
+    if not glob.glob(args.data):
+        raise UsageError(f"data {args.data} does not exist.")
+    parent = os.path.dirname(os.path.abspath(args.output))
+    if not os.path.isdir(parent):
+        raise UsageError(f"cannot write the curves to {args.output}: directory {parent} does not exist.")
 
 
 def summary_csv(batch):
@@ -142,17 +224,41 @@ def summary_csv(batch):
 # --- predict and diagnose ---------------------------------------------------------------------
 
 
-def predictions(batch, X, groups, complete, rows, table, name):
+def predictions(curves, X, groups, complete, rows, table, name):
     """``({"predicted": (n_rows, n_outputs)}, in_range)`` for rows of many curves, each row by its group's curve;
     NaN where ``complete`` is False. ``rows``: each row's table row, for messages."""
-    n_outputs = first_curve(batch).n_outputs_
+    n_outputs = first_curve(curves).n_outputs_
     predicted, in_range = np.full((len(X), n_outputs), np.nan), np.full(len(X), np.nan)
     index = np.flatnonzero(complete)
-    for group, members in curve_rows(batch, groups[index], table, name, rows[index], failed_ok=False).items():
-        estimator, members = batch.estimators_[group], index[members]
-        predicted[members] = np.asarray(estimator.predict(X[members])).reshape(len(members), -1)
-        in_range[members] = estimator.in_range(X[members])
+    for batch, n_curves, members in _by_part(curves, groups[index]):
+        members = index[members]
+        found = curve_rows(batch, groups[members], table, name, rows[members], failed_ok=False, n_curves=n_curves)
+        for group, indices in found.items():
+            estimator, indices = batch.estimators_[group], members[indices]
+            predicted[indices] = np.asarray(estimator.predict(X[indices])).reshape(len(indices), -1)
+            in_range[indices] = estimator.in_range(X[indices])
     return {"predicted": predicted}, in_range
+
+
+def _by_part(curves, groups):
+    """``(batch, n_curves, indices into groups)`` per part of ``curves`` that ``groups`` lie in: a batch is one
+    part; a directory's part is read once for all its rows (None: it holds no fitted curve)."""
+    if isinstance(curves, CurveBatch):
+        yield curves, len(curves.groups_), np.arange(len(groups))
+        return
+    parts = parts_of(groups, curves.n_parts_) if len(groups) else np.zeros(0, dtype=np.int64)
+    for part in np.unique(parts).tolist():
+        batch = curves.part(part)
+        if batch is None and curves.errors_of(part):
+            batch = _failed_part(curves.errors_of(part))
+        yield batch, curves.tally_.n_curves, np.flatnonzero(parts == part)
+
+
+def _failed_part(errors):
+    """A part whose curves all failed, as :func:`curve_rows` reads a batch: its groups and their errors."""
+    part = CurveBatch()
+    part.groups_, part.errors_, part.estimators_ = list(errors), errors, {}
+    return part
 
 
 def diagnosis_lines(batch, X, Y, by_curve):

@@ -225,6 +225,12 @@ def add_parser(subparsers):
         "numbers); --plot then draws the worst fits",
     )
     parser.add_argument(
+        "--per-partition",
+        action="store_true",
+        help="with --group, for more curves than memory holds: read DATA (Parquet) with Dask, fit it partition by "
+        "partition and write the curves part by part into the directory MODEL (predict reads it as a model)",
+    )
+    parser.add_argument(
         "--summary",
         metavar="CSV",
         help="with --group: write one row per curve (status, stop reason, "
@@ -526,6 +532,8 @@ def fitted_model(args, X, Y, sample_weight=None, x_names=None, groups=None):
 def run(args):
     """Fit, then build the report, the plot and the summary, and only then write them and the model: a failure
     anywhere before leaves every existing file as it was."""
+    if args.per_partition:
+        return _curves.fit_to_directory(args, NeuralRegressor(**model_params(args)), _input_transform)
     check_outputs({"model": args.output, "plot": args.plot, "summary": args.summary}, {"data": args.data})
     _check_group_options(args)
     if args.plot:

@@ -5,7 +5,8 @@ input and for its predictions, and the count of such rows goes to stderr (``--dr
 out instead). Dates and text in an input column are read as the model's date and category inputs were (an
 unknown category is an error naming it); text among numbers is an error. For a model of curves (``fit --group``)
 each row is predicted by its group's curve (:mod:`mlpfit.cli._curves`); an empty group cell counts as a
-missing input, and the group column is written after the ``--keep`` columns.
+missing input, and the group column is written after the ``--keep`` columns. MODEL may be the directory that
+``fit --per-partition`` wrote: only the parts DATA's groups lie in are read.
 
 The last column, ``in_range``, is 1 where every input lies within the range the model was trained on
 and 0 where the prediction extrapolates (empty where an input is missing); stderr counts the rows
@@ -13,6 +14,7 @@ outside. It comes last so that the columns before it keep their places.
 """
 
 import csv
+import os
 import sys
 
 import numpy as np
@@ -36,10 +38,12 @@ def add_parser(subparsers):
         "widens there). CSV goes to OUT or standard output. A row with an empty or NaN input keeps its place "
         "with empty predictions; stderr says how many there are, and how many rows lie outside the range. "
         "For a model of curves (fit --group), each row is predicted by the curve its group column names; a group "
-        "the model lacks, or whose curve was not fitted, is an error naming it and its row.",
+        "the model lacks, or whose curve was not fitted, is an error naming it and its row. MODEL may also be the "
+        "directory that fit --per-partition wrote; only the parts DATA's groups lie in are read.",
         example="mlpfit predict model.npz new.csv -o predictions.csv\n"
         "mlpfit predict model.npz new.csv --keep id | head\n"
-        "mlpfit predict curves.npz new.csv -o predictions.csv   # each row by its group's curve",
+        "mlpfit predict curves.npz new.csv -o predictions.csv   # each row by its group's curve\n"
+        "mlpfit predict curves_dir/ new.csv -o predictions.csv  # curves written by fit --per-partition",
         run=run,
     )
     add_model_data_arguments(parser)
@@ -86,7 +90,7 @@ def _in_range(model, X, complete):
 
 def run(args):
     check_outputs({"predictions": args.output}, {"model": args.model, "data": args.data})
-    model, metadata = open_model(args.model)
+    model, metadata = (_curves.open_directory if os.path.isdir(args.model) else open_model)(args.model)
     group = _curves.group_name(args, model, metadata)
     keep = args.keep
     if group is not None and group not in named_columns(args.keep, [group], "--keep"):
