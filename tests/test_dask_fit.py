@@ -131,3 +131,47 @@ def test_a_text_column_is_refused_by_name(client):
     frame = dd.from_pandas(frame, npartitions=2)
     with pytest.raises(ValueError, match=r"column 'site' of X holds .*, not numbers: a fit on Dask data takes numbers"):
         NeuralRegressor().fit(frame[["dose", "site"]], frame["response"])
+
+
+@pytest.fixture
+def parquet_dataset(tmp_path):
+    """Three Parquet files of one table in a directory, and the table's rows in order."""
+    X, y, _ = rows(1, n_rows=90)
+    for i in range(3):
+        part = slice(30 * i, 30 * (i + 1))
+        pd.DataFrame({"dose": X[part, 0], "response": y[part]}).to_parquet(tmp_path / f"part{i}.parquet")
+    return tmp_path, X, y
+
+
+def test_the_command_line_fits_a_parquet_directory_on_a_cluster(client, parquet_dataset, tmp_path, capsys):
+    from mlpfit import load
+    from mlpfit.cli import main
+
+    directory, X, y = parquet_dataset
+    options = ["--x", "dose", "--y", "response", "--hidden", "3", "--max-iter", "3", "--seed", "0"]
+    address = client.scheduler.address
+    assert main(["fit", str(directory), *options, "--scheduler", address, "-o", str(tmp_path / "m.npz")]) == 0
+    report = capsys.readouterr()
+    assert "rows used: 90; inputs dose; target response" in report.out and "training RMSE" in report.out
+    assert f"on 2 Dask worker(s), scheduler {address}" in report.err
+    expected = NeuralRegressor(hidden_layer_sizes=3, max_iter=3, random_state=0, verbose=1).fit(X, y)
+    predicted = load(str(tmp_path / "m.npz")).predict(pd.DataFrame({"dose": X[:, 0]}))
+    np.testing.assert_allclose(predicted, expected.predict(X), rtol=0, atol=SAME)
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--workers", "2", "--plot", "fit.png"], "--plot needs the rows in memory; it cannot be combined with"),
+        (["--workers", "0"], "--workers must be at least 1; got 0"),
+        (["--scheduler", "tcp://127.0.0.1:9", "--x-all"], "--x-all reads the table in memory"),
+    ],
+)
+def test_the_command_line_refuses_on_a_cluster_what_needs_memory(parquet_dataset, tmp_path, capsys, options, message):
+    from mlpfit.cli import main
+
+    directory, _, _ = parquet_dataset
+    args = ["fit", str(directory), "--y", "response", "-o", str(tmp_path / "m.npz"), *options]
+    assert main(args if "--x-all" in options else [*args, "--x", "dose"]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and message in error
