@@ -9,8 +9,9 @@ What differs from a fit in memory, and why:
   :mod:`mlpfit._weights` would need the whole table in one place). A Dask fit equals the in-memory fit of the
   same rows, to the order of its sums, where that fit's weighted set is the rows as given: distinct rows in
   sorted order. Rows of weight 0 are kept and weigh nothing, and the fit plan counts them.
-- The checks (finite numbers, one target per row, weights) run over the chunks at once, and an error names the
-  column, the row and the chunk. Inputs must be numbers: dates and text are encoded only in memory.
+- The checks (finite numbers, as many targets and weights as rows, weights >= 0) run over the chunks at once, and
+  an error names the column, the row and the chunk. Inputs must be numbers: dates and text are encoded only in
+  memory.
 - The standardisation's means and standard deviations, the targets' sum of squares and the input range are
   reductions of all rows; the start (the selection of hinges, the breakpoints) and the checks after the fit see
   all rows up to ``SAMPLE_ROWS``, beyond that a fixed random sample of that many.
@@ -66,9 +67,10 @@ class DaskTrainingData:
         """Refuse a ``plan`` a Dask fit cannot run (a minibatch solver), or whose ``P x P`` matrices this machine
         cannot hold (the rows stay on the workers)."""
         if plan.solver not in DASK_SOLVERS:
+            chosen = f" (solver='auto' chose it: {plan.reasons['solver']})" if "solver" in plan.reasons else ""
             raise ValueError(
-                f"solver={plan.solver!r} trains on minibatches, which a fit on Dask data does not draw; "
-                f"pass solver='lbfgs' or 'lm' (the plan chose {plan.solver!r}: {plan.reasons.get('solver', 'given')})."
+                f"solver={plan.solver!r} trains on minibatches, which a fit on Dask data does not draw{chosen}; "
+                "pass solver='lbfgs' or 'lm'."
             )
         _, n_features, n_outputs = self.shape
         check_memory(plan.solver, 0, (n_features, *plan.hidden_layer_sizes, n_outputs))

@@ -12,10 +12,12 @@ Newton method). The solver's own work, a Cholesky factorisation of a ``P x P`` m
 where it is called.
 
 The blocks are the row chunks the in-memory sums take (:data:`ROW_CHUNKS`: of the normal equations for LM, of
-the gradient for L-BFGS), whatever the chunks the data came in: the sums are then added in the in-memory order,
-and a Dask fit with LM is the in-memory fit of the same rows, bit for bit. L-BFGS's blocks give their
-gradients as means, which are scaled back to sums, so its sums differ from the in-memory ones by rounding; so
-do LM's Bayesian re-estimates after L-BFGS rounds.
+the gradient for L-BFGS), whatever the chunks the data came in, and their sums are added in the in-memory
+order: on the same standardised rows LM's normal equations and trial errors, and so its steps, are the
+in-memory ones bit for bit. What still differs by rounding: the standardisation's statistics (and the weights'
+sum), reductions over the data's own chunks, which equal numpy's only for data in one chunk; L-BFGS's blocks,
+which give their gradients as means scaled back to sums; and L-BFGS's Bayesian re-estimates, whose normal
+equations run on the gradient's blocks.
 """
 
 from dataclasses import dataclass

@@ -214,15 +214,10 @@ def training_objective(estimator, X, y, sample_weight=None):
     others (see :func:`mlpfit.gradient_check`).
     """
     validate_params(estimator.get_params(deep=False), PARAMETER_CONSTRAINTS)
-    X, Y, _, sample_weight, encoding = validated_training_data(estimator, X, y, sample_weight)
-    transforms = _column_transforms(estimator, X, Y, encoding)
-    X, Y, sample_weight = _weights.weighted_set(X, Y, sample_weight)
-    X, Y = _in_fitted_space(X, Y, *transforms, encoding)
-    plan = make_plan(estimator.get_params(deep=False), *X.shape, Y.shape[1])
-    x_scaler, y_scaler = _scalers(X, Y, estimator.standardize, sample_weight)
+    data = TrainingData.of(estimator, X, y, sample_weight)
+    plan = make_plan(estimator.get_params(deep=False), *data.shape)
     rng = check_random_state(estimator.random_state)
-    X, Y = x_scaler.transform(X), y_scaler.transform(Y)
-    return _training_problem(plan, X, Y, estimator.activation, rng, sample_weight), plan
+    return data.problem(plan, data.scalers(estimator.standardize), estimator.activation, rng), plan
 
 
 def _solver_settings(plan, learning_rate_init, momentum, verbose):
@@ -667,6 +662,11 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         those of the distinct rows of positive weight, whatever their weights (``mlpfit._weights.weighted_set``).
         ``encoding``: the :class:`~mlpfit._columns.InputEncoding` of ``X``'s dates and text to use instead of
         learning one (an ensemble learns one from all its rows, for every member).
+
+        ``X`` may be a Dask array or DataFrame of numbers (``y`` and ``sample_weight`` Dask collections or arrays):
+        the rows then stay on the workers, which sum the solver's normal equations or loss and gradient block by
+        block, so only ``P x P`` matrices and ``P``-vectors travel; ``solver`` "lm" or "lbfgs". The rows are taken
+        as given rather than as a weighted set; what else differs is in :mod:`mlpfit._dask_data`.
         """
         training = start_training(self, X, y, sample_weight, plan, encoding)
         with progress(self.verbose, training.plan.max_iter * len(training.jobs)) as training.settings.on_iteration:
@@ -728,7 +728,8 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         """Predictions of shape (n_samples,) for 1-D ``y`` in ``fit``, else (n_samples, n_outputs).
 
         With ``return_std=True`` (only for ``loss="gaussian_nll"``) also the predicted
-        noise standard deviation in the target's units, of the same shape.
+        noise standard deviation in the target's units, of the same shape. On a Dask array or DataFrame the
+        predictions are a Dask array, computed block by block only when asked for.
         """
         check_is_fitted(self)
         network = self.fitted_.network
