@@ -84,6 +84,17 @@ def test_weights_and_averaged_networks_as_in_memory(client):
     assert model.n_averaged_ == 2 and model.loss_ == pytest.approx(expected.loss_, rel=SAME)
 
 
+def test_beyond_sample_rows_the_start_sees_a_fixed_sample_of_them(client, monkeypatch):
+    from mlpfit import _dask_data
+
+    monkeypatch.setattr(_dask_data, "SAMPLE_ROWS", 50)
+    X, y, _ = rows(1)
+    params = {"n_averaged": 1, "max_iter": 3, "random_state": 0}
+    first, second = (NeuralRegressor(**params).fit(chunked(X), chunked(y)) for _ in range(2))
+    np.testing.assert_array_equal(first.theta_, second.theta_)
+    assert first.plan_.n_training_rows == 200 and np.isfinite(first.loss_)  # the solver saw every row
+
+
 def test_a_dask_dataframe_gives_its_columns_as_feature_names(client):
     X, y, _ = rows(2, n_rows=60)
     frame = dd.from_pandas(pd.DataFrame({"dose": X[:, 0], "time": X[:, 1], "response": y}), npartitions=3)

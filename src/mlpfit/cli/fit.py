@@ -189,7 +189,8 @@ def add_parser(subparsers):
         example="mlpfit fit data.csv --x dose --y response -o model.npz --plot fit.png\n"
         "mlpfit fit data.csv --x a,b --y c --hidden 20,20 --early-stopping --seed 0 -o model.npz\n"
         "mlpfit fit data.csv --x-all --y c -o model.npz\n"
-        "mlpfit fit long.csv --group sensor --x t --y value -o curves.npz --summary summary.csv --plot worst.png",
+        "mlpfit fit long.csv --group sensor --x t --y value -o curves.npz --summary summary.csv --plot worst.png\n"
+        "mlpfit fit measurements/ --x dose,time --y response --workers 4 -o model.npz",
         run=run,
     )
     parser.add_argument(
