@@ -26,7 +26,7 @@ import numpy as np
 from sklearn.utils.validation import validate_data
 
 from . import _weights
-from ._dask_problem import DaskProblem, persisted
+from ._dask_problem import DaskProblem, per_block, persisted
 from ._memory import check_memory
 from ._network import Architecture
 from ._scaling import Scaler
@@ -237,12 +237,7 @@ def _block_summary(X, Y, weights):
 def _checked(X, Y, weights, names):
     """``(x_range, weights_all_one)`` of the persisted rows, after checking, block by block on the workers, that
     every value is finite and every weight non-negative, with at least two rows of positive weight."""
-    import dask
-
-    weight_blocks = [None] * X.numblocks[0] if weights is None else weights.to_delayed()
-    summary = dask.delayed(_block_summary, pure=True)
-    blocks = zip(X.to_delayed()[:, 0], Y.to_delayed()[:, 0], weight_blocks)
-    summaries = dask.compute(*[summary(*block) for block in blocks])
+    summaries = per_block(_block_summary, X, Y, weights).compute()
     starts = np.cumsum((0, *X.chunks[0]))
     for chunk, (problem, *_) in enumerate(summaries):
         if problem is not None:

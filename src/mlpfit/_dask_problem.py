@@ -82,11 +82,6 @@ class DaskProblem(TrainingProblem):
     def as_batch(self):
         return DaskBatch(self)
 
-    def blocks(self):
-        """``(X, Y, sample_weight)`` of each row block, as Dask delayed objects (the weights None without any)."""
-        weights = [None] * self.X.numblocks[0] if self.sample_weight is None else self.sample_weight.to_delayed()
-        return list(zip(self.X.to_delayed()[:, 0], self.Y.to_delayed()[:, 0], weights))
-
     def normal_equations(self, theta):
         """``J^T J``, ``J^T r`` and ``r^T r`` on all rows, summed over the blocks on the workers."""
         return _summed(_block_normal_equations, self, theta)
@@ -140,15 +135,15 @@ def persisted(*arrays):
     return [None if A is None else next(present) for A in arrays]
 
 
-def _block_normal_equations(arch, theta, X, Y, sample_weight):
+def _block_normal_equations(X, Y, sample_weight, *, arch, theta):
     return _network.normal_equations(arch, theta, X, Y, sample_weight=sample_weight)
 
 
-def _block_sum_squared_error(arch, theta, X, Y, sample_weight):
+def _block_sum_squared_error(X, Y, sample_weight, *, arch, theta):
     return (_network.sum_squared_error(arch, theta, X, Y, sample_weight=sample_weight),)
 
 
-def _block_sum_and_gradient(arch, theta, X, Y, sample_weight):
+def _block_sum_and_gradient(X, Y, sample_weight, *, arch, theta):
     """A block's sum of squared errors and the gradient of half of it: ``loss_and_grad`` times the block's rows."""
     n = len(X) if sample_weight is None else sample_weight.sum()
     if n == 0:  # an empty partition, or one of weight 0: nothing to add (and no mean to take)
@@ -166,11 +161,38 @@ def _in_order(parts):
 
 
 def _summed(function, problem, theta):
-    """``function(arch, theta, X, Y, sample_weight)``'s tuple of sums over ``problem``'s blocks: each block's on its
-    worker, then added in block order by one task, so one tuple comes back."""
+    """``function``'s tuple of sums over ``problem``'s blocks (see :func:`per_block`), added in block order by one
+    task on a worker, so one tuple comes back."""
     import dask
 
-    block = dask.delayed(function, pure=False)
-    parts = [block(problem.arch, theta, *arrays) for arrays in problem.blocks()]
+    parts = per_block(function, problem.X, problem.Y, problem.sample_weight, arch=problem.arch, theta=theta)
     (total,) = dask.compute(dask.delayed(_in_order, pure=False)(parts))
     return total if len(total) > 1 else total[0]
+
+
+def per_block(function, X, Y, sample_weight=None, **arguments):
+    """``function(X, Y, sample_weight, **arguments)`` of each row block where it lies, lazily: a Dask array of
+    objects, one per block (one blockwise layer, so the graph grows with the blocks, not with their square).
+
+    ``X`` and ``Y`` are chunked alike by rows, each with its columns in one chunk; ``sample_weight`` (or None)
+    by rows too.
+    """
+    import dask.array as da
+
+    weights = () if sample_weight is None else (sample_weight, "i")
+    return da.blockwise(
+        *(_block_result, "i", X, "ij", Y, "ik", *weights),
+        function=function,
+        arguments=arguments,
+        dtype=object,
+        concatenate=True,
+        adjust_chunks={"i": 1},
+        meta=np.empty(0, dtype=object),
+    )
+
+
+def _block_result(X, Y, sample_weight=None, *, function, arguments):
+    """``function``'s result on one block, as the one element of an object array (a block of :func:`per_block`)."""
+    result = np.empty(1, dtype=object)
+    result[0] = function(X, Y, sample_weight, **arguments)
+    return result
