@@ -185,6 +185,7 @@ def test_the_command_line_fits_a_parquet_directory_on_a_cluster(client, parquet_
         (["--workers", "2", "--plot", "fit.png"], "--plot needs the rows in memory; it cannot be combined with"),
         (["--workers", "0"], "--workers must be at least 1; got 0"),
         (["--scheduler", "tcp://127.0.0.1:9", "--x-all"], "--x-all reads the table in memory"),
+        (["--workers", "2", "--weight", "w"], "has no column 'w'; available columns: dose, response"),
     ],
 )
 def test_the_command_line_refuses_on_a_cluster_what_needs_memory(parquet_dataset, tmp_path, capsys, options, message):

@@ -31,9 +31,12 @@ def wanted(args):
     return args.scheduler is not None or args.workers is not None
 
 
-def run(args, model):
-    """Fit ``model`` (a NeuralRegressor with the command's options) to ``args.data`` on the cluster ``args`` name,
-    print the report, save the model; return the exit code."""
+def run(args, fitted_model):
+    """Fit ``args.data`` on the cluster ``args`` name, print the report, save the model; return the exit code.
+
+    ``fitted_model(args, X, Y, sample_weight, x_names)`` is ``fit``'s own: the model the options describe, fitted,
+    and the warnings to show as notes.
+    """
     from .. import io
 
     for name, flag in IN_MEMORY_OPTIONS.items():
@@ -44,17 +47,17 @@ def run(args, model):
     if args.workers is not None and args.workers < 1:
         raise UsageError(f"--workers must be at least 1; got {args.workers}.")
     dd, distributed = _dask()
+    frame = _read(dd, args.data)  # its schema only, read here: a missing column is named before any cluster starts
+    x_names, y_names, weight = _columns(args, list(frame.columns))
+    frame = frame[x_names + y_names + ([weight] if weight else [])]
+    frame = frame.dropna() if args.dropna else frame
     with _client(distributed, args) as client:
         if args.verbose:
-            workers = len(client.scheduler_info()["workers"])
+            workers = len(client.nthreads())
             print(f"mlpfit fit: on {workers} Dask worker(s), scheduler {client.scheduler.address}", file=sys.stderr)
-        frame = _read(dd, args.data)
-        x_names, y_names, weight = _columns(args, list(frame.columns))
-        frame = frame[x_names + y_names + ([weight] if weight else [])]
-        frame = frame.dropna() if args.dropna else frame
-        y = frame[y_names[0]] if len(y_names) == 1 else frame[y_names]
-        model.fit(frame[x_names], y, None if weight is None else frame[weight])
-        lines = list(_report(model, frame, x_names, y_names)) if args.verbose else []
+        Y = frame[y_names].to_dask_array(lengths=True)
+        model, notes = fitted_model(args, frame[x_names], Y, None if weight is None else frame[weight], x_names)
+        lines = [*_report(model, frame, x_names, y_names), *(f"note: {note}" for note in notes)] if args.verbose else []
     io.save(model, args.output, columns={"x": x_names, "y": y_names})
     if lines:
         print("\n".join([*lines, f"model written to {args.output}"]))
@@ -79,7 +82,7 @@ def _client(distributed, args):
     processes; closed (the local cluster too) on leaving."""
     if args.scheduler is None:
         cluster = distributed.LocalCluster(
-            n_workers=args.workers, threads_per_worker=1, dashboard_address=None, silence_logs=logging.ERROR
+            n_workers=args.workers, threads_per_worker=1, dashboard_address=":0", silence_logs=logging.ERROR
         )
         with cluster, distributed.Client(cluster) as client:
             yield client

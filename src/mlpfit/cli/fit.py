@@ -488,7 +488,7 @@ def run(args):
     anywhere before leaves every existing file as it was."""
     check_outputs({"model": args.output, "plot": args.plot, "summary": args.summary}, {"data": args.data})
     if _cluster.wanted(args):
-        return _cluster.run(args, NeuralRegressor(**model_params(args)))
+        return _cluster.run(args, fitted_model)
     _check_group_options(args)
     if args.plot:
         plot.require_matplotlib()
