@@ -155,21 +155,21 @@ def test_stop_reason_in_the_order_they_arise():
 
 
 def test_bayes_start_fitted_begins_at_the_first_step_at_or_below_the_means_sum_of_squares():
-    Y = np.array([[0.0, 1.0], [2.0, 1.0], [4.0, 4.0]])  # about their means: 8 + 6 = 14
-    fitted, settled = lm._BayesStart.of("fitted", Y), lm._BayesStart.of("settled", Y)
+    targets = TrainingProblem(None, None, np.array([[0.0, 1.0], [2.0, 1.0], [4.0, 4.0]]))  # about the means: 8 + 6
+    fitted, settled = lm._BayesStart.of("fitted", targets), lm._BayesStart.of("settled", targets)
     assert fitted.fit_below == 14.0 and settled.fit_below is None
     assert fitted.begins(None, 100.0, 14.0) and not fitted.begins(None, 100.0, 14.5)
     assert not settled.begins(None, 100.0, 14.0)
 
 
 def test_bayes_start_begins_once_settled_or_where_a_fixed_penalty_run_stops_and_never_without_a_rule():
-    Y = np.array([[1.0], [2.0], [3.0]])
+    targets = TrainingProblem(None, None, np.array([[1.0], [2.0], [3.0]]))
     for rule in ("fitted", "settled"):
-        start = lm._BayesStart.of(rule, Y)
+        start = lm._BayesStart.of(rule, targets)
         assert start.begins(None, 1000.0, 999.0)  # a gain of BAYES_START_IMPROVEMENT
         assert not start.begins(None, 1000.0, 998.0)
         assert all(start.begins(reason, 1000.0, 500.0) for reason in ("gradient", "mu_max", "tol"))
-    never = lm._BayesStart.of(None, Y)
+    never = lm._BayesStart.of(None, targets)
     assert not any(never.begins(reason, 1000.0, 999.0) for reason in (None, "gradient", "mu_max", "tol"))
 
 

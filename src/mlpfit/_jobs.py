@@ -32,9 +32,8 @@ class TrainingJob:
         rng = np.random.default_rng(self.seed)
         if isinstance(self.init, np.ndarray):
             return self.init.copy(), rng
-        problem = self.problem
-        theta0 = initialize(problem.arch, problem.X, problem.Y, self.init, rng, self.init_scale, problem.sample_weight)
-        return theta0, rng
+        X, Y, sample_weight = self.problem.start_rows()
+        return initialize(self.problem.arch, X, Y, self.init, rng, self.init_scale, sample_weight), rng
 
     def run(self):
         """The solver's result (a :class:`~mlpfit.solvers.SolverResult`)."""

@@ -34,14 +34,15 @@ class Scaler:
         ``sample_weight`` (n_samples,) when given (those of the rows repeated by integer weights).
 
         Raises ValueError when a column's values span more than float64 can hold (``max - min``
-        overflows), since centring it would then produce infinity.
+        overflows), since centring it would then produce infinity. ``A`` (and ``sample_weight``) may be Dask
+        arrays: the statistics are then reductions over their chunks, lazy until ``dask.compute``.
         """
         span = np.ptp(A, axis=0)
         if not np.all(np.isfinite(span)):
             column = int(np.flatnonzero(~np.isfinite(span))[0])
             raise ValueError(
-                f"column {column} spans from {A[:, column].min():.3g} to {A[:, column].max():.3g}, a range "
-                "float64 cannot hold; rescale it (e.g. to other units) before fitting."
+                f"column {column} spans from {float(A[:, column].min()):.3g} to {float(A[:, column].max()):.3g}, "
+                "a range float64 cannot hold; rescale it (e.g. to other units) before fitting."
             )
         magnitude = np.abs(A).max(axis=0)
         unit = np.where(magnitude > 0, magnitude, 1.0)

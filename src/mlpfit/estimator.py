@@ -25,6 +25,7 @@ from sklearn.utils.validation import validate_data as sklearn_validate_data
 from . import _network, _nll, _transforms, _weights
 from ._activations import ACTIVATIONS
 from ._columns import InputEncoding, as_inputs, check_numbers, input_labels, read_inputs
+from ._dask_data import dask_predict, dask_training_data, is_dask_collection
 from ._fitted import FittedNetwork, FittedState, TrainingRun, range_of, within
 from ._jobs import TrainingJob, run_all
 from ._memory import check_memory
@@ -145,6 +146,50 @@ def _scalers(X, Y, standardize, sample_weight=None):
     return Scaler.identity(X.shape[1]), Scaler.identity(Y.shape[1])
 
 
+@dataclass
+class TrainingData:
+    """The rows a fit trains on: validated, taken as a weighted set (:func:`mlpfit._weights.weighted_set`) and
+    transformed into the fitted space, with what was learned of them on the way. ``X`` and ``Y`` are what the
+    checks after the fit look at. :func:`mlpfit._dask_data.dask_training_data` offers the same for Dask data."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    y_ndim: int
+    sample_weight: np.ndarray | None
+    encoding: object
+    transforms: tuple
+    x_range: tuple
+
+    @classmethod
+    def of(cls, estimator, X, y, sample_weight=None, encoding=None):
+        """The data ``estimator.fit(X, y, sample_weight, encoding=encoding)`` trains on; sets
+        ``estimator.n_features_in_`` (and ``feature_names_in_``)."""
+        X, Y, y_ndim, sample_weight, encoding = validated_training_data(estimator, X, y, sample_weight, encoding)
+        transforms = _column_transforms(estimator, X, Y, encoding)
+        X, Y, sample_weight = _weights.weighted_set(X, Y, sample_weight)
+        x_range = range_of(X)
+        X, Y = _in_fitted_space(X, Y, *transforms, encoding)
+        return cls(X, Y, y_ndim, sample_weight, encoding, transforms, x_range)
+
+    @property
+    def shape(self):
+        """``(n_rows, n_features, n_outputs)``, what the fit plan is made for."""
+        return (*self.X.shape, self.Y.shape[1])
+
+    def check_plan(self, plan):
+        """Refuse a ``plan`` that needs more memory than this machine has (:func:`mlpfit._memory.check_memory`)."""
+        check_memory(plan.solver, plan.n_training_rows, (self.X.shape[1], *plan.hidden_layer_sizes, self.Y.shape[1]))
+
+    def scalers(self, standardize):
+        """The input and target standardisation (see ``standardize``)."""
+        return _scalers(self.X, self.Y, standardize, self.sample_weight)
+
+    def problem(self, plan, scalers, activation, rng):
+        """The objective on the rows standardised by ``scalers`` (see :func:`_training_problem`)."""
+        standardized = scalers[0].transform(self.X), scalers[1].transform(self.Y)
+        return _training_problem(plan, *standardized, activation, rng, self.sample_weight)
+
+
 def _training_problem(plan, X, Y, activation, rng, sample_weight=None):
     """The objective on standardised ``X``, ``Y`` (rows weighted by ``sample_weight``): the plan's widths, its
     starting penalty (which Bayesian regularisation then re-estimates) and, when it says so, validation rows
@@ -169,15 +214,10 @@ def training_objective(estimator, X, y, sample_weight=None):
     others (see :func:`mlpfit.gradient_check`).
     """
     validate_params(estimator.get_params(deep=False), PARAMETER_CONSTRAINTS)
-    X, Y, _, sample_weight, encoding = validated_training_data(estimator, X, y, sample_weight)
-    transforms = _column_transforms(estimator, X, Y, encoding)
-    X, Y, sample_weight = _weights.weighted_set(X, Y, sample_weight)
-    X, Y = _in_fitted_space(X, Y, *transforms, encoding)
-    plan = make_plan(estimator.get_params(deep=False), *X.shape, Y.shape[1])
-    x_scaler, y_scaler = _scalers(X, Y, estimator.standardize, sample_weight)
+    data = TrainingData.of(estimator, X, y, sample_weight)
+    plan = make_plan(estimator.get_params(deep=False), *data.shape)
     rng = check_random_state(estimator.random_state)
-    X, Y = x_scaler.transform(X), y_scaler.transform(Y)
-    return _training_problem(plan, X, Y, estimator.activation, rng, sample_weight), plan
+    return data.problem(plan, data.scalers(estimator.standardize), estimator.activation, rng), plan
 
 
 def _solver_settings(plan, learning_rate_init, momentum, verbose):
@@ -223,7 +263,7 @@ def _merged(problems, kept):
     arch, theta = _network.average([problem.arch for problem in problems], [run.theta for run in kept])
     evidence = None if kept[0].evidence is None else Evidence.mean([run.evidence for run in kept])
     penalty = problems[0].alpha if evidence is None else evidence.penalty
-    loss = _network.loss_and_grad(arch, theta, problems[0].X, problems[0].Y, penalty, problems[0].sample_weight)[0]
+    loss = replace(problems[0], arch=arch, alpha=penalty).loss_and_grad(theta)[0]
     return arch, theta, float(loss), evidence
 
 
@@ -309,19 +349,15 @@ def start_training(estimator, X, y, sample_weight=None, plan=None, encoding=None
     start_time = time.perf_counter()
     params = estimator.get_params(deep=False)
     validate_params(params, PARAMETER_CONSTRAINTS)
-    X, Y, y_ndim, sample_weight, encoding = validated_training_data(estimator, X, y, sample_weight, encoding)
-    transforms = _column_transforms(estimator, X, Y, encoding)
-    X, Y, sample_weight = _weights.weighted_set(X, Y, sample_weight)
-    x_range = range_of(X)
-    X, Y = _in_fitted_space(X, Y, *transforms, encoding)
-    plan = plan or make_plan(params, *X.shape, Y.shape[1])
-    check_memory(plan.solver, plan.n_training_rows, (X.shape[1], *plan.hidden_layer_sizes, Y.shape[1]))
+    prepare = dask_training_data if is_dask_collection(X) else TrainingData.of
+    data = prepare(estimator, X, y, sample_weight, encoding)
+    plan = plan or make_plan(params, *data.shape)
+    data.check_plan(plan)
     if estimator.verbose >= 2:
         print(plan)
     rng = check_random_state(estimator.random_state)
-    x_scaler, y_scaler = _scalers(X, Y, estimator.standardize, sample_weight)
-    standardized = x_scaler.transform(X), y_scaler.transform(Y)
-    problem = _training_problem(plan, *standardized, estimator.activation, rng, sample_weight)
+    scalers = data.scalers(estimator.standardize)
+    problem = data.problem(plan, scalers, estimator.activation, rng)
     networks = [_network_to_train(estimator, problem, plan, rng) for _ in range(plan.n_averaged)]
     settings = _solver_settings(plan, estimator.learning_rate_init, estimator.momentum, estimator.verbose)
     seeds = rng.randint(np.iinfo(np.int32).max, size=(plan.n_averaged, estimator.n_restarts))
@@ -331,10 +367,21 @@ def start_training(estimator, X, y, sample_weight=None, plan=None, encoding=None
         for init, seed in zip(_restart_inits(plan, network_start, len(network_seeds)), network_seeds)
     ]
     problems = [network_problem for network_problem, _ in networks]
-    scalers = x_scaler, y_scaler
     variance_head = estimator.loss == "gaussian_nll"
     return Training(
-        plan, problems, jobs, settings, scalers, y_ndim, transforms, encoding, variance_head, x_range, X, Y, start_time
+        plan,
+        problems,
+        jobs,
+        settings,
+        scalers,
+        data.y_ndim,
+        data.transforms,
+        data.encoding,
+        variance_head,
+        data.x_range,
+        data.X,
+        data.Y,
+        start_time,
     )
 
 
@@ -368,16 +415,17 @@ def _network_to_train(estimator, problem, plan, rng):
     if not plan.selects_width:
         return problem, None
     selection_rng = np.random.default_rng(rng.randint(np.iinfo(np.int32).max))
+    X, Y, sample_weight = problem.start_rows()
     arch, start = selected_hinge_network(
-        problem.X,
-        problem.Y,
+        X,
+        Y,
         AUTO_MAX_HINGES,
         estimator.activation,
         selection_rng,
         estimator.init_scale,
         AUTO_MIN_UNITS,
         AUTO_UNITS_ONE_INPUT,
-        problem.sample_weight,
+        sample_weight,
     )
     return replace(problem, arch=arch), start
 
@@ -615,6 +663,11 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         those of the distinct rows of positive weight, whatever their weights (``mlpfit._weights.weighted_set``).
         ``encoding``: the :class:`~mlpfit._columns.InputEncoding` of ``X``'s dates and text to use instead of
         learning one (an ensemble learns one from all its rows, for every member).
+
+        ``X`` may be a Dask array or DataFrame of numbers (``y`` and ``sample_weight`` Dask collections or arrays):
+        the rows then stay on the workers, which sum the solver's normal equations or loss and gradient block by
+        block, so only ``P x P`` matrices and ``P``-vectors travel; ``solver`` "lm" or "lbfgs". The rows are taken
+        as given rather than as a weighted set; what else differs is in :mod:`mlpfit._dask_data`.
         """
         training = start_training(self, X, y, sample_weight, plan, encoding)
         with progress(self.verbose, training.plan.max_iter * len(training.jobs)) as training.settings.on_iteration:
@@ -676,7 +729,8 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         """Predictions of shape (n_samples,) for 1-D ``y`` in ``fit``, else (n_samples, n_outputs).
 
         With ``return_std=True`` (only for ``loss="gaussian_nll"``) also the predicted
-        noise standard deviation in the target's units, of the same shape.
+        noise standard deviation in the target's units, of the same shape. On a Dask array or DataFrame the
+        predictions are a Dask array, computed block by block only when asked for.
         """
         check_is_fitted(self)
         network = self.fitted_.network
@@ -691,6 +745,8 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
                 "the noise is Gaussian on the transformed scale, so no one standard deviation describes it in y's "
                 "units. Predict the median alone, or use an EnsembleRegressor's predict_interval."
             )
+        if is_dask_collection(X):
+            return dask_predict(self, network, X, return_std)
         X = validated_inputs(self, X, network.x_encoding)
         if not network.variance_head:
             return network.as_target(network.predict(X))

@@ -31,7 +31,7 @@ from ..diagnosis import FitWarning
 from ..ensemble import EnsembleRegressor, networks_of
 from ..estimator import NeuralRegressor
 from ..solvers import SOLVERS
-from . import _curves
+from . import _cluster, _curves
 from ._arguments import add_columns, add_decimal, add_dropna, check_roles
 from ._common import EXIT_PROBLEMS, UsageError, add_command, add_verbosity, check_outputs, diagnosis_of
 from ._data import inputs_but, named_columns, read_table, select, split
@@ -194,10 +194,26 @@ def add_parser(subparsers):
         "mlpfit fit data.csv --x a,b --y c --hidden 20,20 --early-stopping --seed 0 -o model.npz\n"
         "mlpfit fit data.csv --x-all --y c -o model.npz\n"
         "mlpfit fit data.csv --x dose --y response --test-fraction 0.15 --seed 0 -o model.npz\n"
-        "mlpfit fit long.csv --group sensor --x t --y value -o curves.npz --summary summary.csv --plot worst.png",
+        "mlpfit fit long.csv --group sensor --x t --y value -o curves.npz --summary summary.csv --plot worst.png\n"
+        "mlpfit fit measurements/ --x dose,time --y response --workers 4 -o model.npz",
         run=run,
     )
-    parser.add_argument("data", metavar="DATA", help="CSV or Parquet file with a header of column names")
+    parser.add_argument(
+        "data",
+        metavar="DATA",
+        help="CSV or Parquet file with a header of column names; with --scheduler or --workers a Parquet file, "
+        "directory or glob",
+    )
+    cluster = parser.add_mutually_exclusive_group()
+    cluster.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="fit on the Dask cluster of this scheduler (tcp://host:8786): the rows stay on its workers "
+        "(the dask extra; inputs of numbers; solver lm or lbfgs)",
+    )
+    cluster.add_argument(
+        "--workers", type=int, metavar="N", help="fit on a local Dask cluster of N worker processes, as --scheduler"
+    )
     inputs = parser.add_mutually_exclusive_group(required=True)
     add_columns(
         inputs,
@@ -535,6 +551,8 @@ def run(args):
     if args.per_partition:
         return _curves.fit_to_directory(args, NeuralRegressor(**model_params(args)), _input_transform)
     check_outputs({"model": args.output, "plot": args.plot, "summary": args.summary}, {"data": args.data})
+    if _cluster.wanted(args):
+        return _cluster.run(args, fitted_model)
     _check_group_options(args)
     if args.plot:
         plot.require_matplotlib()

@@ -65,6 +65,15 @@ class TrainingProblem:
         """The weight of the minibatch ``rows`` (its row count without sample weights)."""
         return len(rows) if self.sample_weight is None else self.sample_weight[rows].sum()
 
+    def start_rows(self):
+        """``(X, Y, sample_weight)``: the rows a start is chosen from (the selection of hinges, the breakpoints), all
+        of the training rows here; a sample where they are not in memory (:class:`mlpfit._dask_problem.DaskProblem`)."""
+        return self.X, self.Y, self.sample_weight
+
+    def as_batch(self):
+        """The problem as a batch of one for :func:`mlpfit.solvers.lm.solve_batch` (see :meth:`ProblemBatch.of`)."""
+        return ProblemBatch.of(self)
+
     def mean_sum_of_squares(self):
         """The (weighted) sum of squared errors of the targets' (weighted) mean: the fit of a constant."""
         return _weights.sum_of_squares_about_mean(self.Y, self.sample_weight)

@@ -62,8 +62,8 @@ import numpy as np
 from scipy.linalg.lapack import dpotrf, dpotrs
 from threadpoolctl import ThreadpoolController
 
-from .. import _network, _weights
-from ._base import ProblemBatch, SolverResult
+from .. import _network
+from ._base import SolverResult
 from ._evidence import BAYES_START_FIT, BAYES_START_IMPROVEMENT, reestimate
 
 MU_INIT = 1e-3
@@ -209,10 +209,10 @@ class _BayesStart:
     fit_below: float | None = None
 
     @classmethod
-    def of(cls, rule, Y, sample_weight=None):
-        """The rule ``rule`` for targets ``Y`` (rows weighted by ``sample_weight`` when given)."""
+    def of(cls, rule, problem):
+        """The rule ``rule`` for ``problem``'s targets."""
         if rule == "fitted":
-            return cls(rule, BAYES_START_FIT * _weights.sum_of_squares_about_mean(Y, sample_weight))
+            return cls(rule, BAYES_START_FIT * problem.mean_sum_of_squares())
         return cls(rule)
 
     def begins(self, reason, current, trial):
@@ -260,7 +260,7 @@ def _blas_threads(batch):
 
 def solve(problem, theta0, settings, rng):
     """Minimise ``problem``'s objective from ``theta0`` with Levenberg-Marquardt: :func:`solve_batch` on one."""
-    return solve_batch(ProblemBatch.of(problem), theta0[None], settings)[0]
+    return solve_batch(problem.as_batch(), theta0[None], settings)[0]
 
 
 def solve_batch(batch, theta0, settings):
@@ -278,7 +278,7 @@ def solve_batch(batch, theta0, settings):
     n = np.array([problem.total_weight for problem in problems], dtype=np.float64)
     theta, penalty, evidence = theta0.copy(), batch.alpha.astype(np.float64), [None] * len(batch)
     reestimating, reasons = np.zeros(len(batch), dtype=bool), [None] * len(batch)
-    starts = [_BayesStart.of(settings.bayes_start, problem.Y, problem.sample_weight) for problem in problems]
+    starts = [_BayesStart.of(settings.bayes_start, problem) for problem in problems]
     damping = _Damping(len(batch))
     with np.errstate(over="ignore", invalid="ignore"), _blas_threads(batch):
         for _ in range(settings.max_iter):

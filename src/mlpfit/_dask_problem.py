@@ -1,0 +1,198 @@
+"""A training problem whose rows are the blocks of Dask arrays on a cluster's workers.
+
+Notes
+-----
+Every sum a full-batch solver needs is a sum over rows: ``J^T J``, ``J^T r`` and ``r^T r`` for
+Levenberg-Marquardt and Bayesian re-estimation (:func:`mlpfit._network.normal_equations`), the sum of
+squared errors of a trial step (:func:`mlpfit._network.sum_squared_error`), and the loss and gradient for
+L-BFGS (:func:`mlpfit._network.loss_and_grad`). :class:`DaskProblem` maps those very functions over the
+row blocks where the workers hold them, and one task on a worker adds the blocks' results in block order, so
+only ``P x P`` matrices and ``P``-vectors travel and one of each reaches the solver (the pattern of dask-glm's
+Newton method). The solver's own work, a Cholesky factorisation of a ``P x P`` matrix or an L-BFGS update, runs
+where it is called.
+
+The blocks are the row chunks the in-memory sums take (:data:`ROW_CHUNKS`: of the normal equations for LM, of
+the gradient for L-BFGS), whatever the chunks the data came in, and their sums are added in the in-memory
+order: on the same standardised rows LM's normal equations and trial errors, and so its steps, are the
+in-memory ones bit for bit. What still differs by rounding: the standardisation's statistics (and the weights'
+sum), reductions over the data's own chunks, which equal numpy's only for data in one chunk; L-BFGS's blocks,
+which give their gradients as means scaled back to sums; and L-BFGS's Bayesian re-estimates, whose normal
+equations run on the gradient's blocks.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _network
+from .solvers import TrainingProblem
+
+ROW_CHUNKS = {
+    "lm": lambda arch, n_outputs: _network.default_chunk_rows(arch, n_outputs),
+    "lbfgs": lambda arch, n_outputs: _network.default_gradient_chunk_rows(arch),
+}
+"""Solver -> the rows of a block for a network ``arch`` with ``n_outputs``: the row chunks of the sums it calls
+most (``normal_equations``, ``loss_and_grad``) in memory."""
+
+
+@dataclass
+class DaskProblem(TrainingProblem):
+    """:class:`~mlpfit.solvers.TrainingProblem` on (standardised) rows held as Dask arrays, persisted on the
+    workers.
+
+    Parameters
+    ----------
+    arch, alpha : as :class:`~mlpfit.solvers.TrainingProblem`
+    X : dask.array.Array of shape (n_samples, n_features)
+    Y : dask.array.Array of shape (n_samples, n_outputs)
+        Chunked by rows alike, each with its columns in one chunk.
+    sample_weight : dask.array.Array of shape (n_samples,) or None
+        Non-negative weights, chunked as the rows.
+    weight_sum : float
+        The weights' sum (``n_samples`` without weights), computed once.
+    sum_of_squares : float
+        :meth:`mean_sum_of_squares`, computed once.
+    sample : tuple
+        ``(X, Y, sample_weight)`` as NumPy arrays: the rows a start is chosen from (:meth:`start_rows`).
+    solver : {"lm", "lbfgs"}
+        The solver whose sums the blocks are cut for (:data:`ROW_CHUNKS`): the arrays are rechunked to them and
+        persisted on creation (a copy with another ``arch`` may have other blocks).
+    """
+
+    weight_sum: float = 0.0
+    sum_of_squares: float = 0.0
+    sample: tuple = ()
+    solver: str = "lm"
+
+    def __post_init__(self):
+        rows = ROW_CHUNKS[self.solver](self.arch, self.Y.shape[1])
+        blocks = [None if A is None else A.rechunk({0: rows}) for A in (self.X, self.Y, self.sample_weight)]
+        self.X, self.Y, self.sample_weight = persisted(*blocks)  # at once where they are already
+
+    @property
+    def total_weight(self):
+        return self.weight_sum
+
+    def mean_sum_of_squares(self):
+        return self.sum_of_squares
+
+    def start_rows(self):
+        return self.sample
+
+    def as_batch(self):
+        return DaskBatch(self)
+
+    def normal_equations(self, theta):
+        """``J^T J``, ``J^T r`` and ``r^T r`` on all rows, summed over the blocks on the workers."""
+        return _summed(_block_normal_equations, self, theta)
+
+    def sum_squared_error(self, theta):
+        """The (weighted) sum of squared errors on all rows, summed over the blocks on the workers."""
+        return _summed(_block_sum_squared_error, self, theta)
+
+    def loss_and_grad(self, theta, rows=None):
+        """Objective and gradient on all rows (see :func:`mlpfit._network.loss_and_grad`); no minibatches."""
+        if rows is not None:
+            raise ValueError("a DaskProblem has no minibatches; its solvers work on all rows (lm, lbfgs).")
+        sse, grad = _summed(_block_sum_and_gradient, self, theta)
+        n, mask = self.total_weight, self.arch.weight_mask
+        grad = grad / n
+        if self.alpha:
+            grad[mask] += self.alpha / n * theta[mask]
+        return sse / (2 * n) + self.penalty_term(theta, self.alpha), grad
+
+
+@dataclass
+class DaskBatch:
+    """A :class:`DaskProblem` as the batch of one that :func:`mlpfit.solvers.lm.solve_batch` runs: its arrays are
+    not stacked, its sums are the problem's own."""
+
+    single: DaskProblem
+
+    arch = property(lambda self: self.single.arch)
+    Y = property(lambda self: self.single.Y)
+    alpha = property(lambda self: np.array([self.single.alpha], dtype=np.float64))
+
+    def __len__(self):
+        return 1
+
+    def problem(self, b):
+        return self.single
+
+    def normal_equations(self, theta, networks):
+        jtj, jtr, sse = self.single.normal_equations(theta[0])
+        return jtj[None], jtr[None], np.array([sse])
+
+    def sum_squared_error(self, theta, networks):
+        return np.array([self.single.sum_squared_error(theta[0])])
+
+
+def persisted(*arrays):
+    """Dask ``arrays`` (None kept) persisted: computed once, held by the workers."""
+    import dask
+
+    present = iter(dask.persist(*[A for A in arrays if A is not None]))
+    return [None if A is None else next(present) for A in arrays]
+
+
+def _block_normal_equations(X, Y, sample_weight, *, arch, theta):
+    return _network.normal_equations(arch, theta, X, Y, sample_weight=sample_weight)
+
+
+def _block_sum_squared_error(X, Y, sample_weight, *, arch, theta):
+    return (_network.sum_squared_error(arch, theta, X, Y, sample_weight=sample_weight),)
+
+
+def _block_sum_and_gradient(X, Y, sample_weight, *, arch, theta):
+    """A block's sum of squared errors and the gradient of half of it: ``loss_and_grad`` times the block's rows."""
+    n = len(X) if sample_weight is None else sample_weight.sum()
+    if n == 0:  # an empty partition, or one of weight 0: nothing to add (and no mean to take)
+        return 0.0, np.zeros(arch.n_params)
+    loss, grad = _network.loss_and_grad(arch, theta, X, Y, sample_weight=sample_weight)
+    return 2 * n * loss, n * grad
+
+
+def _in_order(parts):
+    """The blocks' tuples of sums added in block order, as :mod:`mlpfit._network` adds its row chunks' sums."""
+    total = parts[0]
+    for part in parts[1:]:
+        total = tuple(a + b for a, b in zip(total, part))
+    return total
+
+
+def _summed(function, problem, theta):
+    """``function``'s tuple of sums over ``problem``'s blocks (see :func:`per_block`), added in block order by one
+    task on a worker, so one tuple comes back."""
+    import dask
+
+    parts = per_block(function, problem.X, problem.Y, problem.sample_weight, arch=problem.arch, theta=theta)
+    (total,) = dask.compute(dask.delayed(_in_order, pure=False)(parts))
+    return total if len(total) > 1 else total[0]
+
+
+def per_block(function, X, Y, sample_weight=None, **arguments):
+    """``function(X, Y, sample_weight, **arguments)`` of each row block where it lies, lazily: a Dask array of
+    objects, one per block (one blockwise layer, so the graph grows with the blocks, not with their square).
+
+    ``X`` and ``Y`` are chunked alike by rows, each with its columns in one chunk; ``sample_weight`` (or None)
+    by rows too.
+    """
+    import dask.array as da
+
+    weights = () if sample_weight is None else (sample_weight, "i")
+    return da.blockwise(
+        *(_block_result, "i", X, "ij", Y, "ik", *weights),
+        function=function,
+        arguments=arguments,
+        dtype=object,
+        concatenate=True,
+        adjust_chunks={"i": 1},
+        meta=np.empty(0, dtype=object),
+    )
+
+
+def _block_result(X, Y, sample_weight=None, *, function, arguments):
+    """``function``'s result on one block, as the one element of an object array (a block of :func:`per_block`)."""
+    result = np.empty(1, dtype=object)
+    result[0] = function(X, Y, sample_weight, **arguments)
+    return result
