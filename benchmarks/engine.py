@@ -42,7 +42,7 @@ BASELINE = HERE / "results" / "engine_baseline.json"
 ROWS = (500, 10_000, 100_000, 1_000_000)
 HIDDEN = (3, 10, 33, 100)
 """Hidden units of the 4-input network: P = 6 H + 1 = 19, 61, 199, 601 parameters."""
-FLOP_BUDGET = 2e11
+FLOP_BUDGET = 2e10
 """Flops of ``n P^2`` per grid cell (iterations are cut to stay near this) so the largest cells take seconds."""
 MEMORY_ROWS = (10_000, 100_000, 1_000_000)
 SOLVERS = ("lm", "lbfgs", "adam")
