@@ -73,9 +73,17 @@ def test_a_dask_fit_is_the_in_memory_fit(client, small_chunks, n_features, param
         assert model.effective_params_ == pytest.approx(expected.effective_params_, rel=1e-8)
 
 
-def test_with_the_in_memory_order_of_sums_a_dask_fit_is_the_in_memory_fit_bit_for_bit(client):
+@pytest.mark.parametrize(
+    "params",
+    [{"solver": "lm", "alpha": "bayes"}, {"solver": "lbfgs", "alpha": 1e-3, "max_iter": 300}],
+    ids=["lm-bayes", "lbfgs"],
+)
+def test_with_the_in_memory_order_of_sums_a_dask_fit_is_the_in_memory_fit_bit_for_bit(client, monkeypatch, params):
+    from mlpfit import _network
+
+    monkeypatch.setattr(_network, "GRADIENT_CHUNK_ENTRIES", 500)  # L-BFGS's sums in several blocks
     X, y, _ = rows(2)
-    params = {"hidden_layer_sizes": 5, "n_averaged": 1, "alpha": "bayes", "random_state": 0}
+    params = {"hidden_layer_sizes": 5, "n_averaged": 1, "random_state": 0, **params}
     expected = NeuralRegressor(**params).fit(X, y)
     # one chunk: the statistics sum as numpy does; the normal equations' blocks are their in-memory row chunks
     model = NeuralRegressor(**params).fit(da.from_array(X, chunks=X.shape), da.from_array(y, chunks=len(y)))

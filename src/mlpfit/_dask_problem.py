@@ -13,10 +13,10 @@ where it is called.
 
 The blocks are the row chunks the in-memory sums take (:data:`ROW_CHUNKS`: of the normal equations for LM, of
 the gradient for L-BFGS), whatever the chunks the data came in, and their sums are added in the in-memory
-order: on the same standardised rows LM's normal equations and trial errors, and so its steps, are the
-in-memory ones bit for bit. What still differs by rounding: the standardisation's statistics (and the weights'
-sum), reductions over the data's own chunks, which equal numpy's only for data in one chunk; L-BFGS's blocks,
-which give their gradients as means scaled back to sums; and L-BFGS's Bayesian re-estimates, whose normal
+order: on the same standardised rows LM's normal equations and trial errors, and L-BFGS's losses and gradients
+(sums of :func:`mlpfit._network.sum_and_gradient`), and so their steps, are the in-memory ones bit for bit. What
+still differs by rounding: the standardisation's statistics (and the weights' sum), reductions over the data's
+own chunks, which equal numpy's only for data in one chunk; and L-BFGS's Bayesian re-estimates, whose normal
 equations run on the gradient's blocks.
 """
 
@@ -95,11 +95,7 @@ class DaskProblem(TrainingProblem):
         if rows is not None:
             raise ValueError("a DaskProblem has no minibatches; its solvers work on all rows (lm, lbfgs).")
         sse, grad = _summed(_block_sum_and_gradient, self, theta)
-        n, mask = self.total_weight, self.arch.weight_mask
-        grad = grad / n
-        if self.alpha:
-            grad[mask] += self.alpha / n * theta[mask]
-        return sse / (2 * n) + self.penalty_term(theta, self.alpha), grad
+        return _network.penalised_mean(self.arch, theta, sse, grad, self.total_weight, self.alpha)
 
 
 @dataclass
@@ -144,12 +140,10 @@ def _block_sum_squared_error(X, Y, sample_weight, *, arch, theta):
 
 
 def _block_sum_and_gradient(X, Y, sample_weight, *, arch, theta):
-    """A block's sum of squared errors and the gradient of half of it: ``loss_and_grad`` times the block's rows."""
-    n = len(X) if sample_weight is None else sample_weight.sum()
-    if n == 0:  # an empty partition, or one of weight 0: nothing to add (and no mean to take)
+    """A block's sum of squared errors and the gradient of half of it (:func:`mlpfit._network.sum_and_gradient`)."""
+    if not len(X):  # an empty partition: nothing to add
         return 0.0, np.zeros(arch.n_params)
-    loss, grad = _network.loss_and_grad(arch, theta, X, Y, sample_weight=sample_weight)
-    return 2 * n * loss, n * grad
+    return _network.sum_and_gradient(arch, theta, X, Y, sample_weight)
 
 
 def _in_order(parts):

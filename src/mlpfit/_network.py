@@ -186,18 +186,35 @@ def loss_and_grad(arch, theta, X, Y, alpha=0.0, sample_weight=None, chunk_rows=N
     loss : float, or ndarray of shape (...) for a batch
     grad : ndarray of shape (..., n_params)
     """
-    n = np.asarray(X.shape[-2] if sample_weight is None else sample_weight.sum(axis=-1))
+    n = X.shape[-2] if sample_weight is None else sample_weight.sum(axis=-1)
+    squared_error, grad = sum_and_gradient(arch, theta, X, Y, sample_weight, chunk_rows)
+    return penalised_mean(arch, theta, squared_error, grad, n, alpha)
+
+
+def sum_and_gradient(arch, theta, X, Y, sample_weight=None, chunk_rows=None):
+    """The (weighted) sum of squared errors and the gradient of half of it, each summed over row chunks in order.
+
+    The sums :func:`loss_and_grad` takes its mean of; summed row block by row block elsewhere (a cluster's
+    workers) and added in the same order, they give its result bit for bit (:func:`penalised_mean`).
+    """
     squared_error, grad = None, None
     for rows in _row_chunks(X.shape[-2], chunk_rows or default_gradient_chunk_rows(arch)):
         activations, pre_activations = forward(arch, theta, X[..., rows, :])
         error = activations[-1] - Y[..., rows, :]
         weighted_error = error if sample_weight is None else error * sample_weight[..., rows, None]
         part = np.einsum("...ij,...ij->...", weighted_error, error)
-        chunk_grad = backward(arch, theta, activations, pre_activations, weighted_error / n[..., None, None])
+        chunk_grad = backward(arch, theta, activations, pre_activations, weighted_error)
         squared_error = part if squared_error is None else squared_error + part
         grad = chunk_grad if grad is None else grad + chunk_grad
+    return squared_error, grad
+
+
+def penalised_mean(arch, theta, squared_error, grad, n, alpha=0.0):
+    """:func:`loss_and_grad` from the sums of :func:`sum_and_gradient` over ``n`` rows (their weights' sum)."""
+    n = np.asarray(n)
     weights = np.ascontiguousarray(theta[..., arch.weight_mask])  # a strided dot sums in another order
     loss = (squared_error + alpha * inner(weights, weights)) / (2 * n)
+    grad = grad / n[..., None]
     if np.any(alpha):
         grad[..., arch.weight_mask] += (np.asarray(alpha) / n)[..., None] * weights
     return loss, grad
