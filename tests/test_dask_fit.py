@@ -101,6 +101,36 @@ def test_weights_and_averaged_networks_as_in_memory(client, small_chunks):
     assert model.n_averaged_ == 2 and model.loss_ == pytest.approx(expected.loss_, abs=SAME)
 
 
+GENERATED = []
+"""The row blocks :func:`generated_block` has made, in this process (the test cluster's workers are threads)."""
+
+
+def generated_block(block_id):
+    GENERATED.append(block_id[0])
+    X, y, _ = rows(1)
+    start = block_id[0] * CHUNK
+    return np.c_[X, y][start : start + CHUNK]
+
+
+@pytest.mark.parametrize("share, passes", [(0.25, "once"), (0.0, "every pass")])
+def test_rows_beyond_the_workers_share_of_memory_are_read_from_their_source_at_every_pass(
+    client, small_chunks, monkeypatch, share, passes
+):
+    from mlpfit import _dask_problem
+
+    monkeypatch.setattr(_dask_problem, "PERSIST_SHARE", share)
+    GENERATED.clear()
+    table = da.map_blocks(generated_block, chunks=((CHUNK,) * 5, (2,)), dtype=np.float64)
+    X, y, _ = rows(1)
+    params = {"hidden_layer_sizes": 5, "n_averaged": 1, "alpha": 1e-4, "max_iter": 20, "random_state": 0}
+    model = NeuralRegressor(**params).fit(table[:, :1], table[:, 1])
+    if passes == "once":
+        assert sorted(GENERATED) == list(range(5))  # held on the workers from the start
+    else:
+        assert len(GENERATED) > 5 * model.n_iter_  # a normal-equations pass and trial passes per iteration
+    np.testing.assert_allclose(model.predict(X), NeuralRegressor(**params).fit(X, y).predict(X), rtol=0, atol=SAME)
+
+
 def test_beyond_sample_rows_the_start_sees_a_fixed_sample_of_them(client, monkeypatch):
     from mlpfit import _dask_data
 

@@ -26,7 +26,7 @@ import numpy as np
 from sklearn.utils.validation import validate_data
 
 from . import _weights
-from ._dask_problem import DaskProblem, per_block, persisted
+from ._dask_problem import DaskProblem, held, per_block
 from ._memory import check_memory
 from ._network import Architecture
 from ._scaling import Scaler
@@ -85,7 +85,7 @@ class DaskTrainingData:
         return dask.compute(Scaler.fit(X, weights), Scaler.fit(Y, weights))
 
     def problem(self, plan, scalers, activation, rng):
-        """The objective on all rows standardised by ``scalers``, persisted on the workers (``rng`` is unused:
+        """The objective on all rows standardised by ``scalers``, held on the workers (``rng`` is unused:
         a Dask fit holds out no rows)."""
         import dask
 
@@ -133,7 +133,7 @@ def dask_training_data(estimator, X, y, sample_weight=None, encoding=None):
     weights = None if sample_weight is None else _as_array(da, sample_weight, "sample_weight", rows=X.chunks[0])
     if weights is not None and weights.ndim != 1:
         raise ValueError(f"sample_weight must be 1-D, one weight per row; got shape {weights.shape}.")
-    X, Y, weights = persisted(X.rechunk({1: -1}), Y, weights)
+    X, Y, weights = held(X.rechunk({1: -1}), Y, weights)
     x_range, weights_all_one = _checked(X, Y, weights, getattr(estimator, "feature_names_in_", None))
     rows = X, Y, None if weights_all_one else weights
     return DaskTrainingData(*_sample(*rows), rows, y.ndim, x_range)
@@ -235,7 +235,7 @@ def _block_summary(X, Y, weights):
 
 
 def _checked(X, Y, weights, names):
-    """``(x_range, weights_all_one)`` of the persisted rows, after checking, block by block on the workers, that
+    """``(x_range, weights_all_one)`` of the rows, after checking, block by block on the workers, that
     every value is finite and every weight non-negative, with at least two rows of positive weight."""
     summaries = per_block(_block_summary, X, Y, weights).compute()
     starts = np.cumsum((0, *X.chunks[0]))

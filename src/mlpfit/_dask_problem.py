@@ -25,7 +25,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _network
+from ._memory import available_memory
 from .solvers import TrainingProblem
+
+PERSIST_SHARE = 0.25
+"""Largest share of the workers' memory a fit's rows may take to be held there between passes (:func:`held`): each
+copy (the rows as given and standardised) is held, and the workers need room for the blocks' work besides."""
 
 ROW_CHUNKS = {
     "lm": lambda arch, n_outputs: _network.default_chunk_rows(arch, n_outputs),
@@ -37,8 +42,8 @@ most (``normal_equations``, ``loss_and_grad``) in memory."""
 
 @dataclass
 class DaskProblem(TrainingProblem):
-    """:class:`~mlpfit.solvers.TrainingProblem` on (standardised) rows held as Dask arrays, persisted on the
-    workers.
+    """:class:`~mlpfit.solvers.TrainingProblem` on (standardised) rows as Dask arrays, held on the workers when
+    they fit there (:func:`held`).
 
     Parameters
     ----------
@@ -56,7 +61,7 @@ class DaskProblem(TrainingProblem):
         ``(X, Y, sample_weight)`` as NumPy arrays: the rows a start is chosen from (:meth:`start_rows`).
     solver : {"lm", "lbfgs"}
         The solver whose sums the blocks are cut for (:data:`ROW_CHUNKS`): the arrays are rechunked to them and
-        persisted on creation (a copy with another ``arch`` may have other blocks).
+        held on creation (a copy with another ``arch`` may have other blocks).
     """
 
     weight_sum: float = 0.0
@@ -67,7 +72,7 @@ class DaskProblem(TrainingProblem):
     def __post_init__(self):
         rows = ROW_CHUNKS[self.solver](self.arch, self.Y.shape[1])
         blocks = [None if A is None else A.rechunk({0: rows}) for A in (self.X, self.Y, self.sample_weight)]
-        self.X, self.Y, self.sample_weight = persisted(*blocks)  # at once where they are already
+        self.X, self.Y, self.sample_weight = held(*blocks)
 
     @property
     def total_weight(self):
@@ -123,12 +128,30 @@ class DaskBatch:
         return np.array([self.single.sum_squared_error(theta[0])])
 
 
-def persisted(*arrays):
-    """Dask ``arrays`` (None kept) persisted: computed once, held by the workers."""
+def held(*arrays):
+    """Dask ``arrays`` (None kept) as the sums read them: persisted (computed once, held by the workers) when they
+    take at most ``PERSIST_SHARE`` of the workers' memory, else as they are, recomputed from their source at every
+    pass, so that a worker holds a few blocks at a time whatever the rows."""
     import dask
 
-    present = iter(dask.persist(*[A for A in arrays if A is not None]))
+    present = [A for A in arrays if A is not None]
+    if sum(A.nbytes for A in present) > PERSIST_SHARE * workers_memory():
+        return list(arrays)
+    present = iter(dask.persist(*present))
     return [None if A is None else next(present) for A in arrays]
+
+
+def workers_memory():
+    """Bytes the workers may hold: the sum of their memory limits under a ``dask.distributed`` client that sets
+    them, else what this machine has available (Dask's local schedulers run here)."""
+    try:
+        from distributed import default_client
+
+        workers = default_client().scheduler_info()["workers"].values()
+    except (ImportError, ValueError):  # no distributed, or no client
+        return available_memory()
+    limits = [worker.get("memory_limit") or 0 for worker in workers]
+    return sum(limits) if limits and all(limits) else available_memory()
 
 
 def _block_normal_equations(X, Y, sample_weight, *, arch, theta):
