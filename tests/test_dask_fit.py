@@ -81,11 +81,14 @@ def test_a_dask_fit_is_the_in_memory_fit(client, small_chunks, n_features, param
 def test_with_the_in_memory_order_of_sums_a_dask_fit_is_the_in_memory_fit_bit_for_bit(client, monkeypatch, params):
     from mlpfit import _network
 
-    monkeypatch.setattr(_network, "GRADIENT_CHUNK_ENTRIES", 500)  # L-BFGS's sums in several blocks
+    # several chunks per block and several blocks, on both workers: for LM's sums and for L-BFGS's
+    monkeypatch.setattr(_network, "BLOCK_CHUNKS", 2)
+    monkeypatch.setattr(_network, "FACTOR_CHUNK_ENTRIES", 500)
+    monkeypatch.setattr(_network, "GRADIENT_CHUNK_ENTRIES", 250)
     X, y, _ = rows(2)
     params = {"hidden_layer_sizes": 5, "n_averaged": 1, "random_state": 0, **params}
     expected = NeuralRegressor(**params).fit(X, y)
-    # one chunk: the statistics sum as numpy does; the normal equations' blocks are their in-memory row chunks
+    # the data in one chunk: the statistics sum as numpy does; the sums' blocks are their in-memory row blocks
     model = NeuralRegressor(**params).fit(da.from_array(X, chunks=X.shape), da.from_array(y, chunks=len(y)))
     np.testing.assert_array_equal(model.theta_, expected.theta_)
     assert model.alpha_ == expected.alpha_ and model.loss_curve_ == expected.loss_curve_

@@ -68,3 +68,35 @@ def test_the_one_hidden_layer_path_is_the_single_network_arithmetic_inside_a_bat
         np.testing.assert_array_equal(together[0][b], alone[0])
         np.testing.assert_array_equal(together[1][b], alone[1])
         assert together[2][b] == alone[2]
+
+
+@pytest.mark.parametrize("hidden", [(5,), (4, 3)])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_sums_over_row_blocks_added_in_order_are_the_sums_over_all_rows_bit_for_bit(monkeypatch, hidden, weighted):
+    # what a cluster does: each block of rows summed where it lies, the blocks' sums added in order
+    from mlpfit import _network
+
+    monkeypatch.setattr(_network, "BLOCK_CHUNKS", 3)
+    arch, theta, X, Y, weights = _problem(hidden, "tanh", 2, 2, weighted=weighted, n=100)
+    chunk_rows = 7
+    block = _network.block_rows(chunk_rows)
+    sums = {
+        "normal equations": lambda rows: _network.normal_equation_sums(
+            arch, theta, X[rows], Y[rows], chunk_rows, None if weights is None else weights[rows]
+        ),
+        "loss and gradient": lambda rows: _network.sum_and_gradient(
+            arch, theta, X[rows], Y[rows], None if weights is None else weights[rows], chunk_rows
+        ),
+        "squared errors": lambda rows: (
+            _network.sum_squared_error(
+                arch, theta, X[rows], Y[rows], chunk_rows, None if weights is None else weights[rows]
+            ),
+        ),
+    }
+    for name, summed in sums.items():
+        whole = summed(slice(None))
+        by_blocks = _network.add_in_order([summed(slice(start, start + block)) for start in range(0, 100, block)])
+        for a, b in zip(whole, by_blocks, strict=True):
+            np.testing.assert_array_equal(a, b, err_msg=name)
+        one_sum = _network.add_in_order([summed(slice(start, start + 5)) for start in range(0, 100, 5)])
+        assert any(not np.array_equal(a, b) for a, b in zip(whole, one_sum)), f"{name}: the order is not tested"

@@ -11,13 +11,13 @@ only ``P x P`` matrices and ``P``-vectors travel and one of each reaches the sol
 Newton method). The solver's own work, a Cholesky factorisation of a ``P x P`` matrix or an L-BFGS update, runs
 where it is called.
 
-The blocks are the row chunks the in-memory sums take (:data:`ROW_CHUNKS`: of the normal equations for LM, of
-the gradient for L-BFGS), whatever the chunks the data came in, and their sums are added in the in-memory
-order: on the same standardised rows LM's normal equations and trial errors, and L-BFGS's losses and gradients
-(sums of :func:`mlpfit._network.sum_and_gradient`), and so their steps, are the in-memory ones bit for bit. What
-still differs by rounding: the standardisation's statistics (and the weights' sum), reductions over the data's
-own chunks, which equal numpy's only for data in one chunk; and L-BFGS's Bayesian re-estimates, whose normal
-equations run on the gradient's blocks.
+The blocks are the row blocks the in-memory sums take (:data:`ROW_CHUNKS`, :func:`mlpfit._network.block_rows`:
+of the normal equations for LM, of the gradient for L-BFGS), whatever the chunks the data came in; each block's
+raw sums are added in block order and finished where the solver runs, as in memory. On the same standardised rows
+LM's normal equations and trial errors, and L-BFGS's losses and gradients, and so their steps, are the in-memory
+ones bit for bit. What still differs by rounding: the standardisation's statistics (and the weights' sum),
+reductions over the data's own chunks, which equal numpy's only for data in one chunk; and L-BFGS's Bayesian
+re-estimates, whose normal equations run on the gradient's blocks.
 """
 
 from dataclasses import dataclass
@@ -33,10 +33,10 @@ PERSIST_SHARE = 0.25
 copy (the rows as given and standardised) is held, and the workers need room for the blocks' work besides."""
 
 ROW_CHUNKS = {
-    "lm": lambda arch, n_outputs: _network.default_chunk_rows(arch, n_outputs),
-    "lbfgs": lambda arch, n_outputs: _network.default_gradient_chunk_rows(arch),
+    "lm": lambda arch, n_outputs: _network.block_rows(_network.default_chunk_rows(arch, n_outputs)),
+    "lbfgs": lambda arch, n_outputs: _network.block_rows(_network.default_gradient_chunk_rows(arch)),
 }
-"""Solver -> the rows of a block for a network ``arch`` with ``n_outputs``: the row chunks of the sums it calls
+"""Solver -> the rows of a block for a network ``arch`` with ``n_outputs``: the row blocks of the sums it calls
 most (``normal_equations``, ``loss_and_grad``) in memory."""
 
 
@@ -88,12 +88,13 @@ class DaskProblem(TrainingProblem):
         return DaskBatch(self)
 
     def normal_equations(self, theta):
-        """``J^T J``, ``J^T r`` and ``r^T r`` on all rows, summed over the blocks on the workers."""
-        return _summed(_block_normal_equations, self, theta)
+        """``J^T J``, ``J^T r`` and ``r^T r`` on all rows, from their sums over the blocks on the workers."""
+        return _network.normal_equations_of(self.arch, theta, *_summed(_block_normal_equation_sums, self, theta))
 
     def sum_squared_error(self, theta):
         """The (weighted) sum of squared errors on all rows, summed over the blocks on the workers."""
-        return _summed(_block_sum_squared_error, self, theta)
+        (sse,) = _summed(_block_sum_squared_error, self, theta)
+        return sse
 
     def loss_and_grad(self, theta, rows=None):
         """Objective and gradient on all rows (see :func:`mlpfit._network.loss_and_grad`); no minibatches."""
@@ -154,8 +155,8 @@ def workers_memory():
     return sum(limits) if limits and all(limits) else available_memory()
 
 
-def _block_normal_equations(X, Y, sample_weight, *, arch, theta):
-    return _network.normal_equations(arch, theta, X, Y, sample_weight=sample_weight)
+def _block_normal_equation_sums(X, Y, sample_weight, *, arch, theta):
+    return _network.normal_equation_sums(arch, theta, X, Y, sample_weight=sample_weight)
 
 
 def _block_sum_squared_error(X, Y, sample_weight, *, arch, theta):
@@ -163,28 +164,17 @@ def _block_sum_squared_error(X, Y, sample_weight, *, arch, theta):
 
 
 def _block_sum_and_gradient(X, Y, sample_weight, *, arch, theta):
-    """A block's sum of squared errors and the gradient of half of it (:func:`mlpfit._network.sum_and_gradient`)."""
-    if not len(X):  # an empty partition: nothing to add
-        return 0.0, np.zeros(arch.n_params)
     return _network.sum_and_gradient(arch, theta, X, Y, sample_weight)
-
-
-def _in_order(parts):
-    """The blocks' tuples of sums added in block order, as :mod:`mlpfit._network` adds its row chunks' sums."""
-    total = parts[0]
-    for part in parts[1:]:
-        total = tuple(a + b for a, b in zip(total, part))
-    return total
 
 
 def _summed(function, problem, theta):
     """``function``'s tuple of sums over ``problem``'s blocks (see :func:`per_block`), added in block order by one
-    task on a worker, so one tuple comes back."""
+    task on a worker (:func:`mlpfit._network.add_in_order`), so one tuple comes back."""
     import dask
 
     parts = per_block(function, problem.X, problem.Y, problem.sample_weight, arch=problem.arch, theta=theta)
-    (total,) = dask.compute(dask.delayed(_in_order, pure=False)(parts))
-    return total if len(total) > 1 else total[0]
+    (total,) = dask.compute(dask.delayed(_network.add_in_order, pure=False)(parts))
+    return total
 
 
 def per_block(function, X, Y, sample_weight=None, **arguments):

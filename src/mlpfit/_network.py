@@ -192,21 +192,17 @@ def loss_and_grad(arch, theta, X, Y, alpha=0.0, sample_weight=None, chunk_rows=N
 
 
 def sum_and_gradient(arch, theta, X, Y, sample_weight=None, chunk_rows=None):
-    """The (weighted) sum of squared errors and the gradient of half of it, each summed over row chunks in order.
+    """The (weighted) sum of squared errors and the gradient of half of it, summed over row chunks
+    (:func:`_blocked_sum`): the sums :func:`loss_and_grad` takes its mean of (:func:`penalised_mean`)."""
 
-    The sums :func:`loss_and_grad` takes its mean of; summed row block by row block elsewhere (a cluster's
-    workers) and added in the same order, they give its result bit for bit (:func:`penalised_mean`).
-    """
-    squared_error, grad = None, None
-    for rows in _row_chunks(X.shape[-2], chunk_rows or default_gradient_chunk_rows(arch)):
+    def chunk_sums(rows):
         activations, pre_activations = forward(arch, theta, X[..., rows, :])
         error = activations[-1] - Y[..., rows, :]
         weighted_error = error if sample_weight is None else error * sample_weight[..., rows, None]
-        part = np.einsum("...ij,...ij->...", weighted_error, error)
-        chunk_grad = backward(arch, theta, activations, pre_activations, weighted_error)
-        squared_error = part if squared_error is None else squared_error + part
-        grad = chunk_grad if grad is None else grad + chunk_grad
-    return squared_error, grad
+        squared_error = np.einsum("...ij,...ij->...", weighted_error, error)
+        return squared_error, backward(arch, theta, activations, pre_activations, weighted_error)
+
+    return _blocked_sum(chunk_sums, X.shape[-2], chunk_rows or default_gradient_chunk_rows(arch))
 
 
 def penalised_mean(arch, theta, squared_error, grad, n, alpha=0.0):
@@ -280,9 +276,44 @@ FACTOR_CHUNK_ENTRIES = 2**18
 small enough for its elementwise work to stay in cache, large enough for the symmetric product to run at speed."""
 
 
-def _row_chunks(n_rows, chunk_rows):
-    for start in range(0, n_rows, chunk_rows):
-        yield slice(start, min(start + chunk_rows, n_rows))
+BLOCK_CHUNKS = 16
+"""Row chunks per block of a sum over rows (:func:`_blocked_sum`): a block is what one task of a cluster sums
+(:mod:`mlpfit._dask_problem`), large enough for its work to outweigh a task's overhead."""
+
+
+def _row_chunks(n_rows, chunk_rows, start=0):
+    """Slices of ``chunk_rows`` rows from row ``start`` to ``n_rows``."""
+    for first in range(start, n_rows, chunk_rows):
+        yield slice(first, min(first + chunk_rows, n_rows))
+
+
+def block_rows(chunk_rows):
+    """Rows per block of :func:`_blocked_sum` for chunks of ``chunk_rows`` rows."""
+    return BLOCK_CHUNKS * chunk_rows
+
+
+def _blocked_sum(chunk_sums, n_rows, chunk_rows):
+    """The tuple of arrays ``chunk_sums(rows)`` summed over the row chunks: in order within each block of
+    ``BLOCK_CHUNKS`` chunks, then the blocks' sums in order.
+
+    The order is a block's own: the sums of rows held as blocks of :func:`block_rows` rows on a cluster's workers,
+    each summed there by this function and added in block order (:func:`add_in_order`), are these bit for bit.
+    """
+    total = None
+    for start in range(0, n_rows, block_rows(chunk_rows)):
+        end = min(start + block_rows(chunk_rows), n_rows)
+        block = add_in_order(map(chunk_sums, _row_chunks(end, chunk_rows, start)))
+        total = add_in_order([total, block])
+    return total
+
+
+def add_in_order(parts):
+    """Tuples of arrays added element by element, in order (None entries skipped)."""
+    total = None
+    for part in parts:
+        if part is not None:
+            total = part if total is None else tuple(a + b for a, b in zip(total, part))
+    return total
 
 
 def default_chunk_rows(arch, n_outputs):
@@ -331,23 +362,30 @@ def normal_equations(arch, theta, X, Y, chunk_rows=None, sample_weight=None):
     (``u = [x, 1]``) and ``[a, 1]``, the same for every output, so the 3-D Jacobian is never built and
     the work does not grow with the outputs; :func:`_one_hidden_layer_products` then brings in ``V``.
     """
-    batch = theta.shape[:-1]
-    one_hidden_layer = len(arch.shapes) == 2
-    factors_of = _one_hidden_layer_factors if one_hidden_layer else _jacobian_factors
-    chunk_rows = chunk_rows or default_chunk_rows(arch, Y.shape[-1])
-    gram, cross, sse = None, None, np.zeros(batch)
-    for rows in _row_chunks(X.shape[-2], chunk_rows):
+    return normal_equations_of(arch, theta, *normal_equation_sums(arch, theta, X, Y, chunk_rows, sample_weight))
+
+
+def normal_equation_sums(arch, theta, X, Y, chunk_rows=None, sample_weight=None):
+    """The sums over rows :func:`normal_equations` is made of (:func:`normal_equations_of`): ``F^T F``, ``F^T R``
+    and ``R^T R`` of the chunks' factors ``F`` and residuals ``R`` (see :func:`normal_equations`' notes)."""
+    factors_of = _one_hidden_layer_factors if len(arch.shapes) == 2 else _jacobian_factors
+
+    def chunk_sums(rows):
         chunk_weight = None if sample_weight is None else sample_weight[..., rows]
         factors, residuals = factors_of(arch, theta, X[..., rows, :], Y[..., rows, :], chunk_weight)
-        chunk_gram, chunk_cross = factors @ _transposed(factors), factors @ _transposed(residuals)
-        gram = chunk_gram if gram is None else gram + chunk_gram
-        cross = chunk_cross if cross is None else cross + chunk_cross
-        sse += np.einsum("...ij,...ij->...", residuals, residuals)
-    if one_hidden_layer:
+        gram, cross = factors @ _transposed(factors), factors @ _transposed(residuals)
+        return gram, cross, np.einsum("...ij,...ij->...", residuals, residuals)
+
+    return _blocked_sum(chunk_sums, X.shape[-2], chunk_rows or default_chunk_rows(arch, Y.shape[-1]))
+
+
+def normal_equations_of(arch, theta, gram, cross, sse):
+    """``(J^T J, J^T r, r^T r)`` from the sums of :func:`normal_equation_sums`."""
+    if len(arch.shapes) == 2:
         jtj, jtr = _one_hidden_layer_products(arch, theta, gram, cross)
     else:
         jtj, jtr = gram, cross[..., 0]
-    return jtj, jtr, sse if batch else float(sse)
+    return jtj, jtr, sse if theta.ndim > 1 else float(sse)
 
 
 def _jacobian_factors(arch, theta, X, Y, sample_weight):
@@ -454,14 +492,14 @@ def normal_equations_work(n_residuals, n_params):
 def sum_squared_error(arch, theta, X, Y, chunk_rows=None, sample_weight=None):
     """``sum((output - Y)**2)``, each row's times its weight if ``sample_weight``, over row chunks (memory bounded
     like :func:`normal_equations`)."""
-    batch = theta.shape[:-1]
-    chunk_rows = chunk_rows or default_chunk_rows(arch, Y.shape[-1])
-    sse = np.zeros(batch)
-    for rows in _row_chunks(X.shape[-2], chunk_rows):
+
+    def chunk_sums(rows):
         error = _transposed_outputs(arch, theta, X[..., rows, :]) - _transposed(Y[..., rows, :])
         weighted_error = error if sample_weight is None else error * sample_weight[..., None, rows]
-        sse += np.einsum("...ij,...ij->...", weighted_error, error)
-    return sse if batch else float(sse)
+        return (np.einsum("...ij,...ij->...", weighted_error, error),)
+
+    (sse,) = _blocked_sum(chunk_sums, X.shape[-2], chunk_rows or default_chunk_rows(arch, Y.shape[-1]))
+    return sse if theta.ndim > 1 else float(sse)
 
 
 _JITTER = 1e-10
