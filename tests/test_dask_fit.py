@@ -78,18 +78,19 @@ def test_a_dask_fit_is_the_in_memory_fit(client, small_chunks, n_features, param
     [{"solver": "lm", "alpha": "bayes"}, {"solver": "lbfgs", "alpha": 1e-3, "max_iter": 300}],
     ids=["lm-bayes", "lbfgs"],
 )
-def test_with_the_in_memory_order_of_sums_a_dask_fit_is_the_in_memory_fit_bit_for_bit(client, monkeypatch, params):
-    from mlpfit import _network
+def test_a_dask_fit_is_the_in_memory_fit_bit_for_bit_whatever_its_chunks(client, monkeypatch, params):
+    from mlpfit import _network, _scaling
 
     # several chunks per block and several blocks, on both workers: for LM's sums and for L-BFGS's
     monkeypatch.setattr(_network, "BLOCK_CHUNKS", 2)
     monkeypatch.setattr(_network, "FACTOR_CHUNK_ENTRIES", 500)
     monkeypatch.setattr(_network, "GRADIENT_CHUNK_ENTRIES", 250)
+    monkeypatch.setattr(_scaling, "BLOCK_ROWS", 64)  # the standardisation's sums in several blocks
     X, y, _ = rows(2)
     params = {"hidden_layer_sizes": 5, "n_averaged": 1, "random_state": 0, **params}
     expected = NeuralRegressor(**params).fit(X, y)
-    # the data in one chunk: the statistics sum as numpy does; the sums' blocks are their in-memory row blocks
-    model = NeuralRegressor(**params).fit(da.from_array(X, chunks=X.shape), da.from_array(y, chunks=len(y)))
+    # the data in chunks of their own: the sums are cut into their in-memory blocks whatever the chunks
+    model = NeuralRegressor(**params).fit(chunked(X), chunked(y))
     np.testing.assert_array_equal(model.theta_, expected.theta_)
     assert model.alpha_ == expected.alpha_ and model.loss_curve_ == expected.loss_curve_
 

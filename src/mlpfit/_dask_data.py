@@ -12,21 +12,23 @@ What differs from a fit in memory, and why:
 - The checks (finite numbers, as many targets and weights as rows, weights >= 0) run over the chunks at once, and
   an error names the column, the row and the chunk. Inputs must be numbers: dates and text are encoded only in
   memory.
-- The standardisation's means and standard deviations, the targets' sum of squares and the input range are
-  reductions of all rows; the start (the selection of hinges, the breakpoints) and the checks after the fit see
-  all rows up to ``SAMPLE_ROWS``, beyond that a fixed random sample of that many.
+- The standardisation's means and standard deviations (summed in the in-memory blocks, so equal bit for bit),
+  the targets' sum of squares and the input range are reductions of all rows; the start (the selection of
+  hinges, the breakpoints) and the checks after the fit see all rows up to ``SAMPLE_ROWS``, beyond that a fixed
+  random sample of that many.
 - Only the full-batch solvers run (``"lm"``, ``"lbfgs"``); minibatches, early stopping's held-out rows,
   column transforms and the variance head of ``loss="gaussian_nll"`` are refused by name, as is ``n_jobs``:
   the workers share each step's sums instead.
 """
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from sklearn.utils.validation import validate_data
 
-from . import _weights
-from ._dask_problem import DaskProblem, held, per_block
+from . import _scaling, _weights
+from ._dask_problem import DaskProblem, held, per_block, summed
 from ._memory import check_memory
 from ._network import Architecture
 from ._scaling import Scaler
@@ -82,7 +84,11 @@ class DaskTrainingData:
         X, Y, weights = self.rows
         if not standardize:
             return Scaler.identity(X.shape[1]), Scaler.identity(Y.shape[1])
-        return dask.compute(Scaler.fit(X, weights), Scaler.fit(Y, weights))
+        y_range = dask.compute(Y.min(axis=0), Y.max(axis=0))
+        return tuple(
+            Scaler.of_sums(*extremes, partial(_summed_in_blocks, A, weights))
+            for A, extremes in ((X, self.x_range), (Y, y_range))
+        )
 
     def problem(self, plan, scalers, activation, rng):
         """The objective on all rows standardised by ``scalers``, held on the workers (``rng`` is unused:
@@ -197,6 +203,17 @@ def _as_array(da, A, what, rows=None):
         raise ValueError(f"{what} has {A.shape[0]} rows; X has {sum(rows)}.")
     A = A.astype(np.float64)
     return A if rows is None else A.rechunk({0: rows})
+
+
+def _summed_in_blocks(A, weights, function, **arguments):
+    """The sums of the standardisation (:meth:`~mlpfit._scaling.Scaler.of_sums`) over ``A``'s blocks of
+    :data:`~mlpfit._scaling.BLOCK_ROWS` rows on the workers, added in the in-memory order."""
+    blocks = [None if B is None else B.rechunk({0: _scaling.BLOCK_ROWS}) for B in (A, weights)]
+    return summed(_without_targets, blocks[0], None, blocks[1], sums=function, arguments=arguments)
+
+
+def _without_targets(A, _, weights, *, sums, arguments):
+    return sums(A, weights, **arguments)
 
 
 def _columns_of(X):

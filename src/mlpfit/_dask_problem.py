@@ -15,8 +15,8 @@ The blocks are the row blocks the in-memory sums take (:data:`ROW_CHUNKS`, :func
 of the normal equations for LM, of the gradient for L-BFGS), whatever the chunks the data came in; each block's
 raw sums are added in block order and finished where the solver runs, as in memory. On the same standardised rows
 LM's normal equations and trial errors, and L-BFGS's losses and gradients, and so their steps, are the in-memory
-ones bit for bit. What still differs by rounding: the standardisation's statistics (and the weights' sum),
-reductions over the data's own chunks, which equal numpy's only for data in one chunk; and L-BFGS's Bayesian
+ones bit for bit, and so is the standardisation (:mod:`mlpfit._scaling`). What still differs by rounding: the
+weights' sum and the targets' sum of squares, reductions over the data's own chunks; and L-BFGS's Bayesian
 re-estimates, whose normal equations run on the gradient's blocks.
 """
 
@@ -89,18 +89,21 @@ class DaskProblem(TrainingProblem):
 
     def normal_equations(self, theta):
         """``J^T J``, ``J^T r`` and ``r^T r`` on all rows, from their sums over the blocks on the workers."""
-        return _network.normal_equations_of(self.arch, theta, *_summed(_block_normal_equation_sums, self, theta))
+        return _network.normal_equations_of(self.arch, theta, *self._summed(_block_normal_equation_sums, theta))
 
     def sum_squared_error(self, theta):
         """The (weighted) sum of squared errors on all rows, summed over the blocks on the workers."""
-        (sse,) = _summed(_block_sum_squared_error, self, theta)
+        (sse,) = self._summed(_block_sum_squared_error, theta)
         return sse
+
+    def _summed(self, function, theta):
+        return summed(function, self.X, self.Y, self.sample_weight, arch=self.arch, theta=theta)
 
     def loss_and_grad(self, theta, rows=None):
         """Objective and gradient on all rows (see :func:`mlpfit._network.loss_and_grad`); no minibatches."""
         if rows is not None:
             raise ValueError("a DaskProblem has no minibatches; its solvers work on all rows (lm, lbfgs).")
-        sse, grad = _summed(_block_sum_and_gradient, self, theta)
+        sse, grad = self._summed(_block_sum_and_gradient, theta)
         return _network.penalised_mean(self.arch, theta, sse, grad, self.total_weight, self.alpha)
 
 
@@ -167,30 +170,31 @@ def _block_sum_and_gradient(X, Y, sample_weight, *, arch, theta):
     return _network.sum_and_gradient(arch, theta, X, Y, sample_weight)
 
 
-def _summed(function, problem, theta):
-    """``function``'s tuple of sums over ``problem``'s blocks (see :func:`per_block`), added in block order by one
-    task on a worker (:func:`mlpfit._network.add_in_order`), so one tuple comes back."""
+def summed(function, X, Y=None, sample_weight=None, **arguments):
+    """``function``'s tuple of sums over the row blocks of ``X``, ``Y`` and ``sample_weight`` (see :func:`per_block`),
+    added in block order by one task on a worker (:func:`mlpfit._network.add_in_order`), so one tuple comes back."""
     import dask
 
-    parts = per_block(function, problem.X, problem.Y, problem.sample_weight, arch=problem.arch, theta=theta)
+    parts = per_block(function, X, Y, sample_weight, **arguments)
     (total,) = dask.compute(dask.delayed(_network.add_in_order, pure=False)(parts))
     return total
 
 
-def per_block(function, X, Y, sample_weight=None, **arguments):
+def per_block(function, X, Y=None, sample_weight=None, **arguments):
     """``function(X, Y, sample_weight, **arguments)`` of each row block where it lies, lazily: a Dask array of
     objects, one per block (one blockwise layer, so the graph grows with the blocks, not with their square).
 
-    ``X`` and ``Y`` are chunked alike by rows, each with its columns in one chunk; ``sample_weight`` (or None)
-    by rows too.
+    ``X`` and ``Y`` (or None) are chunked alike by rows, each with its columns in one chunk; ``sample_weight`` (or
+    None) by rows too.
     """
     import dask.array as da
 
-    weights = () if sample_weight is None else (sample_weight, "i")
+    given = [(A, index) for A, index in ((Y, "ik"), (sample_weight, "i")) if A is not None]
     return da.blockwise(
-        *(_block_result, "i", X, "ij", Y, "ik", *weights),
+        *(_block_result, "i", X, "ij", *(part for pair in given for part in pair)),
         function=function,
         arguments=arguments,
+        present=(Y is not None, sample_weight is not None),
         dtype=object,
         concatenate=True,
         adjust_chunks={"i": 1},
@@ -198,8 +202,11 @@ def per_block(function, X, Y, sample_weight=None, **arguments):
     )
 
 
-def _block_result(X, Y, sample_weight=None, *, function, arguments):
-    """``function``'s result on one block, as the one element of an object array (a block of :func:`per_block`)."""
+def _block_result(X, *blocks, function, arguments, present):
+    """``function``'s result on one block, as the one element of an object array (a block of :func:`per_block`);
+    ``present`` says which of ``Y`` and ``sample_weight`` ``blocks`` holds."""
+    blocks = iter(blocks)
+    Y, sample_weight = (next(blocks) if here else None for here in present)
     result = np.empty(1, dtype=object)
     result[0] = function(X, Y, sample_weight, **arguments)
     return result
