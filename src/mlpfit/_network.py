@@ -188,7 +188,7 @@ def loss_and_grad(arch, theta, X, Y, alpha=0.0, sample_weight=None, chunk_rows=N
     """
     n = np.asarray(X.shape[-2] if sample_weight is None else sample_weight.sum(axis=-1))
     squared_error, grad = None, None
-    for rows in _row_chunks(X.shape[-2], chunk_rows or default_gradient_chunk_rows(arch)):
+    for rows in row_chunks(X.shape[-2], chunk_rows or default_gradient_chunk_rows(arch)):
         activations, pre_activations = forward(arch, theta, X[..., rows, :])
         error = activations[-1] - Y[..., rows, :]
         weighted_error = error if sample_weight is None else error * sample_weight[..., rows, None]
@@ -263,7 +263,8 @@ FACTOR_CHUNK_ENTRIES = 2**18
 small enough for its elementwise work to stay in cache, large enough for the symmetric product to run at speed."""
 
 
-def _row_chunks(n_rows, chunk_rows):
+def row_chunks(n_rows, chunk_rows):
+    """Slices of ``chunk_rows`` consecutive rows (the last may be shorter) covering ``n_rows`` rows."""
     for start in range(0, n_rows, chunk_rows):
         yield slice(start, min(start + chunk_rows, n_rows))
 
@@ -319,7 +320,7 @@ def normal_equations(arch, theta, X, Y, chunk_rows=None, sample_weight=None):
     factors_of = _one_hidden_layer_factors if one_hidden_layer else _jacobian_factors
     chunk_rows = chunk_rows or default_chunk_rows(arch, Y.shape[-1])
     gram, cross, sse = None, None, np.zeros(batch)
-    for rows in _row_chunks(X.shape[-2], chunk_rows):
+    for rows in row_chunks(X.shape[-2], chunk_rows):
         chunk_weight = None if sample_weight is None else sample_weight[..., rows]
         factors, residuals = factors_of(arch, theta, X[..., rows, :], Y[..., rows, :], chunk_weight)
         chunk_gram, chunk_cross = factors @ _transposed(factors), factors @ _transposed(residuals)
@@ -440,7 +441,7 @@ def sum_squared_error(arch, theta, X, Y, chunk_rows=None, sample_weight=None):
     batch = theta.shape[:-1]
     chunk_rows = chunk_rows or default_chunk_rows(arch, Y.shape[-1])
     sse = np.zeros(batch)
-    for rows in _row_chunks(X.shape[-2], chunk_rows):
+    for rows in row_chunks(X.shape[-2], chunk_rows):
         error = _transposed_outputs(arch, theta, X[..., rows, :]) - _transposed(Y[..., rows, :])
         weighted_error = error if sample_weight is None else error * sample_weight[..., None, rows]
         sse += np.einsum("...ij,...ij->...", weighted_error, error)
