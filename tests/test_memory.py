@@ -93,3 +93,29 @@ def test_lbfgs_and_adam_fits_of_a_million_rows_peak_within_64_mib_of_lms():
             warnings.simplefilter("ignore")  # one iteration neither converges nor fits
             peaks[solver] = _traced_peak(partial(model.set_params(**options).fit, X, Y[:, 0]))
     assert max(peaks["lbfgs"], peaks["adam"]) < peaks["lm"] + 64 * 2**20
+
+
+def _nll_excess(n):
+    """Bytes a ``loss="gaussian_nll"`` fit of ``n`` rows peaks at beyond the same squared-error fit: the variance
+    head's fit and what it reads (the means' hidden units and residuals)."""
+    X, Y = _sine_rows(n)
+    peaks = {}
+    for loss in ("squared_error", "gaussian_nll"):
+        model = NeuralRegressor(
+            (8,), "tanh", solver="lm", loss=loss, alpha=1e-3, n_averaged=1, max_iter=1, random_state=0
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # one iteration neither converges nor fits
+            peaks[loss] = _traced_peak(partial(model.fit, X, Y[:, 0]))
+    return peaks["gaussian_nll"] - peaks["squared_error"]
+
+
+def test_the_variance_head_needs_no_more_memory_for_more_rows():
+    # the head's loss and gradient run over row chunks, computing each chunk's hidden units and residuals from
+    # the means' network; the hidden units of every row at once (9 MiB more at the larger size) would fail this
+    assert _nll_excess(200_000) - _nll_excess(50_000) < 2**20
+
+
+def test_a_gaussian_nll_fit_of_a_million_rows_peaks_within_16_mib_of_a_squared_error_fit():
+    # the hidden units of every row alone would be 61 MiB
+    assert _nll_excess(10**6) < 16 * 2**20

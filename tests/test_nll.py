@@ -1,6 +1,7 @@
 """The heteroscedastic model: the variance head's likelihood and gradient, and fits through every solver."""
 
 import warnings
+from functools import partial
 
 import numpy as np
 import pytest
@@ -8,7 +9,8 @@ from scipy.stats import norm
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from mlpfit import NeuralRegressor, _nll, diagnose, gradient_check, load, save
+from mlpfit import NeuralRegressor, _network, _nll, diagnose, gradient_check, load, save
+from mlpfit._network import Architecture
 
 
 @parametrize_with_checks([NeuralRegressor(loss="gaussian_nll", random_state=0)])
@@ -74,6 +76,54 @@ def test_fitted_variance_head_recovers_the_variance_it_was_drawn_from():
     squared_residuals = (np.sqrt(variance) * rng.normal(size=feature.size))[:, None] ** 2
     weights, biases = _nll.fit_variance_head(feature[:, None], squared_residuals, alpha=1e-3)
     np.testing.assert_allclose([weights[0, 0], biases[0]], [1.5, -1.0], atol=0.1)
+
+
+def _chunk_problem(weighted):
+    """A deeper means' network (the head reads its last hidden layer), its 30 rows, what they stand for and the
+    parameters of a head of 2 targets."""
+    rng = np.random.default_rng(4)
+    X, Y = _data(2)
+    arch = Architecture((2, 5, 3, 2), "tanh")
+    theta = rng.normal(size=arch.n_params)
+    sample_weight = rng.uniform(0.1, 3, len(X)) if weighted else None
+    n = sample_weight.sum() if weighted else len(X)
+    return arch, theta, X, Y, sample_weight, n, rng.normal(size=3 * 2 + 2) * 0.5
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_the_head_over_row_chunks_of_the_means_network_is_the_head_on_all_rows_at_once(weighted):
+    arch, theta, X, Y, w, n, params = _chunk_problem(weighted)
+    activations, _ = _network.forward(arch, theta, X)
+    features, squared_residuals = activations[-2], 1.3 * (Y - activations[-1]) ** 2
+    loss, grad = _nll.variance_loss_and_grad(params, features, squared_residuals, 0.7, w)
+    for chunk_rows in (1, 7, 29, 30, 100):
+        chunks = _nll.network_chunks(arch, theta, X, Y, 1.3, w, chunk_rows)
+        chunked_loss, chunked_grad = _nll.loss_and_grad_in_chunks(params, 3, chunks, n, 0.7)
+        assert chunked_loss == pytest.approx(loss, rel=1e-12)
+        np.testing.assert_allclose(chunked_grad, grad, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_the_head_gradient_over_row_chunks_matches_finite_differences(weighted):
+    arch, theta, X, Y, w, n, params = _chunk_problem(weighted)
+
+    def loss_and_grad(params):
+        return _nll.loss_and_grad_in_chunks(params, 3, _nll.network_chunks(arch, theta, X, Y, 1.3, w, 7), n, 0.7)
+
+    eps = 1e-6
+    numeric = [(loss_and_grad(params + eps * e)[0] - loss_and_grad(params - eps * e)[0]) / (2 * eps) for e in np.eye(8)]
+    np.testing.assert_allclose(loss_and_grad(params)[1], numeric, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_the_head_fitted_over_row_chunks_is_the_head_fitted_on_all_rows_at_once(weighted):
+    arch, theta, X, Y, w, *_ = _chunk_problem(weighted)
+    activations, _ = _network.forward(arch, theta, X)
+    squared_residuals = 1.3 * (Y - activations[-1]) ** 2
+    expected = _nll.fit_variance_head(activations[-2], squared_residuals, sample_weight=w)
+    chunks = partial(_nll.network_chunks, arch, theta, X, Y, 1.3, w, 7)
+    for fitted, wanted in zip(_nll.fit_head_in_chunks(3, chunks), expected):
+        np.testing.assert_allclose(fitted, wanted, rtol=1e-9, atol=1e-10)
 
 
 def test_the_nll_model_keeps_the_squared_error_means_and_appends_the_head():

@@ -281,8 +281,8 @@ BLOCK_CHUNKS = 16
 (:mod:`mlpfit._dask_problem`), large enough for its work to outweigh a task's overhead."""
 
 
-def _row_chunks(n_rows, chunk_rows, start=0):
-    """Slices of ``chunk_rows`` rows from row ``start`` to ``n_rows``."""
+def row_chunks(n_rows, chunk_rows, start=0):
+    """Slices of ``chunk_rows`` consecutive rows (the last may be shorter) from row ``start`` to ``n_rows``."""
     for first in range(start, n_rows, chunk_rows):
         yield slice(first, min(first + chunk_rows, n_rows))
 
@@ -302,7 +302,7 @@ def _blocked_sum(chunk_sums, n_rows, chunk_rows):
     total = None
     for start in range(0, n_rows, block_rows(chunk_rows)):
         end = min(start + block_rows(chunk_rows), n_rows)
-        block = add_in_order(map(chunk_sums, _row_chunks(end, chunk_rows, start)))
+        block = add_in_order(map(chunk_sums, row_chunks(end, chunk_rows, start)))
         total = add_in_order([total, block])
     return total
 

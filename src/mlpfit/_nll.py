@@ -22,7 +22,10 @@ with ``V`` the head's weights and ``s`` the squared residuals scaled by
 parameters, MacKay's, from Bayesian regularisation or :func:`mlpfit.solvers._evidence.evidence_at`):
 in-sample residuals are smaller than fresh ones by about that factor, and the variance
 is wanted for fresh data. With sample weights ``w`` each row's terms count ``w_i`` times, ``n`` is
-``sum(w)`` and ``N`` is ``sum(w)`` times the targets (see :mod:`mlpfit._weights`).
+``sum(w)`` and ``N`` is ``sum(w)`` times the targets (see :mod:`mlpfit._weights`). The sums over the rows
+run in row chunks (:func:`loss_and_grad_in_chunks`), each chunk's hidden activations and residuals computed
+from the means' network when it is read (:func:`network_chunks`), so the head's fit holds no array that
+grows with the rows: it recomputes the means' forward pass at every evaluation instead.
 
 Training means and variances jointly on the likelihood (Lakshminarayanan, Pritzel and
 Blundell 2017) lets the network trade the mean's fit for a smaller variance where it
@@ -52,7 +55,7 @@ def mean_and_variance(outputs):
 
 
 def variance_loss_and_grad(params, features, squared_residuals, alpha=HEAD_ALPHA, sample_weight=None):
-    """The variance head's penalised negative log-likelihood (module notes) and its gradient.
+    """The variance head's penalised negative log-likelihood (module notes) and its gradient, on rows given at once.
 
     Parameters
     ----------
@@ -69,9 +72,36 @@ def variance_loss_and_grad(params, features, squared_residuals, alpha=HEAD_ALPHA
     loss : float
     grad : ndarray like ``params``
     """
-    k = squared_residuals.shape[1]
-    n = _weights.total(sample_weight, len(squared_residuals))
-    weights, biases = params[: features.shape[1] * k].reshape(-1, k), params[features.shape[1] * k :]
+    rows = [(features, squared_residuals, sample_weight)]
+    return loss_and_grad_in_chunks(params, features.shape[1], rows, _weights.total(sample_weight, len(features)), alpha)
+
+
+def loss_and_grad_in_chunks(params, n_features, chunks, n, alpha=HEAD_ALPHA):
+    """:func:`variance_loss_and_grad` with the rows in chunks: the sums over rows add up chunk by chunk.
+
+    Parameters
+    ----------
+    params : ndarray of shape (n_features * k + k,)
+    n_features : int
+    chunks : iterable of (features, squared_residuals, sample_weight)
+        Row chunks as :func:`variance_loss_and_grad` takes its rows (``sample_weight`` the chunk's, or None).
+    n : float
+        The rows the chunks stand for: their number, or their weights' sum.
+    alpha : float
+    """
+    k = len(params) // (n_features + 1)
+    weights, biases = params[: n_features * k].reshape(n_features, k), params[n_features * k :]
+    terms, grad = 0.0, np.zeros_like(params)
+    for features, squared_residuals, sample_weight in chunks:
+        chunk_terms, chunk_grad = _chunk_sums(weights, biases, features, squared_residuals, sample_weight, n)
+        terms, grad = terms + chunk_terms, grad + chunk_grad
+    grad[: n_features * k] += ((alpha / n) * weights).ravel()
+    return (terms + alpha * np.einsum("ij,ij->", weights, weights)) / (2 * n), grad
+
+
+def _chunk_sums(weights, biases, features, squared_residuals, sample_weight, n):
+    """A chunk's sum of ``log(2 pi var) + s / var`` over its rows and targets, and that sum's gradient divided by
+    ``2 n`` (weights then biases, packed)."""
     raw = features @ weights + biases
     variance = np.logaddexp(0.0, raw) + VARIANCE_FLOOR
     terms = np.log(2 * np.pi * variance) + squared_residuals / variance
@@ -79,29 +109,75 @@ def variance_loss_and_grad(params, features, squared_residuals, alpha=HEAD_ALPHA
     raw_grad = (1 / variance - squared_residuals / variance**2) * expit(raw) / (2 * n)
     if sample_weight is not None:
         terms, raw_grad = terms * sample_weight[:, None], raw_grad * sample_weight[:, None]
-    loss = (np.sum(terms) + alpha * np.einsum("ij,ij->", weights, weights)) / (2 * n)
-    grad = np.concatenate([(features.T @ raw_grad + (alpha / n) * weights).ravel(), raw_grad.sum(axis=0)])
-    return loss, grad
+    return np.sum(terms), np.concatenate([(features.T @ raw_grad).ravel(), raw_grad.sum(axis=0)])
+
+
+def network_chunks(arch, theta, X, Y, scale=1.0, sample_weight=None, chunk_rows=None):
+    """The variance head's rows in chunks, computed from the means' network ``(arch, theta)`` on ``X`` and ``Y``.
+
+    Each chunk is its last hidden layer's activations, its squared residuals times ``scale`` (``N / (N - gamma)``,
+    module notes) and its sample weights, as :func:`loss_and_grad_in_chunks` takes them. One chunk's forward pass
+    exists at a time, so the head's fit needs no memory that grows with the rows beyond the data.
+
+    Parameters
+    ----------
+    arch : Architecture
+    theta : ndarray of shape (arch.n_params,)
+    X : ndarray of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, k)
+    scale : float
+    sample_weight : ndarray of shape (n_samples,) or None
+    chunk_rows : int or None
+        Rows per chunk; None uses :func:`mlpfit._network.default_gradient_chunk_rows`.
+
+    Yields
+    ------
+    features : ndarray of shape (chunk_rows, arch.layer_sizes[-2])
+    squared_residuals : ndarray of shape (chunk_rows, k)
+    sample_weight : ndarray of shape (chunk_rows,) or None
+    """
+    for rows in _network.row_chunks(len(X), chunk_rows or _network.default_gradient_chunk_rows(arch)):
+        activations, _ = _network.forward(arch, theta, X[rows])
+        weight = None if sample_weight is None else sample_weight[rows]
+        yield activations[-2], scale * (Y[rows] - activations[-1]) ** 2, weight
 
 
 def fit_variance_head(features, squared_residuals, alpha=HEAD_ALPHA, max_iter=1000, sample_weight=None):
     """The variance head's weights (n_features, k) and biases (k,) by L-BFGS from a constant variance
     (rows weighted by ``sample_weight`` when given)."""
+    rows = [(features, squared_residuals, sample_weight)]
+    return fit_head_in_chunks(features.shape[1], lambda: rows, alpha, max_iter)
+
+
+def fit_head_in_chunks(n_features, chunks, alpha=HEAD_ALPHA, max_iter=1000):
+    """:func:`fit_variance_head` on the rows ``chunks()`` yields (see :func:`loss_and_grad_in_chunks`), called
+    afresh for every evaluation so that the chunks can be computed as they are read (:func:`network_chunks`)."""
     from scipy.optimize import minimize  # here: every command reading a model file imports this module
 
-    n_features, k = features.shape[1], squared_residuals.shape[1]
-    constant = np.maximum(_weights.mean(squared_residuals, sample_weight), 1e-3)
+    mean, n = _mean_squared_residuals(chunks())
+    constant = np.maximum(mean, 1e-3)
+    k = len(constant)
     start = np.concatenate([np.zeros(n_features * k), np.log(np.expm1(constant))])
     with np.errstate(over="ignore"):
         result = minimize(
-            variance_loss_and_grad,
+            lambda params: loss_and_grad_in_chunks(params, n_features, chunks(), n, alpha),
             start,
-            (features, squared_residuals, alpha, sample_weight),
             jac=True,
             method="L-BFGS-B",
             options={"maxiter": max_iter, "gtol": 1e-9},
         )
     return result.x[: n_features * k].reshape(n_features, k), result.x[n_features * k :]
+
+
+def _mean_squared_residuals(chunks):
+    """The (weighted) mean of each column of squared residuals over the row chunks, shape (k,), and the rows
+    they stand for (their number, or their weights' sum)."""
+    total, n = 0.0, 0.0
+    for _, squared_residuals, sample_weight in chunks:
+        weighted = squared_residuals if sample_weight is None else squared_residuals * sample_weight[:, None]
+        total = total + weighted.sum(axis=0)
+        n += _weights.total(sample_weight, len(squared_residuals))
+    return total / n, n
 
 
 def with_variance_head(arch, theta, head_weights, head_biases):

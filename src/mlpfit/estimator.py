@@ -11,6 +11,7 @@ the fitted attributes are views of it.
 import time
 import warnings
 from dataclasses import dataclass, replace
+from functools import partial
 from numbers import Integral, Real
 from operator import attrgetter
 
@@ -283,12 +284,12 @@ def _effective_parameters(problem, run):
 
 def _with_variance_head(problem, arch, theta, effective):
     """The means' network ``(arch, theta)`` with a variance head fitted to their training residuals
-    (see ``mlpfit._nll``); ``effective`` is the means' effective number of parameters."""
-    activations, _ = _network.forward(arch, theta, problem.X)
-    squared_residuals = (problem.Y - activations[-1]) ** 2
+    (see ``mlpfit._nll``); ``effective`` is the means' effective number of parameters. The residuals and the
+    hidden units they are fitted on are computed chunk by chunk for every evaluation, never for all rows at once."""
     n_residuals = problem.n_residuals
-    squared_residuals *= n_residuals / max(n_residuals - effective, 1.0)
-    head = _nll.fit_variance_head(activations[-2], squared_residuals, sample_weight=problem.sample_weight)
+    scale = n_residuals / max(n_residuals - effective, 1.0)
+    chunks = partial(_nll.network_chunks, arch, theta, problem.X, problem.Y, scale, problem.sample_weight)
+    head = _nll.fit_head_in_chunks(arch.layer_sizes[-2], chunks)
     return _nll.with_variance_head(arch, theta, *head)
 
 
