@@ -171,6 +171,7 @@ def test_info_describes_the_curves(fitted, capsys):
         (["plot", "{single}", "{data}", "--groups", "s1", "-o", "{tmp}/p.png"], "--groups chooses curves"),
         (["plot", "{curves}", "{data}", "--groups", "s1,zz", "-o", "{tmp}/p.png"], "--groups names 'zz'"),
         (["fit", "{gap}", *OPTIONS, "-o", "{tmp}/m.npz"], r"1 rows with an empty group cell .*row 2 \(line 3\)"),
+        (["fit", "{data}", *OPTIONS, "--parts", "2", "-o", "{tmp}/m.npz"], "--parts spreads the curves of --per-"),
     ],
 )
 def test_bad_input_exits_2_with_one_line_and_no_file(fitted, tmp_path, capsys, argv, message):
@@ -263,6 +264,7 @@ NO_GROUP = "--x t --y value --seed 0".split()
         ("{parquet}", NO_GROUP, "--per-partition fits one curve per group and writes them part by part; give --group"),
         ("{parquet}", [*OPTIONS, "-o", "{tmp}/no/dir"], "cannot write the curves to .*: directory .* does not exist"),
         ("{parquet}", [*OPTIONS, "-o", "{csv}"], "long.csv is a file; the curves are written into a directory"),
+        ("{parquet}", [*OPTIONS, "--parts", "0"], "--parts must be at least 1; got 0"),
     ],
 )
 def test_per_partition_refuses_what_it_does_not_take(partitioned, tmp_path, capsys, data, options, message):
@@ -272,3 +274,12 @@ def test_per_partition_refuses_what_it_does_not_take(partitioned, tmp_path, caps
     code, _, err = run([arg.format(**paths) for arg in argv], capsys)
     assert code == 2 and len(err.splitlines()) == 1 and re.search(message, err), err
     assert not (tmp_path / "parts").exists()
+
+
+def test_per_partition_names_a_part_too_large_for_one_model_file(partitioned, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(mlpfit._model_file, "MAX_METADATA_CHARS", 5000)  # a few curves' metadata, not five
+    argv = ["fit", partitioned[0] / "long", *OPTIONS, "--per-partition", "--parts", "1", "-o", tmp_path / "parts"]
+    code, _, err = run(argv, capsys)
+    assert code == 2 and len(err.splitlines()) == 1
+    assert re.search(r"part 0 holds 5 curves, more than one model file takes: .* --parts N", err), err
+    assert "curves.json" not in {path.name for path in (tmp_path / "parts").iterdir()}

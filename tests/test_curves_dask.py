@@ -232,6 +232,19 @@ def test_a_part_holding_curves_of_another_part_is_refused(directory, tmp_path):
         CurveBatch.load(copy).part(one["part"])
 
 
+def test_a_part_too_large_for_one_model_file_asks_for_more_parts(table, tmp_path, monkeypatch):
+    monkeypatch.setattr(mlpfit._model_file, "MAX_METADATA_CHARS", 5000)  # a few curves' metadata, not ten
+    frame = dd.from_pandas(table, npartitions=2, sort=False)
+    with pytest.raises(
+        ValueError,
+        match=r"part 0 holds 10 curves, more than one model file takes: cannot save .*part-00000.npz; load would "
+        r"refuse the file: the metadata is \d+ characters long; the limit is 5000. Spread the curves over more parts: "
+        r"a larger n_parts",
+    ):
+        _batch().fit_to_directory(frame, tmp_path / "out", groups="sensor", x="t", y="value", n_parts=1)
+    assert os.listdir(tmp_path / "out") == []  # no index, no part: nothing a reader could take for a fit
+
+
 def test_dates_text_and_float_groups_are_refused_naming_the_column(table, tmp_path):
     dated = table.assign(day=pd.Timestamp("2024-01-01") + pd.to_timedelta(table["t"], unit="D"), kind="a")
     frame = dd.from_pandas(dated.assign(code=table["t"].round()), npartitions=2)

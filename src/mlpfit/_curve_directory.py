@@ -19,7 +19,7 @@ import numpy as np
 
 from . import __version__
 from ._atomic import TEMPORARY_SUFFIX, atomic_write
-from ._model_file import COUNT, FLAG, POSITIVE_COUNT, TEXT, TEXTS, Rule, field, is_int, require, shown
+from ._model_file import COUNT, FLAG, POSITIVE_COUNT, TEXT, TEXTS, Rule, TooLarge, field, is_int, require, shown
 from .curves import TALLIED_CURVES, CurveBatch, CurveTally
 
 INDEX_NAME = "curves.json"
@@ -116,7 +116,13 @@ def write_part(batch, directory, part, columns):
         failed = tuple((group, batch.errors_[group]) for group in batch.groups_)
         return PartRecord(part, None, None, tally.n_curves, 0, failed), tally
     path = os.path.join(os.fspath(directory), part_file(part))
-    save(batch, path, columns=columns)
+    try:
+        save(batch, path, columns=columns)
+    except TooLarge as error:
+        raise ValueError(
+            f"part {part} holds {tally.n_curves} curves, more than one model file takes: {error} Spread the curves "
+            "over more parts: a larger n_parts (mlpfit fit --per-partition: --parts N)."
+        ) from None
     return PartRecord(part, part_file(part), _sha256(path), tally.n_curves, tally.n_fitted), tally
 
 

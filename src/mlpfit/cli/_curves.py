@@ -165,7 +165,13 @@ def fit_to_directory(args, estimator, input_transform):
         for category in (ConvergenceWarning, FitWarning):
             warnings.simplefilter("ignore", category)
         directory = CurveBatch(estimator).fit_to_directory(
-            args.data, args.output, groups=args.group, x=x_names, y=y_names[0], sample_weight=args.weight
+            args.data,
+            args.output,
+            groups=args.group,
+            x=x_names,
+            y=y_names[0],
+            sample_weight=args.weight,
+            n_parts=args.parts,
         )
     if args.verbose:
         n_files = sum(record.file is not None for record in directory.parts_.values())
@@ -195,6 +201,8 @@ def _check_per_partition(args):
         raise UsageError(f"--per-partition cannot be combined with {refused}.")
     if args.group is None:
         raise UsageError("--per-partition fits one curve per group and writes them part by part; give --group COL.")
+    if args.parts is not None and args.parts < 1:
+        raise UsageError(f"--parts must be at least 1; got {args.parts}.")
     if len(named_columns(args.y, [], "--y")) != 1:
         raise UsageError("--per-partition fits one target column; name one with --y.")
     if not (os.path.isdir(args.data) or args.data.endswith(".parquet") or set("*?[") & set(args.data)):
