@@ -321,15 +321,16 @@ def curves(batch, X, y, groups, *, which=None, x_name="x", y_name="y"):
 
     Parameters
     ----------
-    batch : CurveBatch
-        Fitted on curves of one input.
+    batch : CurveBatch or CurveDirectory
+        Fitted on curves of one input; of a directory (:meth:`~mlpfit.CurveBatch.fit_to_directory`), the parts of
+        the curves drawn are read.
     X : array-like of shape (n_rows,) or (n_rows, 1)
     y : array-like of shape (n_rows,)
     groups : array-like of shape (n_rows,)
         The curve of each row (a long table, as ``CurveBatch.fit`` takes one).
     which : list or None
         The groups to draw, in order; default the :data:`MAX_PANELS` worst fits by training RMSE
-        (:meth:`~mlpfit.CurveBatch.worst`).
+        (:meth:`~mlpfit.CurveBatch.worst`; of a directory, those its tally names).
     x_name, y_name : str
         Axis labels.
 
@@ -345,7 +346,6 @@ def curves(batch, X, y, groups, *, which=None, x_name="x", y_name="y"):
     if x.shape[1] != 1:
         raise ValueError(f"plot.curves draws curves of one input; X has {x.shape[1]} columns.")
     which = batch.worst(MAX_PANELS) if which is None else list(which)
-    rmse = dict(zip(batch.groups_, batch.summary_["rmse"]))
     n_columns = min(PANEL_COLUMNS, max(len(which), 1))
     n_rows = -(-len(which) // n_columns)
     figure = Figure(figsize=(4 * n_columns, 3 * max(n_rows, 1)), layout="constrained")
@@ -356,10 +356,18 @@ def curves(batch, X, y, groups, *, which=None, x_name="x", y_name="y"):
         ax = figure.add_subplot(n_rows, n_columns, k + 1)
         on_grid = _curve_on_grid(estimator, x[rows, 0], lambda grid: grid[:, None])
         _draw_curve(ax, x[rows, 0], y[rows], on_grid, 0, str(group))
-        ax.set_title(f"{group}: RMSE {rmse[group]:.3g}", fontsize="medium")
+        ax.set_title(f"{group}: RMSE {_training_rmse(batch, group):.3g}", fontsize="medium")
         ax.set_xlabel(x_name)
         ax.set_ylabel(y_name)
     return figure
+
+
+def _training_rmse(curves, group):
+    """Curve ``group``'s training RMSE, from the summary of its batch (of a directory, of its part)."""
+    from ._curve_directory import CurveDirectory
+
+    batch = curves.part(curves.part_of(group)) if isinstance(curves, CurveDirectory) else curves
+    return batch.summary_["rmse"][batch.groups_.index(group)]
 
 
 # --- the figures of an assessment: each takes the splits {name: (X, y)} of mlpfit.assessment.assess -------------
