@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 import mlpfit
-from mlpfit import CurveBatch, NeuralRegressor
-from mlpfit.curves import CurveTally
+from mlpfit import CurveBatch, CurveDirectory, CurveTally, NeuralRegressor
 
 pd = pytest.importorskip("pandas")
 dd = pytest.importorskip("dask.dataframe")
@@ -117,6 +116,7 @@ def directory(table, tmp_path_factory):
 def test_a_directory_fit_holds_the_in_process_curves_part_by_part(directory, in_process):
     path, written = directory
     loaded = CurveBatch.load(path)
+    assert isinstance(loaded, CurveDirectory) and isinstance(loaded.tally_, CurveTally)  # both public names
     assert sorted(os.listdir(path)) == ["curves.json", *(f"part-{i:05d}.npz" for i in sorted(written.parts_))]
     for group in in_process.estimators_:
         np.testing.assert_array_equal(loaded.predict(group, GRID), in_process.predict(group, GRID))
