@@ -42,6 +42,7 @@ def describe(saved, metadata):
         f"model: {saved.name}",
         f"inputs ({saved.n_features_in}): {', '.join(columns.get('x') or []) or 'unnamed'}",
         f"outputs ({saved.n_outputs}): {', '.join(columns.get('y') or []) or 'unnamed'}",
+        *_test_split_lines(metadata.get("test_split")),
     ]
     if saved.name == "CurveBatch":
         return lines + _batch_lines(saved, columns)
@@ -78,6 +79,16 @@ def describe(saved, metadata):
             lines.append(network.penalty_line())
     lines += str(networks[0].plan).splitlines()
     return lines
+
+
+def _test_split_lines(split):
+    """The rows ``fit --test-fraction`` held out, as the file records them (none when it records no split)."""
+    if split is None:
+        return []
+    return [
+        f"test split: {split['fraction']:g} of the {split['n_rows']} usable rows of {split['data']} held out, seed "
+        f"{split['seed']} (data SHA-256 {split['data_sha256']}); 'mlpfit report' assesses them given that file"
+    ]
 
 
 def _batch_lines(saved, columns):
