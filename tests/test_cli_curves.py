@@ -4,6 +4,7 @@ import contextlib
 import csv
 import io
 import re
+import shutil
 from collections import Counter
 
 import numpy as np
@@ -171,6 +172,7 @@ def test_info_describes_the_curves(fitted, capsys):
         (["plot", "{single}", "{data}", "--groups", "s1", "-o", "{tmp}/p.png"], "--groups chooses curves"),
         (["plot", "{curves}", "{data}", "--groups", "s1,zz", "-o", "{tmp}/p.png"], "--groups names 'zz'"),
         (["fit", "{gap}", *OPTIONS, "-o", "{tmp}/m.npz"], r"1 rows with an empty group cell .*row 2 \(line 3\)"),
+        (["fit", "{data}", *OPTIONS, "--parts", "2", "-o", "{tmp}/m.npz"], "--parts spreads the curves of --per-"),
     ],
 )
 def test_bad_input_exits_2_with_one_line_and_no_file(fitted, tmp_path, capsys, argv, message):
@@ -263,6 +265,7 @@ NO_GROUP = "--x t --y value --seed 0".split()
         ("{parquet}", NO_GROUP, "--per-partition fits one curve per group and writes them part by part; give --group"),
         ("{parquet}", [*OPTIONS, "-o", "{tmp}/no/dir"], "cannot write the curves to .*: directory .* does not exist"),
         ("{parquet}", [*OPTIONS, "-o", "{csv}"], "long.csv is a file; the curves are written into a directory"),
+        ("{parquet}", [*OPTIONS, "--parts", "0"], "--parts must be at least 1; got 0"),
     ],
 )
 def test_per_partition_refuses_what_it_does_not_take(partitioned, tmp_path, capsys, data, options, message):
@@ -272,3 +275,77 @@ def test_per_partition_refuses_what_it_does_not_take(partitioned, tmp_path, caps
     code, _, err = run([arg.format(**paths) for arg in argv], capsys)
     assert code == 2 and len(err.splitlines()) == 1 and re.search(message, err), err
     assert not (tmp_path / "parts").exists()
+
+
+def test_per_partition_names_a_part_too_large_for_one_model_file(partitioned, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(mlpfit._model_file, "MAX_METADATA_CHARS", 5000)  # a few curves' metadata, not five
+    argv = ["fit", partitioned[0] / "long", *OPTIONS, "--per-partition", "--parts", "1", "-o", tmp_path / "parts"]
+    code, _, err = run(argv, capsys)
+    assert code == 2 and len(err.splitlines()) == 1
+    assert re.search(r"part 0 holds 5 curves, more than one model file takes: .* --parts N", err), err
+    assert "curves.json" not in {path.name for path in (tmp_path / "parts").iterdir()}
+
+
+def test_info_describes_a_directory_of_parts_from_its_index(fitted, partitioned, capsys):
+    folder, _, report, _, batch = fitted
+    code, out, _ = run(["info", folder / "parts"], capsys)
+    directory = CurveBatch.load(folder / "parts")
+    assert code == 0
+    assert out.splitlines()[:5] == [
+        f"format: mlpfit-curve-directory version 1 (written by mlpfit {mlpfit.__version__})",
+        "model: curves in a directory of parts (CurveDirectory)",
+        "inputs: t",
+        "outputs: value",
+        f"parts: 3, {sum(r.file is not None for r in directory.parts_.values())} with a model file; index curves.json",
+    ]
+    assert f"rows fitted: {len(ROWS)}" in out
+    curve_lines = [line for line in report.splitlines() if line.startswith(("curves:", "  not fitted:", "stopped:"))]
+    assert curve_lines and all(line in out.splitlines() for line in curve_lines) and _stops(batch) in out
+    rmse = dict(zip(batch.groups_, batch.summary_["rmse"]))
+    assert f"worst training RMSE: {', '.join(f'{g} {rmse[g]:.4g}' for g in batch.worst(5))}" in out
+
+
+def test_diagnose_lists_the_curves_with_problems_of_a_directory_as_of_the_file(fitted, partitioned, capsys):
+    folder = fitted[0]
+    code, out, _ = run(["diagnose", folder / "curves.npz", folder / "long.csv"], capsys)
+    header, *lines = out.splitlines()
+    assert code == 3 and lines[-1].startswith("lonely: not fitted: Found array")
+    code_dir, out_dir, _ = run(["diagnose", folder / "parts", folder / "long.csv"], capsys)
+    header_dir, *lines_dir = out_dir.splitlines()
+    assert (code_dir, header_dir, sorted(lines_dir)) == (code, header, sorted(lines))  # parts in another order
+
+
+def test_plot_draws_the_worst_curves_of_a_directory_or_those_named(fitted, partitioned, tmp_path, capsys):
+    folder, _, _, _, batch = fitted
+    table = np.array(ROWS, dtype=object)
+    x, y, groups = table[:, 1].astype(float), table[:, 2].astype(float), table[:, 0].astype(str)
+    directory = CurveBatch.load(folder / "parts")
+    titles = [ax.get_title() for ax in plot.curves(directory, x, y, groups).axes]
+    assert titles == [ax.get_title() for ax in plot.curves(batch, x, y, groups).axes] != []  # the tally names all 4
+    for argv in ([], ["--groups", "s2,s0"]):
+        png = tmp_path / "grid.png"
+        assert run(["plot", folder / "parts", folder / "long.csv", *argv, "-o", png], capsys)[0] == 0
+        assert png.read_bytes().startswith(PNG_SIGNATURE)
+        png.unlink()
+    code, _, err = run(["plot", folder / "parts", folder / "long.csv", "--groups", "s1,zz", "-o", png], capsys)
+    assert code == 2 and "--groups names 'zz', which is not a curve of the model" in err and not png.exists()
+
+
+@pytest.mark.parametrize("command", ["info", "diagnose", "plot"])
+def test_a_directory_missing_a_part_or_its_index_exits_2_with_one_line(fitted, partitioned, tmp_path, capsys, command):
+    folder = fitted[0]
+    copy = tmp_path / "copy"
+    shutil.copytree(folder / "parts", copy)
+    part = next(record for record in CurveBatch.load(copy).parts_.values() if record.file)
+    data = [] if command == "info" else [folder / "long.csv"]
+    output = ["-o", tmp_path / "p.png"] if command == "plot" else []
+    (copy / part.file).unlink()
+    code, out, err = run([command, copy, *data, *output], capsys)
+    assert code == 2 and out == "" and len(err.splitlines()) == 1
+    assert f"{part.file} is missing: the index lists it as part {part.part}" in err
+    (copy / "curves.json").unlink()
+    code, out, err = run([command, copy, *data, *output], capsys)
+    assert (
+        code == 2 and len(err.splitlines()) == 1 and "has no index curves.json: it is not a directory of curves" in err
+    )
+    assert not (tmp_path / "p.png").exists()

@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 import mlpfit
-from mlpfit import CurveBatch, NeuralRegressor
-from mlpfit.curves import CurveTally
+from mlpfit import CurveBatch, CurveDirectory, CurveTally, NeuralRegressor
 
 pd = pytest.importorskip("pandas")
 dd = pytest.importorskip("dask.dataframe")
@@ -117,6 +116,7 @@ def directory(table, tmp_path_factory):
 def test_a_directory_fit_holds_the_in_process_curves_part_by_part(directory, in_process):
     path, written = directory
     loaded = CurveBatch.load(path)
+    assert isinstance(loaded, CurveDirectory) and isinstance(loaded.tally_, CurveTally)  # both public names
     assert sorted(os.listdir(path)) == ["curves.json", *(f"part-{i:05d}.npz" for i in sorted(written.parts_))]
     for group in in_process.estimators_:
         np.testing.assert_array_equal(loaded.predict(group, GRID), in_process.predict(group, GRID))
@@ -230,6 +230,19 @@ def test_a_part_holding_curves_of_another_part_is_refused(directory, tmp_path):
     (copy / "curves.json").write_text(json.dumps(index))
     with pytest.raises(ValueError, match=rf"{one['file']} holds curve '\w+', which belongs in part {other['part']}"):
         CurveBatch.load(copy).part(one["part"])
+
+
+def test_a_part_too_large_for_one_model_file_asks_for_more_parts(table, tmp_path, monkeypatch):
+    monkeypatch.setattr(mlpfit._model_file, "MAX_METADATA_CHARS", 5000)  # a few curves' metadata, not ten
+    frame = dd.from_pandas(table, npartitions=2, sort=False)
+    with pytest.raises(
+        ValueError,
+        match=r"part 0 holds 10 curves, more than one model file takes: cannot save .*part-00000.npz; load would "
+        r"refuse the file: the metadata is \d+ characters long; the limit is 5000. Spread the curves over more parts: "
+        r"a larger n_parts",
+    ):
+        _batch().fit_to_directory(frame, tmp_path / "out", groups="sensor", x="t", y="value", n_parts=1)
+    assert os.listdir(tmp_path / "out") == []  # no index, no part: nothing a reader could take for a fit
 
 
 def test_dates_text_and_float_groups_are_refused_naming_the_column(table, tmp_path):

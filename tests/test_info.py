@@ -1,6 +1,7 @@
 """``mlpfit info`` reads a model file without scikit-learn, prints what the loaded model would say, and refuses a
 damaged or crafted file as ``load`` does."""
 
+import hashlib
 import json
 import os
 import subprocess
@@ -64,6 +65,20 @@ def lines_of_the_loaded_model(path):
 def test_info_prints_what_the_loaded_model_says(saved, capsys):
     assert main(["info", str(saved)]) == 0
     assert capsys.readouterr().out.splitlines() == lines_of_the_loaded_model(saved)
+
+
+def test_info_shows_the_test_split_the_file_records(tmp_path, capsys):
+    data = tmp_path / "d.csv"
+    data.write_text("x,y\n" + "".join(f"{x},{x * x}\n" for x in range(20)))
+    argv = ["fit", data, "--x", "x", "--y", "y", "--hidden", "3", "--max-iter", "5", "-q", "-o", tmp_path / "m.npz"]
+    assert main([*map(str, argv), "--test-fraction", "0.25", "--seed", "3"]) == 0
+    capsys.readouterr()
+    assert main(["info", str(tmp_path / "m.npz")]) == 0
+    digest = hashlib.sha256(data.read_bytes()).hexdigest()
+    assert (
+        f"test split: 0.25 of the 20 usable rows of d.csv held out, seed 3 (data SHA-256 {digest}); 'mlpfit report' "
+        "assesses them given that file"
+    ) in capsys.readouterr().out.splitlines()
 
 
 def run_python(code, *args):

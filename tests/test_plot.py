@@ -279,3 +279,45 @@ def test_the_assessment_figures_need_a_split(relu_model):
     for draw in (plot.regression, plot.error_histogram, plot.residuals, plot.curve, plot.partial_dependence):
         with pytest.raises(ValueError, match="splits must name at least one set of rows"):
             draw(relu_model, {})
+
+
+DOLLARS = "price $ $"
+"""A column name matplotlib would read as mathtext, and fail to parse, were its ``$`` not escaped; the splits,
+categories and groups below end so too."""
+
+
+def _rendered(figure):
+    """The texts of ``figure``, drawn on an Agg canvas as a PNG file draws it."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(figure).draw()
+    return [text.get_text() for text in figure.findobj(lambda artist: hasattr(artist, "get_text"))]
+
+
+def test_names_with_dollar_signs_render_as_written(relu_model):
+    from mlpfit import CurveBatch
+    from mlpfit._columns import RawInputs
+
+    splits = {"train $ $": SPLITS["train"], "test": SPLITS["test"]}
+    names = {"x_names": [DOLLARS], "y_names": ["cost $ $"]}
+    region = np.array(RNG.choice(["north $ $", "south"], 60), dtype=object)
+    X = RawInputs((X1[:, 0], region))
+    text_model = NeuralRegressor(4, max_iter=10, random_state=0).fit(X, y1)
+    text_names = {"x_names": [DOLLARS, "region $ $"], "y_names": ["cost $ $"]}
+    groups = np.where(np.arange(60) < 30, "a $ $", "b")
+    batch = CurveBatch(NeuralRegressor(4, max_iter=10, random_state=0), diagnose=False).fit(X1, y1, groups=groups)
+    price, train, north = r"price \$ \$", r"train \$ \$", r"north \$ \$"  # shown as written, not as mathtext
+    expected = [
+        (plot.fit(relu_model, X1, y1, **names), price),
+        (plot.regression(relu_model, splits, y_names=names["y_names"]), train),
+        (plot.error_histogram(relu_model, splits, y_names=names["y_names"]), train),
+        (plot.residuals(relu_model, splits, **names), price),
+        (plot.curve(relu_model, splits, **names), price),
+        (plot.partial_dependence(relu_model, splits, **names), price),
+        (plot.fit(text_model, X, y1, **text_names), north),
+        (plot.residuals(text_model, {"train": (X, y1)}, **text_names), north),
+        (plot.partial_dependence(text_model, {"train": (X, y1)}, **text_names), north),
+        (plot.curves(batch, X1, y1, groups, x_name=DOLLARS, y_name="cost $ $"), r"a \$ \$"),
+    ]
+    for figure, text in expected:
+        assert text in " ".join(_rendered(figure))

@@ -11,6 +11,8 @@ __version__ = "0.1.0"
 
 _HOMES = {
     "CurveBatch": "curves",
+    "CurveDirectory": "_curve_directory",
+    "CurveTally": "curves",
     "Diagnosis": "diagnosis",
     "EnsembleRegressor": "ensemble",
     "Finding": "diagnosis",

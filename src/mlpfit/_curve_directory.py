@@ -19,7 +19,7 @@ import numpy as np
 
 from . import __version__
 from ._atomic import TEMPORARY_SUFFIX, atomic_write
-from ._model_file import COUNT, FLAG, POSITIVE_COUNT, TEXT, TEXTS, Rule, field, is_int, require, shown
+from ._model_file import COUNT, FLAG, POSITIVE_COUNT, TEXT, TEXTS, Rule, TooLarge, field, is_int, require, shown
 from .curves import TALLIED_CURVES, CurveBatch, CurveTally
 
 INDEX_NAME = "curves.json"
@@ -116,7 +116,13 @@ def write_part(batch, directory, part, columns):
         failed = tuple((group, batch.errors_[group]) for group in batch.groups_)
         return PartRecord(part, None, None, tally.n_curves, 0, failed), tally
     path = os.path.join(os.fspath(directory), part_file(part))
-    save(batch, path, columns=columns)
+    try:
+        save(batch, path, columns=columns)
+    except TooLarge as error:
+        raise ValueError(
+            f"part {part} holds {tally.n_curves} curves, more than one model file takes: {error} Spread the curves "
+            "over more parts: a larger n_parts (mlpfit fit --per-partition: --parts N)."
+        ) from None
     return PartRecord(part, part_file(part), _sha256(path), tally.n_curves, tally.n_fitted), tally
 
 
@@ -163,6 +169,8 @@ class CurveDirectory:
         The table's columns the curves were fitted from: ``{"x": [...], "y": [...], "group": name}``.
     tally_ : CurveTally
         How the fits went.
+    mlpfit_version_ : str
+        The mlpfit that wrote the directory.
     """
 
     def __init__(self, path):
@@ -170,6 +178,7 @@ class CurveDirectory:
         index = _read_index(os.path.join(self.path, INDEX_NAME))
         self.n_parts_, self.parts_ = index["n_parts"], index["parts"]
         self.columns_, self.tally_ = index["columns"], index["tally"]
+        self.mlpfit_version_ = index["mlpfit_version"]
         self._last = None  # (part, batch): curves are mostly asked for part by part
 
     def part_of(self, group):
@@ -206,6 +215,18 @@ class CurveDirectory:
         self.curve_estimator(group)  # a ValueError saying why when there is none
         return self.part(self.part_of(group)).predict(group, X)
 
+    def worst(self, n):
+        """The groups of the ``n`` fitted curves of largest training RMSE, worst first, as far as the tally names them
+        (:data:`~mlpfit.curves.TALLIED_CURVES`)."""
+        return [group for group, _ in self.tally_.worst[:n]]
+
+    def check_files(self):
+        """Refuse, naming the first, a part file the index lists that is missing: what can be checked without
+        reading the parts."""
+        for record in self.parts_.values():
+            if record.file is not None:
+                self._check_present(record)
+
     def first_curve(self):
         """The fitted model of some curve: what every curve's inputs and outputs are."""
         part = next(record.part for record in self.parts_.values() if record.file is not None)
@@ -216,12 +237,7 @@ class CurveDirectory:
         part."""
         from .io import load
 
-        path = os.path.join(self.path, record.file)
-        if not os.path.isfile(path):
-            raise ValueError(
-                f"{path} is missing: the index lists it as part {record.part} ({record.n_curves} curves); the "
-                "directory was changed after the fit. Fit again."
-            )
+        path = self._check_present(record)
         if _sha256(path) != record.sha256:
             raise ValueError(
                 f"{path} is not the part the fit wrote (its SHA-256 differs from the index's): it was replaced or "
@@ -240,6 +256,16 @@ class CurveDirectory:
         if stray is not None:
             raise ValueError(f"{path} holds curve {stray!r}, which belongs in part {self.part_of(stray)}.")
         return batch
+
+    def _check_present(self, record):
+        """The path of the part's file; a ValueError naming it when it is missing."""
+        path = os.path.join(self.path, record.file)
+        if not os.path.isfile(path):
+            raise ValueError(
+                f"{path} is missing: the index lists it as part {record.part} ({record.n_curves} curves); the "
+                "directory was changed after the fit. Fit again."
+            )
+        return path
 
 
 GROUP = Rule(lambda v: isinstance(v, str) or is_int(v), "a string or an integer")
@@ -267,6 +293,7 @@ def _read_index(path):
         if len({record.part for record in parts}) != len(parts):
             raise ValueError("a part is listed twice.")
         return {
+            "mlpfit_version": field(index, "mlpfit_version", TEXT),
             "n_parts": n_parts,
             "parts": {record.part: record for record in parts},
             "columns": _columns(require(index, "columns", object)),

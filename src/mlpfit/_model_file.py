@@ -727,9 +727,13 @@ class UnreadableVersion(ValueError):
     """The file was written in a format version this mlpfit does not read (older or newer)."""
 
 
+class TooLarge(ValueError):
+    """A model that one model file cannot hold: its metadata or its arrays exceed the format's limits."""
+
+
 def check_metadata_length(n_characters):
     if n_characters > MAX_METADATA_CHARS:
-        raise ValueError(f"the metadata is {n_characters} characters long; the limit is {MAX_METADATA_CHARS}.")
+        raise TooLarge(f"the metadata is {n_characters} characters long; the limit is {MAX_METADATA_CHARS}.")
 
 
 STRING_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"')

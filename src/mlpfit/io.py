@@ -31,6 +31,7 @@ from ._model_file import (
     FORMAT_VERSION,
     MAX_ARRAY_BYTES,
     METADATA_KEY,
+    TooLarge,
     check_metadata_length,
     encode_fitted,
     members_arrays,
@@ -299,7 +300,8 @@ def save(model, path, *, columns=None, test_split=None):
     ValueError
         When :func:`load` would refuse the file, e.g. after ``set_params`` changed a parameter
         the fitted weights depend on, or when ``columns["x"]`` differs from ``feature_names_in_``:
-        the file is then not written.
+        the file is then not written. A :class:`~mlpfit._model_file.TooLarge` (a ValueError) when the model
+        exceeds what one file holds (``docs/model-format.md`` has the limits).
     """
     arrays, node = encode(model)
     metadata = {
@@ -315,7 +317,12 @@ def save(model, path, *, columns=None, test_split=None):
         check_metadata_length(len(text))
         array_bytes = sum(array.nbytes for array in arrays.values())
         if array_bytes > MAX_ARRAY_BYTES:
-            raise ValueError(f"the arrays take {array_bytes} bytes; the limit is {MAX_ARRAY_BYTES}.")
+            raise TooLarge(f"the arrays take {array_bytes} bytes; the limit is {MAX_ARRAY_BYTES}.")
+    except TooLarge as error:
+        raise TooLarge(
+            f"cannot save this {type(model).__name__} to {os.fspath(path)}; load would refuse the file: {error}"
+        ) from None
+    try:
         _model_from(arrays, parse_metadata(text))
     except ValueError as error:
         raise ValueError(

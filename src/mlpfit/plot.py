@@ -48,6 +48,13 @@ def _matplotlib_figure():
     return Figure
 
 
+def _shown(text):
+    """``text`` from the user's data (a column name, a split, a category, a group) as matplotlib shows it as
+    written: each ``$`` escaped, since matplotlib reads the text between two as mathtext, which fails to parse on
+    names such as ``price $ $``."""
+    return str(text).replace("$", r"\$")
+
+
 def require_matplotlib():
     """Raise the ImportError naming the ``plot`` extra now, before a long fit, when matplotlib is missing."""
     _matplotlib_figure()
@@ -214,7 +221,7 @@ def _draw_curves(ax, x, y, curves, k, names):
     """Output ``k`` against the one input of numbers or dates: data, fitted curve, interval band and
     breakpoints; one curve, in its own colour, per category of a text input."""
     for category, rows, on_grid in curves:
-        label = names[1][k] if category is None else f"{names[1][k]}, {names[0][1]}={category}"
+        label = names[1][k] if category is None else f"{names[1][k]}, {names[0][1]}={_shown(category)}"
         _draw_curve(ax, x[rows], y[rows], on_grid, k, label)
     ax.set_xlabel(names[0][0])
     ax.set_ylabel(names[1][k])
@@ -287,7 +294,7 @@ def fit(model, X, y, *, x_names=None, y_names=None):
     """
     Figure = _matplotlib_figure()
     columns, Y = _input_columns(X), _as_columns(y)
-    names = (x_names or [f"x{j}" for j in range(len(columns))], y_names or [f"y{k}" for k in range(Y.shape[1])])
+    names = _names(x_names, y_names, len(columns), Y.shape[1])
     P = _as_columns(model.predict(X))
     n_outputs = Y.shape[1]
     figure = Figure(figsize=(12, 4 * n_outputs), layout="constrained")
@@ -321,15 +328,16 @@ def curves(batch, X, y, groups, *, which=None, x_name="x", y_name="y"):
 
     Parameters
     ----------
-    batch : CurveBatch
-        Fitted on curves of one input.
+    batch : CurveBatch or CurveDirectory
+        Fitted on curves of one input; of a directory (:meth:`~mlpfit.CurveBatch.fit_to_directory`), the parts of
+        the curves drawn are read.
     X : array-like of shape (n_rows,) or (n_rows, 1)
     y : array-like of shape (n_rows,)
     groups : array-like of shape (n_rows,)
         The curve of each row (a long table, as ``CurveBatch.fit`` takes one).
     which : list or None
         The groups to draw, in order; default the :data:`MAX_PANELS` worst fits by training RMSE
-        (:meth:`~mlpfit.CurveBatch.worst`).
+        (:meth:`~mlpfit.CurveBatch.worst`; of a directory, those its tally names).
     x_name, y_name : str
         Axis labels.
 
@@ -345,7 +353,6 @@ def curves(batch, X, y, groups, *, which=None, x_name="x", y_name="y"):
     if x.shape[1] != 1:
         raise ValueError(f"plot.curves draws curves of one input; X has {x.shape[1]} columns.")
     which = batch.worst(MAX_PANELS) if which is None else list(which)
-    rmse = dict(zip(batch.groups_, batch.summary_["rmse"]))
     n_columns = min(PANEL_COLUMNS, max(len(which), 1))
     n_rows = -(-len(which) // n_columns)
     figure = Figure(figsize=(4 * n_columns, 3 * max(n_rows, 1)), layout="constrained")
@@ -355,11 +362,19 @@ def curves(batch, X, y, groups, *, which=None, x_name="x", y_name="y"):
             raise ValueError(f"curve {group!r} has no rows in the data.")
         ax = figure.add_subplot(n_rows, n_columns, k + 1)
         on_grid = _curve_on_grid(estimator, x[rows, 0], lambda grid: grid[:, None])
-        _draw_curve(ax, x[rows, 0], y[rows], on_grid, 0, str(group))
-        ax.set_title(f"{group}: RMSE {rmse[group]:.3g}", fontsize="medium")
-        ax.set_xlabel(x_name)
-        ax.set_ylabel(y_name)
+        _draw_curve(ax, x[rows, 0], y[rows], on_grid, 0, _shown(group))
+        ax.set_title(f"{_shown(group)}: RMSE {_training_rmse(batch, group):.3g}", fontsize="medium")
+        ax.set_xlabel(_shown(x_name))
+        ax.set_ylabel(_shown(y_name))
     return figure
+
+
+def _training_rmse(curves, group):
+    """Curve ``group``'s training RMSE, from the summary of its batch (of a directory, of its part)."""
+    from ._curve_directory import CurveDirectory
+
+    batch = curves.part(curves.part_of(group)) if isinstance(curves, CurveDirectory) else curves
+    return batch.summary_["rmse"][batch.groups_.index(group)]
 
 
 # --- the figures of an assessment: each takes the splits {name: (X, y)} of mlpfit.assessment.assess -------------
@@ -372,10 +387,13 @@ def _first_inputs(splits):
 
 
 def _split_data(model, splits):
-    """``[(name, columns, Y, P), ...]``: each split's input columns (:func:`_input_columns`), targets and
-    predictions, both as columns."""
+    """``[(name, columns, Y, P), ...]``: each split's name as a label (:func:`_shown`), input columns
+    (:func:`_input_columns`), targets and predictions, both as columns."""
     _first_inputs(splits)
-    return [(name, _input_columns(X), _as_columns(y), _as_columns(model.predict(X))) for name, (X, y) in splits.items()]
+    return [
+        (_shown(name), _input_columns(X), _as_columns(y), _as_columns(model.predict(X)))
+        for name, (X, y) in splits.items()
+    ]
 
 
 def _all_rows(data):
@@ -385,9 +403,10 @@ def _all_rows(data):
 
 
 def _names(x_names, y_names, n_inputs, n_outputs):
+    """``(x labels, y labels)``: the names given (:func:`_shown`), else ``x0, x1, ...`` and ``y0, y1, ...``."""
     return (
-        list(x_names or [f"x{j}" for j in range(n_inputs)]),
-        list(y_names or [f"y{k}" for k in range(n_outputs)]),
+        [_shown(name) for name in x_names or [f"x{j}" for j in range(n_inputs)]],
+        [_shown(name) for name in y_names or [f"y{k}" for k in range(n_outputs)]],
     )
 
 
@@ -508,7 +527,7 @@ def residuals(model, splits, *, x_names=None, y_names=None):
         for j in range(n_inputs + 1):
             ax = figure.add_subplot(n_outputs, n_inputs + 1, k * (n_inputs + 1) + j + 1)
             groups = [
-                (name if labelled else None, P[:, k] if j == n_inputs else columns[j], Y[:, k] - P[:, k])
+                (name if labelled else None, P[:, k] if j == n_inputs else _along(columns[j]), Y[:, k] - P[:, k])
                 for name, columns, Y, P in data
             ]
             _draw_residuals(ax, groups, "prediction" if j == n_inputs else names[0][j])
@@ -636,7 +655,7 @@ def partial_dependence(model, splits, *, x_names=None, y_names=None):
         for k in range(Y.shape[1]):
             ax = figure.add_subplot(n_rows, n_columns, k * len(columns) + j + 1)
             if column.dtype.kind == "O":
-                ax.plot(values.astype(str), averaged[:, k], "o")  # categories have no order to join them in
+                ax.plot(_along(values), averaged[:, k], "o")  # categories have no order to join them in
             else:
                 ax.plot(values, averaged[:, k])
                 ax.plot(column, np.zeros(len(column)), "|", color="0.5", transform=ax.get_xaxis_transform())
@@ -653,6 +672,11 @@ def response(model, splits, *, x_names=None, y_names=None):
     (beside at most one of text), else :func:`partial_dependence`."""
     draw = curve if _curve_layout(_first_inputs(splits)) else partial_dependence
     return draw(model, splits, x_names=x_names, y_names=y_names)
+
+
+def _along(column):
+    """A column as drawn along an axis: a text column's categories as tick labels (:func:`_shown`)."""
+    return [_shown(value) for value in column] if column.dtype.kind == "O" else column
 
 
 def _values(column):

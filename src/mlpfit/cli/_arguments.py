@@ -3,7 +3,7 @@
 import numpy as np
 
 from . import _curves
-from ._common import UsageError, model_columns, open_model
+from ._common import UsageError, model_columns
 from ._data import named_columns, read_table, select, split
 
 COLUMNS = "COL[,COL...]"
@@ -32,7 +32,11 @@ def add_dropna(parser):
 
 def add_model_data_arguments(parser):
     """MODEL, DATA, --x, --group and --decimal: what ``predict``, ``plot`` and ``diagnose`` share."""
-    parser.add_argument("model", metavar="MODEL", help="model file written by 'mlpfit fit' or mlpfit.save")
+    parser.add_argument(
+        "model",
+        metavar="MODEL",
+        help="model file written by 'mlpfit fit' or mlpfit.save, or the directory 'fit --per-partition' wrote",
+    )
     parser.add_argument("data", metavar="DATA", help="CSV or Parquet file with the model's input columns")
     add_columns(parser, "--x", "input columns, when DATA names them differently from the training data")
     parser.add_argument(
@@ -61,7 +65,7 @@ def check_roles(x, y):
 def read_model_and_labelled_data(args):
     """``(model, X, Y, x_names, y_names, labelled)``: the saved model and its input and target columns from DATA;
     ``labelled`` None, or for a model of curves ``(groups, table, group column, table row of each row)``."""
-    model, metadata = open_model(args.model)
+    model, metadata = _curves.open_model_or_directory(args.model)
     return model, *read_labelled_data(args, model, metadata)
 
 

@@ -6,8 +6,8 @@ whose group the model lacks is refused naming the group and the row, as an unkno
 cannot be guessed. ``predict`` also refuses a row of a curve the fit failed; ``diagnose`` lists such curves.
 
 With ``--per-partition``, ``fit`` reads a Parquet dataset with Dask and writes the curves part by part into a
-directory (:meth:`mlpfit.CurveBatch.fit_to_directory`); ``predict`` takes that directory as its MODEL and reads
-only the parts that DATA's groups lie in.
+directory (:meth:`mlpfit.CurveBatch.fit_to_directory`); ``predict``, ``diagnose`` and ``plot`` take that directory
+as their MODEL and read only the parts that DATA's groups lie in, ``info`` describes it from its index.
 """
 
 import csv
@@ -23,7 +23,7 @@ from sklearn.exceptions import ConvergenceWarning
 from .._curve_directory import INDEX_NAME, CurveDirectory, parts_of
 from ..curves import SUMMARY_COLUMNS, CurveBatch, CurveTally
 from ..diagnosis import FitWarning
-from ._common import EXIT_PROBLEMS, REPORT_CURVES, UsageError, diagnosis_of
+from ._common import EXIT_PROBLEMS, REPORT_CURVES, UsageError, diagnosis_of, open_model
 from ._data import cells_of, named_columns, text_column
 
 CURVES = (CurveBatch, CurveDirectory)
@@ -34,6 +34,11 @@ def open_directory(path):
     """``(curves, metadata)`` of a directory written by ``fit --per-partition``, as ``open_model`` gives a file's."""
     directory = CurveDirectory(path)
     return directory, {"columns": directory.columns_}
+
+
+def open_model_or_directory(path):
+    """``(model, metadata)`` of MODEL: the directory ``fit --per-partition`` wrote, else a model file."""
+    return (open_directory if os.path.isdir(path) else open_model)(path)
 
 
 def group_name(args, model, metadata):
@@ -97,16 +102,25 @@ def curve_rows(batch, groups, table, name, rows, *, failed_ok, n_curves=None):
     return found
 
 
-def chosen(batch, texts):
-    """The groups ``--groups`` names (matched as text), in its order; a name the batch lacks is refused."""
-    by_text = {str(group): group for group in batch.groups_}
-    missing = [text for text in texts if text not in by_text]
-    if missing:
-        raise UsageError(f"--groups names {missing[0]!r}, which is not a curve of the model.")
-    return [by_text[text] for text in texts]
+def chosen(curves, texts):
+    """The groups ``--groups`` names (matched as text), in its order; a name that is not a curve is refused. Of a
+    directory, the parts the names lie in are read."""
+    found = []
+    for text in texts:
+        batch = curves if isinstance(curves, CurveBatch) else _part(curves, curves.part_of(text))
+        by_text = {str(group): group for group in ([] if batch is None else batch.groups_)}
+        if text not in by_text:
+            raise UsageError(f"--groups names {text!r}, which is not a curve of the model.")
+        found.append(by_text[text])
+    return found
 
 
 # --- fit ------------------------------------------------------------------------------------
+
+
+def part_files(directory):
+    """How many part files a directory of curves has (a part whose curves all failed has none)."""
+    return sum(record.file is not None for record in directory.parts_.values())
 
 
 def report_lines(curves, name):
@@ -165,13 +179,18 @@ def fit_to_directory(args, estimator, input_transform):
         for category in (ConvergenceWarning, FitWarning):
             warnings.simplefilter("ignore", category)
         directory = CurveBatch(estimator).fit_to_directory(
-            args.data, args.output, groups=args.group, x=x_names, y=y_names[0], sample_weight=args.weight
+            args.data,
+            args.output,
+            groups=args.group,
+            x=x_names,
+            y=y_names[0],
+            sample_weight=args.weight,
+            n_parts=args.parts,
         )
     if args.verbose:
-        n_files = sum(record.file is not None for record in directory.parts_.values())
         print(f"rows used: {directory.tally_.n_rows}; inputs {', '.join(x_names)}; target {y_names[0]}")
         print("\n".join(report_lines(directory, args.group)))
-        print(f"curves written to {args.output}: {n_files} part files and their index {INDEX_NAME}")
+        print(f"curves written to {args.output}: {part_files(directory)} part files and their index {INDEX_NAME}")
     problem = problems(directory)
     if problem:
         print(f"mlpfit fit: {problem}", file=sys.stderr)
@@ -195,6 +214,8 @@ def _check_per_partition(args):
         raise UsageError(f"--per-partition cannot be combined with {refused}.")
     if args.group is None:
         raise UsageError("--per-partition fits one curve per group and writes them part by part; give --group COL.")
+    if args.parts is not None and args.parts < 1:
+        raise UsageError(f"--parts must be at least 1; got {args.parts}.")
     if len(named_columns(args.y, [], "--y")) != 1:
         raise UsageError("--per-partition fits one target column; name one with --y.")
     if not (os.path.isdir(args.data) or args.data.endswith(".parquet") or set("*?[") & set(args.data)):
@@ -248,10 +269,16 @@ def _by_part(curves, groups):
         return
     parts = parts_of(groups, curves.n_parts_) if len(groups) else np.zeros(0, dtype=np.int64)
     for part in np.unique(parts).tolist():
-        batch = curves.part(part)
-        if batch is None and curves.errors_of(part):
-            batch = _failed_part(curves.errors_of(part))
-        yield batch, curves.tally_.n_curves, np.flatnonzero(parts == part)
+        yield _part(curves, part), curves.tally_.n_curves, np.flatnonzero(parts == part)
+
+
+def _part(directory, part):
+    """Part ``part`` of a directory as a batch (None: it holds no curve); one whose curves all failed as
+    :func:`_failed_part`."""
+    batch = directory.part(part)
+    if batch is None and directory.errors_of(part):
+        return _failed_part(directory.errors_of(part))
+    return batch
 
 
 def _failed_part(errors):
@@ -261,23 +288,51 @@ def _failed_part(errors):
     return part
 
 
-def diagnosis_lines(batch, X, Y, by_curve):
+def row_curves(curves, groups, table, name, rows):
+    """The curve of each row (its group as the model holds it), by :func:`curve_rows`: a group the model lacks is
+    refused; a directory's parts are read as ``groups`` need them."""
+    found = np.empty(len(groups), dtype=object)
+    for batch, n_curves, members in _by_part(curves, groups):
+        by_curve = curve_rows(batch, groups[members], table, name, rows[members], failed_ok=True, n_curves=n_curves)
+        for group, indices in by_curve.items():
+            found[members[indices]] = group
+    return found
+
+
+def diagnosis_lines(curves, X, Y, groups, table, name, rows):
     """``(lines, n_problems)``: a line per curve with a warning or an error on its rows (its codes and its worst
-    finding) or not fitted, after a header counting them."""
-    lines = []
-    for group in batch.groups_:
-        if group in batch.errors_:
-            lines.append(f"{group}: not fitted: {batch.errors_[group]}")
-        elif group in by_curve:
-            rows = by_curve[group]
-            diagnosis = diagnosis_of(batch.estimators_[group], X[rows], Y[rows])
+    finding), then one per curve not fitted, after a header counting them.
+
+    Each row is matched to its curve by ``groups`` (``rows``: its table row, for messages); a directory's parts are
+    read as the rows need them, and its curves not fitted are those its tally names.
+    """
+    lines, diagnosed = [], 0
+    for batch, n_curves, members in _by_part(curves, groups):
+        by_curve = curve_rows(batch, groups[members], table, name, rows[members], failed_ok=True, n_curves=n_curves)
+        for group in batch.groups_:
+            if group not in batch.estimators_ or group not in by_curve:
+                continue
+            diagnosed += 1
+            indices = members[by_curve[group]]
+            diagnosis = diagnosis_of(batch.estimators_[group], X[indices], Y[indices])
             if not diagnosis.ok:
                 worst = diagnosis.findings[0]
                 codes = ", ".join(dict.fromkeys(finding.code for finding in diagnosis.findings))
                 lines.append(f"{group}: {codes}: [{worst.severity}] {worst.message}")
-    diagnosed = sum(group in by_curve for group in batch.estimators_)
+    tally = tally_of(curves)
+    n_failed = tally.n_curves - tally.n_fitted
+    n_problems = len(lines) + n_failed
+    failed = tally.failed if isinstance(curves, CurveDirectory) else _failed(curves)
+    lines += [f"{group}: not fitted: {error}" for group, error in failed]
+    if n_failed > len(failed):
+        lines.append(f"... and {n_failed - len(failed)} more not fitted (each part's model file lists its curves)")
     header = (
-        f"{len(lines)} of {len(batch.groups_)} curves have problems ({diagnosed} diagnosed on DATA's rows, "
-        f"{len(batch.errors_)} not fitted, {len(batch.estimators_) - diagnosed} without rows in DATA)"
+        f"{n_problems} of {tally.n_curves} curves have problems ({diagnosed} diagnosed on DATA's rows, "
+        f"{n_failed} not fitted, {tally.n_fitted - diagnosed} without rows in DATA)"
     )
-    return [header, *lines], len(lines)
+    return [header, *lines], n_problems
+
+
+def _failed(batch):
+    """``[(group, why), ...]``: the curves of a batch not fitted, in its order."""
+    return [(group, batch.errors_[group]) for group in batch.groups_ if group in batch.errors_]

@@ -15,9 +15,10 @@ def add_parser(subparsers):
         "overfitting, convergence. Prints each finding with its numbers and a fix; exits with "
         f"{EXIT_PROBLEMS} when there is a warning or an error, 0 when the fit looks healthy. For a model of curves "
         "(fit --group): a line per curve with a warning or an error (its findings' codes and the worst finding) "
-        "or that was not fitted.",
+        "or that was not fitted. MODEL may also be the directory that fit --per-partition wrote; only the parts "
+        "DATA's groups lie in are read.",
         example="mlpfit diagnose model.npz data.csv\nmlpfit diagnose model.npz other.csv --x dose --y response\n"
-        "mlpfit diagnose curves.npz long.csv",
+        "mlpfit diagnose curves.npz long.csv\nmlpfit diagnose curves_dir/ long.csv",
         run=run,
     )
     add_model_labelled_data_arguments(parser)
@@ -26,9 +27,7 @@ def add_parser(subparsers):
 def run(args):
     model, X, Y, _, _, labelled = read_model_and_labelled_data(args)
     if labelled is not None:
-        groups, table, group, rows = labelled
-        by_curve = _curves.curve_rows(model, groups, table, group, rows, failed_ok=True)
-        lines, n_problems = _curves.diagnosis_lines(model, X, Y, by_curve)
+        lines, n_problems = _curves.diagnosis_lines(model, X, Y, *labelled)
         print("\n".join(lines))
         return EXIT_PROBLEMS if n_problems else 0
     diagnosis = diagnosis_of(model, X, Y)

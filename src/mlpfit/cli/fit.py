@@ -247,6 +247,13 @@ def add_parser(subparsers):
         "partition and write the curves part by part into the directory MODEL (predict reads it as a model)",
     )
     parser.add_argument(
+        "--parts",
+        type=int,
+        metavar="N",
+        help="with --per-partition: spread the curves over N parts, a model file each (default: one per partition "
+        "of DATA); more parts when a part holds more curves than a model file takes",
+    )
+    parser.add_argument(
         "--summary",
         metavar="CSV",
         help="with --group: write one row per curve (status, stop reason, "
@@ -550,6 +557,8 @@ def run(args):
     anywhere before leaves every existing file as it was."""
     if args.per_partition:
         return _curves.fit_to_directory(args, NeuralRegressor(**model_params(args)), _input_transform)
+    if args.parts is not None:
+        raise UsageError("--parts spreads the curves of --per-partition over model files; give --per-partition.")
     check_outputs({"model": args.output, "plot": args.plot, "summary": args.summary}, {"data": args.data})
     if _cluster.wanted(args):
         return _cluster.run(args, fitted_model)

@@ -1,9 +1,11 @@
 """``mlpfit info``: what a saved model is and how it was trained.
 
 The description comes from the file as :mod:`mlpfit._model_file` reads it, every field and array checked,
-without building the estimator: no scikit-learn import, so it answers in a fraction of a second.
+without building the estimator: no scikit-learn import, so it answers in a fraction of a second. A directory that
+``fit --per-partition`` wrote is described from its index, its tally of the fits, without reading its parts.
 """
 
+import os
 from collections import Counter
 
 import numpy as np
@@ -18,11 +20,17 @@ def add_parser(subparsers):
         summary="describe a saved model",
         description="Print a model file's format version, the model's inputs, outputs, layers, "
         "parameters and training summary; for a model of curves (fit --group), its curves fitted and failed, "
-        "their widths and stop reasons counted, and the parameters every curve was fitted with.",
-        example="mlpfit info model.npz\nmlpfit info curves.npz",
+        "their widths and stop reasons counted, and the parameters every curve was fitted with; for the directory "
+        "that fit --per-partition wrote, its parts and the totals its index holds: curves fitted and failed, stop "
+        "reasons, the worst fits and the diagnosis counted.",
+        example="mlpfit info model.npz\nmlpfit info curves.npz\nmlpfit info curves_dir/",
         run=run,
     )
-    parser.add_argument("model", metavar="MODEL", help="model file written by 'mlpfit fit' or mlpfit.save")
+    parser.add_argument(
+        "model",
+        metavar="MODEL",
+        help="model file written by 'mlpfit fit' or mlpfit.save, or the directory 'fit --per-partition' wrote",
+    )
 
 
 def describe(saved, metadata):
@@ -34,6 +42,7 @@ def describe(saved, metadata):
         f"model: {saved.name}",
         f"inputs ({saved.n_features_in}): {', '.join(columns.get('x') or []) or 'unnamed'}",
         f"outputs ({saved.n_outputs}): {', '.join(columns.get('y') or []) or 'unnamed'}",
+        *_test_split_lines(metadata.get("test_split")),
     ]
     if saved.name == "CurveBatch":
         return lines + _batch_lines(saved, columns)
@@ -72,6 +81,16 @@ def describe(saved, metadata):
     return lines
 
 
+def _test_split_lines(split):
+    """The rows ``fit --test-fraction`` held out, as the file records them (none when it records no split)."""
+    if split is None:
+        return []
+    return [
+        f"test split: {split['fraction']:g} of the {split['n_rows']} usable rows of {split['data']} held out, seed "
+        f"{split['seed']} (data SHA-256 {split['data_sha256']}); 'mlpfit report' assesses them given that file"
+    ]
+
+
 def _batch_lines(saved, columns):
     """A curve batch's curves, widths, stop reasons and failures, and the parameters each curve was fitted with."""
     failed = [(group, error) for group, error in zip(saved.groups, saved.errors) if error is not None]
@@ -90,6 +109,27 @@ def _batch_lines(saved, columns):
     ]
 
 
+def describe_directory(path):
+    """The lines ``mlpfit info`` prints for the directory of curves at ``path``: its index's totals; a part file the
+    index lists but the directory lacks is refused."""
+    from .._curve_directory import FORMAT_NAME, FORMAT_VERSION, INDEX_NAME, CurveDirectory
+    from ._curves import part_files, report_lines
+
+    directory = CurveDirectory(path)
+    directory.check_files()
+    columns = directory.columns_ or {}
+    return [
+        f"format: {FORMAT_NAME} version {FORMAT_VERSION} (written by mlpfit {directory.mlpfit_version_})",
+        "model: curves in a directory of parts (CurveDirectory)",
+        f"inputs: {', '.join(columns.get('x') or []) or 'unnamed'}",
+        f"outputs: {', '.join(columns.get('y') or []) or 'unnamed'}",
+        f"parts: {directory.n_parts_}, {part_files(directory)} with a model file; index {INDEX_NAME}",
+        f"rows fitted: {directory.tally_.n_rows}",
+        *report_lines(directory, columns.get("group", "unnamed")),
+    ]
+
+
 def run(args):
-    print("\n".join(describe(*read_model(args.model))))
+    lines = describe_directory(args.model) if os.path.isdir(args.model) else describe(*read_model(args.model))
+    print("\n".join(lines))
     return 0

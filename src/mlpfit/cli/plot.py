@@ -1,8 +1,7 @@
 """``mlpfit plot``: draw a saved model's fit against data again."""
 
-import numpy as np
-
 from .. import plot
+from ..curves import TALLIED_CURVES
 from ..plot import MAX_PANELS
 from . import _curves
 from ._arguments import add_columns, add_model_labelled_data_arguments, read_model_and_labelled_data
@@ -18,8 +17,10 @@ def add_parser(subparsers):
         description="Plot the model against DATA, which needs the model's input and target columns: the fitted "
         "curve (one input) or predicted against actual (several), the residuals and the loss curve. For a model "
         "of curves (fit --group), a grid of panels, one per curve: its rows and its fitted curve, for the curves "
-        f"--groups names or else the {MAX_PANELS} worst fits by training RMSE.",
-        example="mlpfit plot model.npz data.csv -o fit.png\nmlpfit plot curves.npz long.csv --groups s1,s7 -o two.png",
+        f"--groups names or else the {MAX_PANELS} worst fits by training RMSE (of a directory that fit "
+        f"--per-partition wrote, the {TALLIED_CURVES} its index names).",
+        example="mlpfit plot model.npz data.csv -o fit.png\nmlpfit plot curves.npz long.csv --groups s1,s7 -o two.png\n"
+        "mlpfit plot curves_dir/ long.csv -o worst.png",
         run=run,
     )
     add_model_labelled_data_arguments(parser)
@@ -45,9 +46,6 @@ def _curves_figure(args, model, X, Y, x_names, y_names, labelled):
     """The grid of the chosen curves (or the worst fits), each row matched to its curve by its group."""
     if len(x_names) != 1 or len(y_names) != 1:
         raise UsageError("plot draws curves of one input and one target; this model of curves has more.")
-    groups, table, group, rows = labelled
     which = _curves.chosen(model, named_columns(args.groups, [], "--groups")) if args.groups else None
-    row_groups = np.empty(len(groups), dtype=object)
-    for curve, members in _curves.curve_rows(model, groups, table, group, rows, failed_ok=True).items():
-        row_groups[members] = curve
-    return plot.curves(model, X, Y, row_groups, which=which, x_name=x_names[0], y_name=y_names[0])
+    row_curves = _curves.row_curves(model, *labelled)
+    return plot.curves(model, X, Y, row_curves, which=which, x_name=x_names[0], y_name=y_names[0])

@@ -14,7 +14,6 @@ outside. It comes last so that the columns before it keep their places.
 """
 
 import csv
-import os
 import sys
 
 import numpy as np
@@ -22,7 +21,7 @@ import numpy as np
 from .._atomic import atomic_write
 from . import _curves
 from ._arguments import add_columns, add_model_data_arguments
-from ._common import add_command, check_outputs, model_columns, open_model
+from ._common import add_command, check_outputs, model_columns
 from ._data import cells_of, named_columns, read_table, select, text_column
 
 
@@ -90,7 +89,7 @@ def _in_range(model, X, complete):
 
 def run(args):
     check_outputs({"predictions": args.output}, {"model": args.model, "data": args.data})
-    model, metadata = (_curves.open_directory if os.path.isdir(args.model) else open_model)(args.model)
+    model, metadata = _curves.open_model_or_directory(args.model)
     group = _curves.group_name(args, model, metadata)
     keep = args.keep
     if group is not None and group not in named_columns(args.keep, [group], "--keep"):
