@@ -238,3 +238,13 @@ def test_the_command_line_refuses_on_a_cluster_what_needs_memory(parquet_dataset
     assert main(args if "--x-all" in options else [*args, "--x", "dose"]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and message in error
+
+
+def test_the_sample_of_rows_is_distinct_sorted_and_spread_over_them():
+    from mlpfit._dask_data import _distinct_rows
+
+    rows = _distinct_rows(1000, 900, np.random.default_rng(0))  # most rows: several rounds of draws
+    assert len(rows) == 900 and np.all(np.diff(rows) > 0) and rows[0] >= 0 and rows[-1] < 1000
+    many = _distinct_rows(10**9, 10**4, np.random.default_rng(1))
+    assert len(many) == 10**4 and np.all(np.diff(many) > 0)
+    assert np.histogram(many, bins=10, range=(0, 10**9))[0].min() > 900  # about 1,000 in each tenth

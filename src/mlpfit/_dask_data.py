@@ -286,10 +286,37 @@ def _sample(X, Y, weights):
     import dask
 
     n_rows = X.shape[0]
-    if n_rows > SAMPLE_ROWS:
-        rows = np.sort(np.random.default_rng(0).choice(n_rows, SAMPLE_ROWS, replace=False))
-        X, Y, weights = X[rows], Y[rows], None if weights is None else weights[rows]
-    return dask.compute(X, Y, weights)
+    if n_rows <= SAMPLE_ROWS:
+        return dask.compute(X, Y, weights)
+    rows = _distinct_rows(n_rows, SAMPLE_ROWS, np.random.default_rng(0))
+    taken = dask.compute(*(_rows_of(A, rows) for A in (X, Y, weights) if A is not None))
+    return (*taken, None) if weights is None else taken
+
+
+def _distinct_rows(n_rows, size, rng):
+    """``size`` distinct row numbers below ``n_rows``, sorted, uniformly drawn: by draws with replacement until as
+    many are distinct, so that memory follows ``size`` (``rng.choice`` without replacement takes ``n_rows``)."""
+    rows = np.unique(rng.integers(0, n_rows, size))
+    while len(rows) < size:
+        rows = np.unique(np.concatenate([rows, rng.integers(0, n_rows, size - len(rows))]))
+    return rows
+
+
+def _rows_of(A, rows):
+    """Rows ``rows`` (sorted) of the Dask array ``A``, lazily: each block gives its own, by a task per block.
+
+    Not ``A[rows]``: Dask's fancy indexing builds a graph whose size grows with ``A``'s rows."""
+    import dask
+
+    starts = np.cumsum((0, *A.chunks[0]))
+    bounds = np.searchsorted(rows, starts)
+    blocks = A.to_delayed().ravel()
+    parts = [
+        dask.delayed(np.take)(block, rows[a:b] - start, axis=0)
+        for block, start, a, b in zip(blocks, starts, bounds, bounds[1:])
+        if b > a
+    ]
+    return dask.delayed(np.concatenate)(parts)
 
 
 def dask_predict(estimator, network, X, return_std=False):
