@@ -1,14 +1,17 @@
-"""NeuralRegressor on Dask arrays, on a LocalCluster of worker processes with one thread each (issue 20):
+"""NeuralRegressor on Dask arrays, on a local cluster of worker processes with one thread each (issue 20):
 
 1. A fit of 10^7 rows generated lazily, block by block on the workers (never whole on the client), with the
    workers' memory limited below the rows so that each pass reads them from their source: the client's peak memory
    growth against a fit of 10^6 rows (it should not follow the rows) and each worker's, against its blocks' size.
+   Both sizes are also fitted with the rows read at every pass (``PERSIST_SHARE`` 0), like for like.
 2. The speedup from 1 to 2 workers on 10^6 rows (held on the workers), the same LM iterations on each.
 3. The Dask fit against the in-memory fit of the same 10^5 rows (sorted and distinct, as a weighted set leaves
    them): the largest difference in prediction, for LM with Bayesian regularisation and for L-BFGS.
 
-Each cluster runs from its own client process, so each peak is that fit's alone. The rows: four uniform inputs
-and Friedman's first function of them plus noise; each block drawn from its own seed.
+Each cluster is a scheduler process and worker processes started by the ``dask`` command, and its client runs
+in a process of its own, so the client's peak is that fit's alone (a LocalCluster would run the scheduler inside
+the client). The rows: four uniform inputs and Friedman's first function of them plus noise; each block drawn
+from its own seed.
 
 Usage: python benchmarks/dask_engine.py [--rows 10000000] [--output results/dask_engine.txt]
 """
@@ -21,8 +24,11 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -69,23 +75,44 @@ def _status_bytes(field):
         return next(int(line.split()[1]) for line in status if line.startswith(f"{field}:")) * 1024
 
 
-def run_fit(n_rows, n_workers, memory_limit, max_iter):
-    """Fit ``n_rows`` lazy rows on a LocalCluster in this process; print one JSON line: seconds, iterations, whether
-    the rows were held on the workers, the client's and each worker's peak memory growth (MiB)."""
-    from dask.distributed import Client, LocalCluster
+@contextmanager
+def cluster_client(n_workers, memory_limit=None):
+    """A ``dask.distributed`` client of a scheduler process and ``n_workers`` worker processes of one thread each
+    (``memory_limit`` each), all started here and stopped on exit; the workers import this script's blocks."""
+    from dask.distributed import Client
 
+    dask_command = Path(sys.executable).with_name("dask")
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": str(Path(__file__).resolve().parent)}
+    with tempfile.TemporaryDirectory() as folder:
+        address = Path(folder) / "scheduler.json"
+        quiet = {"env": env, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        scheduler = [dask_command, "scheduler", "--port", "0", "--no-dashboard", "--scheduler-file", address]
+        worker = [dask_command, "worker", "--scheduler-file", address, "--nworkers", str(n_workers), "--nthreads", "1"]
+        worker += ["--no-dashboard", "--memory-limit", memory_limit or "0"]
+        processes = [subprocess.Popen(scheduler, **quiet)]
+        try:
+            while not address.exists():
+                time.sleep(0.1)
+            processes.append(subprocess.Popen(worker, **quiet))
+            with Client(scheduler_file=str(address)) as client:
+                client.wait_for_workers(n_workers)
+                yield client
+        finally:
+            for process in reversed(processes):
+                process.terminate()
+                process.wait()
+
+
+def run_fit(n_rows, n_workers, memory_limit, max_iter, always_read=False):
+    """Fit ``n_rows`` lazy rows on a cluster from this process; print one JSON line: seconds, iterations, whether
+    the rows were held on the workers, the client's and each worker's peak memory growth (MiB). ``always_read``:
+    the rows are read from their source at every pass whatever the workers' memory."""
     from mlpfit import NeuralRegressor, _dask_problem
 
     warnings.simplefilter("ignore")
-    cluster = LocalCluster(
-        n_workers=n_workers,
-        threads_per_worker=1,
-        processes=True,
-        memory_limit=memory_limit,
-        dashboard_address=None,
-        env={"OPENBLAS_NUM_THREADS": "1"},
-    )
-    with cluster, Client(cluster) as client:
+    if always_read:
+        _dask_problem.PERSIST_SHARE = 0.0
+    with cluster_client(n_workers, memory_limit) as client:
         X, y = lazy_rows(2 * BLOCK_ROWS)
         NeuralRegressor(**{**LM, "max_iter": 1}).fit(X, y)  # every worker imports mlpfit and fits once
         X, y = lazy_rows(n_rows)
@@ -107,10 +134,9 @@ def run_fit(n_rows, n_workers, memory_limit, max_iter):
 
 
 def run_agreement(n_rows):
-    """Fit the same ``n_rows`` rows in memory and on a 2-worker LocalCluster; print one JSON line per solver with
+    """Fit the same ``n_rows`` rows in memory and on a cluster of 2 workers; print one JSON line per solver with
     the largest difference in prediction and whether the iterations agree."""
     import dask.array as da
-    from dask.distributed import Client, LocalCluster
 
     from mlpfit import NeuralRegressor
 
@@ -118,12 +144,11 @@ def run_agreement(n_rows):
     X, y = (np.asarray(A) for A in lazy_rows(n_rows))
     order = np.lexsort(X.T[::-1])
     X, y = X[order], y[order]  # distinct rows in sorted order: the in-memory weighted set keeps them as given
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
     solvers = {
         "lm, alpha='bayes'": {**LM, "alpha": "bayes", "max_iter": 100},
         "lbfgs, alpha=1e-3": {**LM, "solver": "lbfgs", "max_iter": 300},
     }
-    with cluster, Client(cluster):
+    with cluster_client(2):
         for name, params in solvers.items():
             expected = NeuralRegressor(**params).fit(X, y)
             chunks = n_rows // 4
@@ -147,8 +172,8 @@ def report(n_rows, max_iter):
     block_mib = BLOCK_ROWS * (N_INPUTS + 1) * 8 / 2**20
     yield f"rows generated lazily in blocks of {BLOCK_ROWS:,} ({block_mib:.0f} MiB); LM on a 4-10-1 network (P = 61)"
     yield f"1. 2 workers of {STREAMED_LIMIT} each, {max_iter} LM iterations"
-    for rows in (n_rows // 10, n_rows):
-        (row,) = _child("fit", rows, 2, STREAMED_LIMIT, max_iter)
+    for rows, always_read in ((n_rows // 10, 0), (n_rows // 10, 1), (n_rows, 0)):
+        (row,) = _child("fit", rows, 2, STREAMED_LIMIT, max_iter, always_read)
         held = "held on the workers" if row["held"] else "read from the source at every pass"
         workers = ", ".join(f"{mib:.0f}" for mib in row["workers_mib"])
         yield (
@@ -159,7 +184,7 @@ def report(n_rows, max_iter):
     yield f"2. {speed_rows:,} rows held on workers of {HELD_LIMIT}, {max_iter} LM iterations"
     seconds = {}
     for n_workers in (1, 2):
-        (row,) = _child("fit", speed_rows, n_workers, HELD_LIMIT, max_iter)
+        (row,) = _child("fit", speed_rows, n_workers, HELD_LIMIT, max_iter, 0)
         seconds[n_workers] = row["seconds"]
         yield f"  {n_workers} worker(s): {row['seconds']:.1f} s, {row['n_iter']} iterations"
     yield f"  speedup from 1 to 2 workers: {seconds[1] / seconds[2]:.2f}"
@@ -182,8 +207,8 @@ def main():
     if args.run:
         kind, *values = args.run
         if kind == "fit":
-            rows, n_workers, limit, max_iter = values
-            run_fit(int(rows), int(n_workers), limit, int(max_iter))
+            rows, n_workers, limit, max_iter, always_read = values
+            run_fit(int(rows), int(n_workers), limit, int(max_iter), bool(int(always_read)))
         else:
             run_agreement(int(values[0]))
         return
