@@ -79,10 +79,11 @@ def test_a_dask_fit_is_the_in_memory_fit(client, small_chunks, n_features, param
     ids=["lm-bayes", "lbfgs"],
 )
 def test_a_dask_fit_is_the_in_memory_fit_bit_for_bit_whatever_its_chunks(client, monkeypatch, params):
-    from mlpfit import _network, _scaling
+    from mlpfit import _dask_problem, _network, _scaling
 
     # several chunks per block and several blocks, on both workers: for LM's sums and for L-BFGS's
     monkeypatch.setattr(_network, "BLOCK_CHUNKS", 2)
+    monkeypatch.setattr(_dask_problem, "WAVE_BLOCKS_PER_THREAD", 1)  # and several waves of a pass's blocks
     monkeypatch.setattr(_network, "FACTOR_CHUNK_ENTRIES", 500)
     monkeypatch.setattr(_network, "GRADIENT_CHUNK_ENTRIES", 250)
     monkeypatch.setattr(_scaling, "BLOCK_ROWS", 64)  # the standardisation's sums in several blocks
@@ -133,6 +134,28 @@ def test_rows_beyond_the_workers_share_of_memory_are_read_from_their_source_at_e
     else:
         assert len(GENERATED) > 5 * model.n_iter_  # a normal-equations pass and trial passes per iteration
     np.testing.assert_allclose(model.predict(X), NeuralRegressor(**params).fit(X, y).predict(X), rtol=0, atol=SAME)
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_the_graph_a_fit_computes_at_once_does_not_grow_with_the_rows(client, monkeypatch, weighted):
+    from dask.callbacks import Callback
+
+    from mlpfit import _dask_data, _dask_problem, _network, _scaling
+
+    monkeypatch.setattr(_network, "BLOCK_CHUNKS", 1)
+    monkeypatch.setattr(_network, "FACTOR_CHUNK_ENTRIES", 500)  # blocks of tens of rows
+    monkeypatch.setattr(_scaling, "BLOCK_ROWS", 64)
+    monkeypatch.setattr(_dask_problem, "WAVE_BLOCKS_PER_THREAD", 1)
+    monkeypatch.setattr(_dask_problem, "PERSIST_SHARE", 0.0)  # every pass reads the rows from their source
+    monkeypatch.setattr(_dask_data, "SAMPLE_ROWS", 50)
+    graphs = {400: [], 1600: []}
+    for n_rows, sizes in graphs.items():
+        X, y, weights = rows(1, n_rows)
+        with dask.config.set(scheduler="sync"), Callback(start=lambda graph, sizes=sizes: sizes.append(len(graph))):
+            NeuralRegressor(4, n_averaged=1, alpha=1e-3, max_iter=3, random_state=0).fit(
+                chunked(X), chunked(y), chunked(weights) if weighted else None
+            )
+    assert max(graphs[1600]) == max(graphs[400])  # four times the rows, the chunks and the blocks: the same graphs
 
 
 def test_beyond_sample_rows_the_start_sees_a_fixed_sample_of_them(client, monkeypatch):

@@ -28,7 +28,7 @@ import numpy as np
 from sklearn.utils.validation import validate_data
 
 from . import _scaling, _weights
-from ._dask_problem import DaskProblem, held, per_block, summed
+from ._dask_problem import DaskProblem, held, per_block, summed, waves
 from ._memory import check_memory
 from ._network import Architecture
 from ._scaling import Scaler
@@ -57,6 +57,7 @@ class DaskTrainingData:
     rows: tuple
     y_ndim: int
     x_range: tuple
+    y_range: tuple
     encoding: object = None
     transforms: tuple = (None, None)
 
@@ -79,26 +80,20 @@ class DaskTrainingData:
 
     def scalers(self, standardize):
         """The input and target standardisation, from reductions over all rows."""
-        import dask
-
         X, Y, weights = self.rows
         if not standardize:
             return Scaler.identity(X.shape[1]), Scaler.identity(Y.shape[1])
-        y_range = dask.compute(Y.min(axis=0), Y.max(axis=0))
         return tuple(
             Scaler.of_sums(*extremes, partial(_summed_in_blocks, A, weights))
-            for A, extremes in ((X, self.x_range), (Y, y_range))
+            for A, extremes in ((X, self.x_range), (Y, self.y_range))
         )
 
     def problem(self, plan, scalers, activation, rng):
         """The objective on all rows standardised by ``scalers``, held on the workers (``rng`` is unused:
         a Dask fit holds out no rows)."""
-        import dask
-
         (x_scaler, y_scaler), (X, Y, weights) = scalers, self.rows
         X, Y = x_scaler.transform(X), y_scaler.transform(Y)
-        total = X.shape[0] if weights is None else weights.sum()
-        total, sum_of_squares = dask.compute(total, _weights.sum_of_squares_about_mean(Y, weights))
+        total, sum_of_squares = _weight_and_sum_of_squares(Y, weights)
         sample = x_scaler.transform(self.X), y_scaler.transform(self.Y), self.sample_weight
         arch = Architecture((X.shape[1], *plan.hidden_layer_sizes, Y.shape[1]), activation)
         return DaskProblem(
@@ -140,9 +135,9 @@ def dask_training_data(estimator, X, y, sample_weight=None, encoding=None):
     if weights is not None and weights.ndim != 1:
         raise ValueError(f"sample_weight must be 1-D, one weight per row; got shape {weights.shape}.")
     X, Y, weights = held(X.rechunk({1: -1}), Y, weights)
-    x_range, weights_all_one = _checked(X, Y, weights, getattr(estimator, "feature_names_in_", None))
+    x_range, y_range, weights_all_one = _checked(X, Y, weights, getattr(estimator, "feature_names_in_", None))
     rows = X, Y, None if weights_all_one else weights
-    return DaskTrainingData(*_sample(*rows), rows, y.ndim, x_range)
+    return DaskTrainingData(*_sample(*rows), rows, y.ndim, x_range, y_range)
 
 
 UNSUPPORTED = {
@@ -216,6 +211,15 @@ def _without_targets(A, _, weights, *, sums, arguments):
     return sums(A, weights, **arguments)
 
 
+def _weight_and_sum_of_squares(Y, weights):
+    """The weights' sum (the rows without weights) and the sum of squared deviations of ``Y`` from its mean, weighted,
+    from sums over blocks on the workers (as the standardisation's)."""
+    unit = np.ones(Y.shape[1])
+    total, first = _summed_in_blocks(Y, weights, _scaling.weighted_sums, unit=unit)
+    (second,) = _summed_in_blocks(Y, weights, _scaling.squared_deviation_sums, unit=unit, center=first / total)
+    return float(total), float(second.sum())
+
+
 def _columns_of(X):
     """What scikit-learn reads the column names and count of: a Dask DataFrame's empty pandas frame, else ``X``."""
     if hasattr(X, "to_dask_array") and X.ndim == 2:
@@ -235,8 +239,8 @@ def _check_numbers(dtype, what):
 
 def _block_summary(X, Y, weights):
     """What the checks need of one row block: the first non-finite value or negative weight as ``(what, row,
-    column, value)`` or None, the inputs' least and greatest values, the positive weights, whether every weight is
-    1."""
+    column, value)`` or None, the least and greatest values of the inputs and of the targets, the positive weights,
+    whether every weight is 1."""
     problem = None
     for what, A in (("X", X), ("y", Y), ("sample_weight", weights)):
         if A is None or problem is not None:
@@ -245,28 +249,30 @@ def _block_summary(X, Y, weights):
         if bad.any():
             row, *column = np.argwhere(bad)[0]
             problem = what, int(row), int(column[0]) if column else None, float(A[(row, *column)])
-    empty = np.full(X.shape[1], np.nan)
-    low, high = (X.min(axis=0), X.max(axis=0)) if len(X) else (empty, empty)
+    extremes = [(A.min(axis=0), A.max(axis=0)) if len(A) else (np.full(A.shape[1], np.nan),) * 2 for A in (X, Y)]
     positive = len(X) if weights is None else int(np.count_nonzero(weights > 0))
-    return problem, low, high, positive, weights is None or bool(np.all(weights == 1))
+    return problem, extremes, positive, weights is None or bool(np.all(weights == 1))
 
 
 def _checked(X, Y, weights, names):
-    """``(x_range, weights_all_one)`` of the rows, after checking, block by block on the workers, that
+    """``(x_range, y_range, weights_all_one)`` of the rows, after checking, block by block on the workers, that
     every value is finite and every weight non-negative, with at least two rows of positive weight."""
-    summaries = per_block(_block_summary, X, Y, weights).compute()
-    starts = np.cumsum((0, *X.chunks[0]))
-    for chunk, (problem, *_) in enumerate(summaries):
-        if problem is not None:
-            raise ValueError(_problem_message(*problem, starts[chunk], chunk, len(summaries), names))
-    positive = sum(summary[3] for summary in summaries)
+    blocks, starts = per_block(_block_summary, X, Y, weights), np.cumsum((0, *X.chunks[0]))
+    ranges = [(np.full(A.shape[1], np.inf), np.full(A.shape[1], -np.inf)) for A in (X, Y)]
+    positive, all_one = 0, True
+    for wave in waves(blocks.numblocks[0]):
+        for chunk, (problem, extremes, block_positive, block_all_one) in enumerate(
+            blocks[wave].compute(), start=wave.start
+        ):
+            if problem is not None:
+                raise ValueError(_problem_message(*problem, starts[chunk], chunk, blocks.numblocks[0], names))
+            ranges = [(np.fmin(low, a), np.fmax(high, b)) for (low, high), (a, b) in zip(ranges, extremes)]
+            positive, all_one = positive + block_positive, all_one and block_all_one
     if positive < _weights.MIN_WEIGHTED_ROWS:
         raise ValueError(
             f"a fit needs at least {_weights.MIN_WEIGHTED_ROWS} rows of positive weight; the Dask data have {positive}."
         )
-    with np.errstate(invalid="ignore"):
-        x_range = np.nanmin([s[1] for s in summaries], axis=0), np.nanmax([s[2] for s in summaries], axis=0)
-    return x_range, all(summary[4] for summary in summaries)
+    return (*ranges, all_one)
 
 
 def _problem_message(what, row, column, value, first_row, chunk, n_chunks, names):
@@ -289,8 +295,14 @@ def _sample(X, Y, weights):
     if n_rows <= SAMPLE_ROWS:
         return dask.compute(X, Y, weights)
     rows = _distinct_rows(n_rows, SAMPLE_ROWS, np.random.default_rng(0))
-    taken = dask.compute(*(_rows_of(A, rows) for A in (X, Y, weights) if A is not None))
-    return (*taken, None) if weights is None else taken
+    present = [A for A in (X, Y, weights) if A is not None]
+    starts = np.cumsum((0, *X.chunks[0]))
+    parts = [
+        dask.compute(*(_rows_of(A.blocks[wave], rows, starts[wave.start]) for A in present))
+        for wave in waves(X.numblocks[0])
+    ]
+    taken = [np.concatenate(arrays) for arrays in zip(*parts)]
+    return (*taken, None) if weights is None else tuple(taken)
 
 
 def _distinct_rows(n_rows, size, rng):
@@ -302,13 +314,14 @@ def _distinct_rows(n_rows, size, rng):
     return rows
 
 
-def _rows_of(A, rows):
-    """Rows ``rows`` (sorted) of the Dask array ``A``, lazily: each block gives its own, by a task per block.
+def _rows_of(A, rows, first):
+    """The rows of the Dask array ``A`` (whose first row is row ``first`` of the data) that are among ``rows`` (sorted
+    row numbers of the data), lazily: each block gives its own, by a task per block.
 
     Not ``A[rows]``: Dask's fancy indexing builds a graph whose size grows with ``A``'s rows."""
     import dask
 
-    starts = np.cumsum((0, *A.chunks[0]))
+    starts = first + np.cumsum((0, *A.chunks[0]))
     bounds = np.searchsorted(rows, starts)
     blocks = A.to_delayed().ravel()
     parts = [
@@ -316,7 +329,7 @@ def _rows_of(A, rows):
         for block, start, a, b in zip(blocks, starts, bounds, bounds[1:])
         if b > a
     ]
-    return dask.delayed(np.concatenate)(parts)
+    return dask.delayed(np.concatenate)(parts) if parts else np.empty((0, *A.shape[1:]))
 
 
 def dask_predict(estimator, network, X, return_std=False):

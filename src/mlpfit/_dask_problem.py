@@ -16,10 +16,15 @@ of the normal equations for LM, of the gradient for L-BFGS), whatever the chunks
 raw sums are added in block order and finished where the solver runs, as in memory. On the same standardised rows
 LM's normal equations and trial errors, and L-BFGS's losses and gradients, and so their steps, are the in-memory
 ones bit for bit, and so is the standardisation (:mod:`mlpfit._scaling`). What still differs by rounding: the
-weights' sum and the targets' sum of squares, reductions over the data's own chunks; and L-BFGS's Bayesian
-re-estimates, whose normal equations run on the gradient's blocks.
+weights' sum and the targets' sum of squares, summed over the standardisation's blocks where the in-memory fit sums
+all rows at once; and L-BFGS's Bayesian re-estimates, whose normal equations run on the gradient's blocks.
+
+A pass over the rows goes to the cluster in waves of consecutive blocks (:func:`waves`), each wave's sums added to
+the running total on a worker, so that the client builds and sends the graph of one wave at a time: its memory
+follows the cluster's threads, not the rows.
 """
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +32,10 @@ import numpy as np
 from . import _network
 from ._memory import available_memory
 from .solvers import TrainingProblem
+
+WAVE_BLOCKS_PER_THREAD = 16
+"""Blocks a wave of a pass (:func:`waves`) gives each of the cluster's threads: enough that the wait for a wave's
+last block and its round trip are a small part of the wave."""
 
 PERSIST_SHARE = 0.25
 """Largest share of the workers' memory a fit's rows may take to be held there between passes (:func:`held`): each
@@ -148,14 +157,34 @@ def held(*arrays):
 def workers_memory():
     """Bytes the workers may hold: the sum of their memory limits under a ``dask.distributed`` client that sets
     them, else what this machine has available (Dask's local schedulers run here)."""
+    workers = _workers()
+    limits = [worker.get("memory_limit") or 0 for worker in workers or ()]
+    return sum(limits) if limits and all(limits) else available_memory()
+
+
+def cluster_threads():
+    """Threads that compute tasks: the workers' under a ``dask.distributed`` client, else this machine's cores."""
+    workers = _workers()
+    threads = sum(worker.get("nthreads") or 0 for worker in workers or ())
+    return threads or os.cpu_count() or 1
+
+
+def _workers():
+    """The ``dask.distributed`` default client's workers' information, or None without one."""
     try:
         from distributed import default_client
 
-        workers = default_client().scheduler_info()["workers"].values()
+        return list(default_client().scheduler_info()["workers"].values())
     except (ImportError, ValueError):  # no distributed, or no client
-        return available_memory()
-    limits = [worker.get("memory_limit") or 0 for worker in workers]
-    return sum(limits) if limits and all(limits) else available_memory()
+        return None
+
+
+def waves(n_blocks):
+    """Slices of consecutive blocks, ``WAVE_BLOCKS_PER_THREAD`` for each of the cluster's threads, that a pass over
+    ``n_blocks`` blocks computes one after another: the client holds the graph of one wave, whatever the rows."""
+    size = WAVE_BLOCKS_PER_THREAD * cluster_threads()
+    for start in range(0, n_blocks, size):
+        yield slice(start, min(start + size, n_blocks))
 
 
 def _block_normal_equation_sums(X, Y, sample_weight, *, arch, theta):
@@ -172,12 +201,18 @@ def _block_sum_and_gradient(X, Y, sample_weight, *, arch, theta):
 
 def summed(function, X, Y=None, sample_weight=None, **arguments):
     """``function``'s tuple of sums over the row blocks of ``X``, ``Y`` and ``sample_weight`` (see :func:`per_block`),
-    added in block order by one task on a worker (:func:`mlpfit._network.add_in_order`), so one tuple comes back."""
+    added in block order (:func:`mlpfit._network.add_in_order`): a wave of blocks at a time (:func:`waves`), each
+    wave's results added to the running total by one task on a worker, so one tuple comes back from each wave."""
     import dask
 
-    parts = per_block(function, X, Y, sample_weight, **arguments)
-    (total,) = dask.compute(dask.delayed(_network.add_in_order, pure=False)(parts))
+    parts, total = per_block(function, X, Y, sample_weight, **arguments), None
+    for wave in waves(parts.numblocks[0]):
+        (total,) = dask.compute(dask.delayed(_added_to, pure=False)(total, parts[wave]))
     return total
+
+
+def _added_to(total, parts):
+    return _network.add_in_order([total, *parts])
 
 
 def per_block(function, X, Y=None, sample_weight=None, **arguments):
