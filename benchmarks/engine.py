@@ -5,7 +5,9 @@ One BLAS thread, in one run (issue 20):
 1. The machine's dgemm rate, measured on two 2,000 x 2,000 matrices.
 2. Levenberg-Marquardt iterations on n rows of a 4-input tanh network with P parameters, P from 19 to 601
    and n from 500 to 10^6: seconds per iteration (a step with its damping search) against the flop limit
-   ``(n P^2 + P^3 / 3) / rate``, the symmetric product ``J^T J`` and the Cholesky factor at dgemm's speed.
+   ``(n P^2 + P^3 / 3) / rate``, the symmetric product ``J^T J`` and the Cholesky factor at dgemm's speed; and
+   against BLAS's own symmetric product on the same chunks of the factor matrix, timed alone (``syrk``): how far
+   below dgemm's speed BLAS runs on these shapes, and what the engine adds to it.
    The origin problem's row is a default network's size there (one input, 11 hinges: P = 34).
 3. Peak memory a fit adds (the process's high-water mark after the data exist, in a child process each) for
    LM, L-BFGS and Adam on 10^4 to 10^6 rows.
@@ -32,7 +34,7 @@ import numpy as np  # noqa: E402
 from sklearn.datasets import make_friedman1  # noqa: E402
 
 from mlpfit import NeuralRegressor  # noqa: E402
-from mlpfit._network import Architecture  # noqa: E402
+from mlpfit._network import Architecture, default_chunk_rows  # noqa: E402
 from mlpfit.datasets import make_origin, origin_truth  # noqa: E402
 from mlpfit.solvers import lm  # noqa: E402
 from mlpfit.solvers._base import SolverSettings, TrainingProblem  # noqa: E402
@@ -87,9 +89,23 @@ def lm_iteration_seconds(n_rows, n_inputs, n_hidden, max_iter, seed=0):
     return best, arch.n_params, result.n_iter
 
 
+def symmetric_product_seconds(n_rows, n_inputs, n_hidden, repeats=3):
+    """Seconds BLAS's symmetric product alone takes over ``n_rows`` rows as an LM pass cuts them: the factor matrix
+    of one row chunk (:func:`mlpfit._network.normal_equations`) times its transpose, once per chunk."""
+    arch = Architecture((n_inputs, n_hidden, 1), "tanh")
+    chunk_rows = min(default_chunk_rows(arch, 1), n_rows)
+    factors = np.random.default_rng(0).normal(size=(arch.n_params, chunk_rows))
+    best = min(_timed(lambda: factors @ factors.T) for _ in range(repeats))
+    return best * n_rows / chunk_rows
+
+
 def lm_grid(rate, rows, quick):
-    """Lines of the LM table: each cell's seconds per iteration against its flop limit."""
-    lines = [f"{'rows':>9s} {'P':>5s} {'iters':>5s} {'s/iteration':>12s} {'limit':>10s} {'x limit':>8s}"]
+    """Lines of the LM table: each cell's seconds per iteration against its flop limit, and against what BLAS's
+    symmetric product alone takes on the pass's chunks (the part of the limit the engine cannot beat)."""
+    lines = [
+        f"{'rows':>9s} {'P':>5s} {'iters':>5s} {'s/iteration':>12s} {'limit':>10s} {'x limit':>8s} "
+        f"{'syrk':>10s} {'syrk x limit':>12s} {'x syrk':>7s}"
+    ]
     cells = [(n, 4, h) for n in rows for h in HIDDEN]
     cells.insert(0, (500, 1, ORIGIN_HIDDEN))
     for n, inputs, hidden in cells:
@@ -99,8 +115,12 @@ def lm_grid(rate, rows, quick):
         max_iter = int(np.clip(FLOP_BUDGET / (n * n_params**2), 2, 50))
         seconds, n_params, n_iter = lm_iteration_seconds(n, inputs, hidden, max_iter)
         limit = (n * n_params**2 + n_params**3 / 3) / rate
+        syrk = symmetric_product_seconds(n, inputs, hidden)
         label = " (origin)" if inputs == 1 else ""
-        lines.append(f"{n:9d} {n_params:5d} {n_iter:5d} {seconds:12.3g} {limit:10.3g} {seconds / limit:8.1f}{label}")
+        lines.append(
+            f"{n:9d} {n_params:5d} {n_iter:5d} {seconds:12.3g} {limit:10.3g} {seconds / limit:8.1f} "
+            f"{syrk:10.3g} {syrk / limit:12.1f} {seconds / syrk:7.1f}{label}"
+        )
         print(lines[-1], flush=True)
     return lines
 

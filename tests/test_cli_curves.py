@@ -3,6 +3,7 @@
 import contextlib
 import csv
 import io
+import json
 import re
 import shutil
 from collections import Counter
@@ -266,6 +267,7 @@ NO_GROUP = "--x t --y value --seed 0".split()
         ("{parquet}", [*OPTIONS, "-o", "{tmp}/no/dir"], "cannot write the curves to .*: directory .* does not exist"),
         ("{parquet}", [*OPTIONS, "-o", "{csv}"], "long.csv is a file; the curves are written into a directory"),
         ("{parquet}", [*OPTIONS, "--parts", "0"], "--parts must be at least 1; got 0"),
+        ("{parquet}", [*OPTIONS, "--workers", "0"], "--workers must be at least 1; got 0"),
     ],
 )
 def test_per_partition_refuses_what_it_does_not_take(partitioned, tmp_path, capsys, data, options, message):
@@ -275,6 +277,39 @@ def test_per_partition_refuses_what_it_does_not_take(partitioned, tmp_path, caps
     code, _, err = run([arg.format(**paths) for arg in argv], capsys)
     assert code == 2 and len(err.splitlines()) == 1 and re.search(message, err), err
     assert not (tmp_path / "parts").exists()
+
+
+def test_per_partition_fits_on_the_cluster_workers_asks_for(partitioned, tmp_path, capsys, monkeypatch):
+    from mlpfit.cli import _cluster
+
+    started = []
+    monkeypatch.setattr(_cluster, "_client", _recorded(_cluster._client, started))
+    folder, _, out, _ = partitioned
+    argv = ["fit", folder / "long", *OPTIONS, "--per-partition", "--workers", "1", "-o", tmp_path / "parts"]
+    code, on_cluster, _ = run(argv, capsys)
+    assert started == [1] and code == 3
+    assert on_cluster.splitlines()[:-1] == out.splitlines()[:-1]  # the last line names the directory
+    tallies = [json.loads((where / "parts" / "curves.json").read_text())["tally"] for where in (tmp_path, folder)]
+    assert tallies[0] == tallies[1]
+
+
+def _recorded(client, started):
+    """``client`` (a context manager of ``(distributed, args)``) that appends ``args.workers`` to ``started``."""
+
+    def recorded(distributed, args):
+        started.append(args.workers)
+        return client(distributed, args)
+
+    return recorded
+
+
+def test_curves_too_many_for_one_model_file_are_refused_naming_the_directory_fit(fitted, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(mlpfit._model_file, "MAX_METADATA_CHARS", 5000)  # a few curves' metadata, not five
+    argv = ["fit", fitted[0] / "long.csv", *OPTIONS, "-o", tmp_path / "curves.npz", "--summary", tmp_path / "s.csv"]
+    code, _, err = run(argv, capsys)
+    assert code == 2 and len(err.splitlines()) == 1
+    assert re.search(r"the limit is 5000\. Write the curves into a directory of parts .* --per-partition", err), err
+    assert list(tmp_path.iterdir()) == []  # neither the model nor the summary
 
 
 def test_per_partition_names_a_part_too_large_for_one_model_file(partitioned, tmp_path, capsys, monkeypatch):

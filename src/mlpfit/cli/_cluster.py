@@ -45,14 +45,12 @@ def run(args, fitted_model):
             raise UsageError(f"{flag} needs the rows in memory; it cannot be combined with --scheduler or --workers.")
     if args.x_all:
         raise UsageError("--x-all reads the table in memory; name the input columns with --x on a cluster.")
-    if args.workers is not None and args.workers < 1:
-        raise UsageError(f"--workers must be at least 1; got {args.workers}.")
-    dd, distributed = _dask()
+    dd, _ = _dask()
     frame = _read(dd, args.data)  # its schema only, read here: a missing column is named before any cluster starts
     x_names, y_names, weight = _columns(args, list(frame.columns))
     frame = frame[x_names + y_names + ([weight] if weight else [])]
     frame = frame.dropna() if args.dropna else frame
-    with _client(distributed, args) as client:
+    with client_of(args) as client:
         if args.verbose:
             workers = len(client.nthreads())
             print(f"mlpfit fit: on {workers} Dask worker(s), scheduler {client.scheduler.address}", file=sys.stderr)
@@ -78,9 +76,22 @@ def _dask():
 
 
 @contextmanager
+def client_of(args):
+    """The Dask client ``args`` ask for: of the scheduler at ``--scheduler``, or of a new local cluster of
+    ``--workers`` single-thread processes, closed (the local cluster too) on leaving; None when they ask for neither
+    (the work then runs on Dask's default scheduler, or on a client the caller made)."""
+    if not wanted(args):
+        yield None
+        return
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers must be at least 1; got {args.workers}.")
+    _, distributed = _dask()
+    with _client(distributed, args) as client:
+        yield client
+
+
+@contextmanager
 def _client(distributed, args):
-    """A client of the scheduler at ``--scheduler``, or of a new local cluster of ``--workers`` single-thread
-    processes; closed (the local cluster too) on leaving."""
     if args.scheduler is None:
         cluster = distributed.LocalCluster(
             n_workers=args.workers, threads_per_worker=1, dashboard_address=":0", silence_logs=logging.ERROR

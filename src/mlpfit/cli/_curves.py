@@ -23,6 +23,7 @@ from sklearn.exceptions import ConvergenceWarning
 from .._curve_directory import INDEX_NAME, CurveDirectory, parts_of
 from ..curves import SUMMARY_COLUMNS, CurveBatch, CurveTally
 from ..diagnosis import FitWarning
+from ._cluster import client_of
 from ._common import EXIT_PROBLEMS, REPORT_CURVES, UsageError, diagnosis_of, open_model
 from ._data import cells_of, named_columns, text_column
 
@@ -168,13 +169,14 @@ def problems(curves):
 
 def fit_to_directory(args, estimator, input_transform):
     """``fit DATA --group COL --per-partition -o DIR``: the curves of a Parquet dataset fitted partition by partition
-    with Dask (:meth:`mlpfit.CurveBatch.fit_to_directory`, on the active Dask client or Dask's default scheduler)
-    and written part by part into DIR; the report is the parts' tally. ``estimator``: every curve's settings;
+    with Dask (:meth:`mlpfit.CurveBatch.fit_to_directory`, on the cluster ``--scheduler`` or ``--workers`` ask for,
+    else on the active Dask client or Dask's default scheduler) and written part by part into DIR; the report is the
+    parts' tally. ``estimator``: every curve's settings;
     ``input_transform(args, x_names)``: what ``--log-x`` makes of them."""
     _check_per_partition(args)
     x_names, y_names = named_columns(args.x, [], "--x"), named_columns(args.y, [], "--y")
     estimator.set_params(verbose=0, input_transform=input_transform(args, x_names))  # no bars from many workers
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), client_of(args):
         # the report counts how the curves stopped and their findings; one warning per curve would bury it
         for category in (ConvergenceWarning, FitWarning):
             warnings.simplefilter("ignore", category)

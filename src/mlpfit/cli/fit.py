@@ -15,6 +15,7 @@ from .. import io, plot
 from .._activations import ACTIVATIONS
 from .._atomic import atomic_write
 from .._digest import file_sha256
+from .._model_file import TooLarge
 from .._plan import (
     AUTO_ALPHA,
     AUTO_BATCH_SIZE,
@@ -580,7 +581,15 @@ def run(args):
     png = plot.png_bytes(_figure(report)) if args.plot else None
     summary = _curves.summary_csv(model) if args.summary else None
     group = {} if args.group is None else {"group": args.group}
-    io.save(model, args.output, columns={"x": x_names, "y": y_names, **group}, test_split=report.test_split)
+    try:
+        io.save(model, args.output, columns={"x": x_names, "y": y_names, **group}, test_split=report.test_split)
+    except TooLarge as error:
+        if args.group is None:
+            raise
+        raise UsageError(
+            f"{error} Write the curves into a directory of parts instead: give DATA as Parquet with --per-partition "
+            "(and --parts N)."
+        ) from None
     if png is not None:
         with atomic_write(args.plot) as file:
             file.write(png)
