@@ -13,7 +13,11 @@ in a process of its own, so the client's peak is that fit's alone (a LocalCluste
 the client). The rows: four uniform inputs and Friedman's first function of them plus noise; each block drawn
 from its own seed.
 
-Usage: python benchmarks/dask_engine.py [--rows 10000000] [--output results/dask_engine.txt]
+Every process keeps ``--message-log`` of its last messages for developers (Dask's
+``distributed.admin.low-level-log-length``, 1,000 by default; 0 here unless given): the client's log holds the
+passes' graphs, so its memory follows the rows until the log is full.
+
+Usage: python benchmarks/dask_engine.py [--rows 10000000] [--message-log 0] [--output results/dask_engine.txt]
 """
 
 import os
@@ -40,6 +44,9 @@ LM = {"hidden_layer_sizes": (10,), "solver": "lm", "alpha": 1e-3, "n_averaged": 
 STREAMED_LIMIT = "600MiB"
 """Each worker's memory limit in the first measure: room for its own work, and a quarter of two such holds 10^6
 rows but not 10^7 (400 MB), which are then read from their source at every pass (the report says which)."""
+MESSAGE_LOG = "DASK_DISTRIBUTED__ADMIN__LOW_LEVEL_LOG_LENGTH"
+"""The environment variable of Dask's setting ``distributed.admin.low-level-log-length``: the messages each client,
+scheduler and worker keeps for developers (``--message-log``)."""
 HELD_LIMIT = "6GiB"
 """Each worker's memory limit in the speedup measure: the rows are held on the workers."""
 
@@ -201,6 +208,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000, help="rows of the largest fit")
     parser.add_argument("--max-iter", type=int, default=10, help="LM iterations of the timed fits")
+    parser.add_argument(
+        "--message-log", type=int, default=0, help="messages Dask keeps for developers (its default: 1000)"
+    )
     parser.add_argument("--output")
     parser.add_argument("--run", nargs="+", help=argparse.SUPPRESS)  # one child's measure
     args = parser.parse_args()
@@ -212,7 +222,9 @@ def main():
         else:
             run_agreement(int(values[0]))
         return
-    lines = []
+    os.environ[MESSAGE_LOG] = str(args.message_log)  # read by Dask in every process the runs start
+    lines = [f"distributed.admin.low-level-log-length: {args.message_log}"]
+    print(lines[0], flush=True)
     for line in report(args.rows, args.max_iter):
         print(line, flush=True)
         lines.append(line)

@@ -668,7 +668,9 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         ``X`` may be a Dask array or DataFrame of numbers (``y`` and ``sample_weight`` Dask collections or arrays):
         the rows then stay on the workers, which sum the solver's normal equations or loss and gradient block by
         block, so only ``P x P`` matrices and ``P``-vectors travel; ``solver`` "lm" or "lbfgs". The rows are taken
-        as given rather than as a weighted set; what else differs is in :mod:`mlpfit._dask_data`.
+        as given rather than as a weighted set; what else differs is in :mod:`mlpfit._dask_data`. A client whose
+        memory should not follow the rows is created with Dask's ``distributed.admin.low-level-log-length`` set to
+        0: by default it keeps its last 1,000 messages, the passes' graphs among them.
         """
         training = start_training(self, X, y, sample_weight, plan, encoding)
         with progress(self.verbose, training.plan.max_iter * len(training.jobs)) as training.settings.on_iteration:

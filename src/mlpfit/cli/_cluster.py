@@ -90,17 +90,27 @@ def client_of(args):
         yield client
 
 
+QUIET_CLIENT = {"distributed.admin.low-level-log-length": 0}
+"""Dask settings of the clients (and local clusters) ``fit`` starts: no developers' log of the last messages sent,
+which holds each pass's graph and so grows with the rows."""
+
+
 @contextmanager
 def _client(distributed, args):
+    import dask
+
     if args.scheduler is None:
-        cluster = distributed.LocalCluster(
-            n_workers=args.workers, threads_per_worker=1, dashboard_address=":0", silence_logs=logging.ERROR
-        )
-        with cluster, distributed.Client(cluster) as client:
+        with dask.config.set(QUIET_CLIENT):
+            cluster = distributed.LocalCluster(
+                n_workers=args.workers, threads_per_worker=1, dashboard_address=":0", silence_logs=logging.ERROR
+            )
+            client = distributed.Client(cluster)
+        with cluster, client:
             yield client
         return
     try:
-        client = distributed.Client(args.scheduler, timeout="10s")
+        with dask.config.set(QUIET_CLIENT):
+            client = distributed.Client(args.scheduler, timeout="10s")
     except OSError as error:
         raise UsageError(f"cannot reach the Dask scheduler at {args.scheduler}: {error}") from None
     with client:
