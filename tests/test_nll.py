@@ -126,6 +126,35 @@ def test_the_head_fitted_over_row_chunks_is_the_head_fitted_on_all_rows_at_once(
         np.testing.assert_allclose(fitted, wanted, rtol=1e-9, atol=1e-10)
 
 
+def test_the_head_rows_held_through_the_fit_are_those_computed_at_every_evaluation(monkeypatch):
+    X, Y = _data(2)
+    held = NeuralRegressor(6, "tanh", loss="gaussian_nll", random_state=0).fit(X, Y)
+    monkeypatch.setattr(_nll, "HELD_HEAD_ENTRIES", 0)  # every evaluation computes the rows afresh
+    fresh = NeuralRegressor(6, "tanh", loss="gaussian_nll", random_state=0).fit(X, Y)
+    np.testing.assert_array_equal(held.theta_, fresh.theta_)
+
+
+def test_the_head_rows_are_computed_once_when_small_and_at_every_call_when_not(monkeypatch):
+    arch, theta, X, Y, w, *_ = _chunk_problem(False)
+    calls = []
+    monkeypatch.setattr(_network, "forward", _counted(_network.forward, calls))
+    for entries, computed in [(len(X) * 5, 1), (len(X) * 5 - 1, 3)]:
+        monkeypatch.setattr(_nll, "HELD_HEAD_ENTRIES", entries)  # the rows take len(X) * (3 hidden + 2 targets)
+        calls.clear()
+        rows = _nll.head_rows(arch, theta, X, Y)
+        for _ in range(3):
+            list(rows())
+        assert len(calls) == computed * -(-len(X) // _network.default_gradient_chunk_rows(arch))
+
+
+def _counted(function, calls):
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return function(*args, **kwargs)
+
+    return counted
+
+
 def test_the_nll_model_keeps_the_squared_error_means_and_appends_the_head():
     X, Y = _data(2)
     means = NeuralRegressor(6, "tanh", random_state=0).fit(X, Y)

@@ -24,8 +24,9 @@ in-sample residuals are smaller than fresh ones by about that factor, and the va
 is wanted for fresh data. With sample weights ``w`` each row's terms count ``w_i`` times, ``n`` is
 ``sum(w)`` and ``N`` is ``sum(w)`` times the targets (see :mod:`mlpfit._weights`). The sums over the rows
 run in row chunks (:func:`loss_and_grad_in_chunks`), each chunk's hidden activations and residuals computed
-from the means' network when it is read (:func:`network_chunks`), so the head's fit holds no array that
-grows with the rows: it recomputes the means' forward pass at every evaluation instead.
+from the means' network (:func:`network_chunks`). Up to a fixed size they are computed once and held through
+the head's fit; beyond it the fit holds no array that grows with the rows, and recomputes the means' forward pass
+at every evaluation instead (:func:`head_rows`).
 
 Training means and variances jointly on the likelihood (Lakshminarayanan, Pritzel and
 Blundell 2017) lets the network trade the mean's fit for a smaller variance where it
@@ -34,6 +35,8 @@ fits well, which degrades the mean and under-covers on small data (Seitzer et al
 networks"); fitting the mean first follows Nix and Weigend (1994). The measurements against
 the joint fit are in ``benchmarks/README.md``.
 """
+
+from functools import partial
 
 import numpy as np
 from scipy.special import expit
@@ -110,6 +113,23 @@ def _chunk_sums(weights, biases, features, squared_residuals, sample_weight, n):
     if sample_weight is not None:
         terms, raw_grad = terms * sample_weight[:, None], raw_grad * sample_weight[:, None]
     return np.sum(terms), np.concatenate([(features.T @ raw_grad).ravel(), raw_grad.sum(axis=0)])
+
+
+HELD_HEAD_ENTRIES = 2**20
+"""Numbers the variance head's rows (the means' last hidden units and squared residuals) may take to be computed
+once and held through the head's fit (:func:`head_rows`, 8 MiB of float64): beyond, every evaluation computes them
+afresh chunk by chunk, so that memory does not grow with the rows."""
+
+
+def head_rows(arch, theta, X, Y, scale=1.0, sample_weight=None):
+    """The variance head's rows as :func:`fit_head_in_chunks` takes them, a callable returning
+    :func:`network_chunks`: the chunks computed once and held when they take at most ``HELD_HEAD_ENTRIES`` numbers,
+    else computed afresh at every call. The same chunks either way, so the same fit."""
+    chunks = partial(network_chunks, arch, theta, X, Y, scale, sample_weight)
+    if len(X) * (arch.layer_sizes[-2] + Y.shape[1]) > HELD_HEAD_ENTRIES:
+        return chunks
+    held = list(chunks())
+    return lambda: held
 
 
 def network_chunks(arch, theta, X, Y, scale=1.0, sample_weight=None, chunk_rows=None):

@@ -11,7 +11,6 @@ the fitted attributes are views of it.
 import time
 import warnings
 from dataclasses import dataclass, replace
-from functools import partial
 from numbers import Integral, Real
 from operator import attrgetter
 
@@ -285,10 +284,11 @@ def _effective_parameters(problem, run):
 def _with_variance_head(problem, arch, theta, effective):
     """The means' network ``(arch, theta)`` with a variance head fitted to their training residuals
     (see ``mlpfit._nll``); ``effective`` is the means' effective number of parameters. The residuals and the
-    hidden units they are fitted on are computed chunk by chunk for every evaluation, never for all rows at once."""
+    hidden units they are fitted on are held through the head's fit when small, else computed chunk by chunk for
+    every evaluation (:func:`mlpfit._nll.head_rows`), never for all rows at once."""
     n_residuals = problem.n_residuals
     scale = n_residuals / max(n_residuals - effective, 1.0)
-    chunks = partial(_nll.network_chunks, arch, theta, problem.X, problem.Y, scale, problem.sample_weight)
+    chunks = _nll.head_rows(arch, theta, problem.X, problem.Y, scale, problem.sample_weight)
     head = _nll.fit_head_in_chunks(arch.layer_sizes[-2], chunks)
     return _nll.with_variance_head(arch, theta, *head)
 
