@@ -4,8 +4,11 @@ import contextlib
 import csv
 import io
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 from collections import Counter
 
 import numpy as np
@@ -342,6 +345,15 @@ def test_info_describes_a_directory_of_parts_from_its_index(fitted, partitioned,
     assert curve_lines and all(line in out.splitlines() for line in curve_lines) and _stops(batch) in out
     rmse = dict(zip(batch.groups_, batch.summary_["rmse"]))
     assert f"worst training RMSE: {', '.join(f'{g} {rmse[g]:.4g}' for g in batch.worst(5))}" in out
+
+
+def test_info_describes_a_directory_of_parts_without_scikit_learn(partitioned):
+    code = "import sys; from mlpfit.cli import main; main(['info', sys.argv[1]]); print('sklearn' in sys.modules)"
+    env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(mlpfit.__file__))}  # this checkout's mlpfit
+    argv = [sys.executable, "-c", code, str(partitioned[0] / "parts")]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("format: mlpfit-curve-directory") and done.stdout.splitlines()[-1] == "False"
 
 
 def test_diagnose_lists_the_curves_with_problems_of_a_directory_as_of_the_file(fitted, partitioned, capsys):

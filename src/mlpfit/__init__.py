@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 _HOMES = {
     "CurveBatch": "curves",
     "CurveDirectory": "_curve_directory",
-    "CurveTally": "curves",
+    "CurveTally": "_curve_tally",
     "Diagnosis": "diagnosis",
     "EnsembleRegressor": "ensemble",
     "Finding": "diagnosis",

@@ -3,7 +3,7 @@
 A curve's part is decided by :func:`part_of` from its group's text alone, so a reader finds the file of a curve
 without a list of every group, and a client writing the directory holds nothing per curve: the index has one
 record per part (its file, the SHA-256 of its contents, its counts) and the fit's
-:class:`~mlpfit.curves.CurveTally`. Each part is written atomically where it was fitted (:func:`write_part`); the
+:class:`~mlpfit.CurveTally`. Each part is written atomically where it was fitted (:func:`write_part`); the
 index is written last, atomically (:func:`write_index`), so a directory holds a complete fit exactly when it has
 an index, and a part that differs from the one the fit wrote (replaced, damaged, missing) is refused by name.
 """
@@ -19,8 +19,8 @@ import numpy as np
 
 from . import __version__
 from ._atomic import TEMPORARY_SUFFIX, atomic_write
+from ._curve_tally import TALLIED_CURVES, CurveTally
 from ._model_file import COUNT, FLAG, POSITIVE_COUNT, TEXT, TEXTS, Rule, TooLarge, field, is_int, require, shown
-from .curves import TALLIED_CURVES, CurveBatch, CurveTally
 
 INDEX_NAME = "curves.json"
 """The index's file name in the directory."""
@@ -108,7 +108,7 @@ def prepare(directory):
 
 def write_part(batch, directory, part, columns):
     """``(record, tally)``: fitted ``batch`` (the curves of ``part``) saved in ``directory`` with ``columns`` (as
-    :func:`mlpfit.save` takes them), its :class:`PartRecord` and :class:`~mlpfit.curves.CurveTally`."""
+    :func:`mlpfit.save` takes them), its :class:`PartRecord` and :class:`~mlpfit.CurveTally`."""
     from .io import save
 
     tally = CurveTally.of(batch)
@@ -217,7 +217,7 @@ class CurveDirectory:
 
     def worst(self, n):
         """The groups of the ``n`` fitted curves of largest training RMSE, worst first, as far as the tally names them
-        (:data:`~mlpfit.curves.TALLIED_CURVES`)."""
+        (:data:`~mlpfit._curve_tally.TALLIED_CURVES`)."""
         return [group for group, _ in self.tally_.worst[:n]]
 
     def check_files(self):
@@ -243,6 +243,8 @@ class CurveDirectory:
                 f"{path} is not the part the fit wrote (its SHA-256 differs from the index's): it was replaced or "
                 "damaged after the fit. Fit again."
             )
+        from .curves import CurveBatch  # here: describing a directory reads its index alone
+
         batch = load(path)
         if not isinstance(batch, CurveBatch):
             raise ValueError(f"{path} holds a {type(batch).__name__}, not a part of curves.")
@@ -336,7 +338,7 @@ def _columns(value):
 
 
 def _tally(node, parts):
-    """The saved :class:`~mlpfit.curves.CurveTally`; its counts must be the parts' sums."""
+    """The saved :class:`~mlpfit.CurveTally`; its counts must be the parts' sums."""
     counts = {name: field(node, name, COUNT) for name in ("n_curves", "n_fitted", "n_rows", "n_with_findings")}
     if (counts["n_curves"], counts["n_fitted"]) != (sum(r.n_curves for r in parts), sum(r.n_fitted for r in parts)):
         raise ValueError("the tally's curves and fitted curves are not the parts' sums.")

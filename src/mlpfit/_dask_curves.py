@@ -15,6 +15,8 @@ import os
 import numpy as np
 from sklearn.base import clone
 
+from ._curve_tally import CurveTally
+
 PART_COLUMN = "_mlpfit_part"
 """The column holding each row's part while the table is repartitioned (it becomes the index)."""
 
@@ -42,7 +44,6 @@ def fit_partitions(batch, source, *, groups, x, y, sample_weight=None, directory
             "fitting curves from a Dask DataFrame or a Parquet dataset needs dask: pip install 'mlpfit[dask]'."
         ) from None
     from ._curve_directory import CurveDirectory, parts_of, prepare, write_index
-    from .curves import CurveTally
 
     frame = dd.read_parquet(source) if isinstance(source, (str, os.PathLike)) else source
     x_columns, used = _columns(frame, groups, x, y, sample_weight)

@@ -32,7 +32,7 @@ from ..diagnosis import FitWarning
 from ..ensemble import EnsembleRegressor, networks_of
 from ..estimator import NeuralRegressor
 from ..solvers import SOLVERS
-from . import _cluster, _curves
+from . import _cluster, _curves, _tally
 from ._arguments import add_columns, add_decimal, add_dropna, check_roles
 from ._common import EXIT_PROBLEMS, UsageError, add_command, add_verbosity, check_outputs, diagnosis_of
 from ._data import inputs_but, named_columns, read_table, select, split
@@ -413,7 +413,7 @@ def _note_lines(report):
 
 
 def _curve_lines(report):
-    yield from _curves.report_lines(report.model, report.group_name)
+    yield from _tally.report_lines(report.model, report.group_name)
 
 
 REPORT_SECTIONS = [_data_lines, _training_lines, _error_lines, _diagnosis_lines, _note_lines]
@@ -600,7 +600,7 @@ def run(args):
         print("\n".join(lines))
         written = [f"plot to {args.plot}"] * bool(args.plot) + [f"summary to {args.summary}"] * bool(args.summary)
         print(", ".join([f"model written to {args.output}", *written]))
-    problem = _divergence(model) if report.groups is None else _curves.problems(model)
+    problem = _divergence(model) if report.groups is None else _tally.problems(model)
     if problem:
         print(f"mlpfit fit: {problem}", file=sys.stderr)
     return EXIT_PROBLEMS if problem else 0

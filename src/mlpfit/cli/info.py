@@ -113,7 +113,7 @@ def describe_directory(path):
     """The lines ``mlpfit info`` prints for the directory of curves at ``path``: its index's totals; a part file the
     index lists but the directory lacks is refused."""
     from .._curve_directory import FORMAT_NAME, FORMAT_VERSION, INDEX_NAME, CurveDirectory
-    from ._curves import part_files, report_lines
+    from ._tally import part_files, report_lines
 
     directory = CurveDirectory(path)
     directory.check_files()

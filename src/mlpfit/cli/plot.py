@@ -1,7 +1,7 @@
 """``mlpfit plot``: draw a saved model's fit against data again."""
 
 from .. import plot
-from ..curves import TALLIED_CURVES
+from .._curve_tally import TALLIED_CURVES
 from ..plot import MAX_PANELS
 from . import _curves
 from ._arguments import add_columns, add_model_labelled_data_arguments, read_model_and_labelled_data
