@@ -97,24 +97,24 @@ which holds each pass's graph and so grows with the rows."""
 
 @contextmanager
 def _client(distributed, args):
+    """A client of the scheduler at ``--scheduler``, or of a new local cluster of ``--workers`` single-thread
+    processes, made with ``QUIET_CLIENT``'s settings; closed (the local cluster too) on leaving."""
     import dask
 
-    if args.scheduler is None:
-        with dask.config.set(QUIET_CLIENT):
+    with dask.config.set(QUIET_CLIENT):
+        if args.scheduler is None:
             cluster = distributed.LocalCluster(
                 n_workers=args.workers, threads_per_worker=1, dashboard_address=":0", silence_logs=logging.ERROR
             )
-            client = distributed.Client(cluster)
-        with cluster, client:
-            yield client
-        return
-    try:
-        with dask.config.set(QUIET_CLIENT):
+            with cluster, distributed.Client(cluster) as client:
+                yield client
+            return
+        try:
             client = distributed.Client(args.scheduler, timeout="10s")
-    except OSError as error:
-        raise UsageError(f"cannot reach the Dask scheduler at {args.scheduler}: {error}") from None
-    with client:
-        yield client
+        except OSError as error:
+            raise UsageError(f"cannot reach the Dask scheduler at {args.scheduler}: {error}") from None
+        with client:
+            yield client
 
 
 def _read(dd, path):

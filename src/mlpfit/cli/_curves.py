@@ -124,8 +124,8 @@ def fit_to_directory(args, estimator, input_transform):
     """``fit DATA --group COL --per-partition -o DIR``: the curves of a Parquet dataset fitted partition by partition
     with Dask (:meth:`mlpfit.CurveBatch.fit_to_directory`, on the cluster ``--scheduler`` or ``--workers`` ask for,
     else on the active Dask client or Dask's default scheduler) and written part by part into DIR; the report is the
-    parts' tally. ``estimator``: every curve's settings;
-    ``input_transform(args, x_names)``: what ``--log-x`` makes of them."""
+    parts' tally. ``estimator``: every curve's settings; ``input_transform(args, x_names)``: what ``--log-x`` makes
+    of them."""
     _check_per_partition(args)
     x_names, y_names = named_columns(args.x, [], "--x"), named_columns(args.y, [], "--y")
     estimator.set_params(verbose=0, input_transform=input_transform(args, x_names))  # no bars from many workers
