@@ -177,7 +177,7 @@ class _SortedHinges:
         self.x, self.knots, self.activation, self.sample_weight = x, knots, activation, sample_weight
         self.order = np.argsort(x, kind="stable")[::-1]  # the rows from the top down, as the running sums take them
         self.above = len(x) - np.searchsorted(x[self.order[::-1]], knots, side="right")  # rows with x > t, per knot
-        self.root_weights = None if sample_weight is None else np.sqrt(sample_weight)[self.order, None]
+        self.root_weights = None if sample_weight is None else np.sqrt(sample_weight)[self.order]
         self.low = -float(activation.forward(-np.ones(1))[0])
         self.slope = float(activation.forward(np.ones(1))[0]) - self.low
         weights = np.ones(len(x)) if sample_weight is None else sample_weight[self.order]
@@ -193,18 +193,20 @@ class _SortedHinges:
         # The hinge's product with the centred line u is sum_{u > c} w (u - c) u.
         cross = 2 * self.slope * self.low * (wuu - c * wu)
         self.sq_norms = self.slope**2 * hinge_sq_norms + cross + self.low**2 * line_sq_norm
-        self.centred_x = u[:, None]  # top down, as the rows of the running sums
+        self.centred_x = u  # top down, as the rows of the running sums
 
     def products(self, A):
         """As :meth:`_DenseHinges.products`."""
-        V = A.reshape(len(A), -1)[self.order]
+        V = A.reshape(len(A), -1)[self.order].T
         V = V if self.root_weights is None else V * self.root_weights
-        k = V.shape[1]
-        terms = np.zeros((len(V) + 1, 2 * k))  # a first row of zeros: the sums over no rows
-        terms[1:, :k] = V
-        np.multiply(V, self.centred_x, out=terms[1:, k:])
-        sums = np.cumsum(terms, axis=0)
-        above, total = np.take(sums, self.above, axis=0), sums[-1]
+        k = len(V)
+        # Rows along the last axis, so that the running sums run over contiguous memory; a first column of
+        # zeros: the sums over no rows.
+        terms = np.zeros((2 * k, V.shape[1] + 1))
+        terms[:k, 1:] = V
+        np.multiply(V, self.centred_x, out=terms[k:, 1:])
+        sums = np.cumsum(terms, axis=1)
+        above, total = np.take(sums, self.above, axis=1).T, sums[:, -1]
         hinge = above[:, k:] - self.centred_knots[:, None] * above[:, :k] - self.hinge_means[:, None] * total[:k]
         products = self.slope * hinge + self.low * total[k:]
         return products.reshape(len(self.knots), *A.shape[1:])

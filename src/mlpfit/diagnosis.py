@@ -401,8 +401,12 @@ def _saturated_units(facts):
 def _effectively_linear(facts):
     if not facts.finite:
         return None
-    model, line, noise = facts.model_mse, facts.linear_mse, facts.noise_level
-    flagged = (model >= LINEAR_MATCH * line) & (line > NOISE_RATIO * noise)
+    model, line = facts.model_mse, facts.linear_mse
+    near_line = model >= LINEAR_MATCH * line
+    if not near_line.any():  # the noise's estimate, the dearer fact, is needed only then (a check after every fit)
+        return None
+    noise = facts.noise_level
+    flagged = near_line & (line > NOISE_RATIO * noise)
     if not flagged.any():
         return None
     k, which = _worst(np.where(flagged, line / noise, -np.inf), len(line))
