@@ -3,6 +3,7 @@
 import warnings
 from functools import partial
 
+import _head
 import numpy as np
 import pytest
 from scipy.stats import norm
@@ -45,13 +46,13 @@ def _head_problem(n_outputs, raw_shift=0.0, seed=2):
 @pytest.mark.parametrize("n_outputs", [1, 3])
 def test_variance_head_gradient_matches_finite_differences_from_tiny_to_large_variances(raw_shift, n_outputs):
     params, features, squared_residuals = _head_problem(n_outputs, raw_shift)
-    analytic = _nll.variance_loss_and_grad(params, features, squared_residuals, alpha=0.7)[1]
+    analytic = _head.loss_and_grad(params, features, squared_residuals, alpha=0.7)[1]
     eps = 1e-6
     numeric = np.array(
         [
             (
-                _nll.variance_loss_and_grad(params + eps * e, features, squared_residuals, 0.7)[0]
-                - _nll.variance_loss_and_grad(params - eps * e, features, squared_residuals, 0.7)[0]
+                _head.loss_and_grad(params + eps * e, features, squared_residuals, 0.7)[0]
+                - _head.loss_and_grad(params - eps * e, features, squared_residuals, 0.7)[0]
             )
             / (2 * eps)
             for e in np.eye(params.size)
@@ -65,7 +66,7 @@ def test_variance_head_loss_is_the_mean_negative_log_likelihood_plus_the_penalty
     weights, biases = params[:10].reshape(5, 2), params[10:]
     variance = np.logaddexp(0.0, features @ weights + biases) + _nll.VARIANCE_FLOOR
     nll = -np.sum(norm.logpdf(np.sqrt(squared_residuals), 0.0, np.sqrt(variance))) / len(features)
-    loss = _nll.variance_loss_and_grad(params, features, squared_residuals, alpha=0.4)[0]
+    loss = _head.loss_and_grad(params, features, squared_residuals, alpha=0.4)[0]
     assert loss == pytest.approx(nll + 0.4 * np.sum(weights**2) / (2 * len(features)), rel=1e-12)
 
 
@@ -74,7 +75,7 @@ def test_fitted_variance_head_recovers_the_variance_it_was_drawn_from():
     feature = rng.uniform(0, 3, 20_000)
     variance = np.logaddexp(0.0, 1.5 * feature - 1.0)  # a variance the head can represent exactly
     squared_residuals = (np.sqrt(variance) * rng.normal(size=feature.size))[:, None] ** 2
-    weights, biases = _nll.fit_variance_head(feature[:, None], squared_residuals, alpha=1e-3)
+    weights, biases = _head.fit(feature[:, None], squared_residuals, alpha=1e-3)
     np.testing.assert_allclose([weights[0, 0], biases[0]], [1.5, -1.0], atol=0.1)
 
 
@@ -95,7 +96,7 @@ def test_the_head_over_row_chunks_of_the_means_network_is_the_head_on_all_rows_a
     arch, theta, X, Y, w, n, params = _chunk_problem(weighted)
     activations, _ = _network.forward(arch, theta, X)
     features, squared_residuals = activations[-2], 1.3 * (Y - activations[-1]) ** 2
-    loss, grad = _nll.variance_loss_and_grad(params, features, squared_residuals, 0.7, w)
+    loss, grad = _head.loss_and_grad(params, features, squared_residuals, 0.7, w)
     for chunk_rows in (1, 7, 29, 30, 100):
         chunks = _nll.network_chunks(arch, theta, X, Y, 1.3, w, chunk_rows)
         chunked_loss, chunked_grad = _nll.loss_and_grad_in_chunks(params, 3, chunks, n, 0.7)
@@ -120,7 +121,7 @@ def test_the_head_fitted_over_row_chunks_is_the_head_fitted_on_all_rows_at_once(
     arch, theta, X, Y, w, *_ = _chunk_problem(weighted)
     activations, _ = _network.forward(arch, theta, X)
     squared_residuals = 1.3 * (Y - activations[-1]) ** 2
-    expected = _nll.fit_variance_head(activations[-2], squared_residuals, sample_weight=w)
+    expected = _head.fit(activations[-2], squared_residuals, sample_weight=w)
     chunks = partial(_nll.network_chunks, arch, theta, X, Y, 1.3, w, 7)
     for fitted, wanted in zip(_nll.fit_head_in_chunks(3, chunks), expected):
         np.testing.assert_allclose(fitted, wanted, rtol=1e-9, atol=1e-10)

@@ -4,12 +4,13 @@ import csv
 import warnings
 from dataclasses import replace
 
+import _head
 import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
-from mlpfit import EnsembleRegressor, NeuralRegressor, _network, _nll, gradient_check, load
+from mlpfit import EnsembleRegressor, NeuralRegressor, _network, gradient_check, load
 from mlpfit._network import Architecture
 from mlpfit._selection import initialize
 from mlpfit._weights import draw, quantile, weighted_set
@@ -297,12 +298,12 @@ def test_weighted_variance_head_gradient_agrees_with_finite_differences():
     rng = np.random.default_rng(3)
     features, squared, w = rng.normal(size=(20, 3)), rng.uniform(0.1, 2, size=(20, 2)), rng.uniform(0.1, 3, 20)
     params = rng.normal(size=8) * 0.3
-    analytic = _nll.variance_loss_and_grad(params, features, squared, sample_weight=w)[1]
+    analytic = _head.loss_and_grad(params, features, squared, sample_weight=w)[1]
     eps = 1e-6
     numeric = [
         (
-            _nll.variance_loss_and_grad(params + eps * e, features, squared, sample_weight=w)[0]
-            - _nll.variance_loss_and_grad(params - eps * e, features, squared, sample_weight=w)[0]
+            _head.loss_and_grad(params + eps * e, features, squared, sample_weight=w)[0]
+            - _head.loss_and_grad(params - eps * e, features, squared, sample_weight=w)[0]
         )
         / (2 * eps)
         for e in np.eye(8)

@@ -57,40 +57,26 @@ def mean_and_variance(outputs):
     return outputs[:, :k], np.logaddexp(0.0, outputs[:, k:]) + VARIANCE_FLOOR
 
 
-def variance_loss_and_grad(params, features, squared_residuals, alpha=HEAD_ALPHA, sample_weight=None):
-    """The variance head's penalised negative log-likelihood (module notes) and its gradient, on rows given at once.
+def loss_and_grad_in_chunks(params, n_features, chunks, n, alpha=HEAD_ALPHA):
+    """The variance head's penalised negative log-likelihood (module notes) and its gradient, the sums over rows
+    added up chunk by chunk.
 
     Parameters
     ----------
     params : ndarray of shape (n_features * k + k,)
         The head's weights ``V`` (n_features, k) in C order, then its biases (k,).
-    features : ndarray of shape (n_samples, n_features)
-        The last hidden layer's activations.
-    squared_residuals : ndarray of shape (n_samples, k)
+    n_features : int
+    chunks : iterable of (features, squared_residuals, sample_weight)
+        Row chunks: the last hidden layer's activations (rows, n_features), the squared residuals (rows, k) and
+        the chunk's sample weights (rows,) or None.
+    n : float
+        The rows the chunks stand for: their number, or their weights' sum.
     alpha : float
-    sample_weight : ndarray of shape (n_samples,) or None
 
     Returns
     -------
     loss : float
     grad : ndarray like ``params``
-    """
-    rows = [(features, squared_residuals, sample_weight)]
-    return loss_and_grad_in_chunks(params, features.shape[1], rows, _weights.total(sample_weight, len(features)), alpha)
-
-
-def loss_and_grad_in_chunks(params, n_features, chunks, n, alpha=HEAD_ALPHA):
-    """:func:`variance_loss_and_grad` with the rows in chunks: the sums over rows add up chunk by chunk.
-
-    Parameters
-    ----------
-    params : ndarray of shape (n_features * k + k,)
-    n_features : int
-    chunks : iterable of (features, squared_residuals, sample_weight)
-        Row chunks as :func:`variance_loss_and_grad` takes its rows (``sample_weight`` the chunk's, or None).
-    n : float
-        The rows the chunks stand for: their number, or their weights' sum.
-    alpha : float
     """
     k = len(params) // (n_features + 1)
     weights, biases = params[: n_features * k].reshape(n_features, k), params[n_features * k :]
@@ -162,16 +148,10 @@ def network_chunks(arch, theta, X, Y, scale=1.0, sample_weight=None, chunk_rows=
         yield activations[-2], scale * (Y[rows] - activations[-1]) ** 2, weight
 
 
-def fit_variance_head(features, squared_residuals, alpha=HEAD_ALPHA, max_iter=1000, sample_weight=None):
-    """The variance head's weights (n_features, k) and biases (k,) by L-BFGS from a constant variance
-    (rows weighted by ``sample_weight`` when given)."""
-    rows = [(features, squared_residuals, sample_weight)]
-    return fit_head_in_chunks(features.shape[1], lambda: rows, alpha, max_iter)
-
-
 def fit_head_in_chunks(n_features, chunks, alpha=HEAD_ALPHA, max_iter=1000):
-    """:func:`fit_variance_head` on the rows ``chunks()`` yields (see :func:`loss_and_grad_in_chunks`), called
-    afresh for every evaluation so that the chunks can be computed as they are read (:func:`network_chunks`)."""
+    """The variance head's weights (n_features, k) and biases (k,) by L-BFGS from a constant variance, on the rows
+    ``chunks()`` yields (see :func:`loss_and_grad_in_chunks`), called afresh for every evaluation so that the chunks
+    can be computed as they are read (:func:`network_chunks`)."""
     from scipy.optimize import minimize  # here: every command reading a model file imports this module
 
     mean, n = _mean_squared_residuals(chunks())
