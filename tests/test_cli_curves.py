@@ -316,6 +316,7 @@ def test_curves_too_many_for_one_model_file_are_refused_naming_the_directory_fit
     code, _, err = run(argv, capsys)
     assert code == 2 and len(err.splitlines()) == 1
     assert re.search(r"the limit is 5000\. Write the curves into a directory of parts .* --per-partition", err), err
+    assert "fit_to_directory" not in err  # the library's advice is for Python users
     assert list(tmp_path.iterdir()) == []  # neither the model nor the summary
 
 
@@ -325,6 +326,7 @@ def test_per_partition_names_a_part_too_large_for_one_model_file(partitioned, tm
     code, _, err = run(argv, capsys)
     assert code == 2 and len(err.splitlines()) == 1
     assert re.search(r"part 0 holds 5 curves, more than one model file takes: .* --parts N", err), err
+    assert "fit_to_directory" not in err
     assert "curves.json" not in {path.name for path in (tmp_path / "parts").iterdir()}
 
 

@@ -496,6 +496,16 @@ def test_the_array_budget_binds_save_and_load(saved, tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == []
 
 
+def test_a_batch_of_curves_too_large_for_one_file_is_refused_with_the_way_to_save_it(tmp_path, monkeypatch):
+    rng = np.random.default_rng(0)
+    curves = [(x, np.sqrt(x) + 0.1 * rng.normal(size=40)) for x in rng.uniform(0, 4, (3, 40))]
+    batch = mlpfit.CurveBatch(NeuralRegressor(hidden_layer_sizes=3, max_iter=5, random_state=0)).fit(curves)
+    monkeypatch.setattr(mlpfit._model_file, "MAX_METADATA_CHARS", 2000)
+    with pytest.raises(ValueError, match=r"the limit is 2000\. Fit the curves with CurveBatch\.fit_to_directory"):
+        mlpfit.save(batch, tmp_path / "curves.npz")
+    assert os.listdir(tmp_path) == []
+
+
 def test_a_fifo_or_device_is_refused_without_waiting(tmp_path):
     os.mkfifo(tmp_path / "model.npz")
     for path in (tmp_path / "model.npz", "/dev/zero"):

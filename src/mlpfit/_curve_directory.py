@@ -120,8 +120,8 @@ def write_part(batch, directory, part, columns):
         save(batch, path, columns=columns)
     except TooLarge as error:
         raise ValueError(
-            f"part {part} holds {tally.n_curves} curves, more than one model file takes: {error} Spread the curves "
-            "over more parts: a larger n_parts (mlpfit fit --per-partition: --parts N)."
+            f"part {part} holds {tally.n_curves} curves, more than one model file takes: {error.reason} Spread the "
+            "curves over more parts: a larger n_parts (mlpfit fit --per-partition: --parts N)."
         ) from None
     return PartRecord(part, part_file(part), _sha256(path), tally.n_curves, tally.n_fitted), tally
 

@@ -728,7 +728,15 @@ class UnreadableVersion(ValueError):
 
 
 class TooLarge(ValueError):
-    """A model that one model file cannot hold: its metadata or its arrays exceed the format's limits."""
+    """A model that one model file cannot hold: its metadata or its arrays exceed the format's limits.
+
+    ``reason`` says what exceeds which limit; the message adds ``advice``, what a Python user can do instead, which
+    a caller with advice of its own (the command line's options) leaves out.
+    """
+
+    def __init__(self, reason, advice=None):
+        super().__init__(reason if advice is None else f"{reason} {advice}")
+        self.reason = reason
 
 
 def check_metadata_length(n_characters):

@@ -217,6 +217,11 @@ def _restore_ensemble(model, saved):
 
 # --- CurveBatch ----------------------------------------------------------------------------
 
+SPLIT_CURVES_ADVICE = (
+    "Fit the curves with CurveBatch.fit_to_directory instead, which writes them as a directory of model files."
+)
+"""What a CurveBatch too large for one file is advised to do (:class:`~mlpfit._model_file.TooLarge`)."""
+
 SAVED_SUMMARY = SUMMARY_COLUMNS[1:2] + SUMMARY_COLUMNS[3:]
 """The summary columns a batch's file keeps: all but ``group`` and ``status``, which its groups and errors give."""
 
@@ -300,8 +305,9 @@ def save(model, path, *, columns=None, test_split=None):
     ValueError
         When :func:`load` would refuse the file, e.g. after ``set_params`` changed a parameter
         the fitted weights depend on, or when ``columns["x"]`` differs from ``feature_names_in_``:
-        the file is then not written. A :class:`~mlpfit._model_file.TooLarge` (a ValueError) when the model
-        exceeds what one file holds (``docs/model-format.md`` has the limits).
+        the file is then not written. Also when the model exceeds what one file holds (``docs/model-format.md``
+        has the limits): for a CurveBatch, :meth:`~mlpfit.CurveBatch.fit_to_directory` writes the curves as a
+        directory of such files instead.
     """
     arrays, node = encode(model)
     metadata = {
@@ -320,7 +326,8 @@ def save(model, path, *, columns=None, test_split=None):
             raise TooLarge(f"the arrays take {array_bytes} bytes; the limit is {MAX_ARRAY_BYTES}.")
     except TooLarge as error:
         raise TooLarge(
-            f"cannot save this {type(model).__name__} to {os.fspath(path)}; load would refuse the file: {error}"
+            f"cannot save this {type(model).__name__} to {os.fspath(path)}; load would refuse the file: {error}",
+            SPLIT_CURVES_ADVICE if isinstance(model, CurveBatch) else None,
         ) from None
     try:
         _model_from(arrays, parse_metadata(text))

@@ -587,8 +587,8 @@ def run(args):
         if args.group is None:
             raise
         raise UsageError(
-            f"{error} Write the curves into a directory of parts instead: give DATA as Parquet with --per-partition "
-            "(and --parts N)."
+            f"{error.reason} Write the curves into a directory of parts instead: give DATA as Parquet with "
+            "--per-partition (and --parts N)."
         ) from None
     if png is not None:
         with atomic_write(args.plot) as file:
