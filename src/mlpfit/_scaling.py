@@ -75,6 +75,12 @@ class Scaler:
     def transform(self, A):
         return (A - self.mean) / self.scale
 
+    def transform_in_place(self, A):
+        """:meth:`transform` written over ``A`` (float64), the same numbers: for rows of one's own, not copied."""
+        A -= self.mean
+        A /= self.scale
+        return A
+
     def inverse_transform(self, A):
         return A * self.scale + self.mean
 

@@ -173,4 +173,9 @@ def weighted_set(X, Y, sample_weight):
             f"equal in every input and target, and equal rows count as one whose weight is their total."
         )
     weights = np.add.reduceat(weights, first)
-    return X[first] + 0.0, Y[first] + 0.0, None if np.all(weights == 1) else weights
+    if len(first) < len(X):
+        X, Y = X[first], Y[first]
+    # Copies of the user's rows, so in place: adding 0.0 leaves every zero of one sign (-0.0 + 0.0 == 0.0).
+    X += 0.0
+    Y += 0.0
+    return X, Y, None if np.all(weights == 1) else weights

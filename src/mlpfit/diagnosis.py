@@ -801,16 +801,22 @@ FIT_CHECK_MAX_ROWS = 20_000
 mean squared errors, which a sample estimates well, at a bounded cost in memory."""
 
 
+def fit_check_rows(X, Y):
+    """The rows :func:`warn_if_fit_failed` looks at, a copy: ``X`` and ``Y`` (2-D) whole, or a fixed random sample of
+    ``FIT_CHECK_MAX_ROWS`` of them. Taken when a fit starts, so that the fit need not keep its data for the check."""
+    if len(X) > FIT_CHECK_MAX_ROWS:
+        rows = np.random.default_rng(0).choice(len(X), FIT_CHECK_MAX_ROWS, replace=False)
+        return X[rows], Y[rows]
+    return X.copy(), Y.copy()
+
+
 def warn_if_fit_failed(model, X, Y, stacklevel=3):
     """Warn (:class:`FitWarning`, with the top finding) when a fit ended effectively linear or diverged.
 
-    ``X`` and ``Y`` (2-D) are the training data as ``fit`` validated and transformed them: skipping
-    :func:`diagnose`'s own validation halves the cost of this check on small fits. ``stacklevel``: the
-    warning's, so that it points at the user's call to ``fit``.
+    ``X`` and ``Y`` (2-D) are the rows of the training data :func:`fit_check_rows` took, as ``fit`` validated and
+    transformed them: skipping :func:`diagnose`'s own validation halves the cost of this check on small fits.
+    ``stacklevel``: the warning's, so that it points at the user's call to ``fit``.
     """
-    if len(X) > FIT_CHECK_MAX_ROWS:
-        rows = np.random.default_rng(0).choice(len(X), FIT_CHECK_MAX_ROWS, replace=False)
-        X, Y = X[rows], Y[rows]
     state = as_fitted_state(model)
     state = replace(state, network=state.network.in_fitted_space(X[:0])[2])  # X, Y are already transformed
     diagnosis = _run_checks(FitFacts(state, X, Y, None, None), FIT_WARNING_CODES)

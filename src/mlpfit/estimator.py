@@ -34,7 +34,7 @@ from ._plan import AUTO_MAX_HINGES, AUTO_MIN_UNITS, AUTO_UNITS_ONE_INPUT, jtj_af
 from ._progress import progress
 from ._scaling import Scaler
 from ._selection import INIT_METHODS, selected_hinge_network
-from .diagnosis import warn_if_fit_failed
+from .diagnosis import fit_check_rows, warn_if_fit_failed
 from .piecewise import piecewise_linear
 from .solvers import SOLVERS, STOP_MESSAGES, SolverSettings, TrainingProblem
 from .solvers._evidence import Evidence, evidence_at
@@ -149,8 +149,9 @@ def _scalers(X, Y, standardize, sample_weight=None):
 @dataclass
 class TrainingData:
     """The rows a fit trains on: validated, taken as a weighted set (:func:`mlpfit._weights.weighted_set`) and
-    transformed into the fitted space, with what was learned of them on the way. ``X`` and ``Y`` are what the
-    checks after the fit look at. :func:`mlpfit._dask_data.dask_training_data` offers the same for Dask data."""
+    transformed into the fitted space, with what was learned of them on the way; ``X`` and ``Y`` are the fit's own
+    copies, which :meth:`problem` standardises. :func:`mlpfit._dask_data.dask_training_data` offers the same for Dask
+    data."""
 
     X: np.ndarray
     Y: np.ndarray
@@ -185,8 +186,9 @@ class TrainingData:
         return _scalers(self.X, self.Y, standardize, self.sample_weight)
 
     def problem(self, plan, scalers, activation, rng):
-        """The objective on the rows standardised by ``scalers`` (see :func:`_training_problem`)."""
-        standardized = scalers[0].transform(self.X), scalers[1].transform(self.Y)
+        """The objective on the rows standardised by ``scalers`` (see :func:`_training_problem`). Standardised in
+        place: a fit holds its rows once beside the user's, so ``X`` and ``Y`` are the problem's from then on."""
+        standardized = scalers[0].transform_in_place(self.X), scalers[1].transform_in_place(self.Y)
         return _training_problem(plan, *standardized, activation, rng, self.sample_weight)
 
 
@@ -296,8 +298,8 @@ def _with_variance_head(problem, arch, theta, effective):
 @dataclass
 class Training:
     """A fit between its set-up and its solver runs: the jobs to run (each network's restarts in turn), and
-    what the fit makes of their results (:meth:`finished`). ``X`` and ``Y`` are the data as fitted (the
-    weighted set, transformed), for the checks after the fit."""
+    what the fit makes of their results (:meth:`finished`). ``X`` and ``Y`` are the rows of the data as fitted (the
+    weighted set, transformed) that the check after the fit looks at (:func:`mlpfit.diagnosis.fit_check_rows`)."""
 
     plan: object
     problems: list
@@ -358,6 +360,7 @@ def start_training(estimator, X, y, sample_weight=None, plan=None, encoding=None
         print(plan)
     rng = check_random_state(estimator.random_state)
     scalers = data.scalers(estimator.standardize)
+    check_rows = fit_check_rows(data.X, data.Y)
     problem = data.problem(plan, scalers, estimator.activation, rng)
     networks = [_network_to_train(estimator, problem, plan, rng) for _ in range(plan.n_averaged)]
     settings = _solver_settings(plan, estimator.learning_rate_init, estimator.momentum, estimator.verbose)
@@ -380,8 +383,7 @@ def start_training(estimator, X, y, sample_weight=None, plan=None, encoding=None
         data.encoding,
         variance_head,
         data.x_range,
-        data.X,
-        data.Y,
+        *check_rows,
         start_time,
     )
 
