@@ -10,18 +10,36 @@ import pytest
 from mlpfit import NeuralRegressor, _memory
 from mlpfit._network import Architecture
 from mlpfit.cli import main
+from mlpfit.estimator import start_training
 from mlpfit.solvers import SOLVERS, SolverSettings, TrainingProblem
 
 X = np.linspace(0, 1, 50)[:, None]
 y = np.sin(3 * X[:, 0])
 
 
-def test_memory_needed_counts_units_rows_and_parameters():
-    # 1-4-1 network: 13 parameters, 5 units past the input, 50 rows
-    assert _memory.memory_needed("lbfgs", 50, (1, 4, 1)) == 8 * (3 * 50 * 5 + _memory.LBFGS_VECTORS * 13)
+def test_memory_needed_counts_rows_one_chunk_of_units_and_parameters():
+    # 1-4-1 network: 13 parameters, 5 units past the input, 50 rows (fewer than a chunk), 13 LM factors per row
+    rows = 50 * (1 + 1 + _memory.PER_ROW_NUMBERS)
+    assert _memory.memory_needed("lbfgs", 50, (1, 4, 1)) == 8 * (rows + 3 * 50 * 5 + _memory.LBFGS_VECTORS * 13)
     assert _memory.memory_needed("lm", 50, (1, 4, 1)) == 8 * (
-        3 * 50 * 5 + _memory.LBFGS_VECTORS * 13 + 50 * 13 + 2 * 13**2
+        rows + 3 * 50 * 5 + _memory.LBFGS_VECTORS * 13 + 50 * 13 + 2 * 13**2
     )
+
+
+@pytest.mark.parametrize("solver", ["lm", "lbfgs", "adam"])
+def test_memory_needed_is_a_lower_bound_within_twice_a_fits_peak(solver):
+    # every solver's sums run over row chunks, so a fit needs its copy of the rows and little more: an estimate that
+    # counted every unit on every row (ten times this) would refuse fits that run, one that missed the copy would
+    # let through fits that do not
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200_000, 8))
+    y = X.sum(axis=1) + rng.normal(size=len(X))
+    model = NeuralRegressor((20,), "tanh", solver=solver, alpha=1e-3, n_averaged=1, max_iter=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # one iteration neither converges nor fits
+        peak = _traced_peak(partial(model.fit, X, y))
+    needed = _memory.memory_needed(solver, len(X), (8, 20, 1))
+    assert needed <= peak <= 2 * needed
 
 
 def test_a_billion_units_are_refused_with_the_memory_figure():
@@ -93,6 +111,16 @@ def test_lbfgs_and_adam_fits_of_a_million_rows_peak_within_64_mib_of_lms():
             warnings.simplefilter("ignore")  # one iteration neither converges nor fits
             peaks[solver] = _traced_peak(partial(model.set_params(**options).fit, X, Y[:, 0]))
     assert max(peaks["lbfgs"], peaks["adam"]) < peaks["lm"] + 64 * 2**20
+
+
+def test_a_fit_sets_up_one_copy_of_its_rows():
+    # the weighted set is the fit's one copy, standardised in place, and the check after the fit keeps a sample of
+    # it; a second copy of the rows (sorted then merged, or standardised beside the weighted set) would fail this
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200_000, 8))
+    y = X.sum(axis=1) + rng.normal(size=len(X))
+    model = NeuralRegressor((8,), "tanh", solver="lm", alpha=1e-3, n_averaged=1, max_iter=1, random_state=0)
+    assert _traced_peak(partial(start_training, model, X, y)) < 2 * (X.nbytes + y.nbytes)
 
 
 def _nll_excess(n):

@@ -2,20 +2,29 @@
 
 import os
 
+from ._network import Architecture, default_gradient_chunk_rows, normal_equations_chunk_entries
+
 LBFGS_VECTORS = 25
 """Parameter-sized vectors a solver keeps at once: L-BFGS's 10 history pairs, the parameters, gradient, trials."""
+PER_ROW_NUMBERS = 2
+"""Numbers a fit keeps per row beside its copy of the rows: an index and a weight (the weighted set's sorting, an
+epoch's order)."""
 
 
 def memory_needed(solver, n_samples, layer_sizes):
     """Bytes a fit of a network of ``layer_sizes`` on ``n_samples`` rows needs at least, in float64.
 
-    Counts the activations, pre-activations and back-propagated deltas of every unit on every row,
-    :data:`LBFGS_VECTORS` parameter vectors, and for LM the Jacobian, ``J^T J`` and its factor.
+    Counts the fit's copy of the rows (inputs and targets) with ``PER_ROW_NUMBERS`` more per row, the activations,
+    pre-activations and back-propagated deltas of every unit on one chunk of rows (every sum over the rows runs
+    chunk by chunk, :mod:`mlpfit._network`), :data:`LBFGS_VECTORS` parameter vectors, and for LM one chunk's
+    factors or Jacobian, ``J^T J`` and its factor.
     """
-    n_params = sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(layer_sizes[:-1], layer_sizes[1:]))
-    numbers = 3 * n_samples * sum(layer_sizes[1:]) + LBFGS_VECTORS * n_params
+    arch = Architecture(tuple(layer_sizes), "relu")  # the activation changes no size
+    n_inputs, n_outputs = layer_sizes[0], layer_sizes[-1]
+    numbers = n_samples * (n_inputs + n_outputs + PER_ROW_NUMBERS) + LBFGS_VECTORS * arch.n_params
+    numbers += 3 * min(n_samples, default_gradient_chunk_rows(arch)) * sum(layer_sizes[1:])
     if solver == "lm":
-        numbers += n_samples * layer_sizes[-1] * n_params + 2 * n_params**2
+        numbers += normal_equations_chunk_entries(arch, n_outputs, n_samples) + 2 * arch.n_params**2
     return 8 * numbers
 
 

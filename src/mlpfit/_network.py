@@ -326,6 +326,13 @@ def default_chunk_rows(arch, n_outputs):
     return max(1, CHUNK_ENTRIES // (n_outputs * arch.n_params))
 
 
+def normal_equations_chunk_entries(arch, n_outputs, n_rows):
+    """Numbers the factor matrix (one hidden layer) or the Jacobian of one chunk of :func:`normal_equations` holds
+    for data of ``n_rows`` rows."""
+    per_row = _n_factors(arch) if len(arch.shapes) == 2 else n_outputs * arch.n_params
+    return min(n_rows, default_chunk_rows(arch, n_outputs)) * per_row
+
+
 def default_gradient_chunk_rows(arch):
     """Rows per chunk of :func:`loss_and_grad` so one chunk's activations hold about ``GRADIENT_CHUNK_ENTRIES``
     numbers."""
