@@ -60,6 +60,18 @@ def test_same_random_state_gives_identical_fits():
     np.testing.assert_array_equal(first, second)
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+def test_a_fit_leaves_the_callers_arrays_as_they_were(weighted):
+    # the fit standardises its own copy of the rows in place; the caller's must not be that copy
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(300, 2)), rng.normal(size=300)
+    w = rng.uniform(0.5, 2, 300) if weighted else None
+    given = [A.copy() for A in (X, y, w) if A is not None]
+    NeuralRegressor((5,), max_iter=3, random_state=0).fit(X, y, w)
+    for before, after in zip(given, (X, y, w)):
+        np.testing.assert_array_equal(before, after)
+
+
 def test_restarts_keep_the_lowest_loss():
     X, y = make_origin(random_state=2)
     model = NeuralRegressor(n_restarts=4, n_averaged=1, random_state=0).fit(X, y)
