@@ -189,6 +189,18 @@ def test_predict_on_a_dask_array_is_lazy(client):
     np.testing.assert_array_equal(predicted.compute(), model.predict(X))
 
 
+def test_in_range_on_a_dask_array_is_lazy_and_as_in_memory(client):
+    X, y, _ = rows(2, n_rows=50)
+    model = NeuralRegressor(hidden_layer_sizes=3, n_averaged=1, max_iter=3, random_state=0).fit(X, y)
+    X_new = np.random.default_rng(1).uniform(-1.5, 1.5, size=(40, 2))  # some rows beyond the training range
+    with distributed.get_task_stream(client) as tasks:
+        inside = model.in_range(chunked(X_new))
+    assert isinstance(inside, da.Array) and inside.dtype == bool and not tasks.data  # nothing ran
+    expected = model.in_range(X_new)
+    assert 0 < expected.sum() < len(X_new)
+    np.testing.assert_array_equal(inside.compute(), expected)
+
+
 @pytest.mark.parametrize(
     "change, params, message",
     [

@@ -29,6 +29,7 @@ from sklearn.utils.validation import validate_data
 
 from . import _scaling, _weights
 from ._dask_problem import DaskProblem, held, per_block, summed, waves
+from ._fitted import within
 from ._memory import check_memory
 from ._network import Architecture
 from ._scaling import Scaler
@@ -340,6 +341,22 @@ def dask_predict(estimator, network, X, return_std=False):
     """
     if return_std:
         raise ValueError("predict(return_std=True) is not supported on Dask data; predict the mean alone.")
+    X = _dask_inputs(estimator, network, X)
+    if network.y_ndim == 1:
+        return X.map_blocks(_predicted, network, dtype=np.float64, drop_axis=1, meta=np.empty(0))
+    outputs = (network.n_targets,)
+    return X.map_blocks(_predicted, network, dtype=np.float64, chunks=(X.chunks[0], outputs), meta=np.empty((0, 0)))
+
+
+def dask_in_range(estimator, network, X, x_range):
+    """``estimator.in_range(X)`` of a Dask array or DataFrame ``X``, lazily, as :func:`dask_predict` predicts."""
+    X = _dask_inputs(estimator, network, X)
+    return X.map_blocks(within, x_range, dtype=bool, drop_axis=1, meta=np.empty(0, dtype=bool))
+
+
+def _dask_inputs(estimator, network, X):
+    """``X``, a Dask array or DataFrame of the inputs ``estimator`` was fitted on, checked (its columns' names,
+    number and kinds) and as a float64 Dask array whose blocks hold whole rows."""
     if network.x_encoding is not None:
         raise ValueError("a model fitted on dates or text predicts them in memory only; its Dask inputs are numbers.")
     validate_data(estimator, _columns_of(X), reset=False, skip_check_array=True)  # the column names and count
@@ -350,11 +367,7 @@ def dask_predict(estimator, network, X, return_std=False):
     _check_numbers(X.dtype, "X")
     if X.ndim != 2:
         raise ValueError(f"X must be a 2-D Dask array (n_samples, n_features); got shape {X.shape}.")
-    X = X.astype(np.float64).rechunk({1: -1})
-    if network.y_ndim == 1:
-        return X.map_blocks(_predicted, network, dtype=np.float64, drop_axis=1, meta=np.empty(0))
-    outputs = (network.n_targets,)
-    return X.map_blocks(_predicted, network, dtype=np.float64, chunks=(X.chunks[0], outputs), meta=np.empty((0, 0)))
+    return X.astype(np.float64).rechunk({1: -1})
 
 
 def _predicted(X, network):

@@ -165,6 +165,9 @@ class EnsembleRegressor(MultiOutputMixin, RegressorMixin, BaseEstimator):
         ``sample_weight`` (n_samples,), optional: row weights as :meth:`NeuralRegressor.fit` takes them
         (frequencies; a zero weight drops the row). Every member is fitted with them, and a homoscedastic
         member's noise variance is the weighted mean of its held-out rows' squared errors.
+
+        Dask arrays and DataFrames are read into memory whole: every member trains on all the rows in one process.
+        For rows beyond one machine's memory fit a :class:`NeuralRegressor` on them, whose sums run on the workers.
         """
         validate_params(self.get_params(deep=False), PARAMETER_CONSTRAINTS)
         X, Y, y_ndim, sample_weight, encoding = validated_training_data(self, X, y, sample_weight)

@@ -25,7 +25,7 @@ from sklearn.utils.validation import validate_data as sklearn_validate_data
 from . import _network, _nll, _transforms, _weights
 from ._activations import ACTIVATIONS
 from ._columns import InputEncoding, as_inputs, check_numbers, input_labels, read_inputs
-from ._dask_data import dask_predict, dask_training_data, is_dask_collection
+from ._dask_data import dask_in_range, dask_predict, dask_training_data, is_dask_collection
 from ._fitted import FittedNetwork, FittedState, TrainingRun, range_of, within
 from ._jobs import TrainingJob, run_all
 from ._memory import check_memory
@@ -760,7 +760,10 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
 
     def in_range(self, X):
         """Boolean (n_samples,): True where every input of a row of ``X`` lies within the range of the
-        training rows (validation rows included), False where the prediction extrapolates."""
+        training rows (validation rows included), False where the prediction extrapolates. On a Dask array or
+        DataFrame a Dask array, lazily, as :meth:`predict` gives."""
         check_is_fitted(self)
         network = self.fitted_.network
+        if is_dask_collection(X):
+            return dask_in_range(self, network, X, self.fitted_.x_range)
         return within(network.encoded(validated_inputs(self, X, network.x_encoding)), self.fitted_.x_range)
