@@ -26,14 +26,18 @@ def test_memory_needed_counts_rows_one_chunk_of_units_and_parameters():
     )
 
 
+def _table_rows(n=200_000, n_features=8):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n, n_features))
+    return X, X.sum(axis=1) + rng.normal(size=n)
+
+
 @pytest.mark.parametrize("solver", ["lm", "lbfgs", "adam"])
 def test_memory_needed_is_a_lower_bound_within_twice_a_fits_peak(solver):
     # every solver's sums run over row chunks, so a fit needs its copy of the rows and little more: an estimate that
     # counted every unit on every row (ten times this) would refuse fits that run, one that missed the copy would
     # let through fits that do not
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(200_000, 8))
-    y = X.sum(axis=1) + rng.normal(size=len(X))
+    X, y = _table_rows()
     model = NeuralRegressor((20,), "tanh", solver=solver, alpha=1e-3, n_averaged=1, max_iter=1, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # one iteration neither converges nor fits
@@ -116,9 +120,7 @@ def test_lbfgs_and_adam_fits_of_a_million_rows_peak_within_64_mib_of_lms():
 def test_a_fit_sets_up_one_copy_of_its_rows():
     # the weighted set is the fit's one copy, standardised in place, and the check after the fit keeps a sample of
     # it; a second copy of the rows (sorted then merged, or standardised beside the weighted set) would fail this
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(200_000, 8))
-    y = X.sum(axis=1) + rng.normal(size=len(X))
+    X, y = _table_rows()
     model = NeuralRegressor((8,), "tanh", solver="lm", alpha=1e-3, n_averaged=1, max_iter=1, random_state=0)
     assert _traced_peak(partial(start_training, model, X, y)) < 2 * (X.nbytes + y.nbytes)
 

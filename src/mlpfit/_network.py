@@ -414,8 +414,8 @@ def _one_hidden_layer(arch, theta, X):
     """Pre-activations, activations and outputs of a one-hidden-layer network, transposed so that every
     elementwise operation runs along the rows: (..., n_hidden, n_samples) twice, (..., n_outputs, n_samples)."""
     (W, V), (b, c) = arch.unpack(theta)
-    # On one input ``z`` is an outer product, which broadcasting forms several times faster than matmul; the
-    # biases are added in place, as a new array of the outputs' size costs more than the addition.
+    # On one input ``z`` is an outer product, which broadcasting forms without matmul's loop over an axis of one;
+    # the biases are added in place, sparing a new array of the outputs' size.
     z = _transposed(W) * _transposed(X) if X.shape[-1] == 1 else _transposed(W) @ _transposed(X)
     z += b[..., :, None]
     a = ACTIVATIONS[arch.activation].forward(z)
